@@ -1,0 +1,8 @@
+#include "application.h"
+
+namespace lifeline {
+int guiMain(int, char *[])
+{
+    return 0;
+}
+} // namespace lifeline

@@ -1,0 +1,1250 @@
+#include "configloader.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QHash>
+#include <QRegularExpression>
+#include <QUrl>
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <functional>
+#include <limits>
+#include <utility>
+
+using namespace Qt::StringLiterals;
+
+namespace lifeline {
+
+namespace {
+
+// Durations end up in QTimer::start(int); anything longer would wrap.
+constexpr qint64 kMaxDurationMs = std::numeric_limits<int>::max();
+// Far beyond any real file or memory limit, and safe from overflow in sums.
+constexpr qint64 kMaxSize = qint64(1) << 60;
+
+QString fromStd(std::string_view s)
+{
+    return QString::fromUtf8(s.data(), qsizetype(s.size()));
+}
+
+QString quoted(const QString &s)
+{
+    QString out = s;
+    out.replace(u'\\', u"\\\\"_s).replace(u'"', u"\\\""_s);
+    return u'"' + out + u'"';
+}
+
+QString typeName(toml::node_type t)
+{
+    switch (t) {
+    case toml::node_type::none:
+        return u"nothing"_s;
+    case toml::node_type::table:
+        return u"a table"_s;
+    case toml::node_type::array:
+        return u"an array"_s;
+    case toml::node_type::string:
+        return u"a string"_s;
+    case toml::node_type::integer:
+        return u"an integer"_s;
+    case toml::node_type::floating_point:
+        return u"a float"_s;
+    case toml::node_type::boolean:
+        return u"a boolean"_s;
+    case toml::node_type::date:
+        return u"a date"_s;
+    case toml::node_type::time:
+        return u"a time"_s;
+    case toml::node_type::date_time:
+        return u"a date-time"_s;
+    }
+    return u"an unknown value"_s;
+}
+
+int editDistance(const QString &a, const QString &b)
+{
+    QList<int> prev(b.size() + 1);
+    QList<int> cur(b.size() + 1);
+    for (qsizetype j = 0; j <= b.size(); ++j)
+        prev[j] = int(j);
+    for (qsizetype i = 1; i <= a.size(); ++i) {
+        cur[0] = int(i);
+        for (qsizetype j = 1; j <= b.size(); ++j) {
+            const int subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+        }
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+bool isAsciiDigit(QChar c)
+{
+    return c >= u'0' && c <= u'9';
+}
+
+const QString kDurationHint = u"(use e.g. 500ms, 3s, 5m, 1h)"_s;
+
+const QStringList kTopKeys{u"settings"_s, u"service"_s, u"recovery"_s};
+const QStringList kSettingsKeys{u"state_dir"_s, u"sample_interval"_s, u"on_exit"_s};
+const QStringList kServiceKeys{u"name"_s,         u"command"_s,        u"shell"_s,          u"cwd"_s,
+                               u"env"_s,          u"autostart"_s,      u"depends_on"_s,     u"ports"_s,
+                               u"restart"_s,      u"restart_delay"_s,  u"backoff_factor"_s, u"backoff_max"_s,
+                               u"max_restarts"_s, u"restart_window"_s, u"stable_after"_s,   u"fatal_retry"_s,
+                               u"stop_signal"_s,  u"stop_timeout"_s,   u"memory_limit"_s,   u"health"_s,
+                               u"logs"_s};
+const QStringList kHealthKeys{u"url"_s,          u"tcp"_s,       u"exec"_s,
+                              u"interval"_s,     u"timeout"_s,   u"start_period"_s,
+                              u"failures"_s,     u"successes"_s, u"restart_on_unhealthy"_s,
+                              u"expect_status"_s};
+const QStringList kLogsKeys{u"max_size"_s, u"backups"_s};
+const QStringList kRecoveryKeys{u"clean"_s, u"backup_logs"_s, u"keep_backups"_s, u"verify_timeout"_s};
+
+// Who a message is about: `service "api"` (or `service #2` before a name is
+// known), `settings`, `recovery`, or nothing for the top level; plus a prefix
+// for keys of a sub-table ("health.").
+struct Scope
+{
+    QString label;
+    QString keyPrefix;
+
+    QString key(const QString &k) const { return keyPrefix + k; }
+    QString message(const QString &key, const QString &text) const
+    {
+        QString out;
+        if (!label.isEmpty())
+            out += label + u": "_s;
+        if (!key.isEmpty())
+            out += keyPrefix + key + u": "_s;
+        return out + text;
+    }
+};
+
+struct Item
+{
+    QString value;
+    const toml::node *node = nullptr;
+};
+
+// What the cross-service checks need to point back at the file.
+struct ServiceInfo
+{
+    const toml::node *nameNode = nullptr;
+    bool named = false;
+    QList<Item> deps;
+    QList<std::pair<quint16, const toml::node *>> ports;
+};
+
+class Loader
+{
+public:
+    Loader(const QString &file, const QString &baseDir)
+        : m_file(file)
+        , m_baseDir(baseDir)
+    {}
+
+    LoadResult run(const QByteArray &text);
+
+private:
+    void report(Diagnostic::Severity severity, const toml::source_position &pos, const QString &message)
+    {
+        Diagnostic d;
+        d.severity = severity;
+        d.file = m_file;
+        d.line = int(pos.line);
+        d.column = int(pos.column);
+        d.message = message;
+        if (severity == Diagnostic::Severity::Error)
+            m_result.errors.append(d);
+        else
+            m_result.warnings.append(d);
+    }
+    void error(const toml::node &node, const Scope &s, const QString &key, const QString &text)
+    {
+        report(Diagnostic::Severity::Error, node.source().begin, s.message(key, text));
+    }
+    void typeError(const toml::node &node, const Scope &s, const QString &key, const QString &expected)
+    {
+        error(node, s, key, u"expected "_s + expected + u", got "_s + typeName(node.type()));
+    }
+
+    void checkKeys(const toml::table &table, const QStringList &known, const Scope &s);
+    const toml::table *getTable(const toml::table &t, const QString &key, const Scope &s);
+    std::optional<QString> getString(const toml::table &t, const QString &key, const Scope &s);
+    std::optional<bool> getBool(const toml::table &t, const QString &key, const Scope &s);
+    std::optional<qint64> getInt(const toml::table &t, const QString &key, const Scope &s, qint64 min,
+                                 qint64 max);
+    std::optional<double> getNumber(const toml::table &t, const QString &key, const Scope &s, double min,
+                                    double max);
+    std::optional<Millis> getDuration(const toml::table &t, const QString &key, const Scope &s,
+                                      Millis min = Millis(0));
+    std::optional<qint64> getSize(const toml::table &t, const QString &key, const Scope &s);
+    std::optional<QList<Item>> getStringList(const toml::table &t, const QString &key, const Scope &s);
+    std::optional<QStringList> getCommand(const toml::node &node, const Scope &s, const QString &key,
+                                          bool shell);
+    std::optional<QString> getPath(const toml::table &t, const QString &key, const Scope &s);
+    template<typename E>
+    std::optional<E> getEnum(const toml::table &t, const QString &key, const Scope &s,
+                             const QList<std::pair<QString, E>> &allowed);
+
+    void loadSettings(const toml::table &root);
+    void loadRecovery(const toml::table &root);
+    void loadServices(const toml::table &root);
+    void loadService(const toml::table &t, int index);
+    void loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &s);
+    void loadLogs(const toml::table &t, ServiceSpec &spec, const Scope &s);
+    void checkDependencies();
+
+    QString m_file;
+    QString m_baseDir;
+    LoadResult m_result;
+    Config m_config;
+    QList<ServiceInfo> m_infos; // parallel to m_config.services
+};
+
+void Loader::checkKeys(const toml::table &table, const QStringList &known, const Scope &s)
+{
+    for (auto &&[k, v] : table) {
+        Q_UNUSED(v);
+        const QString key = fromStd(k.str());
+        if (known.contains(key))
+            continue;
+        QString best;
+        int bestDistance = 3;
+        for (const QString &candidate : known) {
+            const int d = editDistance(key, candidate);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = candidate;
+            }
+        }
+        QString text = u"unknown key "_s + quoted(s.key(key));
+        if (!best.isEmpty())
+            text += u" (did you mean "_s + quoted(s.key(best)) + u"?)"_s;
+        text += u"; it is ignored"_s;
+        report(Diagnostic::Severity::Warning, k.source().begin, s.message({}, text));
+    }
+}
+
+const toml::table *Loader::getTable(const toml::table &t, const QString &key, const Scope &s)
+{
+    const toml::node *n = t.get(key.toStdString());
+    if (!n)
+        return nullptr;
+    if (const toml::table *table = n->as_table())
+        return table;
+    typeError(*n, s, key, u"a table"_s);
+    return nullptr;
+}
+
+std::optional<QString> Loader::getString(const toml::table &t, const QString &key, const Scope &s)
+{
+    const toml::node *n = t.get(key.toStdString());
+    if (!n)
+        return std::nullopt;
+    if (const auto *v = n->as_string())
+        return fromStd(v->get());
+    typeError(*n, s, key, u"a string"_s);
+    return std::nullopt;
+}
+
+std::optional<bool> Loader::getBool(const toml::table &t, const QString &key, const Scope &s)
+{
+    const toml::node *n = t.get(key.toStdString());
+    if (!n)
+        return std::nullopt;
+    if (const auto *v = n->as_boolean())
+        return v->get();
+    typeError(*n, s, key, u"a boolean (true or false)"_s);
+    return std::nullopt;
+}
+
+std::optional<qint64> Loader::getInt(const toml::table &t, const QString &key, const Scope &s, qint64 min,
+                                     qint64 max)
+{
+    const toml::node *n = t.get(key.toStdString());
+    if (!n)
+        return std::nullopt;
+    const auto *v = n->as_integer();
+    if (!v) {
+        typeError(*n, s, key, u"an integer"_s);
+        return std::nullopt;
+    }
+    const qint64 value = v->get();
+    if (value < min || value > max) {
+        const QString range = max >= std::numeric_limits<int>::max()
+                                  ? u"must be at least %1"_s.arg(min)
+                                  : u"must be between %1 and %2"_s.arg(min).arg(max);
+        error(*n, s, key, range + u", got %1"_s.arg(value));
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::optional<double> Loader::getNumber(const toml::table &t, const QString &key, const Scope &s, double min,
+                                        double max)
+{
+    const toml::node *n = t.get(key.toStdString());
+    if (!n)
+        return std::nullopt;
+    double value = 0;
+    if (const auto *i = n->as_integer()) {
+        value = double(i->get());
+    } else if (const auto *f = n->as_floating_point()) {
+        value = f->get();
+    } else {
+        typeError(*n, s, key, u"a number"_s);
+        return std::nullopt;
+    }
+    if (!std::isfinite(value) || value < min || value > max) {
+        error(*n, s, key, u"must be between %1 and %2, got %3"_s.arg(min).arg(max).arg(value));
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::optional<Millis> Loader::getDuration(const toml::table &t, const QString &key, const Scope &s,
+                                          Millis min)
+{
+    const toml::node *n = t.get(key.toStdString());
+    if (!n)
+        return std::nullopt;
+    const auto *v = n->as_string();
+    if (!v) {
+        typeError(*n, s, key, u"a duration string such as \"3s\""_s);
+        return std::nullopt;
+    }
+    QString why;
+    const std::optional<Millis> d = parseDuration(fromStd(v->get()), &why);
+    if (!d) {
+        error(*n, s, key, why);
+        return std::nullopt;
+    }
+    if (*d < min) {
+        error(*n, s, key,
+              u"must be at least "_s + formatDuration(min) + u", got "_s + quoted(fromStd(v->get())));
+        return std::nullopt;
+    }
+    return d;
+}
+
+std::optional<qint64> Loader::getSize(const toml::table &t, const QString &key, const Scope &s)
+{
+    const toml::node *n = t.get(key.toStdString());
+    if (!n)
+        return std::nullopt;
+    if (const auto *i = n->as_integer()) {
+        if (i->get() < 0 || i->get() > kMaxSize) {
+            error(*n, s, key, u"must be between 0 and %1 bytes, got %2"_s.arg(kMaxSize).arg(i->get()));
+            return std::nullopt;
+        }
+        return i->get();
+    }
+    const auto *v = n->as_string();
+    if (!v) {
+        typeError(*n, s, key, u"a size string such as \"10MB\""_s);
+        return std::nullopt;
+    }
+    QString why;
+    const std::optional<qint64> size = parseSize(fromStd(v->get()), &why);
+    if (!size)
+        error(*n, s, key, why);
+    return size;
+}
+
+std::optional<QList<Item>> Loader::getStringList(const toml::table &t, const QString &key, const Scope &s)
+{
+    const toml::node *n = t.get(key.toStdString());
+    if (!n)
+        return std::nullopt;
+    const toml::array *array = n->as_array();
+    if (!array) {
+        typeError(*n, s, key, u"an array of strings"_s);
+        return std::nullopt;
+    }
+    QList<Item> items;
+    bool ok = true;
+    int index = 0;
+    for (const toml::node &element : *array) {
+        if (const auto *str = element.as_string()) {
+            items.append(Item{fromStd(str->get()), &element});
+        } else {
+            typeError(element, s, key + u"[%1]"_s.arg(index), u"a string"_s);
+            ok = false;
+        }
+        ++index;
+    }
+    if (!ok)
+        return std::nullopt;
+    return items;
+}
+
+std::optional<QStringList> Loader::getCommand(const toml::node &node, const Scope &s, const QString &key,
+                                              bool shell)
+{
+    QStringList argv;
+    if (const auto *str = node.as_string()) {
+        const QString text = fromStd(str->get());
+        if (text.trimmed().isEmpty()) {
+            error(node, s, key, u"must not be empty"_s);
+            return std::nullopt;
+        }
+        if (shell)
+            return QStringList{text};
+        QString why;
+        const std::optional<QStringList> split = splitCommandLine(text, &why);
+        if (!split) {
+            error(node, s, key, why);
+            return std::nullopt;
+        }
+        argv = *split;
+    } else if (const toml::array *array = node.as_array()) {
+        int index = 0;
+        bool ok = true;
+        for (const toml::node &element : *array) {
+            if (const auto *arg = element.as_string()) {
+                argv.append(fromStd(arg->get()));
+            } else {
+                typeError(element, s, key + u"[%1]"_s.arg(index), u"a string"_s);
+                ok = false;
+            }
+            ++index;
+        }
+        if (!ok)
+            return std::nullopt;
+    } else {
+        typeError(node, s, key, u"a string or an array of strings"_s);
+        return std::nullopt;
+    }
+    if (argv.isEmpty() || argv.first().trimmed().isEmpty()) {
+        error(node, s, key, argv.isEmpty() ? u"must not be empty"_s : u"the program name is empty"_s);
+        return std::nullopt;
+    }
+    return argv;
+}
+
+std::optional<QString> Loader::getPath(const toml::table &t, const QString &key, const Scope &s)
+{
+    const std::optional<QString> raw = getString(t, key, s);
+    if (!raw)
+        return std::nullopt;
+    if (raw->trimmed().isEmpty()) {
+        error(*t.get(key.toStdString()), s, key, u"must not be empty"_s);
+        return std::nullopt;
+    }
+    return expandPath(*raw, m_baseDir);
+}
+
+template<typename E>
+std::optional<E> Loader::getEnum(const toml::table &t, const QString &key, const Scope &s,
+                                 const QList<std::pair<QString, E>> &allowed)
+{
+    const std::optional<QString> text = getString(t, key, s);
+    if (!text)
+        return std::nullopt;
+    QStringList names;
+    for (const auto &[name, value] : allowed) {
+        if (name == *text)
+            return value;
+        names.append(name);
+    }
+    error(*t.get(key.toStdString()), s, key,
+          u"expected one of "_s + names.join(u", "_s) + u", got "_s + quoted(*text));
+    return std::nullopt;
+}
+
+void Loader::loadSettings(const toml::table &root)
+{
+    Settings &settings = m_config.settings;
+    settings.stateDir = expandPath(u"~/.local/state/lifeline"_s, m_baseDir);
+    const Scope s{u"settings"_s, {}};
+    const toml::table *t = getTable(root, u"settings"_s, Scope{});
+    if (!t)
+        return;
+    checkKeys(*t, kSettingsKeys, s);
+    if (auto v = getPath(*t, u"state_dir"_s, s))
+        settings.stateDir = *v;
+    if (auto v = getDuration(*t, u"sample_interval"_s, s, Millis(100)))
+        settings.sampleInterval = *v;
+    if (auto v =
+            getEnum<OnExit>(*t, u"on_exit"_s, s,
+                            {{u"ask"_s, OnExit::Ask}, {u"stop"_s, OnExit::Stop}, {u"keep"_s, OnExit::Keep}}))
+        settings.onExit = *v;
+}
+
+void Loader::loadRecovery(const toml::table &root)
+{
+    RecoverySpec &recovery = m_config.recovery;
+    const Scope s{u"recovery"_s, {}};
+    const toml::table *t = getTable(root, u"recovery"_s, Scope{});
+    if (!t)
+        return;
+    checkKeys(*t, kRecoveryKeys, s);
+    if (auto v = getStringList(*t, u"clean"_s, s)) {
+        int index = 0;
+        for (const Item &item : *v) {
+            if (item.value.trimmed().isEmpty())
+                error(*item.node, s, u"clean[%1]"_s.arg(index), u"must not be empty"_s);
+            else if (item.value.startsWith(u'/') || item.value.startsWith(u'~'))
+                error(*item.node, s, u"clean[%1]"_s.arg(index),
+                      quoted(item.value) + u" must be relative to a service's cwd"_s);
+            else
+                recovery.clean.append(item.value);
+            ++index;
+        }
+    }
+    if (auto v = getBool(*t, u"backup_logs"_s, s))
+        recovery.backupLogs = *v;
+    if (auto v = getInt(*t, u"keep_backups"_s, s, 0, 1000))
+        recovery.keepBackups = int(*v);
+    if (auto v = getDuration(*t, u"verify_timeout"_s, s, Millis(1)))
+        recovery.verifyTimeout = *v;
+}
+
+void Loader::loadServices(const toml::table &root)
+{
+    const toml::node *n = root.get("service");
+    if (!n)
+        return;
+    const toml::array *array = n->as_array();
+    if (!array) {
+        error(*n, Scope{}, u"service"_s,
+              u"expected an array of tables ([[service]]), got "_s + typeName(n->type()));
+        return;
+    }
+    int index = 0;
+    for (const toml::node &element : *array) {
+        ++index;
+        if (const toml::table *t = element.as_table())
+            loadService(*t, index);
+        else
+            typeError(element, Scope{}, u"service[%1]"_s.arg(index - 1), u"a table"_s);
+    }
+}
+
+void Loader::loadService(const toml::table &t, int index)
+{
+    ServiceSpec spec;
+    ServiceInfo info;
+    spec.pos = SourcePos{int(t.source().begin.line), int(t.source().begin.column)};
+    Scope s{u"service #%1 (line %2)"_s.arg(index).arg(spec.pos.line), {}};
+
+    static const QRegularExpression validName(u"^[A-Za-z0-9_.-]{1,64}$"_s);
+    const toml::node *nameNode = t.get("name");
+    if (!nameNode) {
+        error(t, s, u"name"_s, u"missing; every service needs a name"_s);
+    } else if (const auto *str = nameNode->as_string()) {
+        spec.name = fromStd(str->get());
+        info.nameNode = nameNode;
+        if (spec.name.isEmpty()) {
+            error(*nameNode, s, u"name"_s, u"must not be empty"_s);
+        } else {
+            info.named = true;
+            s.label = u"service "_s + quoted(spec.name);
+            if (!validName.match(spec.name).hasMatch())
+                error(*nameNode, s, u"name"_s,
+                      u"invalid name "_s + quoted(spec.name) +
+                          u" (use 1-64 characters from A-Z, a-z, 0-9, '_', '.', '-')"_s);
+        }
+    } else {
+        typeError(*nameNode, s, u"name"_s, u"a string"_s);
+    }
+
+    checkKeys(t, kServiceKeys, s);
+
+    if (auto v = getBool(t, u"shell"_s, s))
+        spec.shell = *v;
+    if (const toml::node *cmd = t.get("command")) {
+        if (auto argv = getCommand(*cmd, s, u"command"_s, spec.shell))
+            spec.command = *argv;
+    } else {
+        error(t, s, u"command"_s, u"missing; every service needs a command"_s);
+    }
+    if (auto v = getPath(t, u"cwd"_s, s))
+        spec.cwd = *v;
+    if (const toml::table *env = getTable(t, u"env"_s, s)) {
+        for (auto &&[k, v] : *env) {
+            const QString key = fromStd(k.str());
+            if (key.isEmpty() || key.contains(u'=') || key.contains(QChar(0))) {
+                report(Diagnostic::Severity::Error, k.source().begin,
+                       s.message(u"env"_s, u"invalid variable name "_s + quoted(key)));
+            } else if (const auto *str = v.as_string()) {
+                spec.env.insert(key, fromStd(str->get()));
+            } else {
+                typeError(v, s, u"env."_s + key, u"a string"_s);
+            }
+        }
+    }
+    if (auto v = getBool(t, u"autostart"_s, s))
+        spec.autostart = *v;
+    if (auto v = getStringList(t, u"depends_on"_s, s)) {
+        for (const Item &item : *v) {
+            if (spec.dependsOn.contains(item.value))
+                continue;
+            spec.dependsOn.append(item.value);
+            info.deps.append(item);
+        }
+    }
+    if (const toml::node *portsNode = t.get("ports")) {
+        if (const toml::array *ports = portsNode->as_array()) {
+            int i = 0;
+            for (const toml::node &element : *ports) {
+                const QString key = u"ports[%1]"_s.arg(i++);
+                const auto *port = element.as_integer();
+                if (!port) {
+                    typeError(element, s, key, u"an integer"_s);
+                } else if (port->get() < 1 || port->get() > 65535) {
+                    error(element, s, key, u"must be between 1 and 65535, got %1"_s.arg(port->get()));
+                } else if (spec.ports.contains(quint16(port->get()))) {
+                    error(element, s, key, u"port %1 is listed twice"_s.arg(port->get()));
+                } else {
+                    spec.ports.append(quint16(port->get()));
+                    info.ports.append({quint16(port->get()), &element});
+                }
+            }
+        } else {
+            typeError(*portsNode, s, u"ports"_s, u"an array of integers"_s);
+        }
+    }
+    if (auto v = getEnum<RestartPolicy>(t, u"restart"_s, s,
+                                        {{u"always"_s, RestartPolicy::Always},
+                                         {u"on-failure"_s, RestartPolicy::OnFailure},
+                                         {u"never"_s, RestartPolicy::Never}}))
+        spec.restart = *v;
+    if (auto v = getDuration(t, u"restart_delay"_s, s))
+        spec.restartDelay = *v;
+    if (auto v = getNumber(t, u"backoff_factor"_s, s, 1.0, 100.0))
+        spec.backoffFactor = *v;
+    if (auto v = getDuration(t, u"backoff_max"_s, s))
+        spec.backoffMax = *v;
+    if (auto v = getInt(t, u"max_restarts"_s, s, 0, std::numeric_limits<int>::max()))
+        spec.maxRestarts = int(*v);
+    if (auto v = getDuration(t, u"restart_window"_s, s, Millis(1)))
+        spec.restartWindow = *v;
+    if (auto v = getDuration(t, u"stable_after"_s, s))
+        spec.stableAfter = *v;
+    if (auto v = getDuration(t, u"fatal_retry"_s, s, Millis(1)))
+        spec.fatalRetry = *v;
+    if (const toml::node *sig = t.get("stop_signal")) {
+        QString text;
+        bool typeOk = true;
+        if (const auto *str = sig->as_string())
+            text = fromStd(str->get());
+        else if (const auto *num = sig->as_integer())
+            text = QString::number(num->get());
+        else
+            typeOk = false;
+        if (!typeOk) {
+            typeError(*sig, s, u"stop_signal"_s, u"a signal name or number"_s);
+        } else {
+            QString why;
+            if (auto signal = parseSignal(text, &why))
+                spec.stopSignal = *signal;
+            else
+                error(*sig, s, u"stop_signal"_s, why);
+        }
+    }
+    if (auto v = getDuration(t, u"stop_timeout"_s, s))
+        spec.stopTimeout = *v;
+    if (auto v = getSize(t, u"memory_limit"_s, s))
+        spec.memoryLimit = *v;
+    if (const toml::table *health = getTable(t, u"health"_s, s))
+        loadHealth(*health, spec, s);
+    if (const toml::table *logs = getTable(t, u"logs"_s, s))
+        loadLogs(*logs, spec, s);
+
+    m_config.services.append(spec);
+    m_infos.append(info);
+}
+
+void Loader::loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &service)
+{
+    const Scope s{service.label, u"health."_s};
+    HealthSpec &h = spec.health;
+    checkKeys(t, kHealthKeys, s);
+
+    // Exactly one probe; the later one in the file is the one to point at.
+    QList<std::pair<QString, const toml::node *>> probes;
+    for (const QString &key : {u"url"_s, u"tcp"_s, u"exec"_s}) {
+        if (const toml::node *n = t.get(key.toStdString()))
+            probes.append({key, n});
+    }
+    std::sort(probes.begin(), probes.end(), [](const auto &a, const auto &b) {
+        const auto pa = a.second->source().begin;
+        const auto pb = b.second->source().begin;
+        return std::pair(pa.line, pa.column) < std::pair(pb.line, pb.column);
+    });
+    if (probes.isEmpty()) {
+        error(t, service, u"health"_s, u"one of url, tcp or exec is required"_s);
+    } else if (probes.size() > 1) {
+        QStringList names;
+        for (const auto &p : probes)
+            names.append(p.first);
+        error(*probes[1].second, s, probes[1].first,
+              u"use only one of url, tcp or exec (found "_s + names.join(u" and "_s) + u')');
+    } else if (probes[0].first == u"url"_s) {
+        if (auto text = getString(t, u"url"_s, s)) {
+            const QUrl url(*text, QUrl::StrictMode);
+            const QString scheme = url.scheme().toLower();
+            if (!url.isValid() || (scheme != u"http"_s && scheme != u"https"_s) || url.host().isEmpty()) {
+                error(*probes[0].second, s, u"url"_s,
+                      quoted(*text) +
+                          u" is not an http or https URL with a host (e.g. http://127.0.0.1:8000/health)"_s);
+            } else {
+                h.kind = HealthSpec::Kind::Http;
+                h.url = *text;
+            }
+        }
+    } else if (probes[0].first == u"tcp"_s) {
+        if (auto text = getString(t, u"tcp"_s, s)) {
+            const qsizetype colon = text->lastIndexOf(u':');
+            QString host = colon > 0 ? text->left(colon) : QString();
+            if (host.startsWith(u'[') && host.endsWith(u']'))
+                host = host.mid(1, host.size() - 2);
+            bool portOk = false;
+            const int port = colon > 0 ? text->mid(colon + 1).toInt(&portOk) : 0;
+            const bool hostOk =
+                !host.isEmpty() && !host.contains(u' ') && (!host.contains(u':') || text->startsWith(u'['));
+            if (!hostOk || !portOk || port < 1 || port > 65535) {
+                error(*probes[0].second, s, u"tcp"_s,
+                      quoted(*text) +
+                          u" is not \"host:port\" with a port 1-65535 (e.g. \"127.0.0.1:8000\")"_s);
+            } else {
+                h.kind = HealthSpec::Kind::Tcp;
+                h.tcpHost = host;
+                h.tcpPort = quint16(port);
+            }
+        }
+    } else {
+        if (auto argv = getCommand(*probes[0].second, s, u"exec"_s, false)) {
+            h.kind = HealthSpec::Kind::Exec;
+            h.exec = *argv;
+        }
+    }
+
+    if (auto v = getDuration(t, u"interval"_s, s, Millis(1)))
+        h.interval = *v;
+    if (auto v = getDuration(t, u"timeout"_s, s, Millis(1)))
+        h.timeout = *v;
+    if (auto v = getDuration(t, u"start_period"_s, s))
+        h.startPeriod = *v;
+    if (auto v = getInt(t, u"failures"_s, s, 1, 1000))
+        h.failures = int(*v);
+    if (auto v = getInt(t, u"successes"_s, s, 1, 1000))
+        h.successes = int(*v);
+    if (auto v = getBool(t, u"restart_on_unhealthy"_s, s))
+        h.restartOnUnhealthy = *v;
+    if (const toml::node *n = t.get("expect_status")) {
+        int lo = 0;
+        int hi = 0;
+        bool ok = false;
+        if (const auto *num = n->as_integer()) {
+            lo = hi = int(std::clamp<int64_t>(num->get(), -1, 1000));
+            ok = true;
+        } else if (const auto *str = n->as_string()) {
+            static const QRegularExpression re(u"^\\s*(\\d{3})\\s*(?:-\\s*(\\d{3})\\s*)?$"_s);
+            const auto m = re.match(fromStd(str->get()));
+            if (m.hasMatch()) {
+                lo = m.captured(1).toInt();
+                hi = m.capturedLength(2) ? m.captured(2).toInt() : lo;
+                ok = true;
+            }
+        } else {
+            typeError(*n, s, u"expect_status"_s, u"an integer or a range string such as \"200-399\""_s);
+        }
+        if (ok && (lo < 100 || hi > 599 || lo > hi))
+            ok = false;
+        if (ok) {
+            h.expectStatusMin = lo;
+            h.expectStatusMax = hi;
+        } else if (n->is_integer() || n->is_string()) {
+            error(*n, s, u"expect_status"_s,
+                  u"expected an HTTP status 100-599 or a range such as \"200-399\""_s);
+        }
+    }
+    if (h.timeout >= h.interval) {
+        const toml::node *at = t.get("timeout");
+        if (!at)
+            at = t.get("interval");
+        error(*at, s, at == t.get("timeout") ? u"timeout"_s : u"interval"_s,
+              u"timeout must be shorter than interval (timeout "_s + formatDuration(h.timeout) +
+                  u", interval "_s + formatDuration(h.interval) + u')');
+    }
+}
+
+void Loader::loadLogs(const toml::table &t, ServiceSpec &spec, const Scope &service)
+{
+    const Scope s{service.label, u"logs."_s};
+    checkKeys(t, kLogsKeys, s);
+    if (auto v = getSize(t, u"max_size"_s, s)) {
+        if (*v < 1024)
+            error(*t.get("max_size"), s, u"max_size"_s, u"must be at least 1KB"_s);
+        else
+            spec.logs.maxSize = *v;
+    }
+    if (auto v = getInt(t, u"backups"_s, s, 0, 1000))
+        spec.logs.backups = int(*v);
+}
+
+void Loader::checkDependencies()
+{
+    const QList<ServiceSpec> &services = m_config.services;
+    QHash<QString, qsizetype> byName;
+    QHash<quint16, qsizetype> portOwner;
+    for (qsizetype i = 0; i < services.size(); ++i) {
+        const ServiceInfo &info = m_infos[i];
+        const Scope s{u"service "_s + quoted(services[i].name), {}};
+        if (info.named) {
+            if (byName.contains(services[i].name)) {
+                const ServiceSpec &first = services[byName.value(services[i].name)];
+                const int firstLine =
+                    int(m_infos[byName.value(services[i].name)].nameNode->source().begin.line);
+                error(*info.nameNode, s, u"name"_s,
+                      u"duplicate service name "_s + quoted(first.name) +
+                          u" (first defined at line %1)"_s.arg(firstLine));
+            } else {
+                byName.insert(services[i].name, i);
+            }
+        }
+        for (const auto &[port, node] : info.ports) {
+            if (portOwner.contains(port)) {
+                error(*node, s, u"ports"_s,
+                      u"port %1 is already used by service "_s.arg(port) +
+                          quoted(services[portOwner.value(port)].name));
+            } else {
+                portOwner.insert(port, i);
+            }
+        }
+    }
+
+    // Unknown dependencies.
+    QList<QList<std::pair<qsizetype, const toml::node *>>> edges(services.size());
+    for (qsizetype i = 0; i < services.size(); ++i) {
+        const Scope s{u"service "_s + quoted(services[i].name), {}};
+        for (const Item &dep : m_infos[i].deps) {
+            if (!byName.contains(dep.value))
+                error(*dep.node, s, u"depends_on"_s, u"unknown service "_s + quoted(dep.value));
+            else
+                edges[i].append({byName.value(dep.value), dep.node});
+        }
+    }
+
+    // Cycles: depth-first in file order; a back edge closes a cycle, reported
+    // at the depends_on entry that closes it.
+    enum Colour
+    {
+        White,
+        Grey,
+        Black
+    };
+    QList<Colour> colour(services.size(), White);
+    QList<qsizetype> stack;
+    std::function<void(qsizetype)> visit = [&](qsizetype u) {
+        colour[u] = Grey;
+        stack.append(u);
+        for (const auto &[v, node] : edges[u]) {
+            if (colour[v] == Grey) {
+                QStringList names;
+                for (qsizetype k = stack.indexOf(v); k < stack.size(); ++k)
+                    names.append(services[stack[k]].name);
+                names.append(services[v].name);
+                error(*node, Scope{u"service "_s + quoted(services[u].name), {}}, u"depends_on"_s,
+                      u"dependency cycle "_s + names.join(u" -> "_s));
+            } else if (colour[v] == White) {
+                visit(v);
+            }
+        }
+        stack.removeLast();
+        colour[u] = Black;
+    };
+    for (qsizetype i = 0; i < services.size(); ++i) {
+        if (colour[i] == White && byName.value(services[i].name, -1) == i)
+            visit(i);
+    }
+}
+
+LoadResult Loader::run(const QByteArray &text)
+{
+    m_config.path = m_file;
+    toml::table root;
+    try {
+        root = toml::parse(std::string_view(text.constData(), size_t(text.size())), m_file.toStdString());
+    } catch (const toml::parse_error &e) {
+        report(Diagnostic::Severity::Error, e.source().begin, u"syntax error: "_s + fromStd(e.description()));
+        return std::move(m_result);
+    } catch (const std::exception &e) {
+        Diagnostic d;
+        d.file = m_file;
+        d.message = u"cannot parse: "_s + QString::fromLocal8Bit(e.what());
+        m_result.errors.append(d);
+        return std::move(m_result);
+    }
+
+    checkKeys(root, kTopKeys, Scope{});
+    loadSettings(root);
+    loadServices(root);
+    loadRecovery(root);
+    checkDependencies();
+
+    const auto byPosition = [](const Diagnostic &a, const Diagnostic &b) {
+        return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    };
+    std::stable_sort(m_result.errors.begin(), m_result.errors.end(), byPosition);
+    std::stable_sort(m_result.warnings.begin(), m_result.warnings.end(), byPosition);
+    if (m_result.errors.isEmpty())
+        m_result.config = std::move(m_config);
+    return std::move(m_result);
+}
+
+} // namespace
+
+QString Diagnostic::toString() const
+{
+    QString where = file.isEmpty() ? u"<config>"_s : file;
+    if (line > 0) {
+        where += u':' + QString::number(line);
+        if (column > 0)
+            where += u':' + QString::number(column);
+    }
+    return where + (severity == Severity::Error ? u": error: "_s : u": warning: "_s) + message;
+}
+
+LoadResult ConfigLoader::loadFile(const QString &path)
+{
+    const QFileInfo info(path);
+    const QString absolute = info.absoluteFilePath();
+    QFile file(absolute);
+    auto fail = [&](const QString &message) {
+        LoadResult result;
+        Diagnostic d;
+        d.file = absolute;
+        d.message = message;
+        result.errors.append(d);
+        return result;
+    };
+    if (!info.exists())
+        return fail(u"cannot read configuration file "_s + quoted(absolute) + u": no such file"_s);
+    if (info.isDir())
+        return fail(u"cannot read configuration file "_s + quoted(absolute) + u": it is a directory"_s);
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(u"cannot read configuration file "_s + quoted(absolute) + u": "_s + file.errorString());
+    // A config file is small; anything huge is a mistake (or /dev/zero).
+    constexpr qint64 kMaxConfigBytes = 16 * 1024 * 1024;
+    const QByteArray data = file.read(kMaxConfigBytes + 1);
+    if (file.error() != QFileDevice::NoError)
+        return fail(u"cannot read configuration file "_s + quoted(absolute) + u": "_s + file.errorString());
+    if (data.size() > kMaxConfigBytes)
+        return fail(u"configuration file "_s + quoted(absolute) + u" is larger than 16 MB"_s);
+    return loadString(data, absolute);
+}
+
+LoadResult ConfigLoader::loadString(const QByteArray &toml, const QString &path)
+{
+    const QString absolute = path.isEmpty() ? QString() : QFileInfo(path).absoluteFilePath();
+    const QString baseDir = path.isEmpty() ? QDir::currentPath() : QFileInfo(absolute).absolutePath();
+    try {
+        Loader loader(path.isEmpty() ? QString() : absolute, baseDir);
+        return loader.run(toml);
+    } catch (const std::exception &e) {
+        // Nothing may escape the loader (std::bad_alloc, a toml++ surprise).
+        LoadResult result;
+        Diagnostic d;
+        d.file = absolute;
+        d.message = u"cannot load configuration: "_s + QString::fromLocal8Bit(e.what());
+        result.errors.append(d);
+        return result;
+    }
+}
+
+std::optional<Millis> parseDuration(const QString &text, QString *error)
+{
+    const QString t = text.trimmed();
+    const auto fail = [&](const QString &why) -> std::optional<Millis> {
+        if (error)
+            *error = why;
+        return std::nullopt;
+    };
+    const QString notDuration = quoted(text) + u" is not a duration "_s + kDurationHint;
+    if (t.isEmpty())
+        return fail(u"empty duration "_s + kDurationHint);
+    if (t.startsWith(u'-'))
+        return fail(quoted(text) + u" is negative; a duration must be 0 or more"_s);
+    if (t == u"0"_s)
+        return Millis(0);
+
+    struct Unit
+    {
+        QLatin1StringView name;
+        qint64 ms;
+    };
+    // Largest first: components must come in this order, each at most once.
+    static constexpr Unit units[] = {{QLatin1StringView("d"), 86'400'000},
+                                     {QLatin1StringView("h"), 3'600'000},
+                                     {QLatin1StringView("m"), 60'000},
+                                     {QLatin1StringView("s"), 1'000},
+                                     {QLatin1StringView("ms"), 1}};
+    qint64 total = 0;
+    qsizetype next = 0; // index of the largest unit still allowed
+    qsizetype i = 0;
+    while (i < t.size()) {
+        if (!isAsciiDigit(t[i]))
+            return fail(notDuration);
+        qint64 number = 0;
+        while (i < t.size() && isAsciiDigit(t[i])) {
+            // Saturates just above the limit; the check below reports it.
+            if (number <= kMaxDurationMs)
+                number = number * 10 + (t[i].unicode() - u'0');
+            ++i;
+        }
+        const qsizetype unitStart = i;
+        while (i < t.size() && t[i] >= u'a' && t[i] <= u'z')
+            ++i;
+        const QStringView unit = QStringView(t).mid(unitStart, i - unitStart);
+        if (unit.isEmpty() && i == t.size())
+            return fail(quoted(text) + u" has no unit "_s + kDurationHint);
+        qsizetype found = -1;
+        for (qsizetype k = 0; k < qsizetype(std::size(units)); ++k) {
+            if (unit == units[k].name) {
+                found = k;
+                break;
+            }
+        }
+        if (found < 0 || found < next)
+            return fail(notDuration);
+        next = found + 1;
+        qint64 part = 0;
+        if (__builtin_mul_overflow(number, units[found].ms, &part) ||
+            __builtin_add_overflow(total, part, &total) || total > kMaxDurationMs)
+            return fail(quoted(text) + u" is too long (at most 24 days)"_s);
+    }
+    return Millis(total);
+}
+
+std::optional<qint64> parseSize(const QString &text, QString *error)
+{
+    const QString t = text.trimmed();
+    const auto fail = [&](const QString &why) -> std::optional<qint64> {
+        if (error)
+            *error = why;
+        return std::nullopt;
+    };
+    const QString notSize = quoted(text) + u" is not a size (use e.g. 4096, 512KB, 10MB, 1GiB)"_s;
+    if (t.isEmpty())
+        return fail(u"empty size (use e.g. 4096, 512KB, 10MB, 1GiB)"_s);
+    if (t.startsWith(u'-'))
+        return fail(quoted(text) + u" is negative; a size must be 0 or more"_s);
+    qsizetype i = 0;
+    while (i < t.size() && isAsciiDigit(t[i]))
+        ++i;
+    const QString whole = t.left(i);
+    QString fraction;
+    if (i < t.size() && t[i] == u'.') {
+        const qsizetype start = ++i;
+        while (i < t.size() && isAsciiDigit(t[i]))
+            ++i;
+        fraction = t.mid(start, i - start);
+        if (fraction.isEmpty())
+            return fail(notSize);
+    }
+    if (whole.isEmpty())
+        return fail(notSize);
+    const QString unit = t.mid(i).trimmed().toUpper();
+    static const QHash<QString, qint64> multipliers{
+        {QString(), 1},
+        {u"B"_s, 1},
+        {u"K"_s, 1000},
+        {u"KB"_s, 1000},
+        {u"KIB"_s, 1024},
+        {u"M"_s, 1000 * 1000},
+        {u"MB"_s, 1000 * 1000},
+        {u"MIB"_s, 1024 * 1024},
+        {u"G"_s, 1000LL * 1000 * 1000},
+        {u"GB"_s, 1000LL * 1000 * 1000},
+        {u"GIB"_s, 1024LL * 1024 * 1024},
+        {u"T"_s, 1000LL * 1000 * 1000 * 1000},
+        {u"TB"_s, 1000LL * 1000 * 1000 * 1000},
+        {u"TIB"_s, 1024LL * 1024 * 1024 * 1024},
+    };
+    const auto it = multipliers.constFind(unit);
+    if (it == multipliers.cend())
+        return fail(notSize);
+    const QString tooLarge = quoted(text) + u" is too large"_s;
+    if (whole.size() > 18)
+        return fail(tooLarge);
+    qint64 bytes = 0;
+    if (__builtin_mul_overflow(whole.toLongLong(), it.value(), &bytes) || bytes > kMaxSize)
+        return fail(tooLarge);
+    if (!fraction.isEmpty()) {
+        const double frac = QString(u"0."_s + fraction).toDouble();
+        bytes += qint64(std::llround(frac * double(it.value())));
+        if (bytes > kMaxSize)
+            return fail(tooLarge);
+    }
+    return bytes;
+}
+
+std::optional<int> parseSignal(const QString &text, QString *error)
+{
+    static const QList<std::pair<QString, int>> names{
+        {u"TERM"_s, SIGTERM}, {u"INT"_s, SIGINT},   {u"QUIT"_s, SIGQUIT}, {u"HUP"_s, SIGHUP},
+        {u"KILL"_s, SIGKILL}, {u"USR1"_s, SIGUSR1}, {u"USR2"_s, SIGUSR2},
+    };
+    QString t = text.trimmed().toUpper();
+    bool isNumber = false;
+    const int number = t.toInt(&isNumber);
+    if (isNumber && number >= 1 && number <= 64)
+        return number;
+    if (t.startsWith(u"SIG"_s))
+        t = t.mid(3);
+    for (const auto &[name, value] : names) {
+        if (name == t)
+            return value;
+    }
+    if (error) {
+        QStringList list;
+        for (const auto &entry : names)
+            list.append(entry.first);
+        *error = u"expected one of "_s + list.join(u", "_s) +
+                 u" (with or without SIG) or a number 1-64, got "_s + quoted(text);
+    }
+    return std::nullopt;
+}
+
+QString formatDuration(Millis d)
+{
+    qint64 ms = d.count();
+    if (ms == 0)
+        return u"0s"_s;
+    QString out;
+    if (ms < 0) {
+        out += u'-';
+        ms = -ms;
+    }
+    static constexpr std::pair<qint64, char16_t> units[] = {
+        {86'400'000, u'd'}, {3'600'000, u'h'}, {60'000, u'm'}, {1'000, u's'}};
+    for (const auto &[size, name] : units) {
+        if (ms >= size) {
+            out += QString::number(ms / size) + QChar(name);
+            ms %= size;
+        }
+    }
+    if (ms > 0)
+        out += QString::number(ms) + u"ms"_s;
+    return out;
+}
+
+QString formatSize(qint64 bytes)
+{
+    if (bytes < 0)
+        return u"-"_s + formatSize(-bytes);
+    if (bytes < 1024)
+        return QString::number(bytes) + u" B"_s;
+    // Binary multiples with the short names people read in system monitors.
+    static const char16_t *const names[] = {u"KB", u"MB", u"GB", u"TB", u"PB"};
+    double value = double(bytes) / 1024.0;
+    int unit = 0;
+    while (value >= 1024.0 && unit < 4) {
+        value /= 1024.0;
+        ++unit;
+    }
+    QString number = QString::number(value, 'f', 1);
+    if (number.endsWith(u".0"_s))
+        number.chop(2);
+    return number + u' ' + QString::fromUtf16(names[unit]);
+}
+
+QString expandPath(const QString &path, const QString &baseDir)
+{
+    if (path.isEmpty())
+        return {};
+    QString p = path;
+    if (p == u"~"_s)
+        p = QDir::homePath();
+    else if (p.startsWith(u"~/"_s))
+        p = QDir::homePath() + p.mid(1);
+    if (QDir::isRelativePath(p))
+        p = QDir(baseDir.isEmpty() ? QDir::currentPath() : baseDir).absoluteFilePath(p);
+    return QDir::cleanPath(p);
+}
+
+std::optional<QStringList> splitCommandLine(const QString &text, QString *error)
+{
+    QStringList words;
+    QString word;
+    bool inWord = false;
+    enum class Quote
+    {
+        None,
+        Single,
+        Double
+    } quote = Quote::None;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const QChar c = text[i];
+        switch (quote) {
+        case Quote::Single:
+            if (c == u'\'')
+                quote = Quote::None;
+            else
+                word += c;
+            break;
+        case Quote::Double:
+            if (c == u'"') {
+                quote = Quote::None;
+            } else if (c == u'\\' && i + 1 < text.size() &&
+                       (text[i + 1] == u'"' || text[i + 1] == u'\\' || text[i + 1] == u'$' ||
+                        text[i + 1] == u'`')) {
+                word += text[++i];
+            } else if (c == u'\\' && i + 1 < text.size() && text[i + 1] == u'\n') {
+                ++i;
+            } else {
+                word += c;
+            }
+            break;
+        case Quote::None:
+            if (c == u' ' || c == u'\t' || c == u'\n') {
+                if (inWord) {
+                    words.append(word);
+                    word.clear();
+                    inWord = false;
+                }
+            } else if (c == u'\'') {
+                quote = Quote::Single;
+                inWord = true;
+            } else if (c == u'"') {
+                quote = Quote::Double;
+                inWord = true;
+            } else if (c == u'\\') {
+                if (i + 1 >= text.size()) {
+                    if (error)
+                        *error = quoted(text) + u" ends with a lone backslash"_s;
+                    return std::nullopt;
+                }
+                if (text[i + 1] != u'\n') {
+                    word += text[i + 1];
+                    inWord = true;
+                }
+                ++i;
+            } else {
+                word += c;
+                inWord = true;
+            }
+            break;
+        }
+    }
+    if (quote != Quote::None) {
+        if (error)
+            *error = quoted(text) + (quote == Quote::Single ? u" has an unterminated ' quote"_s
+                                                            : u" has an unterminated \" quote"_s);
+        return std::nullopt;
+    }
+    if (inWord)
+        words.append(word);
+    return words;
+}
+
+} // namespace lifeline

@@ -1,0 +1,117 @@
+// Value types for a validated Lifeline configuration. The loader
+// (configloader.h) is the only producer; everything else reads them.
+// Defaults live here, in one place, and README.md's configuration table
+// mirrors them.
+#pragma once
+
+#include <QHash>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <chrono>
+#include <optional>
+
+namespace lifeline {
+
+using Millis = std::chrono::milliseconds;
+
+enum class RestartPolicy { Always, OnFailure, Never };
+enum class OnExit { Ask, Stop, Keep };
+
+// Where in the configuration file a value came from; kept so that errors found
+// after loading (a port taken, a dependency that never gets healthy) can still
+// point a person at the line to change.
+struct SourcePos
+{
+    int line = 0;
+    int column = 0;
+};
+
+struct HealthSpec
+{
+    enum class Kind { None, Http, Tcp, Exec };
+    Kind kind = Kind::None;
+    QString url;          // Http: "http://127.0.0.1:8000/health"
+    QString tcpHost;      // Tcp: host part of "host:port"
+    quint16 tcpPort = 0;  // Tcp: port part
+    QStringList exec;     // Exec: argv, exit 0 = healthy
+    Millis interval{30'000};
+    Millis timeout{5'000};
+    Millis startPeriod{10'000};
+    int failures = 3;            // consecutive failures -> unhealthy
+    int successes = 1;           // consecutive successes -> healthy again
+    bool restartOnUnhealthy = false;
+    int expectStatusMin = 200;   // expect_status: "200-399" or 200
+    int expectStatusMax = 399;
+    bool enabled() const { return kind != Kind::None; }
+};
+
+struct LogSpec
+{
+    qint64 maxSize = 10LL * 1000 * 1000; // bytes, per file
+    int backups = 5;
+};
+
+struct ServiceSpec
+{
+    QString name;
+    QStringList command;  // argv; with shell = true, joined and run by /bin/sh -c
+    bool shell = false;
+    QString cwd;          // absolute, "~" expanded; empty = state_dir
+    QHash<QString, QString> env;
+    bool autostart = true;
+    QStringList dependsOn;
+    QList<quint16> ports;
+    RestartPolicy restart = RestartPolicy::OnFailure;
+    Millis restartDelay{3'000};
+    double backoffFactor = 2.0;
+    Millis backoffMax{60'000};
+    int maxRestarts = 10;
+    Millis restartWindow{5 * 60'000};
+    Millis stableAfter{5 * 60'000};
+    std::optional<Millis> fatalRetry; // off by default
+    int stopSignal = 15;              // SIGTERM; config takes "TERM", "INT", "SIGQUIT", ...
+    Millis stopTimeout{10'000};
+    qint64 memoryLimit = 0;           // bytes, whole tree RSS; 0 = none
+    HealthSpec health;
+    LogSpec logs;
+    SourcePos pos;                    // of the [[service]] table
+
+    // A stable digest of everything that decides how the process is started
+    // (command, shell, cwd, env). Written into the pidfile so a Lifeline that
+    // adopts a running process knows it is still the same service definition.
+    QByteArray commandHash() const;
+};
+
+struct RecoverySpec
+{
+    QStringList clean;    // globs relative to each service's cwd
+    bool backupLogs = true;
+    int keepBackups = 10;
+    Millis verifyTimeout{60'000};
+};
+
+struct Settings
+{
+    QString stateDir;     // absolute, "~" expanded
+    Millis sampleInterval{1'000};
+    OnExit onExit = OnExit::Ask;
+};
+
+struct Config
+{
+    QString path;         // absolute path of the file it was loaded from
+    Settings settings;
+    QList<ServiceSpec> services; // in file order
+    RecoverySpec recovery;
+
+    const ServiceSpec *service(const QString &name) const;
+    // Names in an order where each service comes after everything it depends on.
+    QStringList startOrder() const;
+};
+
+QString restartPolicyName(RestartPolicy p);
+QString onExitName(OnExit e); // "ask", "stop", "keep"
+
+} // namespace lifeline

@@ -1,0 +1,122 @@
+// What the operating system can tell about processes: the facts the
+// supervisor needs to prove that a process belongs to a service before it
+// signals it, to find who holds a port, and to adopt a process after a
+// restart of Lifeline. Linux reads /proc (procfs_linux.cpp); other systems
+// get procfs_null.cpp, which knows nothing and says so.
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+#include <sys/types.h>
+
+namespace lifeline {
+
+struct ProcInfo
+{
+    pid_t pid = 0;
+    pid_t ppid = 0;
+    pid_t pgid = 0;
+    pid_t sid = 0;
+    uid_t uid = 0;
+    char state = '?';          // /proc/PID/stat field 3: R S D Z T ...
+    quint64 startTime = 0;     // field 22, clock ticks since boot; (pid, startTime) names a process uniquely
+    quint64 utime = 0;         // clock ticks
+    quint64 stime = 0;
+    qint64 rssBytes = 0;
+    int threads = 0;
+    QString comm;              // may contain spaces and parentheses
+    QStringList cmdline;       // empty for kernel threads and zombies
+    bool isZombie() const { return state == 'Z' || state == 'X'; }
+};
+
+struct PortHolder
+{
+    quint16 port = 0;
+    pid_t pid = 0;             // 0 when the socket's owner could not be found (another user's process)
+    uid_t uid = 0;
+    QString user;
+    QStringList cmdline;
+    QString describe() const;  // "PID 1234 (alice): python3 main.py" or "an unknown process of uid 1001"
+};
+
+// /proc/stat "cpu" line: cumulative clock ticks of all CPUs since boot.
+// busy = total - idle; usage over an interval is the delta of each.
+struct SystemCpuTimes
+{
+    quint64 total = 0;
+    quint64 idle = 0;          // idle + iowait
+};
+
+// /proc/meminfo, in bytes.
+struct SystemMemory
+{
+    qint64 totalBytes = 0;
+    qint64 availableBytes = 0; // MemAvailable: what can be used without swapping
+};
+
+class ProcFs
+{
+public:
+    // root is "/proc" in production; tests point it at captured fixtures.
+    explicit ProcFs(QString root = QStringLiteral("/proc"));
+
+    std::optional<ProcInfo> process(pid_t pid) const;
+    QList<ProcInfo> allProcesses() const;
+
+    // True when /proc/PID/environ contains exactly "key=value". Readable for
+    // our own user's processes only; false otherwise.
+    bool hasEnv(pid_t pid, const QByteArray &key, const QByteArray &value) const;
+
+    // Every live process that belongs to a service, given what we know of it:
+    // its main pid (and descendants of it), its process group, and the
+    // instance marker it inherited in its environment. Zombies are left out.
+    // Only processes of our own uid are ever returned.
+    QList<pid_t> serviceTree(pid_t mainPid, pid_t pgid, const QByteArray &markerKey,
+                             const QByteArray &markerValue) const;
+
+    // Who listens on this TCP port (IPv4 or IPv6, any address), from
+    // net/tcp{,6} inode -> PID/fd/ -> socket:[inode].
+    std::optional<PortHolder> portHolder(quint16 port) const;
+    // Listening TCP ports held by any of these pids.
+    QList<quint16> listeningPorts(const QList<pid_t> &pids) const;
+
+    // Open file descriptors of a process (entries of PID/fd); -1 if unreadable.
+    int fdCount(pid_t pid) const;
+    std::optional<SystemCpuTimes> systemCpu() const;
+    std::optional<SystemMemory> systemMemory() const;
+
+    // Pure parsers, shared by all platforms and tested on their own.
+    // parseStat: one /proc/PID/stat line; comm is everything between the
+    // first '(' and the LAST ')', so "(my (weird) app)" survives. uid and
+    // cmdline are not in stat and stay unset.
+    static std::optional<ProcInfo> parseStat(const QByteArray &line);
+    // parseCmdline: NUL-separated argv, with or without the trailing NUL.
+    static QStringList parseCmdline(const QByteArray &raw);
+
+    static QString userName(uid_t uid);  // empty when the uid has no passwd entry
+    static qint64 clockTicksPerSecond();
+    static qint64 pageSize();
+
+private:
+    QString m_root;
+};
+
+// Linux: PR_SET_CHILD_SUBREAPER, so orphaned descendants of services are
+// re-parented to us and stay findable. Returns false elsewhere.
+bool becomeSubreaper();
+
+// Reap zombie children of this process that no QProcess owns (orphans that
+// were re-parented to us as subreaper). Only the pids listed by /proc as our
+// zombie children and not in `owned` are waited for — never waitpid(-1),
+// which would steal QProcess's exit statuses. Returns the pids reaped.
+QList<pid_t> reapOrphans(const QList<pid_t> &owned);
+
+// pidfd_open(2): a descriptor that becomes readable when the process exits,
+// for processes that are not our children (adopted services). -1 if unsupported.
+int openPidFd(pid_t pid);
+
+} // namespace lifeline

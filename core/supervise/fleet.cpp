@@ -1,0 +1,336 @@
+#include "fleet.h"
+
+#include "logs/eventlog.h"
+#include "platform/childregistry.h"
+#include "platform/procfs.h"
+#include "supervise/servicesupervisor.h"
+#include "util/clock.h"
+
+#include <QCoreApplication>
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFileInfo>
+#include <QNetworkAccessManager>
+#include <QStandardPaths>
+
+namespace lifeline {
+
+static QString findLogger()
+{
+    const QString fromEnv = qEnvironmentVariable("LIFELINE_LOGGER");
+    if (!fromEnv.isEmpty())
+        return fromEnv;
+    if (QCoreApplication::instance()) {
+        const QString beside = QCoreApplication::applicationDirPath() + QStringLiteral("/lifeline-logger");
+        if (QFileInfo(beside).isExecutable())
+            return beside;
+    }
+    return QStandardPaths::findExecutable(QStringLiteral("lifeline-logger"));
+}
+
+Fleet::Fleet(const Config &config, QObject *parent, Clock *clock)
+    : QObject(parent)
+    , m_config(config)
+    , m_clock(clock ? clock : Clock::system())
+{
+    const QString canonical = QFileInfo(config.path).canonicalFilePath();
+    m_instanceId = QCryptographicHash::hash((canonical.isEmpty() ? config.path : canonical).toUtf8(),
+                                            QCryptographicHash::Sha1)
+                       .toHex()
+                       .left(16);
+    QDir().mkpath(stateDir());
+    m_eventLog = std::make_unique<EventLog>(stateDir() + QStringLiteral("/lifeline.log"));
+    m_network = new QNetworkAccessManager(this);
+
+    // Orphaned descendants of services are re-parented to us instead of init,
+    // so they stay findable and killable.
+    becomeSubreaper();
+
+    SupervisorContext ctx;
+    ctx.stateDir = stateDir();
+    ctx.instanceId = m_instanceId;
+    ctx.loggerPath = findLogger();
+    ctx.clock = m_clock;
+
+    for (const QString &name : config.startOrder()) {
+        const ServiceSpec *spec = config.service(name);
+        if (!spec)
+            continue;
+        auto *s = new ServiceSupervisor(*spec, ctx, this);
+        m_services.append(s);
+        m_byName.insert(name, s);
+        connect(s, &ServiceSupervisor::stateChanged, this,
+                [this, s](ServiceState from, ServiceState to) { onStateChanged(s, from, to); });
+        connect(s, &ServiceSupervisor::eventLogged, this, [this, s](const QString &text) {
+            m_eventLog->write(s->name(), text);
+            emit eventLogged(s->name(), text);
+        });
+    }
+
+    m_tick.setInterval(500);
+    connect(&m_tick, &QTimer::timeout, this, &Fleet::tick);
+    m_tick.start();
+}
+
+Fleet::~Fleet()
+{
+    qDeleteAll(m_services); // each kills what is left of its own tree
+    m_services.clear();
+    reapOrphans(ChildRegistry::pids());
+}
+
+ServiceSupervisor *Fleet::service(const QString &name) const
+{
+    return m_byName.value(name);
+}
+
+void Fleet::boot()
+{
+    m_eventLog->write(QString(), QStringLiteral("lifeline %1 starting, config %2, %3 services")
+                                     .arg(QStringLiteral(LIFELINE_VERSION), m_config.path)
+                                     .arg(m_services.size()));
+    for (ServiceSupervisor *s : std::as_const(m_services))
+        s->tryAdopt();
+    for (ServiceSupervisor *s : std::as_const(m_services)) {
+        if (s->spec().autostart && s->state() != ServiceState::Running)
+            m_wantStarted.insert(s->name());
+    }
+    pump();
+}
+
+static QString unknownService(const QString &name)
+{
+    return QStringLiteral("unknown service \"%1\"").arg(name);
+}
+
+bool Fleet::start(const QString &name, QString *error)
+{
+    if (name == QLatin1String("all")) {
+        startAll();
+        return true;
+    }
+    ServiceSupervisor *s = service(name);
+    if (!s) {
+        if (error)
+            *error = unknownService(name);
+        return false;
+    }
+    m_wantStopped.remove(name);
+    m_wantStarted.insert(name);
+    // Starting a service by hand starts what it needs first.
+    for (const QString &dep : s->spec().dependsOn) {
+        if (ServiceSupervisor *d = service(dep); d && !isRunningState(d->state()))
+            start(dep);
+    }
+    pump();
+    return true;
+}
+
+bool Fleet::stop(const QString &name, QString *error)
+{
+    if (name == QLatin1String("all")) {
+        stopAll();
+        return true;
+    }
+    ServiceSupervisor *s = service(name);
+    if (!s) {
+        if (error)
+            *error = unknownService(name);
+        return false;
+    }
+    m_wantStarted.remove(name);
+    s->stop();
+    return true;
+}
+
+bool Fleet::restart(const QString &name, QString *error)
+{
+    if (name == QLatin1String("all")) {
+        restartAll();
+        return true;
+    }
+    ServiceSupervisor *s = service(name);
+    if (!s) {
+        if (error)
+            *error = unknownService(name);
+        return false;
+    }
+    m_wantStopped.remove(name);
+    s->restart();
+    return true;
+}
+
+bool Fleet::restartWithDependents(const QString &name, QString *error)
+{
+    ServiceSupervisor *s = service(name);
+    if (!s) {
+        if (error)
+            *error = unknownService(name);
+        return false;
+    }
+    const QStringList dependents = dependentsOf(name);
+    for (const QString &d : dependents) {
+        if (ServiceSupervisor *ds = service(d); ds && isRunningState(ds->state())) {
+            ds->stop();
+            m_wantStarted.insert(d); // started again once `name` is back
+        }
+    }
+    s->restart();
+    pump();
+    return true;
+}
+
+void Fleet::startAll()
+{
+    m_stoppingAll = false;
+    m_wantStopped.clear();
+    for (ServiceSupervisor *s : std::as_const(m_services))
+        m_wantStarted.insert(s->name());
+    pump();
+}
+
+void Fleet::stopAll()
+{
+    m_wantStarted.clear();
+    m_stoppingAll = true;
+    for (ServiceSupervisor *s : std::as_const(m_services))
+        m_wantStopped.insert(s->name());
+    pump();
+}
+
+void Fleet::restartAll()
+{
+    for (ServiceSupervisor *s : std::as_const(m_services)) {
+        if (isRunningState(s->state()))
+            s->restart();
+        else
+            m_wantStarted.insert(s->name());
+    }
+    pump();
+}
+
+void Fleet::detachAll()
+{
+    m_wantStarted.clear();
+    m_wantStopped.clear();
+    for (ServiceSupervisor *s : std::as_const(m_services))
+        s->detach();
+}
+
+bool Fleet::isAllStopped() const
+{
+    return std::all_of(m_services.cbegin(), m_services.cend(), [](const ServiceSupervisor *s) {
+        return !isRunningState(s->state()) && s->state() != ServiceState::Backoff;
+    });
+}
+
+QStringList Fleet::dependentsOf(const QString &name) const
+{
+    QStringList out;
+    QStringList frontier{name};
+    while (!frontier.isEmpty()) {
+        const QString cur = frontier.takeFirst();
+        for (const ServiceSupervisor *s : m_services) { // start order: dependents come later
+            if (s->spec().dependsOn.contains(cur) && !out.contains(s->name())) {
+                out.append(s->name());
+                frontier.append(s->name());
+            }
+        }
+    }
+    // Keep start order.
+    QStringList ordered;
+    for (const ServiceSupervisor *s : m_services) {
+        if (out.contains(s->name()))
+            ordered.append(s->name());
+    }
+    return ordered;
+}
+
+int Fleet::severity() const
+{
+    int worst = 0;
+    for (const ServiceSupervisor *s : m_services) {
+        switch (s->state()) {
+        case ServiceState::Fatal:
+        case ServiceState::Unknown:
+            worst = std::max(worst, 2);
+            break;
+        case ServiceState::Backoff:
+        case ServiceState::Starting:
+        case ServiceState::Stopping:
+            worst = std::max(worst, 1);
+            break;
+        case ServiceState::Exited:
+            if (!s->lastExit().isSuccess())
+                worst = std::max(worst, 1);
+            break;
+        case ServiceState::Running:
+        case ServiceState::Stopped:
+            break;
+        }
+    }
+    return worst;
+}
+
+bool Fleet::dependenciesReady(const ServiceSupervisor *s) const
+{
+    for (const QString &dep : s->spec().dependsOn) {
+        const ServiceSupervisor *d = service(dep);
+        if (d && d->state() != ServiceState::Running)
+            return false;
+    }
+    return true;
+}
+
+void Fleet::pump()
+{
+    // Starts: each wanted service whose dependencies are up, in start order.
+    for (ServiceSupervisor *s : std::as_const(m_services)) {
+        if (!m_wantStarted.contains(s->name()))
+            continue;
+        if (s->state() == ServiceState::Running || s->state() == ServiceState::Starting) {
+            m_wantStarted.remove(s->name());
+            continue;
+        }
+        if (dependenciesReady(s)) {
+            m_wantStarted.remove(s->name());
+            s->start();
+        }
+    }
+    // Stops: a service stops once everything that depends on it has stopped.
+    for (auto it = m_services.crbegin(); it != m_services.crend(); ++it) {
+        ServiceSupervisor *s = *it;
+        if (!m_wantStopped.contains(s->name()))
+            continue;
+        bool dependentsDown = true;
+        for (const QString &d : dependentsOf(s->name())) {
+            const ServiceSupervisor *ds = service(d);
+            if (ds && (isRunningState(ds->state()) || ds->state() == ServiceState::Backoff))
+                dependentsDown = false;
+        }
+        if (dependentsDown) {
+            m_wantStopped.remove(s->name());
+            s->stop();
+        }
+    }
+    if (m_stoppingAll && m_wantStopped.isEmpty() && isAllStopped()) {
+        m_stoppingAll = false;
+        m_eventLog->write(QString(), QStringLiteral("all services stopped"));
+        emit allStopped();
+    }
+}
+
+void Fleet::onStateChanged(ServiceSupervisor *s, ServiceState from, ServiceState to)
+{
+    emit serviceStateChanged(s->name(), from, to);
+    pump();
+}
+
+void Fleet::tick()
+{
+    reapOrphans(ChildRegistry::pids());
+    for (ServiceSupervisor *s : std::as_const(m_services))
+        s->tick();
+}
+
+} // namespace lifeline

@@ -1,0 +1,93 @@
+// All services of one configuration: creates a ServiceSupervisor per service,
+// starts them in depends_on order and stops them in reverse, writes
+// lifeline.log, reaps orphaned descendants (Lifeline is a child subreaper),
+// and is what the control server, the models and the UI talk to.
+#pragma once
+
+#include "config/servicespec.h"
+#include "supervise/servicestate.h"
+
+#include <QHash>
+#include <QList>
+#include <QObject>
+#include <QSet>
+#include <QTimer>
+
+#include <memory>
+
+class QNetworkAccessManager;
+
+namespace lifeline {
+
+class Clock;
+class EventLog;
+class ServiceSupervisor;
+
+class Fleet final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Fleet)
+
+public:
+    explicit Fleet(const Config &config, QObject *parent = nullptr, Clock *clock = nullptr);
+    ~Fleet() override;
+
+    const Config &config() const { return m_config; }
+    QByteArray instanceId() const { return m_instanceId; }
+    QString stateDir() const { return m_config.settings.stateDir; }
+
+    QList<ServiceSupervisor *> services() const { return m_services; }
+    ServiceSupervisor *service(const QString &name) const;
+
+    // At startup: adopt what a previous Lifeline left running, then start
+    // every autostart service in dependency order.
+    void boot();
+
+    // Person's requests. Names are validated: false + *error for an unknown name.
+    bool start(const QString &name, QString *error = nullptr);
+    bool stop(const QString &name, QString *error = nullptr);
+    bool restart(const QString &name, QString *error = nullptr);
+    // Restart a service and everything that depends on it (stopped in reverse
+    // order, started again in order).
+    bool restartWithDependents(const QString &name, QString *error = nullptr);
+    void startAll();
+    void stopAll();    // reverse dependency order; allStopped() when done
+    void restartAll();
+    // Lifeline quits and leaves the services running (on_exit = keep).
+    void detachAll();
+    bool isAllStopped() const;
+
+    // Names of the services that depend (directly or not) on `name`.
+    QStringList dependentsOf(const QString &name) const;
+
+    // The worst state of all services, for the tray: 0 good, 1 degraded, 2 bad.
+    int severity() const;
+
+    EventLog *eventLog() const { return m_eventLog.get(); }
+    QNetworkAccessManager *network() const { return m_network; }
+
+signals:
+    void serviceStateChanged(const QString &name, lifeline::ServiceState from, lifeline::ServiceState to);
+    void allStopped();
+    void eventLogged(const QString &service, const QString &text);
+
+private:
+    void pump();
+    bool dependenciesReady(const ServiceSupervisor *s) const;
+    void onStateChanged(ServiceSupervisor *s, ServiceState from, ServiceState to);
+    void tick();
+
+    Config m_config;
+    QByteArray m_instanceId;
+    Clock *m_clock;
+    QList<ServiceSupervisor *> m_services;      // in start order
+    QHash<QString, ServiceSupervisor *> m_byName;
+    QSet<QString> m_wantStarted; // waiting for their dependencies before starting
+    QSet<QString> m_wantStopped; // waiting for their dependents to stop first
+    bool m_stoppingAll = false;
+    std::unique_ptr<EventLog> m_eventLog;
+    QNetworkAccessManager *m_network = nullptr;
+    QTimer m_tick;
+};
+
+} // namespace lifeline

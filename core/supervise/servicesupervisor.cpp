@@ -1,0 +1,713 @@
+#include "servicesupervisor.h"
+
+#include "config/configloader.h"
+#include "platform/childregistry.h"
+#include "util/clock.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSaveFile>
+#include <QSocketNotifier>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <spawn.h>
+#include <unistd.h>
+
+extern char **environ;
+
+namespace lifeline {
+
+namespace {
+
+// Closes a descriptor once, however the function that owns it returns.
+struct Fd
+{
+    int fd = -1;
+    Fd() = default;
+    explicit Fd(int f) : fd(f) {}
+    Fd(const Fd &) = delete;
+    Fd &operator=(const Fd &) = delete;
+    ~Fd() { reset(); }
+    void reset()
+    {
+        if (fd >= 0)
+            ::close(fd);
+        fd = -1;
+    }
+};
+
+QString errnoText()
+{
+    return QString::fromLocal8Bit(std::strerror(errno));
+}
+
+} // namespace
+
+ServiceSupervisor::ServiceSupervisor(const ServiceSpec &spec, const SupervisorContext &context, QObject *parent)
+    : QObject(parent)
+    , m_spec(spec)
+    , m_ctx(context)
+    , m_clock(context.clock ? context.clock : Clock::system())
+    , m_tracker(m_spec)
+{
+    m_restartTimer.setSingleShot(true);
+    connect(&m_restartTimer, &QTimer::timeout, this, [this] {
+        if (m_state == ServiceState::Backoff || m_state == ServiceState::Fatal) {
+            if (m_state == ServiceState::Fatal) {
+                log(QStringLiteral("fatal_retry: trying again after %1").arg(formatDuration(*m_spec.fatalRetry)));
+                m_tracker.reset();
+            }
+            launch(); // BACKOFF -> STARTING, FATAL -> STARTING (fatal_retry)
+        }
+    });
+    m_pollTimer.setInterval(m_ctx.pollInterval);
+    connect(&m_pollTimer, &QTimer::timeout, this, &ServiceSupervisor::pollStop);
+}
+
+ServiceSupervisor::~ServiceSupervisor()
+{
+    // A supervisor going away with its service still up (a test tearing down,
+    // Lifeline crashing out of main) must not leave half a tree behind: the
+    // QProcess destructor would only kill the main process.
+    if (m_process || (m_adopted && !m_mainGone)) {
+        signalTree(SIGKILL);
+    }
+    if (m_process) {
+        m_process->disconnect(this);
+        ChildRegistry::remove(m_pid);
+        delete m_process; // kills (already dead) and reaps the main process
+        m_process = nullptr;
+    }
+    if (m_pidfd >= 0)
+        ::close(m_pidfd);
+}
+
+QByteArray ServiceSupervisor::markerValue() const
+{
+    return m_ctx.instanceId + '/' + m_spec.name.toUtf8();
+}
+
+void ServiceSupervisor::setSpec(const ServiceSpec &spec)
+{
+    m_spec = spec;
+    m_tracker.setSpec(m_spec);
+}
+
+qint64 ServiceSupervisor::now() const
+{
+    return m_clock->nowMs();
+}
+
+qint64 ServiceSupervisor::uptimeMs() const
+{
+    if (m_state != ServiceState::Running || m_startedAtMs == 0)
+        return 0;
+    return std::max<qint64>(0, now() - m_startedAtMs);
+}
+
+int ServiceSupervisor::restartsInWindow() const
+{
+    return m_tracker.restartsInWindow(now());
+}
+
+qint64 ServiceSupervisor::nextRestartInMs() const
+{
+    if (!m_restartTimer.isActive())
+        return -1;
+    return std::max<qint64>(0, m_restartAtMs - now());
+}
+
+QString ServiceSupervisor::logPath() const
+{
+    return m_ctx.stateDir + QStringLiteral("/logs/") + m_spec.name + QStringLiteral(".log");
+}
+
+QString ServiceSupervisor::errLogPath() const
+{
+    return m_ctx.stateDir + QStringLiteral("/logs/") + m_spec.name + QStringLiteral(".err.log");
+}
+
+QString ServiceSupervisor::pidfilePath() const
+{
+    return m_ctx.stateDir + QStringLiteral("/run/") + m_spec.name + QStringLiteral(".pid");
+}
+
+QList<pid_t> ServiceSupervisor::treePids() const
+{
+    const pid_t main = m_mainGone ? 0 : m_pid;
+    return m_proc.serviceTree(main, m_pgid, markerKey(), markerValue());
+}
+
+void ServiceSupervisor::log(const QString &text)
+{
+    emit eventLogged(text);
+}
+
+void ServiceSupervisor::setState(ServiceState to)
+{
+    if (to == m_state)
+        return;
+    const ServiceState from = m_state;
+    m_state = to;
+    log(QStringLiteral("state %1 -> %2").arg(stateName(from), stateName(to)));
+    emit stateChanged(from, to);
+}
+
+// ---- person's requests ---------------------------------------------------
+
+void ServiceSupervisor::start()
+{
+    switch (m_state) {
+    case ServiceState::Starting:
+    case ServiceState::Running:
+        return;
+    case ServiceState::Stopping:
+        m_afterStop = AfterStop::Start; // STOPPING -> STARTING once the tree is gone
+        return;
+    case ServiceState::Backoff:
+    case ServiceState::Fatal:
+    case ServiceState::Stopped:
+    case ServiceState::Exited:
+    case ServiceState::Unknown:
+        break;
+    }
+    m_restartTimer.stop();
+    m_tracker.reset();
+    m_restartReason.clear();
+    launch();
+}
+
+void ServiceSupervisor::stop()
+{
+    switch (m_state) {
+    case ServiceState::Starting:
+    case ServiceState::Running:
+        beginStop(AfterStop::Nothing); // RUNNING -> STOPPING
+        return;
+    case ServiceState::Stopping:
+        m_afterStop = AfterStop::Nothing;
+        return;
+    case ServiceState::Backoff:
+    case ServiceState::Fatal:
+    case ServiceState::Exited:
+    case ServiceState::Unknown:
+        m_restartTimer.stop();
+        if (m_pollTimer.isActive()) {
+            // Leftovers of the last run are still being ended: report stopping until they are.
+            m_afterStop = AfterStop::Nothing;
+            setState(ServiceState::Stopping); // BACKOFF -> STOPPING
+            return;
+        }
+        setState(ServiceState::Stopped); // BACKOFF/FATAL/EXITED -> STOPPED
+        return;
+    case ServiceState::Stopped:
+        return;
+    }
+}
+
+void ServiceSupervisor::restart()
+{
+    if (m_state == ServiceState::Running || m_state == ServiceState::Starting) {
+        m_tracker.reset();
+        m_restartReason = QStringLiteral("restart requested");
+        log(QStringLiteral("restart requested"));
+        beginStop(AfterStop::Start); // RUNNING -> STOPPING -> STARTING
+        return;
+    }
+    start();
+}
+
+void ServiceSupervisor::restartForFailure(const QString &reason)
+{
+    if (m_state != ServiceState::Running)
+        return;
+    m_forcedReason = reason;
+    log(QStringLiteral("restarting: %1").arg(reason));
+    beginStop(AfterStop::CountedRestart); // RUNNING -> STOPPING -> BACKOFF/FATAL
+}
+
+// ---- starting ---------------------------------------------------------------
+
+void ServiceSupervisor::launch()
+{
+    m_restartTimer.stop();
+    setState(ServiceState::Starting); // * -> STARTING
+    // Never start a second copy next to what is left of an earlier one (a
+    // worker still holding the port, an escaped grandchild): end it first.
+    const QList<pid_t> leftovers = treePids();
+    if (!leftovers.isEmpty()) {
+        log(QStringLiteral("ending %1 leftover process(es) of an earlier run before starting").arg(leftovers.size()));
+        m_stopDeadlineMs = now() + m_spec.stopTimeout.count();
+        m_killed = false;
+        signalTree(m_spec.stopSignal);
+        m_pollTimer.start();
+        return; // pollStop() calls launch() again once the tree is gone
+    }
+    if (!preflightPorts())
+        return;
+
+    const QString cwd = m_spec.cwd.isEmpty() ? m_ctx.stateDir : m_spec.cwd;
+    if (!QFileInfo(cwd).isDir()) {
+        onStartFailed(QStringLiteral("working directory %1 does not exist").arg(cwd));
+        return;
+    }
+    QDir().mkpath(m_ctx.stateDir + QStringLiteral("/logs"));
+    QDir().mkpath(m_ctx.stateDir + QStringLiteral("/run"));
+
+    // stdout and stderr go to pipes owned by lifeline-logger, which writes and
+    // rotates the files. Neither the service nor the logger depends on
+    // Lifeline staying alive, and rotation loses nothing: only the logger
+    // ever writes the files, so it can rename them between two writes
+    // (copy-and-truncate would lose what the child writes in between).
+    int outPipe[2] = {-1, -1};
+    int errPipe[2] = {-1, -1};
+    Fd outW, errW;
+    QString error;
+    if (::pipe2(outPipe, O_CLOEXEC) != 0 || ::pipe2(errPipe, O_CLOEXEC) != 0) {
+        onStartFailed(QStringLiteral("cannot create log pipes: %1").arg(errnoText()));
+        return;
+    }
+    {
+        Fd outR(outPipe[0]), errR(errPipe[0]);
+        outW.fd = outPipe[1];
+        errW.fd = errPipe[1];
+        if (!spawnLogger(outR.fd, errR.fd, &error)) {
+            // Without the logger the child appends to its files directly:
+            // it still survives us, but its logs do not rotate.
+            log(QStringLiteral("warning: %1; logs will not rotate").arg(error));
+            outW.reset();
+            errW.reset();
+            outW.fd = ::open(QFile::encodeName(logPath()).constData(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+            errW.fd = ::open(QFile::encodeName(errLogPath()).constData(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+            if (outW.fd < 0 || errW.fd < 0) {
+                onStartFailed(QStringLiteral("cannot open log file in %1: %2").arg(m_ctx.stateDir + QStringLiteral("/logs"), errnoText()));
+                return;
+            }
+        }
+    } // our copies of the read ends close here: only the logger holds them
+
+    auto *process = new QProcess(this);
+    m_process = process;
+    if (m_spec.shell) {
+        process->setProgram(QStringLiteral("/bin/sh"));
+        process->setArguments({QStringLiteral("-c"), m_spec.command.join(QLatin1Char(' '))});
+    } else {
+        process->setProgram(m_spec.command.first());
+        process->setArguments(m_spec.command.mid(1));
+    }
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (auto it = m_spec.env.cbegin(); it != m_spec.env.cend(); ++it)
+        env.insert(it.key(), it.value());
+    env.insert(QString::fromLatin1(markerKey()), QString::fromUtf8(markerValue()));
+    process->setProcessEnvironment(env);
+    process->setWorkingDirectory(cwd);
+    process->setStandardInputFile(QProcess::nullDevice());
+    process->setStandardOutputFile(QProcess::nullDevice());
+    process->setStandardErrorFile(QProcess::nullDevice());
+    const int outFd = outW.fd, errFd = errW.fd;
+    // Runs in the child between fork and exec: async-signal-safe calls only.
+    process->setChildProcessModifier([outFd, errFd] {
+        ::setsid(); // own session and process group: the whole tree can be signalled
+        ::dup2(outFd, STDOUT_FILENO);
+        ::dup2(errFd, STDERR_FILENO);
+    });
+
+    connect(process, &QProcess::started, this, &ServiceSupervisor::onProcessStarted);
+    connect(process, &QProcess::errorOccurred, this, [this, process](QProcess::ProcessError e) {
+        if (e == QProcess::FailedToStart && process == m_process)
+            onStartFailed(QStringLiteral("cannot start %1: %2").arg(m_spec.command.first(), process->errorString()));
+    });
+    connect(process, &QProcess::finished, this, [this, process](int code, QProcess::ExitStatus status) {
+        if (process != m_process)
+            return;
+        // On Unix a CrashExit's exitCode() is the signal number.
+        onProcessFinished(status == QProcess::CrashExit ? ExitStatus::signaled(code) : ExitStatus::exited(code));
+    });
+
+    m_mainGone = false;
+    m_adopted = false;
+    m_pgid = 0;
+    m_pid = 0;
+    process->start();
+    // The fork has happened (or failed) by now; the pid is known at once.
+    if (m_process == process && process->processId() > 0) {
+        m_pid = pid_t(process->processId());
+        m_pgid = m_pid; // setsid() made it the leader of its own group
+        ChildRegistry::add(m_pid);
+    }
+}
+
+bool ServiceSupervisor::preflightPorts()
+{
+    for (quint16 port : std::as_const(m_spec.ports)) {
+        if (const auto holder = m_proc.portHolder(port)) {
+            onStartFailed(QStringLiteral("port %1 is already in use by %2").arg(port).arg(holder->describe()));
+            return false;
+        }
+    }
+    return true;
+}
+
+bool ServiceSupervisor::spawnLogger(int outFd, int errFd, QString *error)
+{
+    if (m_ctx.loggerPath.isEmpty() || !QFileInfo(m_ctx.loggerPath).isExecutable()) {
+        *error = QStringLiteral("lifeline-logger not found (looked for \"%1\")").arg(m_ctx.loggerPath);
+        return false;
+    }
+    const QByteArray path = QFile::encodeName(m_ctx.loggerPath);
+    const QByteArray out = QFile::encodeName(logPath());
+    const QByteArray err = QFile::encodeName(errLogPath());
+    const QByteArray maxSize = QByteArray::number(m_spec.logs.maxSize);
+    const QByteArray backups = QByteArray::number(m_spec.logs.backups);
+    const char *argv[] = {path.constData(), "--out", out.constData(), "--err", err.constData(),
+                          "--max-size", maxSize.constData(), "--backups", backups.constData(), nullptr};
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, outFd, 0);
+    posix_spawn_file_actions_adddup2(&actions, errFd, 3);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    // Its own session: a signal to the service's group does not reach it; it
+    // ends by itself when every writer of its pipes has gone.
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, path.constData(), &actions, &attr, const_cast<char *const *>(argv), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+        *error = QStringLiteral("cannot start %1: %2").arg(m_ctx.loggerPath, QString::fromLocal8Bit(std::strerror(rc)));
+        return false;
+    }
+    // Not a QProcess child: the fleet's orphan reaper collects it when it exits.
+    return true;
+}
+
+void ServiceSupervisor::onProcessStarted()
+{
+    if (!m_process)
+        return;
+    m_pid = pid_t(m_process->processId());
+    m_pgid = m_pid;
+    ChildRegistry::add(m_pid);
+    m_startedAtMs = now();
+    m_lastError.clear();
+    writePidfile();
+    log(QStringLiteral("started pid %1: %2").arg(m_pid).arg(m_spec.command.join(QLatin1Char(' '))));
+    setState(ServiceState::Running); // STARTING -> RUNNING
+    emit started(m_pid);
+}
+
+void ServiceSupervisor::onStartFailed(const QString &error)
+{
+    m_lastError = error;
+    log(QStringLiteral("start failed: %1").arg(error));
+    if (m_process) {
+        ChildRegistry::remove(m_pid);
+        releaseProcess();
+    }
+    m_mainGone = true;
+    m_pid = 0;
+    // A failed start counts like a crash: retried with backoff, fatal in a loop.
+    const RestartTracker::Verdict v = m_tracker.onExit(ExitStatus::unknown(), true, now());
+    if (v == RestartTracker::Verdict::Fatal) {
+        m_lastError = QStringLiteral("%1 — gave up after %2 attempts in %3; manual intervention required")
+                          .arg(error)
+                          .arg(m_spec.maxRestarts)
+                          .arg(formatDuration(m_spec.restartWindow));
+        setState(ServiceState::Fatal); // STARTING -> FATAL
+        if (m_spec.fatalRetry)
+            scheduleRestart(*m_spec.fatalRetry);
+        return;
+    }
+    m_restartReason = error;
+    setState(ServiceState::Backoff); // STARTING -> BACKOFF
+    scheduleRestart(m_tracker.delay());
+}
+
+void ServiceSupervisor::releaseProcess()
+{
+    if (!m_process)
+        return;
+    QProcess *p = m_process;
+    m_process = nullptr;
+    p->disconnect(this);
+    p->deleteLater(); // never inside its own signal
+}
+
+// ---- exits ------------------------------------------------------------------
+
+void ServiceSupervisor::onProcessFinished(const ExitStatus &status)
+{
+    ChildRegistry::remove(m_pid);
+    m_mainGone = true;
+    m_lastExit = status;
+    m_hasExited = true;
+    releaseProcess();
+    if (m_pidfdNotifier) {
+        m_pidfdNotifier->setEnabled(false);
+        m_pidfdNotifier->deleteLater();
+        m_pidfdNotifier = nullptr;
+    }
+    if (m_pidfd >= 0) {
+        ::close(m_pidfd);
+        m_pidfd = -1;
+    }
+    log(QStringLiteral("pid %1 %2").arg(m_pid).arg(status.describe()));
+    emit exited(status);
+
+    if (m_state == ServiceState::Stopping) {
+        pollStop();
+        return;
+    }
+    handleExit(status, false);
+}
+
+void ServiceSupervisor::handleExit(const ExitStatus &status, bool forced)
+{
+    removePidfile();
+    // Whatever is left of the tree (a worker holding the port, the node under
+    // `sh -c "npm start"`) is ended now; a restart waits until it is gone.
+    if (!treePids().isEmpty()) {
+        m_stopDeadlineMs = now() + m_spec.stopTimeout.count();
+        m_killed = false;
+        signalTree(m_spec.stopSignal);
+        m_pollTimer.start();
+    }
+    const QString why = forced ? m_forcedReason : status.describe();
+    const RestartTracker::Verdict v = m_tracker.onExit(status, forced, now());
+    switch (v) {
+    case RestartTracker::Verdict::LeaveDown:
+        setState(ServiceState::Exited); // RUNNING -> EXITED
+        return;
+    case RestartTracker::Verdict::Fatal:
+        m_lastError = QStringLiteral("restarted %1 times within %2, last: %3 — manual intervention required")
+                          .arg(m_spec.maxRestarts)
+                          .arg(formatDuration(m_spec.restartWindow), why);
+        log(m_lastError);
+        setState(ServiceState::Fatal); // RUNNING -> FATAL
+        if (m_spec.fatalRetry)
+            scheduleRestart(*m_spec.fatalRetry);
+        return;
+    case RestartTracker::Verdict::Restart:
+        m_restartReason = why;
+        log(QStringLiteral("restarting in %1 (%2 of %3 within %4): %5")
+                .arg(formatDuration(m_tracker.delay()))
+                .arg(m_tracker.restartsInWindow(now()))
+                .arg(m_spec.maxRestarts)
+                .arg(formatDuration(m_spec.restartWindow), why));
+        setState(ServiceState::Backoff); // RUNNING -> BACKOFF
+        scheduleRestart(m_tracker.delay());
+        return;
+    }
+}
+
+void ServiceSupervisor::scheduleRestart(Millis delay)
+{
+    m_restartAtMs = now() + delay.count();
+    m_restartTimer.start(int(std::min<qint64>(delay.count(), std::numeric_limits<int>::max())));
+}
+
+// ---- stopping ---------------------------------------------------------------
+
+void ServiceSupervisor::beginStop(AfterStop after)
+{
+    m_afterStop = after;
+    m_restartTimer.stop();
+    setState(ServiceState::Stopping);
+    m_stopDeadlineMs = now() + m_spec.stopTimeout.count();
+    m_killed = false;
+    if (m_process && m_process->state() == QProcess::Starting) {
+        // Not exec'd yet: nothing to be graceful with.
+        m_process->kill();
+    }
+    signalTree(m_spec.stopSignal);
+    m_pollTimer.start();
+}
+
+void ServiceSupervisor::signalTree(int sig)
+{
+    // Only processes that provably belong to the service (main pid, its
+    // group, descendants, or carrying our marker, and always our own uid:
+    // ProcFs::serviceTree) are signalled; never by name.
+    const QList<pid_t> pids = treePids();
+    for (pid_t p : pids)
+        ::kill(p, sig);
+    if (!m_mainGone && m_pid > 0 && !pids.contains(m_pid))
+        ::kill(m_pid, sig);
+}
+
+void ServiceSupervisor::pollStop()
+{
+    const QList<pid_t> pids = treePids();
+    if (!pids.isEmpty() || !m_mainGone) {
+        if (now() >= m_stopDeadlineMs) {
+            if (!m_killed) {
+                log(QStringLiteral("still running after stop_timeout %1: sending SIGKILL to %2 process(es)")
+                        .arg(formatDuration(m_spec.stopTimeout))
+                        .arg(pids.size()));
+                m_killed = true;
+            }
+            signalTree(SIGKILL); // repeated each poll: catches a fork racing the kill
+        }
+        return;
+    }
+    m_pollTimer.stop();
+    if (m_state == ServiceState::Stopping) {
+        finishStop();
+    } else if (m_state == ServiceState::Starting) {
+        launch(); // leftovers gone: go on starting
+    }
+    // BACKOFF: the restart timer starts the service; launch() re-checks the tree.
+}
+
+void ServiceSupervisor::finishStop()
+{
+    removePidfile();
+    const AfterStop after = m_afterStop;
+    m_afterStop = AfterStop::Nothing;
+    switch (after) {
+    case AfterStop::Nothing:
+        log(QStringLiteral("stopped"));
+        setState(ServiceState::Stopped); // STOPPING -> STOPPED
+        return;
+    case AfterStop::Start:
+        launch(); // STOPPING -> STARTING
+        return;
+    case AfterStop::CountedRestart:
+        handleExit(m_lastExit, true); // STOPPING -> BACKOFF / FATAL
+        return;
+    }
+}
+
+// ---- pidfile and adoption ---------------------------------------------------
+
+void ServiceSupervisor::writePidfile()
+{
+    const auto info = m_proc.process(m_pid);
+    QJsonObject o;
+    o[QStringLiteral("pid")] = qint64(m_pid);
+    o[QStringLiteral("start_time")] = QString::number(info ? info->startTime : 0);
+    o[QStringLiteral("command_hash")] = QString::fromLatin1(m_spec.commandHash());
+    o[QStringLiteral("marker")] = QString::fromUtf8(markerValue());
+    o[QStringLiteral("started_at_ms")] = QDateTime::currentMSecsSinceEpoch();
+    QSaveFile f(pidfilePath());
+    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(o).toJson(QJsonDocument::Compact)) < 0 || !f.commit())
+        log(QStringLiteral("warning: cannot write pidfile %1: %2").arg(pidfilePath(), f.errorString()));
+}
+
+void ServiceSupervisor::removePidfile()
+{
+    QFile::remove(pidfilePath());
+}
+
+bool ServiceSupervisor::tryAdopt()
+{
+    if (m_state != ServiceState::Stopped)
+        return false;
+    QFile f(pidfilePath());
+    if (!f.open(QIODevice::ReadOnly))
+        return false;
+    const QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
+    f.close();
+    const pid_t pid = pid_t(o.value(QStringLiteral("pid")).toInteger());
+    const quint64 startTime = o.value(QStringLiteral("start_time")).toString().toULongLong();
+    const auto info = pid > 0 ? m_proc.process(pid) : std::nullopt;
+    // A pidfile is proof only if the same process (pid AND start time) is
+    // still there and still carries our marker; a reused pid has neither.
+    if (!info || info->isZombie() || info->startTime != startTime
+        || !m_proc.hasEnv(pid, markerKey(), markerValue())) {
+        log(QStringLiteral("stale pidfile %1 (pid %2 is %3) ignored")
+                .arg(pidfilePath())
+                .arg(pid)
+                .arg(info ? QStringLiteral("another program now") : QStringLiteral("gone")));
+        removePidfile();
+        return false;
+    }
+    if (o.value(QStringLiteral("command_hash")).toString().toLatin1() != m_spec.commandHash())
+        log(QStringLiteral("note: the running process was started from an older definition; restart to apply the new one"));
+
+    m_pid = pid;
+    m_pgid = info->pgid;
+    m_adopted = true;
+    m_mainGone = false;
+    const qint64 startedWall = o.value(QStringLiteral("started_at_ms")).toInteger();
+    const qint64 age = startedWall > 0 ? QDateTime::currentMSecsSinceEpoch() - startedWall : 0;
+    m_startedAtMs = now() - std::max<qint64>(0, age);
+    watchAdopted();
+    log(QStringLiteral("adopted running pid %1 (left running by an earlier Lifeline)").arg(pid));
+    setState(ServiceState::Running); // STOPPED -> RUNNING (adopted)
+    emit started(pid);
+    return true;
+}
+
+void ServiceSupervisor::watchAdopted()
+{
+    // Not our child: no SIGCHLD, no exit status. A pidfd becomes readable the
+    // moment it exits; the exit code stays unknown.
+    m_pidfd = openPidFd(m_pid);
+    if (m_pidfd < 0) {
+        // No pidfd (old kernel): notice the exit on the poll instead.
+        auto *t = new QTimer(this);
+        t->setInterval(500);
+        connect(t, &QTimer::timeout, this, [this, t, pid = m_pid] {
+            if (m_pid != pid || !m_adopted || m_mainGone) {
+                t->deleteLater();
+                return;
+            }
+            const auto p = m_proc.process(pid);
+            if (!p || p->isZombie()) {
+                t->deleteLater();
+                onProcessFinished(ExitStatus::unknown());
+            }
+        });
+        t->start();
+        return;
+    }
+    m_pidfdNotifier = new QSocketNotifier(m_pidfd, QSocketNotifier::Read, this);
+    connect(m_pidfdNotifier, &QSocketNotifier::activated, this, [this] { onProcessFinished(ExitStatus::unknown()); });
+}
+
+void ServiceSupervisor::detach()
+{
+    m_restartTimer.stop();
+    m_pollTimer.stop();
+    if (m_process) {
+        // QProcess's destructor would kill the child; a service that must
+        // outlive Lifeline keeps its QProcess alive until the process image
+        // goes away. This is the one deliberate leak in Lifeline.
+        m_process->disconnect(this);
+        m_process->setParent(nullptr);
+        ChildRegistry::remove(m_pid);
+        m_process = nullptr;
+    }
+    if (m_pidfdNotifier) {
+        m_pidfdNotifier->setEnabled(false);
+        delete m_pidfdNotifier;
+        m_pidfdNotifier = nullptr;
+    }
+    m_mainGone = true; // as far as this object is concerned: nothing to kill on destruction
+    m_pgid = 0;
+    log(QStringLiteral("left running (pid %1) as on_exit asks").arg(m_pid));
+}
+
+void ServiceSupervisor::tick()
+{
+    if (m_state == ServiceState::Running)
+        m_tracker.noteRunning(m_startedAtMs, now());
+}
+
+} // namespace lifeline

@@ -1,0 +1,152 @@
+// One supervised service: its process (through QProcess), its state machine,
+// its restart policy, and the proof of which processes are its own.
+//
+// Every transition goes through setState(), which emits stateChanged() once.
+// Nothing here blocks: stopping is a signal, a timer and polling of /proc;
+// restarting is a timer.
+#pragma once
+
+#include "config/servicespec.h"
+#include "platform/procfs.h"
+#include "supervise/exitstatus.h"
+#include "supervise/restartpolicy.h"
+#include "supervise/servicestate.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
+
+class QProcess;
+class QSocketNotifier;
+
+namespace lifeline {
+
+class Clock;
+
+// What a supervisor needs from the world around it; the Fleet fills it in,
+// tests may replace the clock and the paths.
+struct SupervisorContext
+{
+    QString stateDir;        // logs/, run/ live below it
+    QByteArray instanceId;   // stable per configuration file; part of the env marker
+    QString loggerPath;      // lifeline-logger; empty or missing -> the child appends to its files directly
+    Clock *clock = nullptr;  // nullptr -> Clock::system()
+    Millis pollInterval{50}; // how often /proc is looked at while a tree is being stopped
+};
+
+class ServiceSupervisor final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ServiceSupervisor)
+
+public:
+    ServiceSupervisor(const ServiceSpec &spec, const SupervisorContext &context, QObject *parent = nullptr);
+    ~ServiceSupervisor() override;
+
+    // The environment variable every process of the service inherits; it is
+    // what proves that an escaped descendant is ours before we signal it.
+    static QByteArray markerKey() { return QByteArrayLiteral("LIFELINE_SERVICE_ID"); }
+    QByteArray markerValue() const;
+
+    const ServiceSpec &spec() const { return m_spec; }
+    // A new definition (config reload); applies at the next start.
+    void setSpec(const ServiceSpec &spec);
+    QString name() const { return m_spec.name; }
+
+    ServiceState state() const { return m_state; }
+    pid_t pid() const { return m_pid; }
+    bool isAdopted() const { return m_adopted; }
+    qint64 uptimeMs() const;               // 0 unless running
+    int restarts() const { return m_tracker.totalRestarts(); }
+    int restartsInWindow() const;
+    qint64 nextRestartInMs() const;        // -1 unless a restart is scheduled
+    ExitStatus lastExit() const { return m_lastExit; }
+    bool hasExited() const { return m_hasExited; }
+    QString lastError() const { return m_lastError; }     // why it is not running, for display
+    QString restartReason() const { return m_restartReason; }
+    QString logPath() const;               // state_dir/logs/<name>.log
+    QString errLogPath() const;            // state_dir/logs/<name>.err.log
+    QString pidfilePath() const;           // state_dir/run/<name>.pid
+    // Every live process of the service (main, its group, descendants, marker holders).
+    QList<pid_t> treePids() const;
+
+    // A person's requests.
+    void start();    // from stopped/exited/fatal/backoff: starts now, forgets the crash history
+    void stop();     // never followed by a restart
+    void restart();  // stop (if running) then start, forgets the crash history
+    // A restart asked for by a check (health, memory limit): goes through the
+    // restart policy and crash-loop guard like a crash does.
+    void restartForFailure(const QString &reason);
+
+    // At Lifeline's start: adopt a still-running instance from a verified
+    // pidfile. Returns true when adopted (state Running, isAdopted()).
+    bool tryAdopt();
+    // Lifeline is quitting and this service must keep running (on_exit = keep):
+    // let go of the process without killing it (QProcess's destructor would).
+    void detach();
+
+    // Advances time-based rules (stable_after); called by the fleet's tick.
+    void tick();
+
+signals:
+    void stateChanged(lifeline::ServiceState from, lifeline::ServiceState to);
+    void started(pid_t pid);
+    void exited(const lifeline::ExitStatus &status);
+    // One line for lifeline.log: starts, exits, restarts with reasons, stale pidfiles...
+    void eventLogged(const QString &text);
+
+private:
+    enum class AfterStop { Nothing, Start, CountedRestart };
+
+    void setState(ServiceState to);
+    void launch();
+    bool preflightPorts();
+    bool spawnLogger(int outFd, int errFd, QString *error);
+    void onProcessStarted();
+    void onProcessFinished(const ExitStatus &status);
+    void onStartFailed(const QString &error);
+    void handleExit(const ExitStatus &status, bool forced);
+    void beginStop(AfterStop after);
+    void signalTree(int sig);
+    void pollStop();
+    void finishStop();
+    void scheduleRestart(Millis delay);
+    void writePidfile();
+    void removePidfile();
+    void watchAdopted();
+    void releaseProcess();
+    void log(const QString &text);
+    qint64 now() const;
+
+    ServiceSpec m_spec;
+    SupervisorContext m_ctx;
+    Clock *m_clock;
+    ProcFs m_proc;
+    RestartTracker m_tracker;
+
+    ServiceState m_state = ServiceState::Stopped;
+    QProcess *m_process = nullptr;
+    QSocketNotifier *m_pidfdNotifier = nullptr;
+    int m_pidfd = -1;
+    pid_t m_pid = 0;
+    pid_t m_pgid = 0;
+    bool m_adopted = false;
+    qint64 m_startedAtMs = 0;
+    bool m_hasExited = false;
+    ExitStatus m_lastExit;
+    QString m_lastError;
+    QString m_restartReason;
+    QString m_forcedReason;   // set while stopping for restartForFailure
+    AfterStop m_afterStop = AfterStop::Nothing;
+    bool m_mainGone = true;   // the main process has exited (or there is none)
+    qint64 m_stopDeadlineMs = 0;
+    bool m_killed = false;
+    qint64 m_restartAtMs = 0;
+    QTimer m_restartTimer;
+    QTimer m_pollTimer;
+};
+
+} // namespace lifeline

@@ -1,0 +1,1 @@
+// lifeline_ui sources land here.
