@@ -6,6 +6,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QHash>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -58,6 +59,15 @@ struct SystemMemory
     qint64 availableBytes = 0; // MemAvailable: what can be used without swapping
 };
 
+// One service's identity, for finding many trees in one pass (serviceTrees()).
+struct TreeQuery
+{
+    QString name;
+    pid_t mainPid = 0;        // 0 when the main process is gone or unknown
+    pid_t pgid = 0;           // the group it was started in; 0 = unknown
+    QByteArray markerValue;   // value of the marker variable its processes inherit
+};
+
 class ProcFs
 {
 public:
@@ -77,6 +87,13 @@ public:
     // Only processes of our own uid are ever returned.
     QList<pid_t> serviceTree(pid_t mainPid, pid_t pgid, const QByteArray &markerKey,
                              const QByteArray &markerValue) const;
+
+    // serviceTree() for many services from ONE pass over the process table,
+    // with each process's marker read once and cached by (pid, start time):
+    // what the sampler and the fleet use every tick.
+    QHash<QString, QList<pid_t>> serviceTrees(const QList<TreeQuery> &queries, const QByteArray &markerKey) const;
+    // The value of one variable of a process's initial environment.
+    std::optional<QByteArray> envValue(pid_t pid, const QByteArray &key) const;
 
     // Who listens on this TCP port (IPv4 or IPv6, any address), from
     // net/tcp{,6} inode -> PID/fd/ -> socket:[inode].
@@ -102,7 +119,23 @@ public:
     static qint64 pageSize();
 
 private:
+    // A lighter listing for tree building: stat line and owner only.
+    QList<ProcInfo> scanForTrees() const;
+
     QString m_root;
+    struct MarkerKeyHash
+    {
+        pid_t pid;
+        quint64 startTime;
+        friend bool operator==(const MarkerKeyHash &, const MarkerKeyHash &) = default;
+        friend size_t qHash(const MarkerKeyHash &k, size_t seed = 0) noexcept
+        {
+            return qHashMulti(seed, k.pid, k.startTime);
+        }
+    };
+    // (pid, start time) -> marker value ("" when none). Environments are
+    // fixed at exec, and (pid, start time) names one process for its life.
+    mutable QHash<MarkerKeyHash, QByteArray> m_markerCache;
 };
 
 // Linux: PR_SET_CHILD_SUBREAPER, so orphaned descendants of services are

@@ -1,16 +1,22 @@
 #include "fleet.h"
 
+#include "config/configloader.h"
+#include "health/healthmonitor.h"
 #include "logs/eventlog.h"
+#include "metrics/metricshistory.h"
+#include "metrics/metricssampler.h"
 #include "platform/childregistry.h"
 #include "platform/procfs.h"
 #include "supervise/servicesupervisor.h"
 #include "util/clock.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFileInfo>
 #include <QNetworkAccessManager>
+#include <QNetworkProxy>
 #include <QStandardPaths>
 
 namespace lifeline {
@@ -41,6 +47,8 @@ Fleet::Fleet(const Config &config, QObject *parent, Clock *clock)
     QDir().mkpath(stateDir());
     m_eventLog = std::make_unique<EventLog>(stateDir() + QStringLiteral("/lifeline.log"));
     m_network = new QNetworkAccessManager(this);
+    // Health checks talk to local services: an http_proxy in the environment must not reroute them.
+    m_network->setProxy(QNetworkProxy::NoProxy);
 
     // Orphaned descendants of services are re-parented to us instead of init,
     // so they stay findable and killable.
@@ -51,6 +59,7 @@ Fleet::Fleet(const Config &config, QObject *parent, Clock *clock)
     ctx.instanceId = m_instanceId;
     ctx.loggerPath = findLogger();
     ctx.clock = m_clock;
+    ctx.network = m_network;
 
     for (const QString &name : config.startOrder()) {
         const ServiceSpec *spec = config.service(name);
@@ -61,15 +70,77 @@ Fleet::Fleet(const Config &config, QObject *parent, Clock *clock)
         m_byName.insert(name, s);
         connect(s, &ServiceSupervisor::stateChanged, this,
                 [this, s](ServiceState from, ServiceState to) { onStateChanged(s, from, to); });
+        if (HealthMonitor *h = s->health()) {
+            connect(h, &HealthMonitor::healthChanged, this, [this, s](Health health, const QString &) {
+                emit serviceHealthChanged(s->name(), health);
+                pump(); // a dependency that became healthy lets its dependents start
+            });
+        }
         connect(s, &ServiceSupervisor::eventLogged, this, [this, s](const QString &text) {
             m_eventLog->write(s->name(), text);
             emit eventLogged(s->name(), text);
         });
     }
 
+    setupMetrics();
+
     m_tick.setInterval(500);
     connect(&m_tick, &QTimer::timeout, this, &Fleet::tick);
     m_tick.start();
+}
+
+void Fleet::setupMetrics()
+{
+    m_history = new MetricsHistory(stateDir(), this);
+    connect(m_history, &MetricsHistory::warningRaised, this, [this](const QString &message) {
+        m_eventLog->write(QString(), QStringLiteral("history: ") + message);
+        emit eventLogged(QString(), QStringLiteral("history: ") + message);
+    });
+    m_sampler = new MetricsSampler(m_history, this);
+    m_sampler->setInterval(m_config.settings.sampleInterval);
+    m_sampler->setServiceTreeProvider([this] {
+        QHash<QString, QList<pid_t>> trees;
+        for (const ServiceSupervisor *s : std::as_const(m_services)) {
+            if (s->state() == ServiceState::Running || s->state() == ServiceState::Stopping)
+                trees.insert(s->name(), s->treePids());
+        }
+        return trees;
+    });
+    QStringList disks{stateDir()};
+    for (const ServiceSupervisor *s : std::as_const(m_services)) {
+        if (!s->spec().cwd.isEmpty() && !disks.contains(s->spec().cwd))
+            disks.append(s->spec().cwd);
+        if (s->spec().memoryLimit > 0)
+            m_sampler->setMemoryLimit(s->name(), s->spec().memoryLimit);
+    }
+    m_sampler->setDiskPaths(disks);
+    connect(m_sampler, &MetricsSampler::memoryLimitExceeded, this, [this](const QString &name, const QString &reason) {
+        if (ServiceSupervisor *s = service(name))
+            s->restartForFailure(reason);
+    });
+    // Events go next to the samples so charts can mark restarts and exits.
+    for (ServiceSupervisor *s : std::as_const(m_services)) {
+        connect(s, &ServiceSupervisor::started, this, [this, s](pid_t pid) {
+            m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Start,
+                                QStringLiteral("started pid %1").arg(pid));
+        });
+        connect(s, &ServiceSupervisor::exited, this, [this, s](const ExitStatus &status) {
+            m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Exit,
+                                status.describe());
+        });
+        connect(s, &ServiceSupervisor::stateChanged, this, [this, s](ServiceState, ServiceState to) {
+            if (to == ServiceState::Backoff || to == ServiceState::Fatal)
+                m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Restart,
+                                    to == ServiceState::Fatal ? s->lastError() : s->restartReason());
+        });
+        if (HealthMonitor *h = s->health()) {
+            connect(h, &HealthMonitor::healthChanged, this, [this, s](Health health, const QString &reason) {
+                m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Health,
+                                    healthName(health) + (reason.isEmpty() ? QString() : QStringLiteral(": ") + reason));
+            });
+        }
+    }
+    m_sampler->start();
 }
 
 Fleet::~Fleet()
@@ -139,6 +210,8 @@ bool Fleet::stop(const QString &name, QString *error)
         return false;
     }
     m_wantStarted.remove(name);
+    if (m_waiting.remove(name))
+        emit waitingChanged(name, QString());
     s->stop();
     return true;
 }
@@ -272,14 +345,72 @@ int Fleet::severity() const
     return worst;
 }
 
+// How long a dependent waits for a dependency's health check to pass before
+// the wait is reported as a problem: the dependency's start period plus
+// enough probes to decide.
+static qint64 readinessLimitMs(const HealthSpec &h)
+{
+    return h.startPeriod.count() + h.interval.count() * std::max(1, h.failures) + h.timeout.count();
+}
+
 bool Fleet::dependenciesReady(const ServiceSupervisor *s) const
 {
     for (const QString &dep : s->spec().dependsOn) {
         const ServiceSupervisor *d = service(dep);
-        if (d && d->state() != ServiceState::Running)
+        if (!d)
+            continue;
+        if (d->state() != ServiceState::Running)
+            return false;
+        // Readiness: a dependency with a health check must pass it first.
+        if (d->health() && d->health()->health() != Health::Healthy)
             return false;
     }
     return true;
+}
+
+QString Fleet::waitingReason(const QString &name) const
+{
+    return m_waiting.value(name).reason;
+}
+
+void Fleet::noteWaiting(ServiceSupervisor *s)
+{
+    Waiting &w = m_waiting[s->name()];
+    if (w.sinceMs == 0)
+        w.sinceMs = m_clock->nowMs();
+    QString reason;
+    for (const QString &dep : s->spec().dependsOn) {
+        const ServiceSupervisor *d = service(dep);
+        if (!d)
+            continue;
+        if (d->state() == ServiceState::Fatal || d->state() == ServiceState::Exited) {
+            reason = QStringLiteral("not started: it depends on %1, which is %2").arg(dep, stateName(d->state()));
+            break;
+        }
+        if (d->state() == ServiceState::Running && d->health() && d->health()->health() != Health::Healthy) {
+            const qint64 waited = m_clock->nowMs() - w.sinceMs;
+            if (waited > readinessLimitMs(d->spec().health)) {
+                const auto last = d->health()->lastResult();
+                reason = QStringLiteral("not started: %1 did not become healthy within %2%3")
+                             .arg(dep, formatDuration(Millis(waited)),
+                                  last ? QStringLiteral(" (last check: %1)").arg(last->reason) : QString());
+                break;
+            }
+        }
+        if (reason.isEmpty() && d->state() != ServiceState::Running)
+            reason = QStringLiteral("waiting for %1 (%2)").arg(dep, stateName(d->state()));
+        else if (reason.isEmpty())
+            reason = QStringLiteral("waiting for %1 to become healthy").arg(dep);
+    }
+    if (reason != w.reason) {
+        const bool problem = reason.startsWith(QLatin1String("not started"));
+        w.reason = reason;
+        if (problem) {
+            m_eventLog->write(s->name(), reason);
+            emit eventLogged(s->name(), reason);
+        }
+        emit waitingChanged(s->name(), reason);
+    }
 }
 
 void Fleet::pump()
@@ -294,7 +425,11 @@ void Fleet::pump()
         }
         if (dependenciesReady(s)) {
             m_wantStarted.remove(s->name());
+            if (m_waiting.remove(s->name()))
+                emit waitingChanged(s->name(), QString());
             s->start();
+        } else {
+            noteWaiting(s);
         }
     }
     // Stops: a service stops once everything that depends on it has stopped.
@@ -329,6 +464,8 @@ void Fleet::onStateChanged(ServiceSupervisor *s, ServiceState from, ServiceState
 void Fleet::tick()
 {
     reapOrphans(ChildRegistry::pids());
+    if (!m_wantStarted.isEmpty())
+        pump(); // bounded readiness waits are judged on the tick
     for (ServiceSupervisor *s : std::as_const(m_services))
         s->tick();
 }

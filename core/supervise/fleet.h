@@ -5,6 +5,7 @@
 #pragma once
 
 #include "config/servicespec.h"
+#include "health/healthresult.h"
 #include "supervise/servicestate.h"
 
 #include <QHash>
@@ -21,6 +22,8 @@ namespace lifeline {
 
 class Clock;
 class EventLog;
+class MetricsHistory;
+class MetricsSampler;
 class ServiceSupervisor;
 
 class Fleet final : public QObject
@@ -60,22 +63,41 @@ public:
     // Names of the services that depend (directly or not) on `name`.
     QStringList dependentsOf(const QString &name) const;
 
+    // Why a service that should start has not yet (waiting for a dependency,
+    // or a dependency that never became healthy); empty when not waiting.
+    QString waitingReason(const QString &name) const;
+
     // The worst state of all services, for the tray: 0 good, 1 degraded, 2 bad.
     int severity() const;
 
     EventLog *eventLog() const { return m_eventLog.get(); }
+    // CPU/memory/disk of every service tree and of the system, sampled once
+    // per sample_interval into the history (memory ring + SQLite tiers).
+    MetricsSampler *sampler() const { return m_sampler; }
+    MetricsHistory *history() const { return m_history; }
     QNetworkAccessManager *network() const { return m_network; }
 
 signals:
     void serviceStateChanged(const QString &name, lifeline::ServiceState from, lifeline::ServiceState to);
     void allStopped();
     void eventLogged(const QString &service, const QString &text);
+    void serviceHealthChanged(const QString &name, lifeline::Health health);
+    void waitingChanged(const QString &name, const QString &reason);
 
 private:
     void pump();
     bool dependenciesReady(const ServiceSupervisor *s) const;
     void onStateChanged(ServiceSupervisor *s, ServiceState from, ServiceState to);
     void tick();
+    void noteWaiting(ServiceSupervisor *s);
+    void setupMetrics();
+
+    struct Waiting
+    {
+        qint64 sinceMs = 0;
+        QString reason;
+    };
+    QHash<QString, Waiting> m_waiting;
 
     Config m_config;
     QByteArray m_instanceId;
@@ -87,6 +109,8 @@ private:
     bool m_stoppingAll = false;
     std::unique_ptr<EventLog> m_eventLog;
     QNetworkAccessManager *m_network = nullptr;
+    MetricsHistory *m_history = nullptr;
+    MetricsSampler *m_sampler = nullptr;
     QTimer m_tick;
 };
 

@@ -1,6 +1,7 @@
 #include "servicesupervisor.h"
 
 #include "config/configloader.h"
+#include "health/healthmonitor.h"
 #include "platform/childregistry.h"
 #include "util/clock.h"
 
@@ -70,6 +71,35 @@ ServiceSupervisor::ServiceSupervisor(const ServiceSpec &spec, const SupervisorCo
     });
     m_pollTimer.setInterval(m_ctx.pollInterval);
     connect(&m_pollTimer, &QTimer::timeout, this, &ServiceSupervisor::pollStop);
+    createHealthMonitor();
+}
+
+void ServiceSupervisor::createHealthMonitor()
+{
+    delete m_health;
+    m_health = nullptr;
+    if (!m_spec.health.enabled())
+        return;
+    if (m_spec.health.kind == HealthSpec::Kind::Http && !m_ctx.network)
+        return;
+    m_health = new HealthMonitor(m_spec.health, m_ctx.network, this);
+    m_health->setServiceName(m_spec.name);
+    m_health->setWorkingDirectory(m_spec.cwd.isEmpty() ? m_ctx.stateDir : m_spec.cwd);
+    m_health->setClock(m_clock);
+    if (!m_spec.ports.isEmpty()) {
+        // "Is it really serving?": each port must be listened on by the
+        // service's own tree, not by an orphan of an earlier run.
+        m_health->setPortCheck([this]() -> std::optional<QString> {
+            return HealthMonitor::foreignPortHolder(m_spec.ports, treePids(), m_proc);
+        });
+    }
+    connect(m_health, &HealthMonitor::healthChanged, this, [this](Health h, const QString &reason) {
+        log(QStringLiteral("health %1%2").arg(healthName(h), reason.isEmpty() ? QString() : QStringLiteral(": ") + reason));
+    });
+    connect(m_health, &HealthMonitor::unhealthy, this, [this](const QString &reason) {
+        if (m_spec.health.restartOnUnhealthy)
+            restartForFailure(QStringLiteral("unhealthy: ") + reason);
+    });
 }
 
 ServiceSupervisor::~ServiceSupervisor()
@@ -99,6 +129,10 @@ void ServiceSupervisor::setSpec(const ServiceSpec &spec)
 {
     m_spec = spec;
     m_tracker.setSpec(m_spec);
+    const bool active = m_health && m_health->isActive();
+    createHealthMonitor();
+    if (active && m_health)
+        m_health->start();
 }
 
 qint64 ServiceSupervisor::now() const
@@ -157,6 +191,13 @@ void ServiceSupervisor::setState(ServiceState to)
         return;
     const ServiceState from = m_state;
     m_state = to;
+    // Health is only probed while the service runs; otherwise it is unknown.
+    if (m_health) {
+        if (to == ServiceState::Running)
+            m_health->start();
+        else if (from == ServiceState::Running)
+            m_health->stop();
+    }
     log(QStringLiteral("state %1 -> %2").arg(stateName(from), stateName(to)));
     emit stateChanged(from, to);
 }
@@ -404,6 +445,11 @@ void ServiceSupervisor::onProcessStarted()
     m_pgid = m_pid;
     ChildRegistry::add(m_pid);
     m_startedAtMs = now();
+    if (m_state == ServiceState::Stopping) {
+        // A stop came while it was being launched: it goes down at once.
+        signalTree(m_spec.stopSignal);
+        return;
+    }
     m_lastError.clear();
     writePidfile();
     log(QStringLiteral("started pid %1: %2").arg(m_pid).arg(m_spec.command.join(QLatin1Char(' '))));
@@ -421,6 +467,11 @@ void ServiceSupervisor::onStartFailed(const QString &error)
     }
     m_mainGone = true;
     m_pid = 0;
+    if (m_state == ServiceState::Stopping) {
+        // Stopped while it was being launched: the stop wins.
+        pollStop();
+        return;
+    }
     // A failed start counts like a crash: retried with backoff, fatal in a loop.
     const RestartTracker::Verdict v = m_tracker.onExit(ExitStatus::unknown(), true, now());
     if (v == RestartTracker::Verdict::Fatal) {

@@ -19,12 +19,14 @@
 #include <functional>
 #include <memory>
 
+class QNetworkAccessManager;
 class QProcess;
 class QSocketNotifier;
 
 namespace lifeline {
 
 class Clock;
+class HealthMonitor;
 
 // What a supervisor needs from the world around it; the Fleet fills it in,
 // tests may replace the clock and the paths.
@@ -35,6 +37,7 @@ struct SupervisorContext
     QString loggerPath;      // lifeline-logger; empty or missing -> the child appends to its files directly
     Clock *clock = nullptr;  // nullptr -> Clock::system()
     Millis pollInterval{50}; // how often /proc is looked at while a tree is being stopped
+    QNetworkAccessManager *network = nullptr; // shared by all HTTP health probes; nullptr -> no HTTP probes
 };
 
 class ServiceSupervisor final : public QObject
@@ -70,6 +73,8 @@ public:
     QString logPath() const;               // state_dir/logs/<name>.log
     QString errLogPath() const;            // state_dir/logs/<name>.err.log
     QString pidfilePath() const;           // state_dir/run/<name>.pid
+    // The service's health check, or nullptr when it has none.
+    HealthMonitor *health() const { return m_health; }
     // Every live process of the service (main, its group, descendants, marker holders).
     QList<pid_t> treePids() const;
 
@@ -120,6 +125,7 @@ private:
     void releaseProcess();
     void log(const QString &text);
     qint64 now() const;
+    void createHealthMonitor();
 
     ServiceSpec m_spec;
     SupervisorContext m_ctx;
@@ -130,6 +136,7 @@ private:
     ServiceState m_state = ServiceState::Stopped;
     QProcess *m_process = nullptr;
     QSocketNotifier *m_pidfdNotifier = nullptr;
+    HealthMonitor *m_health = nullptr;
     int m_pidfd = -1;
     pid_t m_pid = 0;
     pid_t m_pgid = 0;

@@ -257,6 +257,24 @@ private slots:
         QCOMPARE(s.nextRestartInMs(), -1);
     }
 
+    // A stop that lands while the process is still being launched wins over
+    // the launch, whatever the launch's outcome.
+    void stopDuringLaunch()
+    {
+        ServiceSpec spec = shell(QStringLiteral("exit 1"));
+        spec.restartDelay = 0ms;
+        spec.maxRestarts = 1000;
+        ServiceSupervisor s(spec, context());
+        for (int i = 0; i < 20; ++i) {
+            s.start();
+            QCOMPARE(s.state(), ServiceState::Starting);
+            s.stop();
+            QTRY_COMPARE(s.state(), ServiceState::Stopped);
+        }
+        QSignalSpy spy(&s, &ServiceSupervisor::stateChanged);
+        QVERIFY(!spy.wait(200));
+    }
+
     void missingWorkingDirectory()
     {
         ServiceSpec spec = demo();

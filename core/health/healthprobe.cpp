@@ -1,0 +1,445 @@
+#include "healthprobe.h"
+
+#include "healthparser.h"
+
+#include <QDateTime>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QProcess>
+
+#include "platform/childregistry.h"
+#include <QTcpSocket>
+#include <QTimer>
+#include <QUrl>
+
+#if QT_CONFIG(ssl)
+#include <QSslError>
+#endif
+
+#ifdef Q_OS_UNIX
+#include <csignal>
+#include <sys/types.h>
+#include <unistd.h>
+#endif
+
+using namespace Qt::StringLiterals;
+
+namespace lifeline {
+
+namespace {
+
+int defaultPort(const QString &scheme)
+{
+    if (scheme == "https"_L1)
+        return 443;
+    if (scheme == "http"_L1)
+        return 80;
+    return -1;
+}
+
+QString firstLine(const QByteArray &output)
+{
+    const QList<QByteArray> lines = output.split('\n');
+    for (const QByteArray &line : lines) {
+        const QString text = QString::fromUtf8(line).trimmed();
+        if (!text.isEmpty())
+            return text.size() > 200 ? text.left(200) + u"..."_s : text;
+    }
+    return {};
+}
+
+QString bodyLimitText()
+{
+    return u"body larger than "_s + QString::number(HealthProbe::MaxBodyBytes / (1024 * 1024)) + u" MiB"_s;
+}
+
+} // namespace
+
+HealthProbe::HealthProbe(const HealthSpec &spec, QNetworkAccessManager *nam, QObject *parent)
+    : QObject(parent)
+    , m_spec(spec)
+    , m_nam(nam)
+{}
+
+HealthProbe::~HealthProbe()
+{
+    abort();
+}
+
+QString HealthProbe::formatDuration(qint64 ms)
+{
+    if (ms < 1000)
+        return QString::number(ms) + u"ms"_s;
+    if (ms % 1000 == 0)
+        return QString::number(ms / 1000) + u's';
+    return QString::number(double(ms) / 1000.0, 'f', 1) + u's';
+}
+
+void HealthProbe::setWorkingDirectory(const QString &dir)
+{
+    m_workingDirectory = dir;
+}
+
+QString HealthProbe::timeoutReason() const
+{
+    return u"timed out after "_s + formatDuration(m_spec.timeout.count());
+}
+
+void HealthProbe::start()
+{
+    if (m_started) {
+        qWarning("HealthProbe::start: a probe runs only once");
+        return;
+    }
+    m_started = true;
+    m_running = true;
+    m_elapsed.start();
+
+    m_deadline = new QTimer(this);
+    m_deadline->setSingleShot(true);
+    m_deadline->setInterval(m_spec.timeout);
+    connect(m_deadline, &QTimer::timeout, this, &HealthProbe::onDeadline);
+    m_deadline->start();
+
+    switch (m_spec.kind) {
+    case HealthSpec::Kind::Http:
+        startHttp();
+        return;
+    case HealthSpec::Kind::Tcp:
+        startTcp();
+        return;
+    case HealthSpec::Kind::Exec:
+        startExec();
+        return;
+    case HealthSpec::Kind::None:
+        break;
+    }
+    failLater(ProbeError::Other, u"no health check configured"_s);
+}
+
+// Failures found before anything asynchronous started are still reported
+// from the event loop, so start() never emits finished() from inside itself.
+void HealthProbe::failLater(ProbeError error, const QString &reason)
+{
+    QMetaObject::invokeMethod(
+        this, [this, error, reason] { fail(error, reason); }, Qt::QueuedConnection);
+}
+
+void HealthProbe::startHttp()
+{
+    const QUrl url(m_spec.url);
+    if (!url.isValid() || (url.scheme() != "http"_L1 && url.scheme() != "https"_L1) || url.host().isEmpty()) {
+        failLater(ProbeError::Other,
+                  u"invalid health URL \""_s + m_spec.url + u"\" (expected http:// or https://)"_s);
+        return;
+    }
+    if (!m_nam) {
+        failLater(ProbeError::Other, u"internal error: no network access manager"_s);
+        return;
+    }
+
+    QNetworkRequest request(url);
+    request.setTransferTimeout(int(m_spec.timeout.count()));
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                         QNetworkRequest::UserVerifiedRedirectPolicy);
+    request.setMaximumRedirectsAllowed(5);
+    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    request.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
+    request.setHeader(QNetworkRequest::UserAgentHeader,
+                      QByteArray("Lifeline/" LIFELINE_VERSION " health-check"));
+    request.setRawHeader("Accept", "application/json, */*;q=0.5");
+
+    m_reply = m_nam->get(request);
+    QNetworkReply *reply = m_reply;
+
+    connect(reply, &QNetworkReply::metaDataChanged, this, [this, reply] {
+        const QVariant length = reply->header(QNetworkRequest::ContentLengthHeader);
+        if (length.isValid() && length.toLongLong() > MaxBodyBytes)
+            stopTransfer(ProbeError::TooLarge, bodyLimitText());
+    });
+    connect(reply, &QNetworkReply::readyRead, this, [this, reply] {
+        if (m_body.size() + reply->bytesAvailable() > MaxBodyBytes) {
+            stopTransfer(ProbeError::TooLarge, bodyLimitText());
+            return;
+        }
+        m_body += reply->readAll();
+    });
+    connect(reply, &QNetworkReply::redirected, this, [this, reply](const QUrl &to) {
+        const QUrl origin(m_spec.url);
+        const QUrl target = reply->url().resolved(to);
+        const bool sameHost =
+            target.host().compare(origin.host(), Qt::CaseInsensitive) == 0 &&
+            target.port(defaultPort(target.scheme())) == origin.port(defaultPort(origin.scheme()));
+        const bool downgrade = origin.scheme() == "https"_L1 && target.scheme() != "https"_L1;
+        if (!sameHost) {
+            stopTransfer(ProbeError::Other,
+                         u"redirect to another host refused: "_s + target.toDisplayString());
+            return;
+        }
+        if (downgrade) {
+            stopTransfer(ProbeError::Other,
+                         u"redirect from HTTPS to HTTP refused: "_s + target.toDisplayString());
+            return;
+        }
+        m_body.clear();
+        emit reply->redirectAllowed();
+    });
+#if QT_CONFIG(ssl)
+    connect(reply, &QNetworkReply::sslErrors, this, [this](const QList<QSslError> &errors) {
+        for (const QSslError &e : errors)
+            m_tlsErrors << e.errorString();
+    });
+#endif
+    connect(reply, &QNetworkReply::finished, this, &HealthProbe::onHttpFinished);
+}
+
+// Ends the transfer for a reason of our own; the reply's finished() (which
+// QNetworkReply::abort() emits at once) then reports that reason.
+void HealthProbe::stopTransfer(ProbeError error, const QString &reason)
+{
+    if (!m_reply || m_pendingError != ProbeError::None)
+        return;
+    m_pendingError = error;
+    m_pendingReason = reason;
+    m_reply->abort();
+}
+
+void HealthProbe::onHttpFinished()
+{
+    QNetworkReply *reply = m_reply;
+    if (!reply)
+        return;
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (m_pendingError != ProbeError::None) {
+        fail(m_pendingError, m_pendingReason, status);
+        return;
+    }
+
+    const QNetworkReply::NetworkError err = reply->error();
+    switch (err) {
+    case QNetworkReply::ConnectionRefusedError:
+        fail(ProbeError::Refused, u"connection refused"_s);
+        return;
+    case QNetworkReply::OperationCanceledError: // setTransferTimeout() ends the transfer this way
+    case QNetworkReply::TimeoutError:
+        fail(ProbeError::Timeout, timeoutReason(), status);
+        return;
+    case QNetworkReply::SslHandshakeFailedError:
+    case QNetworkReply::InsecureRedirectError:
+        fail(ProbeError::Tls,
+             u"TLS error: "_s + (m_tlsErrors.isEmpty() ? reply->errorString() : m_tlsErrors.join(u"; "_s)));
+        return;
+    case QNetworkReply::HostNotFoundError:
+        fail(ProbeError::Other, u"host not found: "_s + reply->url().host());
+        return;
+    default:
+        break;
+    }
+    if (status == 0) {
+        fail(ProbeError::Other, reply->errorString());
+        return;
+    }
+    // An HTTP answer, good or bad (a 503 arrives as an error with a status).
+    if (m_body.size() + reply->bytesAvailable() > MaxBodyBytes) {
+        fail(ProbeError::TooLarge, bodyLimitText(), status);
+        return;
+    }
+    m_body += reply->readAll();
+
+    const HealthParser::Verdict v =
+        HealthParser::parse(status, m_body, m_spec.expectStatusMin, m_spec.expectStatusMax);
+    HealthResult r;
+    r.ok = v.ok;
+    r.error = v.error;
+    r.reason = v.reason;
+    r.report = v.report;
+    r.httpStatus = status;
+    finish(std::move(r));
+}
+
+void HealthProbe::startTcp()
+{
+    if (m_spec.tcpHost.isEmpty() || m_spec.tcpPort == 0) {
+        failLater(ProbeError::Other, u"invalid TCP health check (need host:port)"_s);
+        return;
+    }
+    m_socket = new QTcpSocket(this);
+    connect(m_socket, &QTcpSocket::connected, this, [this] {
+        HealthResult r;
+        r.ok = true;
+        r.error = ProbeError::None;
+        r.reason = u"connected to "_s + m_spec.tcpHost + u':' + QString::number(m_spec.tcpPort);
+        finish(std::move(r));
+    });
+    connect(m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
+        if (error == QAbstractSocket::ConnectionRefusedError)
+            fail(ProbeError::Refused, u"connection refused"_s);
+        else if (error == QAbstractSocket::HostNotFoundError)
+            fail(ProbeError::Other, u"host not found: "_s + m_spec.tcpHost);
+        else
+            fail(ProbeError::Other, m_socket->errorString());
+    });
+    m_socket->connectToHost(m_spec.tcpHost, m_spec.tcpPort);
+}
+
+void HealthProbe::startExec()
+{
+    if (m_spec.exec.isEmpty() || m_spec.exec.first().isEmpty()) {
+        failLater(ProbeError::Exec, u"no command to run"_s);
+        return;
+    }
+    m_process = new QProcess(this);
+    m_process->setProgram(m_spec.exec.first());
+    m_process->setArguments(m_spec.exec.mid(1));
+    if (!m_workingDirectory.isEmpty())
+        m_process->setWorkingDirectory(m_workingDirectory);
+    m_process->setProcessChannelMode(QProcess::MergedChannels);
+    m_process->setStandardInputFile(QProcess::nullDevice());
+#ifdef Q_OS_UNIX
+    // Its own process group, so a timeout kills whatever the command started too.
+    m_process->setChildProcessModifier([] { ::setpgid(0, 0); });
+#endif
+    QProcess *process = m_process;
+    connect(process, &QProcess::readyReadStandardOutput, this, [this, process] {
+        const QByteArray chunk = process->readAllStandardOutput();
+        if (m_output.size() < MaxExecOutput)
+            m_output += chunk.left(MaxExecOutput - m_output.size());
+    });
+    connect(process, &QProcess::errorOccurred, this, [this, process](QProcess::ProcessError error) {
+        if (error == QProcess::FailedToStart)
+            fail(ProbeError::Exec,
+                 u"cannot start "_s + process->program() + u": "_s + process->errorString());
+    });
+    connect(process, &QProcess::finished, this, [this](int exitCode, QProcess::ExitStatus status) {
+        onExecFinished(exitCode, status == QProcess::CrashExit);
+    });
+    m_process->start();
+    // Qt reaps this child itself; keep the fleet's orphan reaper off it.
+    ChildRegistry::add(pid_t(m_process->processId()));
+}
+
+void HealthProbe::onExecFinished(int exitCode, bool crashed)
+{
+    if (m_process) {
+        ChildRegistry::remove(pid_t(m_process->processId()));
+        const QByteArray rest = m_process->readAllStandardOutput();
+        if (m_output.size() < MaxExecOutput)
+            m_output += rest.left(MaxExecOutput - m_output.size());
+    }
+    const QString line = firstLine(m_output);
+    const QString detail = line.isEmpty() ? QString() : u": "_s + line;
+    if (m_timedOut) {
+        fail(ProbeError::Timeout, timeoutReason() + u", killed"_s);
+    } else if (crashed) {
+        fail(ProbeError::Exec, u"killed by a signal"_s + detail);
+    } else if (exitCode != 0) {
+        fail(ProbeError::Exec, u"exit "_s + QString::number(exitCode) + detail);
+    } else {
+        HealthResult r;
+        r.ok = true;
+        r.error = ProbeError::None;
+        r.reason = u"exit 0"_s;
+        finish(std::move(r));
+    }
+}
+
+void HealthProbe::onDeadline()
+{
+    if (!m_running)
+        return;
+    if (m_reply) {
+        stopTransfer(ProbeError::Timeout, timeoutReason());
+    } else if (m_process && !m_timedOut) {
+        // The result comes with finished(), once the process is really gone.
+        m_timedOut = true;
+        killProcessGroup();
+        m_process->kill();
+        // A process stuck in the kernel (state D) may not die at once; do not
+        // let it block the health checks of its service forever.
+        m_deadline->start(std::chrono::milliseconds(KillGraceMs));
+    } else if (m_process) {
+        fail(ProbeError::Timeout, timeoutReason() + u", and it did not die when killed"_s);
+    } else {
+        fail(ProbeError::Timeout, timeoutReason());
+    }
+}
+
+void HealthProbe::killProcessGroup()
+{
+#ifdef Q_OS_UNIX
+    if (m_process && m_process->state() != QProcess::NotRunning) {
+        const qint64 pid = m_process->processId();
+        if (pid > 0)
+            ::kill(-pid_t(pid), SIGKILL);
+    }
+#endif
+}
+
+void HealthProbe::fail(ProbeError error, const QString &reason, int httpStatus)
+{
+    HealthResult r;
+    r.ok = false;
+    r.error = error;
+    r.reason = reason;
+    r.httpStatus = httpStatus;
+    finish(std::move(r));
+}
+
+void HealthProbe::finish(HealthResult result)
+{
+    if (!m_running)
+        return;
+    m_running = false;
+    if (m_deadline)
+        m_deadline->stop();
+    result.timeMs = QDateTime::currentMSecsSinceEpoch();
+    result.latencyMs = m_elapsed.elapsed();
+    releaseAll();
+    emit finished(result);
+}
+
+void HealthProbe::abort()
+{
+    if (!m_running)
+        return;
+    m_running = false;
+    if (m_deadline)
+        m_deadline->stop();
+    releaseAll();
+}
+
+void HealthProbe::releaseAll()
+{
+    if (m_reply) {
+        QNetworkReply *reply = std::exchange(m_reply, nullptr);
+        disconnect(reply, nullptr, this, nullptr);
+        // A reply that already has an error is about to finish; aborting it
+        // again only makes QNetworkReply complain. Deleting it closes it.
+        if (reply->isRunning() && reply->error() == QNetworkReply::NoError)
+            reply->abort();
+        reply->deleteLater();
+    }
+    if (m_socket) {
+        QTcpSocket *socket = std::exchange(m_socket, nullptr);
+        disconnect(socket, nullptr, this, nullptr);
+        socket->abort();
+        socket->deleteLater();
+    }
+    if (m_process) {
+        killProcessGroup();
+        QProcess *process = std::exchange(m_process, nullptr);
+        disconnect(process, nullptr, this, nullptr);
+        if (process->state() == QProcess::NotRunning) {
+            process->deleteLater();
+        } else {
+            // Never wait here: let the killed process finish on its own and
+            // delete its QProcess then (its destructor would block otherwise).
+            process->kill();
+            process->setParent(nullptr);
+            connect(process, &QProcess::finished, process, &QObject::deleteLater);
+        }
+    }
+}
+
+} // namespace lifeline

@@ -1,0 +1,89 @@
+// One health probe run: HTTP (through a shared QNetworkAccessManager), TCP
+// connect, or a command. Asynchronous, never blocks: start() returns at once
+// and exactly one finished() follows, unless abort() is called first, in which
+// case nothing is emitted. A HealthProbe runs once; make a new one per check.
+#pragma once
+
+#include "config/servicespec.h"
+#include "healthresult.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+class QProcess;
+class QTcpSocket;
+class QTimer;
+
+namespace lifeline {
+
+class HealthProbe final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(HealthProbe)
+
+public:
+    // Bodies larger than this are not read: the probe fails with TooLarge.
+    static constexpr qint64 MaxBodyBytes = 1024 * 1024;
+    // At most this much of an exec probe's output is kept (for the reason line).
+    static constexpr qint64 MaxExecOutput = 64 * 1024;
+    // After killing a timed-out command, wait this long for it to go.
+    static constexpr int KillGraceMs = 5000;
+
+    // nam is only used by HTTP probes and must outlive the probe.
+    HealthProbe(const HealthSpec &spec, QNetworkAccessManager *nam, QObject *parent = nullptr);
+    ~HealthProbe() override;
+
+    void start();
+    // Cancels a running probe; its result is dropped and finished() is not
+    // emitted. An exec probe's process group is killed.
+    void abort();
+    bool isRunning() const { return m_running; }
+    // Exec probes run there (the service's cwd); default: Lifeline's own.
+    void setWorkingDirectory(const QString &dir);
+
+    // "5s", "250ms", "1.5s": how the timeout reads in reasons.
+    static QString formatDuration(qint64 ms);
+
+signals:
+    // Emitted once per start(). The receiver may deleteLater() the probe.
+    void finished(const lifeline::HealthResult &result);
+
+private:
+    void startHttp();
+    void startTcp();
+    void startExec();
+    void onDeadline();
+    void onHttpFinished();
+    void stopTransfer(ProbeError error, const QString &reason);
+    void onExecFinished(int exitCode, bool crashed);
+    void killProcessGroup();
+    void finish(HealthResult result);
+    void fail(ProbeError error, const QString &reason, int httpStatus = 0);
+    void failLater(ProbeError error, const QString &reason);
+    QString timeoutReason() const;
+    void releaseAll();
+
+    HealthSpec m_spec;
+    QPointer<QNetworkAccessManager> m_nam;
+    QNetworkReply *m_reply = nullptr;
+    QTcpSocket *m_socket = nullptr;
+    QProcess *m_process = nullptr;
+    QTimer *m_deadline = nullptr;
+    QElapsedTimer m_elapsed;
+    QByteArray m_body;
+    QByteArray m_output; // exec: merged stdout/stderr, up to MaxExecOutput
+    QString m_workingDirectory;
+    QStringList m_tlsErrors;
+    // Set when we end a transfer ourselves (cap, redirect, deadline), before
+    // abort(): the reply's own error is then only "operation canceled".
+    ProbeError m_pendingError = ProbeError::None;
+    QString m_pendingReason;
+    bool m_started = false;
+    bool m_running = false;
+    bool m_timedOut = false;
+};
+
+} // namespace lifeline

@@ -1,0 +1,160 @@
+#include "metricssampler.h"
+
+#include "metricshistory.h"
+#include "util/clock.h"
+
+#include <QDateTime>
+
+#include <cmath>
+
+using namespace Qt::StringLiterals;
+
+namespace lifeline {
+
+namespace {
+
+QString megabytes(qint64 bytes)
+{
+    const double mb = double(bytes) / 1e6;
+    if (mb >= 10 || std::abs(mb - std::round(mb)) < 0.05)
+        return QString::number(qint64(std::llround(mb))) + u" MB"_s;
+    return QString::number(mb, 'f', 1) + u" MB"_s;
+}
+
+} // namespace
+
+MetricsSampler::MetricsSampler(MetricsHistory *history, QObject *parent, const QString &procRoot)
+    : QObject(parent)
+    , m_history(history)
+    , m_procRoot(procRoot)
+    , m_system(procRoot)
+    , m_clock(Clock::system())
+    , m_wallNow([] { return QDateTime::currentMSecsSinceEpoch(); })
+{
+    m_timer.setInterval(1'000);
+    connect(&m_timer, &QTimer::timeout, this, &MetricsSampler::sampleNow);
+}
+
+MetricsSampler::~MetricsSampler() = default;
+
+void MetricsSampler::setInterval(std::chrono::milliseconds interval)
+{
+    m_timer.setInterval(interval);
+}
+
+std::chrono::milliseconds MetricsSampler::interval() const
+{
+    return m_timer.intervalAsDuration();
+}
+
+void MetricsSampler::start()
+{
+    m_timer.start();
+}
+
+void MetricsSampler::stop()
+{
+    m_timer.stop();
+}
+
+void MetricsSampler::setMemoryLimit(const QString &service, qint64 bytes, int consecutive)
+{
+    if (bytes <= 0) {
+        m_limits.remove(service);
+        return;
+    }
+    m_limits.insert(service, Limit{bytes, std::max(consecutive, 1), 0});
+}
+
+void MetricsSampler::setProcessReader(TreeSampler::ProcessReader reader, TreeSampler::FdCounter fds,
+                                      qint64 ticksPerSecond)
+{
+    m_reader = std::move(reader);
+    m_fds = std::move(fds);
+    m_ticksPerSecond = ticksPerSecond;
+    m_trees.clear();
+}
+
+std::unique_ptr<TreeSampler> MetricsSampler::makeTreeSampler() const
+{
+    if (m_reader)
+        return std::make_unique<TreeSampler>(m_reader, m_fds, m_ticksPerSecond);
+    return std::make_unique<TreeSampler>(m_procRoot);
+}
+
+std::optional<TreeSample> MetricsSampler::lastService(const QString &name) const
+{
+    const auto it = m_lastServices.constFind(name);
+    if (it == m_lastServices.cend())
+        return std::nullopt;
+    return *it;
+}
+
+QString MetricsSampler::memoryLimitReason(qint64 limitBytes, qint64 rssBytes)
+{
+    return u"memory limit %1 exceeded (%2)"_s.arg(megabytes(limitBytes), megabytes(rssBytes));
+}
+
+void MetricsSampler::sampleNow()
+{
+    const qint64 mono = m_clock->nowMs();
+    const qint64 wall = m_wallNow();
+
+    m_lastSystem = m_system.sample(m_diskPaths);
+    if (m_history) {
+        if (m_lastSystem.cpuValid)
+            m_history->append(QString(), u"cpu"_s, wall, m_lastSystem.cpuPercent);
+        if (m_lastSystem.memoryValid) {
+            m_history->append(QString(), u"memory"_s, wall, m_lastSystem.memoryPercent);
+            m_history->append(QString(), u"swap"_s, wall, m_lastSystem.swapPercent);
+        }
+        if (m_lastSystem.loadValid)
+            m_history->append(QString(), u"load"_s, wall, m_lastSystem.load.one);
+        if (!m_lastSystem.disks.isEmpty())
+            m_history->append(QString(), u"disk"_s, wall, m_lastSystem.diskPercent);
+    }
+
+    const QHash<QString, QList<pid_t>> trees = m_provider ? m_provider() : QHash<QString, QList<pid_t>>();
+    // Services that left the map lose their sample and their CPU baselines.
+    for (auto it = m_trees.begin(); it != m_trees.end();) {
+        if (!trees.contains(it.key()))
+            it = m_trees.erase(it);
+        else
+            ++it;
+    }
+    m_lastServices.clear();
+    for (auto it = trees.cbegin(); it != trees.cend(); ++it) {
+        std::shared_ptr<TreeSampler> &sampler = m_trees[it.key()];
+        if (!sampler)
+            sampler = makeTreeSampler();
+        const TreeSample s = sampler->sample(it.value(), mono);
+        m_lastServices.insert(it.key(), s);
+        if (m_history) {
+            m_history->append(it.key(), u"cpu"_s, wall, s.cpuPercent);
+            m_history->append(it.key(), u"rss"_s, wall, double(s.rssBytes));
+            m_history->append(it.key(), u"threads"_s, wall, s.threads);
+            m_history->append(it.key(), u"fds"_s, wall, s.openFds);
+        }
+    }
+
+    QList<std::pair<QString, QString>> exceeded;
+    for (auto it = m_limits.begin(); it != m_limits.end(); ++it) {
+        const auto s = m_lastServices.constFind(it.key());
+        if (s == m_lastServices.cend() || s->rssBytes <= it->bytes) {
+            it->over = 0;
+            continue;
+        }
+        if (++it->over >= it->consecutive) {
+            it->over = 0;
+            exceeded.append({it.key(), memoryLimitReason(it->bytes, s->rssBytes)});
+        }
+    }
+
+    emit sampled(wall);
+    // After sampled(), so a listener sees this pass's figures; a slot may
+    // restart the service, which must not disturb the loop above.
+    for (const auto &[service, reason] : std::as_const(exceeded))
+        emit memoryLimitExceeded(service, reason);
+}
+
+} // namespace lifeline

@@ -1,0 +1,105 @@
+// The one metrics timer: every sample_interval it takes one pass over the
+// system and every service's process tree, appends the figures to the
+// history, checks memory limits, then emits sampled() once.
+#pragma once
+
+#include "systemsampler.h"
+#include "treesampler.h"
+
+#include <QHash>
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QTimer>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <sys/types.h>
+
+namespace lifeline {
+
+class Clock;
+class MetricsHistory;
+
+class MetricsSampler final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MetricsSampler)
+
+public:
+    using TreeProvider = std::function<QHash<QString, QList<pid_t>>()>;
+
+    // history may be null (nothing recorded); procRoot is "/proc" outside tests.
+    explicit MetricsSampler(MetricsHistory *history, QObject *parent = nullptr,
+                            const QString &procRoot = QStringLiteral("/proc"));
+    ~MetricsSampler() override;
+
+    void setInterval(std::chrono::milliseconds interval);
+    std::chrono::milliseconds interval() const;
+    void start();
+    void stop();
+    bool isActive() const { return m_timer.isActive(); }
+
+    // service name -> pids of its tree, asked once per tick. A service absent
+    // from the map has no sample; one with an empty list samples as zeros.
+    void setServiceTreeProvider(TreeProvider provider) { m_provider = std::move(provider); }
+    void setDiskPaths(const QStringList &paths) { m_diskPaths = paths; }
+
+    // memoryLimitExceeded() once the tree RSS of `service` was above `bytes`
+    // for `consecutive` samples in a row; the count then starts again.
+    // bytes <= 0 removes the limit.
+    void setMemoryLimit(const QString &service, qint64 bytes, int consecutive = 3);
+
+    // For tests: where per-process facts come from, and the monotonic clock
+    // CPU deltas are measured with.
+    void setProcessReader(TreeSampler::ProcessReader reader, TreeSampler::FdCounter fds,
+                          qint64 ticksPerSecond);
+    void setClock(const Clock *clock) { m_clock = clock; }
+    void setWallClock(std::function<qint64()> now) { m_wallNow = std::move(now); }
+
+    SystemSample lastSystem() const { return m_lastSystem; }
+    std::optional<TreeSample> lastService(const QString &name) const;
+    QStringList sampledServices() const { return m_lastServices.keys(); }
+
+    // "memory limit 500 MB exceeded (612 MB)"; MB = 1,000,000 bytes, as in the configuration.
+    static QString memoryLimitReason(qint64 limitBytes, qint64 rssBytes);
+
+public slots:
+    // One pass now (the timer calls this).
+    void sampleNow();
+
+signals:
+    // timeMs: wall-clock ms since the epoch, the time stamp written to the history.
+    void sampled(qint64 timeMs);
+    void memoryLimitExceeded(const QString &service, const QString &reason);
+
+private:
+    struct Limit
+    {
+        qint64 bytes = 0;
+        int consecutive = 3;
+        int over = 0;
+    };
+    std::unique_ptr<TreeSampler> makeTreeSampler() const;
+
+    MetricsHistory *m_history;
+    QString m_procRoot;
+    QTimer m_timer;
+    SystemSampler m_system;
+    TreeProvider m_provider;
+    QStringList m_diskPaths;
+    const Clock *m_clock;
+    std::function<qint64()> m_wallNow;
+    TreeSampler::ProcessReader m_reader;
+    TreeSampler::FdCounter m_fds;
+    qint64 m_ticksPerSecond = 0;
+    QHash<QString, std::shared_ptr<TreeSampler>> m_trees;
+    QHash<QString, Limit> m_limits;
+    SystemSample m_lastSystem;
+    QHash<QString, TreeSample> m_lastServices;
+};
+
+} // namespace lifeline

@@ -1,0 +1,84 @@
+// Whole-machine figures for the status line and the system charts: CPU,
+// memory, swap, load average and disk use. The kernel part is a platform
+// seam (systemsampler_linux.cpp reads /proc; systemsampler_null.cpp knows
+// nothing and reports every figure as invalid); disk use comes from
+// QStorageInfo everywhere.
+#pragma once
+
+#include "cpuusage.h"
+
+#include <QByteArrayView>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace lifeline {
+
+struct MemInfo
+{
+    qint64 totalBytes = 0;
+    qint64 availableBytes = 0; // MemAvailable; MemFree + Buffers + Cached on kernels without it
+    qint64 swapTotalBytes = 0;
+    qint64 swapFreeBytes = 0;
+};
+// /proc/meminfo; nullopt without MemTotal.
+std::optional<MemInfo> parseMemInfo(QByteArrayView text);
+
+struct LoadAverage
+{
+    double one = 0;
+    double five = 0;
+    double fifteen = 0;
+};
+// /proc/loadavg ("0.52 0.58 0.59 1/467 12345").
+std::optional<LoadAverage> parseLoadAvg(QByteArrayView text);
+
+struct DiskUsage
+{
+    QString path;     // the first configured path on this filesystem
+    QString rootPath; // its mount point
+    qint64 totalBytes = 0;
+    qint64 availableBytes = 0; // to an unprivileged user
+    double percent = 0;        // used / (used + available), as df prints it
+};
+// One entry per filesystem: paths on the same mount point are counted once.
+// Paths that do not exist or cannot be queried are left out.
+QList<DiskUsage> diskUsage(const QStringList &paths);
+
+struct SystemSample
+{
+    bool cpuValid = false; // false on the first sample (no previous counters) and without /proc
+    double cpuPercent = 0;
+    bool memoryValid = false;
+    double memoryPercent = 0; // (MemTotal - MemAvailable) / MemTotal
+    double swapPercent = 0;   // 0 without swap
+    MemInfo mem;
+    bool loadValid = false;
+    LoadAverage load;
+    QList<DiskUsage> disks;
+    double diskPercent = 0; // the fullest of `disks`; 0 with none
+};
+
+class SystemSampler
+{
+public:
+    // procRoot is "/proc" in production; tests point it at a folder holding
+    // captured stat, meminfo and loadavg files.
+    explicit SystemSampler(QString procRoot = QStringLiteral("/proc"));
+
+    // CPU % is measured since the previous call (or since construction, when
+    // the first reading could be taken then).
+    SystemSample sample(const QStringList &diskPaths = {});
+
+private:
+    // Platform part: fills the kernel figures of `s`, keeping CPU counters in
+    // m_prevCpu for the next delta.
+    void readKernel(SystemSample &s);
+
+    QString m_root;
+    std::optional<CpuTimes> m_prevCpu;
+};
+
+} // namespace lifeline

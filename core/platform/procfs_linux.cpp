@@ -1,0 +1,574 @@
+// Linux: everything is read from procfs (m_root, "/proc" in production) with
+// plain POSIX calls. A process can vanish between any two reads; every
+// missing file therefore means "gone" and yields nullopt/false quietly.
+#include "platform/procfs.h"
+
+#include <QDir>
+#include <QHash>
+#include <QSet>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace lifeline {
+
+namespace {
+
+// Reads a whole (procfs) file: their size is reported as 0, so read to EOF.
+std::optional<QByteArray> readFile(const QByteArray &path)
+{
+    const int fd = ::open(path.constData(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return std::nullopt;
+    QByteArray data;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            ::close(fd);
+            return std::nullopt; // e.g. ESRCH: the process exited while we read
+        }
+        if (n == 0)
+            break;
+        data.append(buf, n);
+    }
+    ::close(fd);
+    return data;
+}
+
+bool parsePid(const char *name, pid_t *pid)
+{
+    if (!name || !*name)
+        return false;
+    long v = 0;
+    for (const char *c = name; *c; ++c) {
+        if (*c < '0' || *c > '9')
+            return false;
+        v = v * 10 + (*c - '0');
+        if (v > INT_MAX)
+            return false;
+    }
+    *pid = static_cast<pid_t>(v);
+    return v > 0;
+}
+
+// Numeric entries of the root: the pids.
+std::vector<pid_t> listPids(const QByteArray &root)
+{
+    std::vector<pid_t> pids;
+    DIR *dir = ::opendir(root.constData());
+    if (!dir)
+        return pids;
+    while (const dirent *e = ::readdir(dir)) {
+        pid_t pid = 0;
+        if (parsePid(e->d_name, &pid))
+            pids.push_back(pid);
+    }
+    ::closedir(dir);
+    std::sort(pids.begin(), pids.end());
+    return pids;
+}
+
+// Calls f(inode) for every "socket:[INODE]" among PID/fd/*. Unreadable fd
+// directories (other users' processes) are skipped.
+template<typename F>
+void forEachSocketInode(const QByteArray &pidDir, F &&f)
+{
+    const QByteArray fdDir = pidDir + "/fd";
+    DIR *dir = ::opendir(fdDir.constData());
+    if (!dir)
+        return;
+    char target[128];
+    while (const dirent *e = ::readdir(dir)) {
+        if (e->d_name[0] == '.')
+            continue;
+        const QByteArray link = fdDir + '/' + e->d_name;
+        const ssize_t n = ::readlink(link.constData(), target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = '\0';
+        const QByteArray t = QByteArray::fromRawData(target, n);
+        if (!t.startsWith("socket:[") || !t.endsWith(']'))
+            continue;
+        bool ok = false;
+        const quint64 inode = t.mid(8, t.size() - 9).toULongLong(&ok);
+        if (ok && inode != 0)
+            f(inode);
+    }
+    ::closedir(dir);
+}
+
+struct TcpListen
+{
+    quint16 port = 0;
+    uid_t uid = 0;
+    quint64 inode = 0;
+};
+
+// net/tcp and net/tcp6: "sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...".
+// Only LISTEN (st 0A) entries are kept.
+QList<TcpListen> listeningSockets(const QByteArray &root)
+{
+    QList<TcpListen> result;
+    for (const char *table : {"/net/tcp", "/net/tcp6"}) {
+        const std::optional<QByteArray> text = readFile(root + table);
+        if (!text)
+            continue;
+        const QList<QByteArray> lines = text->split('\n');
+        for (qsizetype i = 1; i < lines.size(); ++i) { // line 0 is the header
+            const QList<QByteArray> f = lines.at(i).simplified().split(' ');
+            if (f.size() < 10 || f.at(3) != "0A")
+                continue;
+            const QByteArray &local = f.at(1);
+            const qsizetype colon = local.lastIndexOf(':');
+            bool portOk = false, uidOk = false, inodeOk = false;
+            TcpListen l;
+            l.port = static_cast<quint16>(local.mid(colon + 1).toUInt(&portOk, 16));
+            l.uid = static_cast<uid_t>(f.at(7).toUInt(&uidOk));
+            l.inode = f.at(9).toULongLong(&inodeOk);
+            if (colon > 0 && portOk && uidOk && inodeOk)
+                result.append(l);
+        }
+    }
+    return result;
+}
+
+} // namespace
+
+std::optional<ProcInfo> ProcFs::process(pid_t pid) const
+{
+    if (pid <= 0)
+        return std::nullopt;
+    const QByteArray dir = QFile::encodeName(m_root) + '/' + QByteArray::number(pid);
+    const std::optional<QByteArray> stat = readFile(dir + "/stat");
+    if (!stat)
+        return std::nullopt;
+    std::optional<ProcInfo> info = parseStat(*stat);
+    if (!info)
+        return std::nullopt;
+    info->pid = pid;
+
+    // The real uid, from "Uid:\treal\teffective\tsaved\tfs". If status is
+    // missing, the owner of /proc/PID is the process's effective uid.
+    bool haveUid = false;
+    if (const std::optional<QByteArray> status = readFile(dir + "/status")) {
+        for (const QByteArray &line : status->split('\n')) {
+            if (line.startsWith("Uid:")) {
+                const QList<QByteArray> f = line.mid(4).simplified().split(' ');
+                info->uid = static_cast<uid_t>(f.value(0).toUInt(&haveUid));
+                break;
+            }
+        }
+    }
+    if (!haveUid) {
+        struct stat st;
+        if (::stat(dir.constData(), &st) != 0)
+            return std::nullopt; // gone
+        info->uid = st.st_uid;
+    }
+    if (const std::optional<QByteArray> cmd = readFile(dir + "/cmdline"))
+        info->cmdline = parseCmdline(*cmd);
+    return info;
+}
+
+QList<ProcInfo> ProcFs::allProcesses() const
+{
+    QList<ProcInfo> result;
+    for (pid_t pid : listPids(QFile::encodeName(m_root))) {
+        if (std::optional<ProcInfo> info = process(pid))
+            result.append(std::move(*info));
+    }
+    return result;
+}
+
+bool ProcFs::hasEnv(pid_t pid, const QByteArray &key, const QByteArray &value) const
+{
+    if (pid <= 0 || key.isEmpty() || key.contains('='))
+        return false;
+    const std::optional<QByteArray> env =
+        readFile(QFile::encodeName(m_root) + '/' + QByteArray::number(pid) + "/environ");
+    if (!env)
+        return false;
+    const QByteArray wanted = key + '=' + value;
+    qsizetype start = 0;
+    while (start < env->size()) {
+        qsizetype end = env->indexOf('\0', start);
+        if (end < 0)
+            end = env->size();
+        if (end - start == wanted.size() && env->mid(start, end - start) == wanted)
+            return true;
+        start = end + 1;
+    }
+    return false;
+}
+
+QList<pid_t> ProcFs::serviceTree(pid_t mainPid, pid_t pgid, const QByteArray &markerKey,
+                                 const QByteArray &markerValue) const
+{
+    const QString key = QStringLiteral("tree");
+    return serviceTrees({TreeQuery{key, mainPid, pgid, markerValue}}, markerKey).value(key);
+}
+
+std::optional<QByteArray> ProcFs::envValue(pid_t pid, const QByteArray &key) const
+{
+    if (pid <= 0 || key.isEmpty() || key.contains('='))
+        return std::nullopt;
+    const std::optional<QByteArray> env =
+        readFile(QFile::encodeName(m_root) + '/' + QByteArray::number(pid) + "/environ");
+    if (!env)
+        return std::nullopt;
+    const QByteArray prefix = key + '=';
+    qsizetype start = 0;
+    while (start < env->size()) {
+        qsizetype end = env->indexOf('\0', start);
+        if (end < 0)
+            end = env->size();
+        if (end - start >= prefix.size() && env->mid(start, prefix.size()) == prefix)
+            return env->mid(start + prefix.size(), end - start - prefix.size());
+        start = end + 1;
+    }
+    return QByteArray();
+}
+
+QList<ProcInfo> ProcFs::scanForTrees() const
+{
+    // process() minus the command line: a tree needs ids and owners only.
+    QList<ProcInfo> result;
+    const QByteArray root = QFile::encodeName(m_root);
+    for (pid_t pid : listPids(root)) {
+        const QByteArray dir = root + '/' + QByteArray::number(pid);
+        const std::optional<QByteArray> stat = readFile(dir + "/stat");
+        if (!stat)
+            continue;
+        std::optional<ProcInfo> info = parseStat(*stat);
+        if (!info)
+            continue;
+        info->pid = pid;
+        bool haveUid = false;
+        if (const std::optional<QByteArray> status = readFile(dir + "/status")) {
+            const qsizetype at = status->indexOf("\nUid:");
+            if (at >= 0) {
+                const qsizetype end = status->indexOf('\n', at + 1);
+                const QList<QByteArray> f = status->mid(at + 5, end - at - 5).simplified().split(' ');
+                info->uid = static_cast<uid_t>(f.value(0).toUInt(&haveUid));
+            }
+        }
+        if (!haveUid) {
+            struct stat st;
+            if (::stat(dir.constData(), &st) != 0)
+                continue; // gone
+            info->uid = st.st_uid;
+        }
+        result.append(std::move(*info));
+    }
+    return result;
+}
+
+QHash<QString, QList<pid_t>> ProcFs::serviceTrees(const QList<TreeQuery> &queries, const QByteArray &markerKey) const
+{
+    // Ownership proofs — each is a fact the kernel keeps and that an unrelated
+    // process cannot acquire by accident:
+    //  * mainPid: we started it (or adopted it from a pidfile whose start time
+    //    the caller verified); the caller vouches for it being alive as that one.
+    //  * the process group: the service was started in a session/group of its
+    //    own (setsid), whose id is the main pid; a process can only join a group
+    //    within its own session, so every member descends from the service.
+    //    Our own group is never accepted: that would be Lifeline's siblings.
+    //  * descendants (ppid chain): a process created by anything in the service
+    //    is part of it, even if it left the group with setsid.
+    //  * the environment marker: a unique per-instance value that Lifeline put
+    //    into the service's environment; children inherit it, so it also finds
+    //    double-forked escapees re-parented to init. Checked only for our own
+    //    uid (we cannot read other users' environ anyway, and never signal them).
+    // The result is restricted to our uid, live processes, and never includes
+    // Lifeline itself or init.
+    const uid_t myUid = ::getuid();
+    const pid_t self = ::getpid();
+    const pid_t ownGroup = ::getpgrp();
+    const QList<ProcInfo> all = scanForTrees();
+
+    QHash<pid_t, qsizetype> index;
+    QHash<pid_t, QList<pid_t>> children;
+    QHash<QByteArray, qsizetype> byMarker;
+    for (qsizetype q = 0; q < queries.size(); ++q) {
+        if (!queries.at(q).markerValue.isEmpty())
+            byMarker.insert(queries.at(q).markerValue, q);
+    }
+    QList<QList<pid_t>> queues(queries.size());
+    QList<QSet<pid_t>> found(queries.size());
+    const auto add = [&](qsizetype q, pid_t pid) {
+        if (!found[q].contains(pid)) {
+            found[q].insert(pid);
+            queues[q].append(pid);
+        }
+    };
+
+    QHash<MarkerKeyHash, QByteArray> liveMarkers;
+    for (qsizetype i = 0; i < all.size(); ++i) {
+        const ProcInfo &p = all.at(i);
+        index.insert(p.pid, i);
+        children[p.ppid].append(p.pid);
+        if (p.pid == self || p.pid == 1)
+            continue;
+        for (qsizetype q = 0; q < queries.size(); ++q) {
+            const TreeQuery &tq = queries.at(q);
+            if (tq.pgid > 0 && tq.pgid != ownGroup && p.pgid == tq.pgid)
+                add(q, p.pid);
+        }
+        if (p.uid != myUid || p.isZombie())
+            continue;
+        if (byMarker.isEmpty() || markerKey.isEmpty())
+            continue;
+        const MarkerKeyHash key{p.pid, p.startTime};
+        auto cached = m_markerCache.constFind(key);
+        QByteArray marker;
+        if (cached != m_markerCache.cend()) {
+            marker = *cached;
+        } else {
+            marker = envValue(p.pid, markerKey).value_or(QByteArray());
+        }
+        liveMarkers.insert(key, marker);
+        if (const auto it = byMarker.constFind(marker); it != byMarker.cend())
+            add(*it, p.pid);
+    }
+    m_markerCache = std::move(liveMarkers); // forget processes that are gone
+
+    QHash<QString, QList<pid_t>> out;
+    for (qsizetype q = 0; q < queries.size(); ++q) {
+        const TreeQuery &tq = queries.at(q);
+        if (tq.mainPid > 0 && index.contains(tq.mainPid) && !all.at(index.value(tq.mainPid)).isZombie())
+            add(q, tq.mainPid);
+        // Descendants of everything found so far (the queue grows as we go).
+        QList<pid_t> &queue = queues[q];
+        for (qsizetype i = 0; i < queue.size(); ++i) {
+            const pid_t parent = queue.at(i);
+            if (parent == self || parent == 1)
+                continue; // never treat our own or init's children as the service's
+            for (pid_t child : children.value(parent))
+                add(q, child);
+        }
+        QList<pid_t> result;
+        for (pid_t pid : std::as_const(queue)) {
+            const ProcInfo &p = all.at(index.value(pid));
+            if (p.uid == myUid && !p.isZombie() && pid != self && pid != 1)
+                result.append(pid);
+        }
+        std::sort(result.begin(), result.end());
+        out.insert(tq.name, result);
+    }
+    return out;
+}
+
+std::optional<PortHolder> ProcFs::portHolder(quint16 port) const
+{
+    const QByteArray root = QFile::encodeName(m_root);
+    QHash<quint64, uid_t> inodes;
+    for (const TcpListen &l : listeningSockets(root)) {
+        if (l.port == port)
+            inodes.insert(l.inode, l.uid);
+    }
+    if (inodes.isEmpty())
+        return std::nullopt;
+
+    PortHolder holder;
+    holder.port = port;
+    holder.uid = inodes.cbegin().value();
+    for (pid_t pid : listPids(root)) {
+        bool match = false;
+        forEachSocketInode(root + '/' + QByteArray::number(pid),
+                           [&](quint64 inode) { match = match || inodes.contains(inode); });
+        if (!match)
+            continue;
+        if (const std::optional<ProcInfo> info = process(pid)) {
+            holder.pid = pid;
+            holder.uid = info->uid;
+            holder.cmdline = info->cmdline;
+            break;
+        }
+    }
+    holder.user = userName(holder.uid);
+    return holder;
+}
+
+QList<quint16> ProcFs::listeningPorts(const QList<pid_t> &pids) const
+{
+    const QByteArray root = QFile::encodeName(m_root);
+    QHash<quint64, quint16> portOf;
+    for (const TcpListen &l : listeningSockets(root))
+        portOf.insert(l.inode, l.port);
+    QList<quint16> ports;
+    if (portOf.isEmpty())
+        return ports;
+    for (pid_t pid : pids) {
+        if (pid <= 0)
+            continue;
+        forEachSocketInode(root + '/' + QByteArray::number(pid), [&](quint64 inode) {
+            const auto it = portOf.constFind(inode);
+            if (it != portOf.cend() && !ports.contains(it.value()))
+                ports.append(it.value());
+        });
+    }
+    std::sort(ports.begin(), ports.end());
+    return ports;
+}
+
+int ProcFs::fdCount(pid_t pid) const
+{
+    if (pid <= 0)
+        return -1;
+    const QByteArray fdDir = QFile::encodeName(m_root) + '/' + QByteArray::number(pid) + "/fd";
+    DIR *dir = ::opendir(fdDir.constData());
+    if (!dir)
+        return -1;
+    int count = 0;
+    while (const dirent *e = ::readdir(dir)) {
+        if (e->d_name[0] != '.')
+            ++count;
+    }
+    ::closedir(dir);
+    return count;
+}
+
+std::optional<SystemCpuTimes> ProcFs::systemCpu() const
+{
+    const std::optional<QByteArray> text = readFile(QFile::encodeName(m_root) + "/stat");
+    if (!text)
+        return std::nullopt;
+    for (const QByteArray &line : text->split('\n')) {
+        if (!line.startsWith("cpu "))
+            continue;
+        // cpu user nice system idle iowait irq softirq steal guest guest_nice.
+        // guest time is already counted in user (and guest_nice in nice).
+        const QList<QByteArray> f = line.simplified().split(' ');
+        if (f.size() < 5)
+            return std::nullopt;
+        SystemCpuTimes t;
+        for (qsizetype i = 1; i < f.size() && i <= 8; ++i) {
+            bool ok = false;
+            const quint64 v = f.at(i).toULongLong(&ok);
+            if (!ok)
+                return std::nullopt;
+            t.total += v;
+            if (i == 4 || i == 5)
+                t.idle += v;
+        }
+        return t;
+    }
+    return std::nullopt;
+}
+
+std::optional<SystemMemory> ProcFs::systemMemory() const
+{
+    const std::optional<QByteArray> text = readFile(QFile::encodeName(m_root) + "/meminfo");
+    if (!text)
+        return std::nullopt;
+    SystemMemory m;
+    bool haveTotal = false, haveAvailable = false;
+    for (const QByteArray &line : text->split('\n')) {
+        const QList<QByteArray> f = line.simplified().split(' '); // "MemTotal: 123 kB"
+        if (f.size() < 2)
+            continue;
+        bool ok = false;
+        const qint64 kb = f.at(1).toLongLong(&ok);
+        if (!ok)
+            continue;
+        if (f.at(0) == "MemTotal:") {
+            m.totalBytes = kb * 1024;
+            haveTotal = true;
+        } else if (f.at(0) == "MemAvailable:") {
+            m.availableBytes = kb * 1024;
+            haveAvailable = true;
+        }
+    }
+    if (!haveTotal || !haveAvailable)
+        return std::nullopt;
+    return m;
+}
+
+QString ProcFs::userName(uid_t uid)
+{
+    long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+    if (size <= 0)
+        size = 16384;
+    for (int attempt = 0; attempt < 4; ++attempt, size *= 4) {
+        std::vector<char> buf(static_cast<size_t>(size));
+        struct passwd pw;
+        struct passwd *result = nullptr;
+        const int rc = ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &result);
+        if (rc == ERANGE)
+            continue;
+        if (rc != 0 || !result)
+            return {};
+        return QString::fromLocal8Bit(result->pw_name);
+    }
+    return {};
+}
+
+qint64 ProcFs::clockTicksPerSecond()
+{
+    static const qint64 ticks = ::sysconf(_SC_CLK_TCK);
+    return ticks;
+}
+
+qint64 ProcFs::pageSize()
+{
+    static const qint64 size = ::sysconf(_SC_PAGESIZE);
+    return size;
+}
+
+bool becomeSubreaper()
+{
+    return ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
+}
+
+QList<pid_t> reapOrphans(const QList<pid_t> &owned)
+{
+    // waitpid(-1) would also collect the children that QProcess started and
+    // reaps itself (forkfd/pidfd): it would steal their exit statuses and leave
+    // QProcess waiting for a child that no longer exists. So only the pids
+    // that /proc shows as our zombie children, and no QProcess owns, are
+    // waited for, each by its own pid.
+    QList<pid_t> reaped;
+    const pid_t self = ::getpid();
+    for (pid_t pid : listPids(QByteArrayLiteral("/proc"))) {
+        if (pid == self || owned.contains(pid))
+            continue;
+        const std::optional<QByteArray> stat = readFile("/proc/" + QByteArray::number(pid) + "/stat");
+        if (!stat)
+            continue;
+        const std::optional<ProcInfo> info = ProcFs::parseStat(*stat);
+        if (!info || info->ppid != self || !info->isZombie())
+            continue;
+        int status = 0;
+        pid_t rc;
+        do {
+            rc = ::waitpid(pid, &status, WNOHANG);
+        } while (rc < 0 && errno == EINTR);
+        if (rc == pid)
+            reaped.append(pid);
+    }
+    return reaped;
+}
+
+int openPidFd(pid_t pid)
+{
+    if (pid <= 0)
+        return -1;
+    // The descriptor is close-on-exec by definition of pidfd_open(2).
+    const long fd = ::syscall(SYS_pidfd_open, pid, 0);
+    return fd < 0 ? -1 : static_cast<int>(fd);
+}
+
+} // namespace lifeline

@@ -1,0 +1,552 @@
+// Tests of lifeline-logger, the per-service log writer: real writer processes pipe into the real
+// logger, which writes and rotates real files in a temporary directory.
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+constexpr int kLineLength = 60; // bytes, newline included, of every numbered line below
+
+// Writes "line 00000001 <padding>" lines numbered 1..count, 60 bytes each.
+// seq: stdio writes 4 KiB blocks, so the pipe splits lines between reads.
+QString seqWriter(int count)
+{
+    return u"seq -f 'line %08g ---------------------------------------------' 1 %1"_s.arg(count);
+}
+// A shell loop: one write(2) per line, so every read holds whole lines.
+QString loopWriter(int count)
+{
+    return u"i=1; while [ $i -le %1 ]; do printf 'line %08d "
+           u"---------------------------------------------\\n' $i; "
+           u"i=$((i+1)); done"_s.arg(count);
+}
+
+QByteArray readFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return file.readAll();
+}
+
+void writeFile(const QString &path, const QByteArray &data)
+{
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    QCOMPARE(file.write(data), data.size());
+}
+
+int highestBackup(const QString &path)
+{
+    const QFileInfo info(path);
+    int highest = 0;
+    const QStringList names = info.dir().entryList({info.fileName() + u".*"_s}, QDir::Files);
+    for (const QString &name : names) {
+        bool ok = false;
+        const int n = name.mid(info.fileName().size() + 1).toInt(&ok);
+        if (ok)
+            highest = std::max(highest, n);
+    }
+    return highest;
+}
+
+/// The files of one log, oldest first: FILE.N ... FILE.1, FILE (a missing one shows up later as
+/// missing lines).
+QStringList logFilesOldestFirst(const QString &path)
+{
+    QStringList files;
+    for (int i = highestBackup(path); i >= 1; --i) {
+        const QString rotated = path + u'.' + QString::number(i);
+        if (QFileInfo::exists(rotated))
+            files.append(rotated);
+    }
+    if (QFileInfo::exists(path))
+        files.append(path);
+    return files;
+}
+
+struct Numbered
+{
+    qint64 first = 0;
+    qint64 last = 0;
+    qint64 count = 0;
+    QString problem; ///< empty when every line is whole and the numbers are contiguous
+};
+
+/// Checks that the concatenated files hold whole numbered lines, each one exactly once and in
+/// order, with no gap in between.
+Numbered checkNumbered(const QStringList &files)
+{
+    static const QRegularExpression shape(u"^line (\\d{8}) -{45}$"_s);
+    Numbered result;
+    for (const QString &path : files) {
+        const QByteArray data = readFile(path);
+        if (!data.isEmpty() && !data.endsWith('\n')) {
+            result.problem = path + u" ends inside a line"_s;
+            return result;
+        }
+        const QList<QByteArray> lines = data.split('\n');
+        for (qsizetype i = 0; i + 1 < lines.size(); ++i) {
+            const QRegularExpressionMatch match = shape.match(QString::fromLatin1(lines.at(i)));
+            if (!match.hasMatch()) {
+                result.problem = path + u": torn line '"_s + QString::fromLatin1(lines.at(i)) + u"'"_s;
+                return result;
+            }
+            const qint64 number = match.captured(1).toLongLong();
+            if (result.count > 0 && number != result.last + 1) {
+                result.problem = path + u": line %1 follows line %2"_s.arg(number).arg(result.last);
+                return result;
+            }
+            if (result.count == 0)
+                result.first = number;
+            result.last = number;
+            ++result.count;
+        }
+    }
+    return result;
+}
+
+/// /proc/locks shows a process blocked on a lock as "N: -> FLOCK  ADVISORY  WRITE PID ...".
+bool waitsForFlock(qint64 pid)
+{
+    const QList<QByteArray> lines = readFile(u"/proc/locks"_s).split('\n');
+    for (const QByteArray &line : lines) {
+        const QList<QByteArray> fields = line.simplified().split(' ');
+        if (fields.size() > 5 && fields.at(1) == "->" && fields.at(2) == "FLOCK" &&
+            fields.at(5).toLongLong() == pid)
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+class TestLogger : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+
+    void rotationKeepsNewestLinesWhole_data();
+    void rotationKeepsNewestLinesWhole();
+    void manyBackupsLoseNothing();
+    void zeroBackupsTruncates();
+    void longLineWrittenWholeAndNothingLost();
+    void lineCutByPipeIsFinishedBeforeRotating();
+    void appendsToExistingFile();
+    void errGoesFromFd3();
+    void errSameFileAsOut();
+    void ignoresStopSignalsUntilEof();
+    void secondLoggerWaitsForFirst();
+    void cannotOpenExitsOne_data();
+    void cannotOpenExitsOne();
+    void errWithoutFd3ExitsOne();
+    void usageErrors_data();
+    void usageErrors();
+
+private:
+    /// A QProcess killed in cleanup() if a failed test left it running.
+    QProcess *newProcess();
+    QProcess *startLogger(const QStringList &args);
+    /// Pipes `script` (run by sh) through a logger with args, waits for both to finish.
+    void pipeThroughLogger(const QString &script, const QStringList &loggerArgs);
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    QString m_out;
+    std::vector<std::unique_ptr<QProcess>> m_processes;
+};
+
+void TestLogger::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_out = m_dir->filePath(u"service.out.log"_s);
+}
+
+void TestLogger::cleanup()
+{
+    for (const auto &process : m_processes) {
+        if (process->state() != QProcess::NotRunning) {
+            process->kill();
+            process->waitForFinished(5000);
+        }
+    }
+    m_processes.clear();
+    m_dir.reset();
+}
+
+QProcess *TestLogger::newProcess()
+{
+    m_processes.push_back(std::make_unique<QProcess>());
+    return m_processes.back().get();
+}
+
+QProcess *TestLogger::startLogger(const QStringList &args)
+{
+    QProcess *process = newProcess();
+    process->start(QStringLiteral(LIFELINE_LOGGER), args);
+    return process;
+}
+
+void TestLogger::pipeThroughLogger(const QString &script, const QStringList &loggerArgs)
+{
+    QProcess writer;
+    QProcess logger;
+    writer.setStandardOutputProcess(&logger);
+    logger.start(QStringLiteral(LIFELINE_LOGGER), loggerArgs);
+    writer.start(u"/bin/sh"_s, {u"-c"_s, script});
+    QVERIFY(logger.waitForStarted(5000));
+    QVERIFY(writer.waitForStarted(5000));
+    QVERIFY(writer.waitForFinished(30000));
+    QCOMPARE(writer.exitCode(), 0);
+    QVERIFY(logger.waitForFinished(30000)); // the writer's EOF ends the logger
+    QVERIFY2(logger.exitStatus() == QProcess::NormalExit && logger.exitCode() == 0,
+             logger.readAllStandardError().constData());
+}
+
+void TestLogger::rotationKeepsNewestLinesWhole_data()
+{
+    QTest::addColumn<QString>("script");
+    QTest::newRow("seq, lines split between reads") << seqWriter(20000);
+    QTest::newRow("shell loop, one write per line") << loopWriter(20000);
+}
+
+void TestLogger::rotationKeepsNewestLinesWhole()
+{
+    QFETCH(QString, script);
+    const qint64 maxSize = 64 * 1024;
+    const int backups = 3;
+    pipeThroughLogger(script, {u"--out"_s, m_out, u"--max-size"_s, QString::number(maxSize), u"--backups"_s,
+                               QString::number(backups)});
+    if (QTest::currentTestFailed())
+        return;
+
+    QCOMPARE(highestBackup(m_out), backups);
+    const QStringList files = logFilesOldestFirst(m_out);
+    QCOMPARE(files.size(), backups + 1);
+    qint64 total = 0;
+    for (const QString &file : files) {
+        const qint64 size = QFileInfo(file).size();
+        // A line cut by the pipe is finished in the file it started in.
+        QVERIFY2(size <= maxSize + kLineLength, qPrintable(file + u" has %1 bytes"_s.arg(size)));
+        total += size;
+    }
+    QVERIFY(total <= maxSize * (backups + 1) + (backups + 1) * kLineLength);
+
+    const Numbered kept = checkNumbered(files);
+    QVERIFY2(kept.problem.isEmpty(), qPrintable(kept.problem));
+    QCOMPARE(kept.last, 20000);
+    // The three rotated files are (nearly) full: at least backups * max-size worth of lines kept.
+    QVERIFY2(kept.count >= backups * (maxSize / kLineLength - 1), qPrintable(QString::number(kept.count)));
+}
+
+void TestLogger::manyBackupsLoseNothing()
+{
+    const qint64 maxSize = 16 * 1024;
+    pipeThroughLogger(seqWriter(30000), {u"--out"_s, m_out, u"--max-size"_s, QString::number(maxSize),
+                                         u"--backups"_s, u"1000"_s});
+    if (QTest::currentTestFailed())
+        return;
+
+    const QStringList files = logFilesOldestFirst(m_out);
+    QVERIFY2(files.size() > 100, qPrintable(QString::number(files.size())));
+    QCOMPARE(highestBackup(m_out), files.size() - 1);
+    for (const QString &file : files)
+        QVERIFY(QFileInfo(file).size() <= maxSize + kLineLength);
+    const Numbered all = checkNumbered(files);
+    QVERIFY2(all.problem.isEmpty(), qPrintable(all.problem));
+    QCOMPARE(all.first, 1);
+    QCOMPARE(all.last, 30000);
+    QCOMPARE(all.count, 30000);
+}
+
+void TestLogger::zeroBackupsTruncates()
+{
+    const qint64 maxSize = 4096;
+    pipeThroughLogger(loopWriter(5000),
+                      {u"--out"_s, m_out, u"--max-size"_s, QString::number(maxSize), u"--backups"_s, u"0"_s});
+    if (QTest::currentTestFailed())
+        return;
+
+    QCOMPARE(highestBackup(m_out), 0);
+    QVERIFY(QFileInfo(m_out).size() <= maxSize);
+    const Numbered kept = checkNumbered({m_out});
+    QVERIFY2(kept.problem.isEmpty(), qPrintable(kept.problem));
+    QCOMPARE(kept.last, 5000);
+}
+
+void TestLogger::longLineWrittenWholeAndNothingLost()
+{
+    const QByteArray longLine = QByteArray(300, 'x') + '\n';
+    const QByteArray input = "a\nb\n" + longLine + "c\nd\n" + longLine + longLine + "no newline at the end";
+    QProcess *logger = startLogger({u"--out"_s, m_out, u"--max-size"_s, u"100"_s, u"--backups"_s, u"50"_s});
+    QVERIFY(logger->waitForStarted(5000));
+    logger->write(input);
+    logger->closeWriteChannel();
+    QVERIFY(logger->waitForFinished(10000));
+    QCOMPARE(logger->exitCode(), 0);
+
+    QByteArray all;
+    for (const QString &file : logFilesOldestFirst(m_out)) {
+        const QByteArray data = readFile(file);
+        // Any file holding part of the long line holds all of it.
+        if (data.contains('x'))
+            QVERIFY2(data.contains(longLine), qPrintable(file));
+        all += data;
+    }
+    QCOMPARE(all, input);
+}
+
+void TestLogger::lineCutByPipeIsFinishedBeforeRotating()
+{
+    QProcess *logger = startLogger({u"--out"_s, m_out, u"--max-size"_s, u"100"_s, u"--backups"_s, u"2"_s});
+    QVERIFY(logger->waitForStarted(5000));
+    const QByteArray lineA = QByteArray(59, 'a') + '\n';
+    const QByteArray lineB = QByteArray(59, 'b') + '\n';
+    const QByteArray lineC = QByteArray(9, 'c') + '\n';
+    // The first read ends inside line B, 10 bytes below max-size...
+    logger->write(lineA + lineB.left(30));
+    QTRY_COMPARE(QFileInfo(m_out).size(), 90);
+    // ...the next one would pass it: B is finished in the same file, C starts the next one.
+    logger->write(lineB.mid(30) + lineC);
+    logger->closeWriteChannel();
+    QVERIFY(logger->waitForFinished(10000));
+    QCOMPARE(logger->exitCode(), 0);
+    QCOMPARE(readFile(m_out + u".1"_s), lineA + lineB);
+    QCOMPARE(readFile(m_out), lineC);
+}
+
+void TestLogger::appendsToExistingFile()
+{
+    writeFile(m_out, "from an earlier run\n");
+    QProcess *logger = startLogger({u"--out"_s, m_out, u"--max-size"_s, u"1000"_s, u"--backups"_s, u"2"_s});
+    QVERIFY(logger->waitForStarted(5000));
+    logger->write("from this run\n");
+    logger->closeWriteChannel();
+    QVERIFY(logger->waitForFinished(10000));
+    QCOMPARE(logger->exitCode(), 0);
+    QCOMPARE(readFile(m_out), QByteArray("from an earlier run\nfrom this run\n"));
+    QCOMPARE(QFileInfo(m_out).permissions() & QFileDevice::ReadOther, QFileDevice::ReadOther);
+}
+
+void TestLogger::errGoesFromFd3()
+{
+    const QString errPath = m_dir->filePath(u"service.err.log"_s);
+    int fds[2];
+    QCOMPARE(::pipe2(fds, O_CLOEXEC), 0);
+    const int readEnd = fds[0];
+    QProcess *logger = newProcess();
+    logger->setChildProcessModifier([readEnd] {
+        // In the child, between fork and exec: the pipe's read end becomes fd 3 (dup2 clears
+        // FD_CLOEXEC; the explicit fcntl covers readEnd == 3, where dup2 does nothing).
+        ::dup2(readEnd, 3);
+        ::fcntl(3, F_SETFD, 0);
+    });
+    logger->start(QStringLiteral(LIFELINE_LOGGER), {u"--out"_s, m_out, u"--err"_s, errPath, u"--max-size"_s,
+                                                    u"1000"_s, u"--backups"_s, u"2"_s});
+    QVERIFY(logger->waitForStarted(5000));
+    ::close(readEnd);
+
+    const QByteArray errData = QByteArray("ERROR: something failed\n").repeated(200); // rotates too
+    logger->write("an ordinary line\n");
+    QCOMPARE(::write(fds[1], errData.constData(), static_cast<size_t>(errData.size())), errData.size());
+    ::close(fds[1]);
+    logger->closeWriteChannel();
+    QVERIFY(logger->waitForFinished(10000));
+    QVERIFY2(logger->exitCode() == 0, logger->readAllStandardError().constData());
+
+    QCOMPARE(readFile(m_out), QByteArray("an ordinary line\n"));
+    QByteArray err;
+    const QStringList errFiles = logFilesOldestFirst(errPath);
+    QCOMPARE(errFiles.size(), 3); // err.log.2, err.log.1, err.log
+    for (const QString &file : errFiles)
+        err += readFile(file);
+    QVERIFY(errData.endsWith(err));
+    QVERIFY(err.size() >= 2000);
+}
+
+void TestLogger::errSameFileAsOut()
+{
+    // --err naming the --out file (2>&1): one file, one lock, both inputs.
+    int fds[2];
+    QCOMPARE(::pipe2(fds, O_CLOEXEC), 0);
+    const int readEnd = fds[0];
+    QProcess *logger = newProcess();
+    logger->setChildProcessModifier([readEnd] {
+        ::dup2(readEnd, 3);
+        ::fcntl(3, F_SETFD, 0);
+    });
+    logger->start(QStringLiteral(LIFELINE_LOGGER),
+                  {u"--out"_s, m_out, u"--err"_s, m_out, u"--max-size"_s, u"1000"_s, u"--backups"_s, u"2"_s});
+    QVERIFY(logger->waitForStarted(5000));
+    ::close(readEnd);
+    logger->write("out\n");
+    QTRY_COMPARE(readFile(m_out), QByteArray("out\n"));
+    QCOMPARE(::write(fds[1], "err\n", 4), 4);
+    ::close(fds[1]);
+    logger->closeWriteChannel();
+    QVERIFY(logger->waitForFinished(10000));
+    QVERIFY2(logger->exitCode() == 0, logger->readAllStandardError().constData());
+    QCOMPARE(readFile(m_out), QByteArray("out\nerr\n"));
+}
+
+void TestLogger::ignoresStopSignalsUntilEof()
+{
+    QProcess *logger = startLogger({u"--out"_s, m_out, u"--max-size"_s, u"100000"_s, u"--backups"_s, u"1"_s});
+    QVERIFY(logger->waitForStarted(5000));
+    logger->write("before the signals\n");
+    QTRY_COMPARE(readFile(m_out), QByteArray("before the signals\n"));
+
+    // What a stop of the service's process group (and a closed terminal) sends it.
+    const auto pid = static_cast<pid_t>(logger->processId());
+    for (int sig : {SIGTERM, SIGINT, SIGHUP})
+        QCOMPARE(::kill(pid, sig), 0);
+    // A fatal signal would have ended it before it could write this.
+    logger->write("after the signals\n");
+    QTRY_COMPARE(readFile(m_out), QByteArray("before the signals\nafter the signals\n"));
+    QCOMPARE(logger->state(), QProcess::Running);
+
+    logger->closeWriteChannel();
+    QVERIFY(logger->waitForFinished(10000));
+    QCOMPARE(logger->exitStatus(), QProcess::NormalExit);
+    QCOMPARE(logger->exitCode(), 0);
+}
+
+void TestLogger::secondLoggerWaitsForFirst()
+{
+    const QStringList args{u"--out"_s, m_out, u"--max-size"_s, u"100000"_s, u"--backups"_s, u"1"_s};
+    QProcess *first = startLogger(args);
+    QVERIFY(first->waitForStarted(5000));
+    first->write("first logger\n");
+    QTRY_COMPARE(readFile(m_out), QByteArray("first logger\n"));
+
+    QProcess *second = startLogger(args);
+    QVERIFY(second->waitForStarted(5000));
+    second->write("second logger\n");
+    QTRY_VERIFY_WITH_TIMEOUT(waitsForFlock(second->processId()), 5000);
+    QCOMPARE(readFile(m_out), QByteArray("first logger\n"));
+
+    first->closeWriteChannel();
+    QVERIFY(first->waitForFinished(10000));
+    QCOMPARE(first->exitCode(), 0);
+    QTRY_COMPARE(readFile(m_out), QByteArray("first logger\nsecond logger\n"));
+    second->closeWriteChannel();
+    QVERIFY(second->waitForFinished(10000));
+    QCOMPARE(second->exitCode(), 0);
+}
+
+void TestLogger::cannotOpenExitsOne_data()
+{
+    QTest::addColumn<QString>("outName");
+    QTest::addColumn<QString>("errName");
+    QTest::addColumn<QString>("named"); // the path the message must name
+    QTest::newRow("missing directory") << u"missing/out.log"_s << QString() << u"missing/out.log"_s;
+    QTest::newRow("parent is a file") << u"plain-file/out.log"_s << QString() << u"plain-file/out.log"_s;
+    QTest::newRow("read-only directory") << u"read-only/out.log"_s << QString() << u"read-only/out.log"_s;
+    QTest::newRow("err in missing directory") << u"out.log"_s << u"missing/err.log"_s << u"missing/err.log"_s;
+}
+
+void TestLogger::cannotOpenExitsOne()
+{
+    QFETCH(QString, outName);
+    QFETCH(QString, errName);
+    QFETCH(QString, named);
+    writeFile(m_dir->filePath(u"plain-file"_s), "not a directory\n");
+    QVERIFY(QDir(m_dir->path()).mkdir(u"read-only"_s));
+    QVERIFY(QFile::setPermissions(m_dir->filePath(u"read-only"_s),
+                                  QFileDevice::ReadOwner | QFileDevice::ExeOwner));
+    if (named.startsWith("read-only"_L1) && ::geteuid() == 0)
+        QSKIP("root writes into read-only directories");
+
+    QStringList args{u"--out"_s, m_dir->filePath(outName), u"--max-size"_s,
+                     u"1000"_s,  u"--backups"_s,           u"1"_s};
+    QProcess *logger = newProcess();
+    if (!errName.isEmpty()) {
+        args << u"--err"_s << m_dir->filePath(errName);
+        // fd 3 must exist for --err: give it /dev/null.
+        logger->setChildProcessModifier([] {
+            const int fd = ::open("/dev/null", O_RDONLY);
+            if (fd != 3) {
+                ::dup2(fd, 3);
+                ::close(fd);
+            }
+        });
+    }
+    logger->start(QStringLiteral(LIFELINE_LOGGER), args);
+    QVERIFY(logger->waitForStarted(5000));
+    logger->closeWriteChannel();
+    QVERIFY(logger->waitForFinished(10000));
+    QCOMPARE(logger->exitStatus(), QProcess::NormalExit);
+    QCOMPARE(logger->exitCode(), 1);
+    const QByteArray err = logger->readAllStandardError();
+    QVERIFY2(err.contains(m_dir->filePath(named).toUtf8()), err.constData());
+    QVERIFY2(err.startsWith("lifeline-logger: cannot "), err.constData());
+}
+
+void TestLogger::errWithoutFd3ExitsOne()
+{
+    QProcess *logger = newProcess();
+    logger->setChildProcessModifier([] { ::close(3); });
+    const QString errPath = m_dir->filePath(u"err.log"_s);
+    logger->start(QStringLiteral(LIFELINE_LOGGER), {u"--out"_s, m_out, u"--err"_s, errPath, u"--max-size"_s,
+                                                    u"1000"_s, u"--backups"_s, u"1"_s});
+    QVERIFY(logger->waitForFinished(10000));
+    QCOMPARE(logger->exitCode(), 1);
+    const QByteArray err = logger->readAllStandardError();
+    QVERIFY2(err.contains("fd 3 is not open"), err.constData());
+    QVERIFY2(err.contains(errPath.toUtf8()), err.constData());
+}
+
+void TestLogger::usageErrors_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QByteArray>("message");
+    QTest::newRow("nothing") << QStringList{} << QByteArray("are required");
+    QTest::newRow("no --out") << QStringList{u"--max-size"_s, u"10"_s, u"--backups"_s, u"1"_s}
+                              << QByteArray("are required");
+    QTest::newRow("no --backups") << QStringList{u"--out"_s, u"x"_s, u"--max-size"_s, u"10"_s}
+                                  << QByteArray("are required");
+    QTest::newRow("zero max-size") << QStringList{u"--out"_s, u"x"_s,         u"--max-size"_s,
+                                                  u"0"_s,     u"--backups"_s, u"1"_s}
+                                   << QByteArray("invalid --max-size '0'");
+    QTest::newRow("max-size with unit") << QStringList{u"--out"_s, u"x"_s, u"--max-size"_s, u"10MB"_s}
+                                        << QByteArray("invalid --max-size '10MB'");
+    QTest::newRow("bad backups") << QStringList{u"--out"_s, u"x"_s, u"--backups"_s, u"-1"_s}
+                                 << QByteArray("invalid --backups '-1'");
+    QTest::newRow("unknown option") << QStringList{u"--color"_s, u"red"_s}
+                                    << QByteArray("unknown option --color");
+    QTest::newRow("missing value") << QStringList{u"--out"_s} << QByteArray("missing value for --out");
+}
+
+void TestLogger::usageErrors()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QByteArray, message);
+    QProcess logger;
+    logger.setWorkingDirectory(m_dir->path()); // where "x" would be created
+    logger.start(QStringLiteral(LIFELINE_LOGGER), args);
+    QVERIFY(logger.waitForFinished(10000));
+    QCOMPARE(logger.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(logger.exitCode(), 64);
+    const QByteArray err = logger.readAllStandardError();
+    QVERIFY2(err.contains(message), err.constData());
+    QVERIFY(err.contains("usage: lifeline-logger --out FILE"));
+    QVERIFY(QDir(m_dir->path()).isEmpty()); // nothing created
+}
+
+QTEST_GUILESS_MAIN(TestLogger)
+#include "tst_logger.moc"
