@@ -1,8 +1,232 @@
 #include "application.h"
 
+#include "config/configloader.h"
+#include "control/controlpaths.h"
+#include "control/controlserver.h"
+#include "mainwindow.h"
+#include "metrics/metricssampler.h"
+#include "recovery/recovery.h"
+#include "recoverydialog.h"
+#include "servicetablemodel.h"
+#include "supervise/fleet.h"
+#include "supervise/servicesupervisor.h"
+#include "traycontroller.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QLockFile>
+#include <QMessageBox>
+#include <QPointer>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QTextStream>
+
+#include <cstdio>
+
 namespace lifeline {
-int guiMain(int, char *[])
+
+static int fail(const QString &title, const QString &text, int code)
 {
-    return 0;
+    std::fprintf(stderr, "lifeline: %s\n", qPrintable(text));
+    if (qEnvironmentVariableIsEmpty("LIFELINE_NO_DIALOGS"))
+        QMessageBox::critical(nullptr, title, text);
+    return code;
 }
+
+namespace {
+
+// Owns the pieces of the running desktop app and the few decisions that
+// need all of them: what closing the window means, how quitting treats the
+// services (on_exit), and the emergency-recovery flow.
+class Application final : public QObject
+{
+    Q_OBJECT
+
+public:
+    Application(const Config &config, bool minimized)
+        : m_fleet(config, this)
+        , m_control(&m_fleet, this)
+        , m_recovery(&m_fleet, this)
+        , m_window(&m_fleet)
+        , m_tray(&m_fleet, this)
+        , m_minimized(minimized)
+    {
+        m_control.setRecovery(&m_recovery);
+        connect(&m_window, &MainWindow::quitRequested, this, &Application::quit);
+        connect(&m_window, &MainWindow::emergencyRecoveryRequested, this, &Application::showRecovery);
+        connect(&m_tray, &TrayController::showRequested, this, &Application::showWindow);
+        connect(&m_tray, &TrayController::emergencyRecoveryRequested, this, &Application::showRecovery);
+        connect(&m_tray, &TrayController::quitRequested, this, &Application::quit);
+        connect(&m_tray, &TrayController::availabilityChanged, this, &Application::applyTrayAvailability);
+        connect(&m_fleet, &Fleet::allStopped, this, [this] {
+            if (m_quitting)
+                qApp->quit();
+        });
+        // The table shows the sampler's figures; it never reads /proc itself.
+        connect(m_fleet.sampler(), &MetricsSampler::sampled, this, [this] {
+            for (const ServiceSupervisor *s : m_fleet.services()) {
+                if (const auto sample = m_fleet.sampler()->lastService(s->name()))
+                    m_window.model()->setUsage(s->name(), sample->cpuPercent, sample->rssBytes);
+            }
+        });
+        applyTrayAvailability(m_tray.isAvailable());
+    }
+
+    bool listen(const QString &socketPath, QString *error) { return m_control.listen(socketPath, error); }
+
+    void run()
+    {
+        m_fleet.boot();
+        if (m_minimized && m_tray.isAvailable())
+            return; // starts in the tray
+        m_window.show();
+    }
+
+private:
+    void applyTrayAvailability(bool available)
+    {
+        // Without a tray, closing must quit: never a window that cannot come back.
+        m_window.setHideOnClose(available);
+        qApp->setQuitOnLastWindowClosed(!available);
+        if (!available && !m_window.isVisible() && !m_quitting)
+            m_window.show();
+    }
+
+    void showWindow()
+    {
+        m_window.show();
+        m_window.setWindowState((m_window.windowState() & ~Qt::WindowMinimized) | Qt::WindowActive);
+        m_window.raise();
+        m_window.activateWindow();
+    }
+
+    void showRecovery()
+    {
+        showWindow();
+        if (!m_recoveryDialog) {
+            m_recoveryDialog = new RecoveryDialog(&m_recovery, &m_window);
+            m_recoveryDialog->setAttribute(Qt::WA_DeleteOnClose);
+        }
+        m_recoveryDialog->show();
+        m_recoveryDialog->raise();
+    }
+
+    void quit()
+    {
+        if (m_quitting)
+            return;
+        OnExit mode = m_fleet.config().settings.onExit;
+        QStringList running;
+        for (const ServiceSupervisor *s : m_fleet.services()) {
+            if (isRunningState(s->state()) || s->state() == ServiceState::Backoff)
+                running << QStringLiteral("%1 (pid %2)").arg(s->name()).arg(s->pid());
+        }
+        if (mode == OnExit::Ask && !running.isEmpty()) {
+            QMessageBox box(QMessageBox::Question, tr("Quit Lifeline"),
+                            tr("These services are running:\n\n%1\n\nStop them, or keep them running without "
+                               "supervision? A Lifeline started later adopts services kept running.")
+                                .arg(running.join(QLatin1Char('\n'))),
+                            QMessageBox::NoButton, &m_window);
+            QPushButton *stop = box.addButton(tr("Stop services and quit"), QMessageBox::DestructiveRole);
+            QPushButton *keep = box.addButton(tr("Keep them running and quit"), QMessageBox::AcceptRole);
+            box.addButton(QMessageBox::Cancel);
+            box.setDefaultButton(keep);
+            box.exec();
+            if (box.clickedButton() == stop)
+                mode = OnExit::Stop;
+            else if (box.clickedButton() == keep)
+                mode = OnExit::Keep;
+            else
+                return;
+        }
+        m_quitting = true;
+        m_control.close();
+        if (mode == OnExit::Keep || running.isEmpty()) {
+            m_fleet.detachAll();
+            qApp->quit();
+            return;
+        }
+        m_window.hide();
+        m_fleet.stopAll(); // quits on allStopped()
+    }
+
+    Fleet m_fleet;
+    ControlServer m_control;
+    Recovery m_recovery;
+    MainWindow m_window;
+    TrayController m_tray;
+    QPointer<RecoveryDialog> m_recoveryDialog;
+    bool m_minimized = false;
+    bool m_quitting = false;
+};
+
+} // namespace
+
+int guiMain(int argc, char *argv[])
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("lifeline"));
+    QApplication::setApplicationDisplayName(QStringLiteral("Lifeline"));
+    QApplication::setOrganizationName(QStringLiteral("lifeline"));
+    QApplication::setApplicationVersion(QStringLiteral(LIFELINE_VERSION));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
+    QApplication::setDesktopFileName(QStringLiteral("lifeline"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Keeps your local backends alive."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption configOpt(QStringLiteral("config"), QStringLiteral("Configuration file."),
+                                       QStringLiteral("FILE"));
+    const QCommandLineOption minimizedOpt(QStringLiteral("minimized"),
+                                          QStringLiteral("Start in the system tray."));
+    const QCommandLineOption socketOpt(QStringLiteral("socket"), QStringLiteral("Control socket path."),
+                                       QStringLiteral("PATH"));
+    const QCommandLineOption headlessOpt(QStringLiteral("headless"),
+                                         QStringLiteral("Run without a display."));
+    parser.addOptions({configOpt, minimizedOpt, socketOpt, headlessOpt});
+    parser.process(app);
+
+    const QString configPath = parser.isSet(configOpt) ? parser.value(configOpt) : defaultConfigPath();
+    const LoadResult loaded = ConfigLoader::loadFile(configPath);
+    for (const Diagnostic &w : loaded.warnings)
+        std::fprintf(stderr, "%s\n", qPrintable(w.toString()));
+    if (!loaded.ok()) {
+        QStringList lines;
+        for (const Diagnostic &e : loaded.errors)
+            lines << e.toString();
+        return fail(
+            QStringLiteral("Lifeline: configuration error"),
+            QStringLiteral("The configuration cannot be used:\n\n%1").arg(lines.join(QLatin1Char('\n'))), 2);
+    }
+    const Config &config = *loaded.config;
+
+    // One Lifeline per configuration: the lock says who holds it.
+    QDir().mkpath(config.settings.stateDir);
+    QLockFile lock(config.settings.stateDir + QStringLiteral("/lifeline.lock"));
+    lock.setStaleLockTime(0);
+    if (!lock.tryLock(0)) {
+        qint64 pid = 0;
+        QString host, appName;
+        lock.getLockInfo(&pid, &host, &appName);
+        return fail(
+            QStringLiteral("Lifeline is already running"),
+            QStringLiteral("Another Lifeline (pid %1) is already supervising %2.").arg(pid).arg(config.path),
+            1);
+    }
+
+    Application application(config, parser.isSet(minimizedOpt));
+    const QString socketPath =
+        parser.isSet(socketOpt) ? parser.value(socketOpt) : socketPathForConfig(config.path);
+    QString error;
+    if (!application.listen(socketPath, &error))
+        return fail(QStringLiteral("Lifeline"), error, 1);
+    application.run();
+    return app.exec();
+}
+
 } // namespace lifeline
+
+#include "application.moc"

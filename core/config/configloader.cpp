@@ -1142,14 +1142,15 @@ QString formatSize(qint64 bytes)
 {
     if (bytes < 0)
         return u"-"_s + formatSize(-bytes);
-    if (bytes < 1024)
+    if (bytes < 1000)
         return QString::number(bytes) + u" B"_s;
-    // Binary multiples with the short names people read in system monitors.
+    // Decimal multiples, as parseSize() reads "500MB": a limit written as
+    // 500MB is shown as 500 MB, never as 476.8.
     static const char16_t *const names[] = {u"KB", u"MB", u"GB", u"TB", u"PB"};
-    double value = double(bytes) / 1024.0;
+    double value = double(bytes) / 1000.0;
     int unit = 0;
-    while (value >= 1024.0 && unit < 4) {
-        value /= 1024.0;
+    while (value >= 999.95 && unit < 4) {
+        value /= 1000.0;
         ++unit;
     }
     QString number = QString::number(value, 'f', 1);

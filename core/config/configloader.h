@@ -14,12 +14,17 @@ namespace lifeline {
 
 struct Diagnostic
 {
-    enum class Severity { Error, Warning };
+    enum class Severity
+    {
+        Error,
+        Warning
+    };
     Severity severity = Severity::Error;
     QString file;
     int line = 0;
     int column = 0;
-    QString message; // e.g. "service \"api\": restart: expected one of always, on-failure, never, got \"sometimes\""
+    QString message; // e.g. "service \"api\": restart: expected one of always, on-failure, never, got
+                     // \"sometimes\""
 
     // "FILE:LINE:COL: error: message" (warning: for warnings)
     QString toString() const;
@@ -27,9 +32,9 @@ struct Diagnostic
 
 struct LoadResult
 {
-    std::optional<Config> config;  // set only when there are no errors
+    std::optional<Config> config; // set only when there are no errors
     QList<Diagnostic> errors;
-    QList<Diagnostic> warnings;    // unknown keys (with a "did you mean" when close), ...
+    QList<Diagnostic> warnings; // unknown keys (with a "did you mean" when close), ...
     bool ok() const { return config.has_value(); }
 };
 
@@ -49,8 +54,8 @@ std::optional<Millis> parseDuration(const QString &text, QString *error = nullpt
 std::optional<qint64> parseSize(const QString &text, QString *error = nullptr);
 // "TERM", "SIGTERM", "15" -> 15
 std::optional<int> parseSignal(const QString &text, QString *error = nullptr);
-QString formatDuration(Millis d);   // 90000 -> "1m30s"
-QString formatSize(qint64 bytes);   // 524288000 -> "500 MB"
+QString formatDuration(Millis d); // 90000 -> "1m30s"
+QString formatSize(qint64 bytes); // 500000000 -> "500 MB" (decimal, like parseSize)
 // "~/x" -> "$HOME/x"; relative paths resolved against baseDir.
 QString expandPath(const QString &path, const QString &baseDir);
 // Splits a command line the way a POSIX shell would split words: blanks

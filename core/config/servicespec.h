@@ -16,8 +16,18 @@ namespace lifeline {
 
 using Millis = std::chrono::milliseconds;
 
-enum class RestartPolicy { Always, OnFailure, Never };
-enum class OnExit { Ask, Stop, Keep };
+enum class RestartPolicy
+{
+    Always,
+    OnFailure,
+    Never
+};
+enum class OnExit
+{
+    Ask,
+    Stop,
+    Keep
+};
 
 // Where in the configuration file a value came from; kept so that errors found
 // after loading (a port taken, a dependency that never gets healthy) can still
@@ -30,19 +40,25 @@ struct SourcePos
 
 struct HealthSpec
 {
-    enum class Kind { None, Http, Tcp, Exec };
+    enum class Kind
+    {
+        None,
+        Http,
+        Tcp,
+        Exec
+    };
     Kind kind = Kind::None;
-    QString url;          // Http: "http://127.0.0.1:8000/health"
-    QString tcpHost;      // Tcp: host part of "host:port"
-    quint16 tcpPort = 0;  // Tcp: port part
-    QStringList exec;     // Exec: argv, exit 0 = healthy
+    QString url;         // Http: "http://127.0.0.1:8000/health"
+    QString tcpHost;     // Tcp: host part of "host:port"
+    quint16 tcpPort = 0; // Tcp: port part
+    QStringList exec;    // Exec: argv, exit 0 = healthy
     Millis interval{30'000};
     Millis timeout{5'000};
     Millis startPeriod{10'000};
-    int failures = 3;            // consecutive failures -> unhealthy
-    int successes = 1;           // consecutive successes -> healthy again
+    int failures = 3;  // consecutive failures -> unhealthy
+    int successes = 1; // consecutive successes -> healthy again
     bool restartOnUnhealthy = false;
-    int expectStatusMin = 200;   // expect_status: "200-399" or 200
+    int expectStatusMin = 200; // expect_status: "200-399" or 200
     int expectStatusMax = 399;
     bool enabled() const { return kind != Kind::None; }
 };
@@ -56,9 +72,9 @@ struct LogSpec
 struct ServiceSpec
 {
     QString name;
-    QStringList command;  // argv; with shell = true, joined and run by /bin/sh -c
+    QStringList command; // argv; with shell = true, joined and run by /bin/sh -c
     bool shell = false;
-    QString cwd;          // absolute, "~" expanded; empty = state_dir
+    QString cwd; // absolute, "~" expanded; empty = state_dir
     QHash<QString, QString> env;
     bool autostart = true;
     QStringList dependsOn;
@@ -73,10 +89,10 @@ struct ServiceSpec
     std::optional<Millis> fatalRetry; // off by default
     int stopSignal = 15;              // SIGTERM; config takes "TERM", "INT", "SIGQUIT", ...
     Millis stopTimeout{10'000};
-    qint64 memoryLimit = 0;           // bytes, whole tree RSS; 0 = none
+    qint64 memoryLimit = 0; // bytes, whole tree RSS; 0 = none
     HealthSpec health;
     LogSpec logs;
-    SourcePos pos;                    // of the [[service]] table
+    SourcePos pos; // of the [[service]] table
 
     // A stable digest of everything that decides how the process is started
     // (command, shell, cwd, env). Written into the pidfile so a Lifeline that
@@ -86,7 +102,7 @@ struct ServiceSpec
 
 struct RecoverySpec
 {
-    QStringList clean;    // globs relative to each service's cwd
+    QStringList clean; // globs relative to each service's cwd
     bool backupLogs = true;
     int keepBackups = 10;
     Millis verifyTimeout{60'000};
@@ -94,14 +110,14 @@ struct RecoverySpec
 
 struct Settings
 {
-    QString stateDir;     // absolute, "~" expanded
+    QString stateDir; // absolute, "~" expanded
     Millis sampleInterval{1'000};
     OnExit onExit = OnExit::Ask;
 };
 
 struct Config
 {
-    QString path;         // absolute path of the file it was loaded from
+    QString path; // absolute path of the file it was loaded from
     Settings settings;
     QList<ServiceSpec> services; // in file order
     RecoverySpec recovery;

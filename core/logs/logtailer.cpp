@@ -26,7 +26,9 @@ FileId idOfPath(const QString &path)
 {
     FileId id;
 #ifdef Q_OS_UNIX
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (::stat(QFile::encodeName(path).constData(), &st) == 0) {
         id.valid = true;
         id.dev = quint64(st.st_dev);
@@ -46,7 +48,9 @@ FileId idOfOpenFile(QFile &file)
 {
     FileId id;
 #ifdef Q_OS_UNIX
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (file.handle() >= 0 && ::fstat(file.handle(), &st) == 0) {
         id.valid = true;
         id.dev = quint64(st.st_dev);
@@ -66,8 +70,8 @@ struct LogTailer::Followed
     Stream stream = Stream::Out;
     QFile file;
     FileId id;
-    qint64 pos = 0;             // next byte to read in `file`
-    QByteArray partial;         // bytes after the last newline read so far
+    qint64 pos = 0;                // next byte to read in `file`
+    QByteArray partial;            // bytes after the last newline read so far
     bool discardToNewline = false; // after a skip: the first line read is a fragment
 };
 

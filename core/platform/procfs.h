@@ -23,25 +23,25 @@ struct ProcInfo
     pid_t pgid = 0;
     pid_t sid = 0;
     uid_t uid = 0;
-    char state = '?';          // /proc/PID/stat field 3: R S D Z T ...
-    quint64 startTime = 0;     // field 22, clock ticks since boot; (pid, startTime) names a process uniquely
-    quint64 utime = 0;         // clock ticks
+    char state = '?';      // /proc/PID/stat field 3: R S D Z T ...
+    quint64 startTime = 0; // field 22, clock ticks since boot; (pid, startTime) names a process uniquely
+    quint64 utime = 0;     // clock ticks
     quint64 stime = 0;
     qint64 rssBytes = 0;
     int threads = 0;
-    QString comm;              // may contain spaces and parentheses
-    QStringList cmdline;       // empty for kernel threads and zombies
+    QString comm;        // may contain spaces and parentheses
+    QStringList cmdline; // empty for kernel threads and zombies
     bool isZombie() const { return state == 'Z' || state == 'X'; }
 };
 
 struct PortHolder
 {
     quint16 port = 0;
-    pid_t pid = 0;             // 0 when the socket's owner could not be found (another user's process)
+    pid_t pid = 0; // 0 when the socket's owner could not be found (another user's process)
     uid_t uid = 0;
     QString user;
     QStringList cmdline;
-    QString describe() const;  // "PID 1234 (alice): python3 main.py" or "an unknown process of uid 1001"
+    QString describe() const; // "PID 1234 (alice): python3 main.py" or "an unknown process of uid 1001"
 };
 
 // /proc/stat "cpu" line: cumulative clock ticks of all CPUs since boot.
@@ -49,7 +49,7 @@ struct PortHolder
 struct SystemCpuTimes
 {
     quint64 total = 0;
-    quint64 idle = 0;          // idle + iowait
+    quint64 idle = 0; // idle + iowait
 };
 
 // /proc/meminfo, in bytes.
@@ -63,9 +63,9 @@ struct SystemMemory
 struct TreeQuery
 {
     QString name;
-    pid_t mainPid = 0;        // 0 when the main process is gone or unknown
-    pid_t pgid = 0;           // the group it was started in; 0 = unknown
-    QByteArray markerValue;   // value of the marker variable its processes inherit
+    pid_t mainPid = 0;      // 0 when the main process is gone or unknown
+    pid_t pgid = 0;         // the group it was started in; 0 = unknown
+    QByteArray markerValue; // value of the marker variable its processes inherit
 };
 
 class ProcFs
@@ -91,7 +91,8 @@ public:
     // serviceTree() for many services from ONE pass over the process table,
     // with each process's marker read once and cached by (pid, start time):
     // what the sampler and the fleet use every tick.
-    QHash<QString, QList<pid_t>> serviceTrees(const QList<TreeQuery> &queries, const QByteArray &markerKey) const;
+    QHash<QString, QList<pid_t>> serviceTrees(const QList<TreeQuery> &queries,
+                                              const QByteArray &markerKey) const;
     // The value of one variable of a process's initial environment.
     std::optional<QByteArray> envValue(pid_t pid, const QByteArray &key) const;
 
@@ -114,7 +115,7 @@ public:
     // parseCmdline: NUL-separated argv, with or without the trailing NUL.
     static QStringList parseCmdline(const QByteArray &raw);
 
-    static QString userName(uid_t uid);  // empty when the uid has no passwd entry
+    static QString userName(uid_t uid); // empty when the uid has no passwd entry
     static qint64 clockTicksPerSecond();
     static qint64 pageSize();
 

@@ -276,7 +276,8 @@ QList<ProcInfo> ProcFs::scanForTrees() const
     return result;
 }
 
-QHash<QString, QList<pid_t>> ProcFs::serviceTrees(const QList<TreeQuery> &queries, const QByteArray &markerKey) const
+QHash<QString, QList<pid_t>> ProcFs::serviceTrees(const QList<TreeQuery> &queries,
+                                                  const QByteArray &markerKey) const
 {
     // Ownership proofs — each is a fact the kernel keeps and that an unrelated
     // process cannot acquire by accident:

@@ -8,40 +8,65 @@ namespace lifeline {
 QString signalName(int sig)
 {
     switch (sig) {
-    case SIGHUP: return QStringLiteral("SIGHUP");
-    case SIGINT: return QStringLiteral("SIGINT");
-    case SIGQUIT: return QStringLiteral("SIGQUIT");
-    case SIGILL: return QStringLiteral("SIGILL");
-    case SIGTRAP: return QStringLiteral("SIGTRAP");
-    case SIGABRT: return QStringLiteral("SIGABRT");
-    case SIGBUS: return QStringLiteral("SIGBUS");
-    case SIGFPE: return QStringLiteral("SIGFPE");
-    case SIGKILL: return QStringLiteral("SIGKILL");
-    case SIGUSR1: return QStringLiteral("SIGUSR1");
-    case SIGSEGV: return QStringLiteral("SIGSEGV");
-    case SIGUSR2: return QStringLiteral("SIGUSR2");
-    case SIGPIPE: return QStringLiteral("SIGPIPE");
-    case SIGALRM: return QStringLiteral("SIGALRM");
-    case SIGTERM: return QStringLiteral("SIGTERM");
-    case SIGXCPU: return QStringLiteral("SIGXCPU");
-    case SIGXFSZ: return QStringLiteral("SIGXFSZ");
-    default: return QStringLiteral("signal %1").arg(sig);
+    case SIGHUP:
+        return QStringLiteral("SIGHUP");
+    case SIGINT:
+        return QStringLiteral("SIGINT");
+    case SIGQUIT:
+        return QStringLiteral("SIGQUIT");
+    case SIGILL:
+        return QStringLiteral("SIGILL");
+    case SIGTRAP:
+        return QStringLiteral("SIGTRAP");
+    case SIGABRT:
+        return QStringLiteral("SIGABRT");
+    case SIGBUS:
+        return QStringLiteral("SIGBUS");
+    case SIGFPE:
+        return QStringLiteral("SIGFPE");
+    case SIGKILL:
+        return QStringLiteral("SIGKILL");
+    case SIGUSR1:
+        return QStringLiteral("SIGUSR1");
+    case SIGSEGV:
+        return QStringLiteral("SIGSEGV");
+    case SIGUSR2:
+        return QStringLiteral("SIGUSR2");
+    case SIGPIPE:
+        return QStringLiteral("SIGPIPE");
+    case SIGALRM:
+        return QStringLiteral("SIGALRM");
+    case SIGTERM:
+        return QStringLiteral("SIGTERM");
+    case SIGXCPU:
+        return QStringLiteral("SIGXCPU");
+    case SIGXFSZ:
+        return QStringLiteral("SIGXFSZ");
+    default:
+        return QStringLiteral("signal %1").arg(sig);
     }
 }
 
 static QString signalHint(int sig)
 {
     switch (sig) {
-    case SIGKILL: return QStringLiteral(" — out of memory?");
+    case SIGKILL:
+        return QStringLiteral(" — out of memory?");
     case SIGSEGV:
     case SIGBUS:
     case SIGILL:
-    case SIGFPE: return QStringLiteral(" — crashed");
-    case SIGABRT: return QStringLiteral(" — aborted (assertion or uncaught exception?)");
-    case SIGPIPE: return QStringLiteral(" — wrote to a closed pipe");
-    case SIGXCPU: return QStringLiteral(" — CPU time limit");
-    case SIGXFSZ: return QStringLiteral(" — file size limit");
-    default: return {};
+    case SIGFPE:
+        return QStringLiteral(" — crashed");
+    case SIGABRT:
+        return QStringLiteral(" — aborted (assertion or uncaught exception?)");
+    case SIGPIPE:
+        return QStringLiteral(" — wrote to a closed pipe");
+    case SIGXCPU:
+        return QStringLiteral(" — CPU time limit");
+    case SIGXFSZ:
+        return QStringLiteral(" — file size limit");
+    default:
+        return {};
     }
 }
 
@@ -52,7 +77,9 @@ QString ExitStatus::describe() const
         if (code == 0)
             return QStringLiteral("exited cleanly (0)");
         if (code > 128 && code < 128 + 65)
-            return QStringLiteral("exit code %1 (a shell reporting %2?)").arg(code).arg(signalName(code - 128));
+            return QStringLiteral("exit code %1 (a shell reporting %2?)")
+                .arg(code)
+                .arg(signalName(code - 128));
         return QStringLiteral("exit code %1").arg(code);
     case Kind::Signaled:
         return QStringLiteral("killed by %1 (%2)%3").arg(signalName(code)).arg(code).arg(signalHint(code));
@@ -65,9 +92,12 @@ QString ExitStatus::describe() const
 int ExitStatus::shellCode() const
 {
     switch (kind) {
-    case Kind::Exited: return code;
-    case Kind::Signaled: return 128 + code;
-    case Kind::Unknown: break;
+    case Kind::Exited:
+        return code;
+    case Kind::Signaled:
+        return 128 + code;
+    case Kind::Unknown:
+        break;
     }
     return -1;
 }

@@ -7,9 +7,14 @@ namespace lifeline {
 
 struct ExitStatus
 {
-    enum class Kind { Exited, Signaled, Unknown };
+    enum class Kind
+    {
+        Exited,
+        Signaled,
+        Unknown
+    };
     Kind kind = Kind::Unknown;
-    int code = 0;   // exit code (Exited) or signal number (Signaled)
+    int code = 0; // exit code (Exited) or signal number (Signaled)
 
     static ExitStatus exited(int code) { return {Kind::Exited, code}; }
     static ExitStatus signaled(int sig) { return {Kind::Signaled, sig}; }

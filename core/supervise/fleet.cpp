@@ -11,8 +11,8 @@
 #include "util/clock.h"
 
 #include <QCoreApplication>
-#include <QDateTime>
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
 #include <QNetworkAccessManager>
@@ -99,12 +99,15 @@ void Fleet::setupMetrics()
     m_sampler = new MetricsSampler(m_history, this);
     m_sampler->setInterval(m_config.settings.sampleInterval);
     m_sampler->setServiceTreeProvider([this] {
-        QHash<QString, QList<pid_t>> trees;
+        // One pass over /proc for every running service's tree.
+        QList<TreeQuery> queries;
         for (const ServiceSupervisor *s : std::as_const(m_services)) {
             if (s->state() == ServiceState::Running || s->state() == ServiceState::Stopping)
-                trees.insert(s->name(), s->treePids());
+                queries.append(s->treeQuery());
         }
-        return trees;
+        if (queries.isEmpty())
+            return QHash<QString, QList<pid_t>>();
+        return m_proc.serviceTrees(queries, ServiceSupervisor::markerKey());
     });
     QStringList disks{stateDir()};
     for (const ServiceSupervisor *s : std::as_const(m_services)) {
@@ -114,10 +117,11 @@ void Fleet::setupMetrics()
             m_sampler->setMemoryLimit(s->name(), s->spec().memoryLimit);
     }
     m_sampler->setDiskPaths(disks);
-    connect(m_sampler, &MetricsSampler::memoryLimitExceeded, this, [this](const QString &name, const QString &reason) {
-        if (ServiceSupervisor *s = service(name))
-            s->restartForFailure(reason);
-    });
+    connect(m_sampler, &MetricsSampler::memoryLimitExceeded, this,
+            [this](const QString &name, const QString &reason) {
+                if (ServiceSupervisor *s = service(name))
+                    s->restartForFailure(reason);
+            });
     // Events go next to the samples so charts can mark restarts and exits.
     for (ServiceSupervisor *s : std::as_const(m_services)) {
         connect(s, &ServiceSupervisor::started, this, [this, s](pid_t pid) {
@@ -136,7 +140,8 @@ void Fleet::setupMetrics()
         if (HealthMonitor *h = s->health()) {
             connect(h, &HealthMonitor::healthChanged, this, [this, s](Health health, const QString &reason) {
                 m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Health,
-                                    healthName(health) + (reason.isEmpty() ? QString() : QStringLiteral(": ") + reason));
+                                    healthName(health) +
+                                        (reason.isEmpty() ? QString() : QStringLiteral(": ") + reason));
             });
         }
     }
@@ -384,7 +389,8 @@ void Fleet::noteWaiting(ServiceSupervisor *s)
         if (!d)
             continue;
         if (d->state() == ServiceState::Fatal || d->state() == ServiceState::Exited) {
-            reason = QStringLiteral("not started: it depends on %1, which is %2").arg(dep, stateName(d->state()));
+            reason =
+                QStringLiteral("not started: it depends on %1, which is %2").arg(dep, stateName(d->state()));
             break;
         }
         if (d->state() == ServiceState::Running && d->health() && d->health()->health() != Health::Healthy) {

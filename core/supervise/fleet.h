@@ -6,6 +6,7 @@
 
 #include "config/servicespec.h"
 #include "health/healthresult.h"
+#include "platform/procfs.h"
 #include "supervise/servicestate.h"
 
 #include <QHash>
@@ -54,7 +55,7 @@ public:
     // order, started again in order).
     bool restartWithDependents(const QString &name, QString *error = nullptr);
     void startAll();
-    void stopAll();    // reverse dependency order; allStopped() when done
+    void stopAll(); // reverse dependency order; allStopped() when done
     void restartAll();
     // Lifeline quits and leaves the services running (on_exit = keep).
     void detachAll();
@@ -102,7 +103,7 @@ private:
     Config m_config;
     QByteArray m_instanceId;
     Clock *m_clock;
-    QList<ServiceSupervisor *> m_services;      // in start order
+    QList<ServiceSupervisor *> m_services; // in start order
     QHash<QString, ServiceSupervisor *> m_byName;
     QSet<QString> m_wantStarted; // waiting for their dependencies before starting
     QSet<QString> m_wantStopped; // waiting for their dependents to stop first
@@ -112,6 +113,7 @@ private:
     MetricsHistory *m_history = nullptr;
     MetricsSampler *m_sampler = nullptr;
     QTimer m_tick;
+    ProcFs m_proc; // keeps its marker cache from one sampling pass to the next
 };
 
 } // namespace lifeline

@@ -22,7 +22,8 @@ RestartTracker::Verdict RestartTracker::onExit(const ExitStatus &status, bool fo
     // restart_delay, then times backoff_factor per consecutive restart, capped.
     const double base = double(m_spec->restartDelay.count());
     const double grown = base * std::pow(m_spec->backoffFactor, std::max(0, m_consecutive));
-    const double capped = std::min(grown, double(std::max(m_spec->backoffMax.count(), m_spec->restartDelay.count())));
+    const double capped =
+        std::min(grown, double(std::max(m_spec->backoffMax.count(), m_spec->restartDelay.count())));
     m_delay = Millis(qint64(std::llround(capped)));
     ++m_consecutive;
     return Verdict::Restart;
@@ -45,7 +46,8 @@ void RestartTracker::reset()
 int RestartTracker::restartsInWindow(qint64 nowMs) const
 {
     const qint64 window = m_spec->restartWindow.count();
-    return int(std::count_if(m_restarts.cbegin(), m_restarts.cend(), [&](qint64 t) { return nowMs - t < window; }));
+    return int(
+        std::count_if(m_restarts.cbegin(), m_restarts.cend(), [&](qint64 t) { return nowMs - t < window; }));
 }
 
 } // namespace lifeline

@@ -13,10 +13,13 @@ namespace lifeline {
 class RestartTracker
 {
 public:
-    explicit RestartTracker(const ServiceSpec &spec) : m_spec(&spec) {}
+    explicit RestartTracker(const ServiceSpec &spec)
+        : m_spec(&spec)
+    {}
     void setSpec(const ServiceSpec &spec) { m_spec = &spec; }
 
-    enum class Verdict {
+    enum class Verdict
+    {
         Restart,   // restart after delay()
         LeaveDown, // the policy says not to restart (never / clean exit with on-failure)
         Fatal,     // crash loop: more than max_restarts within restart_window

@@ -6,7 +6,8 @@
 
 namespace lifeline {
 
-enum class ServiceState {
+enum class ServiceState
+{
     Stopped,  // not running, and nobody asked it to run
     Starting, // being launched (pre-flight, spawn); not yet confirmed running
     Running,  // the main process is alive (started by us, or adopted)

@@ -33,7 +33,9 @@ struct Fd
 {
     int fd = -1;
     Fd() = default;
-    explicit Fd(int f) : fd(f) {}
+    explicit Fd(int f)
+        : fd(f)
+    {}
     Fd(const Fd &) = delete;
     Fd &operator=(const Fd &) = delete;
     ~Fd() { reset(); }
@@ -52,7 +54,8 @@ QString errnoText()
 
 } // namespace
 
-ServiceSupervisor::ServiceSupervisor(const ServiceSpec &spec, const SupervisorContext &context, QObject *parent)
+ServiceSupervisor::ServiceSupervisor(const ServiceSpec &spec, const SupervisorContext &context,
+                                     QObject *parent)
     : QObject(parent)
     , m_spec(spec)
     , m_ctx(context)
@@ -63,7 +66,8 @@ ServiceSupervisor::ServiceSupervisor(const ServiceSpec &spec, const SupervisorCo
     connect(&m_restartTimer, &QTimer::timeout, this, [this] {
         if (m_state == ServiceState::Backoff || m_state == ServiceState::Fatal) {
             if (m_state == ServiceState::Fatal) {
-                log(QStringLiteral("fatal_retry: trying again after %1").arg(formatDuration(*m_spec.fatalRetry)));
+                log(QStringLiteral("fatal_retry: trying again after %1")
+                        .arg(formatDuration(*m_spec.fatalRetry)));
                 m_tracker.reset();
             }
             launch(); // BACKOFF -> STARTING, FATAL -> STARTING (fatal_retry)
@@ -94,7 +98,8 @@ void ServiceSupervisor::createHealthMonitor()
         });
     }
     connect(m_health, &HealthMonitor::healthChanged, this, [this](Health h, const QString &reason) {
-        log(QStringLiteral("health %1%2").arg(healthName(h), reason.isEmpty() ? QString() : QStringLiteral(": ") + reason));
+        log(QStringLiteral("health %1%2")
+                .arg(healthName(h), reason.isEmpty() ? QString() : QStringLiteral(": ") + reason));
     });
     connect(m_health, &HealthMonitor::unhealthy, this, [this](const QString &reason) {
         if (m_spec.health.restartOnUnhealthy)
@@ -174,10 +179,15 @@ QString ServiceSupervisor::pidfilePath() const
     return m_ctx.stateDir + QStringLiteral("/run/") + m_spec.name + QStringLiteral(".pid");
 }
 
+TreeQuery ServiceSupervisor::treeQuery() const
+{
+    return TreeQuery{m_spec.name, m_mainGone ? 0 : m_pid, m_pgid, markerValue()};
+}
+
 QList<pid_t> ServiceSupervisor::treePids() const
 {
-    const pid_t main = m_mainGone ? 0 : m_pid;
-    return m_proc.serviceTree(main, m_pgid, markerKey(), markerValue());
+    const TreeQuery q = treeQuery();
+    return m_proc.serviceTrees({q}, markerKey()).value(q.name);
 }
 
 void ServiceSupervisor::log(const QString &text)
@@ -285,7 +295,8 @@ void ServiceSupervisor::launch()
     // worker still holding the port, an escaped grandchild): end it first.
     const QList<pid_t> leftovers = treePids();
     if (!leftovers.isEmpty()) {
-        log(QStringLiteral("ending %1 leftover process(es) of an earlier run before starting").arg(leftovers.size()));
+        log(QStringLiteral("ending %1 leftover process(es) of an earlier run before starting")
+                .arg(leftovers.size()));
         m_stopDeadlineMs = now() + m_spec.stopTimeout.count();
         m_killed = false;
         signalTree(m_spec.stopSignal);
@@ -326,10 +337,13 @@ void ServiceSupervisor::launch()
             log(QStringLiteral("warning: %1; logs will not rotate").arg(error));
             outW.reset();
             errW.reset();
-            outW.fd = ::open(QFile::encodeName(logPath()).constData(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-            errW.fd = ::open(QFile::encodeName(errLogPath()).constData(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+            outW.fd = ::open(QFile::encodeName(logPath()).constData(),
+                             O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+            errW.fd = ::open(QFile::encodeName(errLogPath()).constData(),
+                             O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
             if (outW.fd < 0 || errW.fd < 0) {
-                onStartFailed(QStringLiteral("cannot open log file in %1: %2").arg(m_ctx.stateDir + QStringLiteral("/logs"), errnoText()));
+                onStartFailed(QStringLiteral("cannot open log file in %1: %2")
+                                  .arg(m_ctx.stateDir + QStringLiteral("/logs"), errnoText()));
                 return;
             }
         }
@@ -364,13 +378,15 @@ void ServiceSupervisor::launch()
     connect(process, &QProcess::started, this, &ServiceSupervisor::onProcessStarted);
     connect(process, &QProcess::errorOccurred, this, [this, process](QProcess::ProcessError e) {
         if (e == QProcess::FailedToStart && process == m_process)
-            onStartFailed(QStringLiteral("cannot start %1: %2").arg(m_spec.command.first(), process->errorString()));
+            onStartFailed(
+                QStringLiteral("cannot start %1: %2").arg(m_spec.command.first(), process->errorString()));
     });
     connect(process, &QProcess::finished, this, [this, process](int code, QProcess::ExitStatus status) {
         if (process != m_process)
             return;
         // On Unix a CrashExit's exitCode() is the signal number.
-        onProcessFinished(status == QProcess::CrashExit ? ExitStatus::signaled(code) : ExitStatus::exited(code));
+        onProcessFinished(status == QProcess::CrashExit ? ExitStatus::signaled(code)
+                                                        : ExitStatus::exited(code));
     });
 
     m_mainGone = false;
@@ -390,7 +406,8 @@ bool ServiceSupervisor::preflightPorts()
 {
     for (quint16 port : std::as_const(m_spec.ports)) {
         if (const auto holder = m_proc.portHolder(port)) {
-            onStartFailed(QStringLiteral("port %1 is already in use by %2").arg(port).arg(holder->describe()));
+            onStartFailed(
+                QStringLiteral("port %1 is already in use by %2").arg(port).arg(holder->describe()));
             return false;
         }
     }
@@ -408,8 +425,9 @@ bool ServiceSupervisor::spawnLogger(int outFd, int errFd, QString *error)
     const QByteArray err = QFile::encodeName(errLogPath());
     const QByteArray maxSize = QByteArray::number(m_spec.logs.maxSize);
     const QByteArray backups = QByteArray::number(m_spec.logs.backups);
-    const char *argv[] = {path.constData(), "--out", out.constData(), "--err", err.constData(),
-                          "--max-size", maxSize.constData(), "--backups", backups.constData(), nullptr};
+    const char *argv[] = {path.constData(),    "--out",      out.constData(),     "--err",
+                          err.constData(),     "--max-size", maxSize.constData(), "--backups",
+                          backups.constData(), nullptr};
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -426,11 +444,13 @@ bool ServiceSupervisor::spawnLogger(int outFd, int errFd, QString *error)
     // ends by itself when every writer of its pipes has gone.
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid = 0;
-    const int rc = posix_spawn(&pid, path.constData(), &actions, &attr, const_cast<char *const *>(argv), environ);
+    const int rc =
+        posix_spawn(&pid, path.constData(), &actions, &attr, const_cast<char *const *>(argv), environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
-        *error = QStringLiteral("cannot start %1: %2").arg(m_ctx.loggerPath, QString::fromLocal8Bit(std::strerror(rc)));
+        *error = QStringLiteral("cannot start %1: %2")
+                     .arg(m_ctx.loggerPath, QString::fromLocal8Bit(std::strerror(rc)));
         return false;
     }
     // Not a QProcess child: the fleet's orphan reaper collects it when it exits.
@@ -656,7 +676,8 @@ void ServiceSupervisor::writePidfile()
     o[QStringLiteral("marker")] = QString::fromUtf8(markerValue());
     o[QStringLiteral("started_at_ms")] = QDateTime::currentMSecsSinceEpoch();
     QSaveFile f(pidfilePath());
-    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(o).toJson(QJsonDocument::Compact)) < 0 || !f.commit())
+    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(o).toJson(QJsonDocument::Compact)) < 0 ||
+        !f.commit())
         log(QStringLiteral("warning: cannot write pidfile %1: %2").arg(pidfilePath(), f.errorString()));
 }
 
@@ -679,8 +700,8 @@ bool ServiceSupervisor::tryAdopt()
     const auto info = pid > 0 ? m_proc.process(pid) : std::nullopt;
     // A pidfile is proof only if the same process (pid AND start time) is
     // still there and still carries our marker; a reused pid has neither.
-    if (!info || info->isZombie() || info->startTime != startTime
-        || !m_proc.hasEnv(pid, markerKey(), markerValue())) {
+    if (!info || info->isZombie() || info->startTime != startTime ||
+        !m_proc.hasEnv(pid, markerKey(), markerValue())) {
         log(QStringLiteral("stale pidfile %1 (pid %2 is %3) ignored")
                 .arg(pidfilePath())
                 .arg(pid)
@@ -689,7 +710,8 @@ bool ServiceSupervisor::tryAdopt()
         return false;
     }
     if (o.value(QStringLiteral("command_hash")).toString().toLatin1() != m_spec.commandHash())
-        log(QStringLiteral("note: the running process was started from an older definition; restart to apply the new one"));
+        log(QStringLiteral(
+            "note: the running process was started from an older definition; restart to apply the new one"));
 
     m_pid = pid;
     m_pgid = info->pgid;
@@ -729,7 +751,8 @@ void ServiceSupervisor::watchAdopted()
         return;
     }
     m_pidfdNotifier = new QSocketNotifier(m_pidfd, QSocketNotifier::Read, this);
-    connect(m_pidfdNotifier, &QSocketNotifier::activated, this, [this] { onProcessFinished(ExitStatus::unknown()); });
+    connect(m_pidfdNotifier, &QSocketNotifier::activated, this,
+            [this] { onProcessFinished(ExitStatus::unknown()); });
 }
 
 void ServiceSupervisor::detach()

@@ -62,26 +62,28 @@ public:
     ServiceState state() const { return m_state; }
     pid_t pid() const { return m_pid; }
     bool isAdopted() const { return m_adopted; }
-    qint64 uptimeMs() const;               // 0 unless running
+    qint64 uptimeMs() const; // 0 unless running
     int restarts() const { return m_tracker.totalRestarts(); }
     int restartsInWindow() const;
-    qint64 nextRestartInMs() const;        // -1 unless a restart is scheduled
+    qint64 nextRestartInMs() const; // -1 unless a restart is scheduled
     ExitStatus lastExit() const { return m_lastExit; }
     bool hasExited() const { return m_hasExited; }
-    QString lastError() const { return m_lastError; }     // why it is not running, for display
+    QString lastError() const { return m_lastError; } // why it is not running, for display
     QString restartReason() const { return m_restartReason; }
-    QString logPath() const;               // state_dir/logs/<name>.log
-    QString errLogPath() const;            // state_dir/logs/<name>.err.log
-    QString pidfilePath() const;           // state_dir/run/<name>.pid
+    QString logPath() const;     // state_dir/logs/<name>.log
+    QString errLogPath() const;  // state_dir/logs/<name>.err.log
+    QString pidfilePath() const; // state_dir/run/<name>.pid
     // The service's health check, or nullptr when it has none.
     HealthMonitor *health() const { return m_health; }
     // Every live process of the service (main, its group, descendants, marker holders).
     QList<pid_t> treePids() const;
+    // What identifies the tree, for ProcFs::serviceTrees() over many services.
+    TreeQuery treeQuery() const;
 
     // A person's requests.
-    void start();    // from stopped/exited/fatal/backoff: starts now, forgets the crash history
-    void stop();     // never followed by a restart
-    void restart();  // stop (if running) then start, forgets the crash history
+    void start();   // from stopped/exited/fatal/backoff: starts now, forgets the crash history
+    void stop();    // never followed by a restart
+    void restart(); // stop (if running) then start, forgets the crash history
     // A restart asked for by a check (health, memory limit): goes through the
     // restart policy and crash-loop guard like a crash does.
     void restartForFailure(const QString &reason);
@@ -104,7 +106,12 @@ signals:
     void eventLogged(const QString &text);
 
 private:
-    enum class AfterStop { Nothing, Start, CountedRestart };
+    enum class AfterStop
+    {
+        Nothing,
+        Start,
+        CountedRestart
+    };
 
     void setState(ServiceState to);
     void launch();
@@ -146,9 +153,9 @@ private:
     ExitStatus m_lastExit;
     QString m_lastError;
     QString m_restartReason;
-    QString m_forcedReason;   // set while stopping for restartForFailure
+    QString m_forcedReason; // set while stopping for restartForFailure
     AfterStop m_afterStop = AfterStop::Nothing;
-    bool m_mainGone = true;   // the main process has exited (or there is none)
+    bool m_mainGone = true; // the main process has exited (or there is none)
     qint64 m_stopDeadlineMs = 0;
     bool m_killed = false;
     qint64 m_restartAtMs = 0;

@@ -23,7 +23,9 @@ public:
 class ManualClock final : public Clock
 {
 public:
-    explicit ManualClock(qint64 startMs = 1'000'000) : m_now(startMs) {}
+    explicit ManualClock(qint64 startMs = 1'000'000)
+        : m_now(startMs)
+    {}
     qint64 nowMs() const override { return m_now; }
     void advance(std::chrono::milliseconds d) { m_now += d.count(); }
     void set(qint64 ms) { m_now = ms; }

@@ -745,10 +745,11 @@ void TestConfig::formatSizes_data()
     QTest::addColumn<qint64>("bytes");
     QTest::addColumn<QString>("text");
     QTest::newRow("0") << qint64(0) << u"0 B"_s;
-    QTest::newRow("1023") << qint64(1023) << u"1023 B"_s;
-    QTest::newRow("1536") << qint64(1536) << u"1.5 KB"_s;
-    QTest::newRow("header example") << qint64(524'288'000) << u"500 MB"_s;
-    QTest::newRow("1GiB") << qint64(1024LL * 1024 * 1024) << u"1 GB"_s;
+    QTest::newRow("999") << qint64(999) << u"999 B"_s;
+    QTest::newRow("1500") << qint64(1500) << u"1.5 KB"_s;
+    QTest::newRow("header example") << qint64(500'000'000) << u"500 MB"_s;
+    QTest::newRow("612 MB") << qint64(612'300'000) << u"612.3 MB"_s;
+    QTest::newRow("1GiB") << qint64(1024LL * 1024 * 1024) << u"1.1 GB"_s;
 }
 
 void TestConfig::formatSizes()

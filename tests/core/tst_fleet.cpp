@@ -33,7 +33,8 @@ private:
 
     Config load(const QByteArray &services)
     {
-        const QByteArray toml = "[settings]\nstate_dir = \"" + m_dir.path().toUtf8() + "/state\"\n" + services;
+        const QByteArray toml =
+            "[settings]\nstate_dir = \"" + m_dir.path().toUtf8() + "/state\"\n" + services;
         const QString path = m_dir.filePath(QStringLiteral("lifeline.toml"));
         QFile f(path);
         if (!f.open(QIODevice::WriteOnly))
@@ -48,8 +49,9 @@ private:
 
     static QByteArray service(const char *name, const QByteArray &extra = {})
     {
-        return "[[service]]\nname = \"" + QByteArray(name) + "\"\ncommand = [\"" LIFELINE_DEMO_BACKEND
-               "\", \"--port\", \"" + QByteArray::number(freePort()) + "\"]\nstop_timeout = \"2s\"\n" + extra + "\n";
+        return "[[service]]\nname = \"" + QByteArray(name) +
+               "\"\ncommand = [\"" LIFELINE_DEMO_BACKEND "\", \"--port\", \"" +
+               QByteArray::number(freePort()) + "\"]\nstop_timeout = \"2s\"\n" + extra + "\n";
     }
 
 private slots:
@@ -62,8 +64,8 @@ private slots:
     void startsInDependencyOrderStopsInReverse()
     {
         // Declared in the "wrong" order on purpose.
-        const Config cfg = load(service("web", "depends_on = [\"api\"]") + service("api", "depends_on = [\"db\"]")
-                                + service("db"));
+        const Config cfg = load(service("web", "depends_on = [\"api\"]") +
+                                service("api", "depends_on = [\"db\"]") + service("db"));
         QCOMPARE(cfg.services.size(), 3);
         Fleet fleet(cfg);
         QStringList runningOrder, stoppedOrder;
@@ -76,12 +78,14 @@ private slots:
                 });
         fleet.boot();
         QTRY_COMPARE(runningOrder.size(), 3);
-        QCOMPARE(runningOrder, (QStringList{QStringLiteral("db"), QStringLiteral("api"), QStringLiteral("web")}));
+        QCOMPARE(runningOrder,
+                 (QStringList{QStringLiteral("db"), QStringLiteral("api"), QStringLiteral("web")}));
         // A dependent never starts before its dependency runs.
         QSignalSpy stopped(&fleet, &Fleet::allStopped);
         fleet.stopAll();
         QVERIFY(stopped.wait(10000));
-        QCOMPARE(stoppedOrder, (QStringList{QStringLiteral("web"), QStringLiteral("api"), QStringLiteral("db")}));
+        QCOMPARE(stoppedOrder,
+                 (QStringList{QStringLiteral("web"), QStringLiteral("api"), QStringLiteral("db")}));
         QVERIFY(fleet.isAllStopped());
     }
 
@@ -112,8 +116,8 @@ private slots:
 
     void startingADependentStartsItsDependency()
     {
-        const Config cfg = load(service("api", "autostart = false")
-                                + service("worker", "autostart = false\ndepends_on = [\"api\"]"));
+        const Config cfg = load(service("api", "autostart = false") +
+                                service("worker", "autostart = false\ndepends_on = [\"api\"]"));
         Fleet fleet(cfg);
         fleet.boot();
         QVERIFY(fleet.start(QStringLiteral("worker")));
@@ -144,8 +148,9 @@ private slots:
 
     void severityFollowsWorstState()
     {
-        const Config cfg = load(service("good") + "[[service]]\nname = \"bad\"\ncommand = [\"/bin/sh\", \"-c\", \"exit 2\"]\n"
-                                                  "restart_delay = \"0s\"\nmax_restarts = 1\n");
+        const Config cfg = load(service("good") +
+                                "[[service]]\nname = \"bad\"\ncommand = [\"/bin/sh\", \"-c\", \"exit 2\"]\n"
+                                "restart_delay = \"0s\"\nmax_restarts = 1\n");
         Fleet fleet(cfg);
         fleet.boot();
         QTRY_COMPARE(fleet.service(QStringLiteral("bad"))->state(), ServiceState::Fatal);
@@ -160,8 +165,9 @@ private slots:
 
     void eventLogRecordsStartsExitsAndReasons()
     {
-        const Config cfg = load("[[service]]\nname = \"crashy\"\ncommand = [\"/bin/sh\", \"-c\", \"exit 4\"]\n"
-                                "restart_delay = \"0s\"\nmax_restarts = 1\n");
+        const Config cfg =
+            load("[[service]]\nname = \"crashy\"\ncommand = [\"/bin/sh\", \"-c\", \"exit 4\"]\n"
+                 "restart_delay = \"0s\"\nmax_restarts = 1\n");
         Fleet fleet(cfg);
         fleet.boot();
         QTRY_COMPARE(fleet.service(QStringLiteral("crashy"))->state(), ServiceState::Fatal);
@@ -169,7 +175,8 @@ private slots:
         const QString all = lines.join(QLatin1Char('\n'));
         QVERIFY2(all.contains(QStringLiteral("[crashy] started pid")), qPrintable(all));
         QVERIFY2(all.contains(QStringLiteral("exit code 4")), qPrintable(all));
-        QVERIFY2(all.contains(QStringLiteral("restarting in 0ms")) || all.contains(QStringLiteral("restarting in 0s")),
+        QVERIFY2(all.contains(QStringLiteral("restarting in 0ms")) ||
+                     all.contains(QStringLiteral("restarting in 0s")),
                  qPrintable(all));
         QVERIFY2(all.contains(QStringLiteral("state running -> fatal")), qPrintable(all));
         QVERIFY2(all.contains(QStringLiteral("manual intervention required")), qPrintable(all));
@@ -181,12 +188,14 @@ private slots:
         const QString path = dir.filePath(QStringLiteral("lifeline.log"));
         EventLog log(path, 1000, 2);
         for (int i = 0; i < 100; ++i)
-            log.write(QStringLiteral("svc"), QStringLiteral("line %1 with some padding to fill the file").arg(i));
+            log.write(QStringLiteral("svc"),
+                      QStringLiteral("line %1 with some padding to fill the file").arg(i));
         QVERIFY(QFile::exists(path + QStringLiteral(".1")));
         QVERIFY(QFile::exists(path + QStringLiteral(".2")));
         QVERIFY(!QFile::exists(path + QStringLiteral(".3")));
         QVERIFY(QFileInfo(path).size() <= 1000);
-        QVERIFY(tailLines(path, 1).value(0).endsWith(QStringLiteral("line 99 with some padding to fill the file")));
+        QVERIFY(tailLines(path, 1).value(0).endsWith(
+            QStringLiteral("line 99 with some padding to fill the file")));
     }
 
     void tailLinesReadsOnlyWhatItNeeds()
@@ -199,8 +208,9 @@ private slots:
             f.write("INFO request " + QByteArray::number(i) + (i % 1000 == 0 ? " ERROR boom\n" : "\n"));
         f.close();
         const QStringList last = tailLines(path, 3);
-        QCOMPARE(last, (QStringList{QStringLiteral("INFO request 199997"), QStringLiteral("INFO request 199998"),
-                                    QStringLiteral("INFO request 199999")}));
+        QCOMPARE(last,
+                 (QStringList{QStringLiteral("INFO request 199997"), QStringLiteral("INFO request 199998"),
+                              QStringLiteral("INFO request 199999")}));
         const QStringList errors = tailLines(path, 2, true);
         QCOMPARE(errors, (QStringList{QStringLiteral("INFO request 198000 ERROR boom"),
                                       QStringLiteral("INFO request 199000 ERROR boom")}));

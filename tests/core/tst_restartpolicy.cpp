@@ -146,14 +146,15 @@ private slots:
         QTest::addColumn<int>("code");
         QTest::addColumn<QString>("text");
         QTest::addColumn<int>("shell");
-        QTest::newRow("clean") << int(ExitStatus::Kind::Exited) << 0 << QStringLiteral("exited cleanly (0)") << 0;
+        QTest::newRow("clean") << int(ExitStatus::Kind::Exited) << 0 << QStringLiteral("exited cleanly (0)")
+                               << 0;
         QTest::newRow("code 3") << int(ExitStatus::Kind::Exited) << 3 << QStringLiteral("exit code 3") << 3;
         QTest::newRow("kill") << int(ExitStatus::Kind::Signaled) << 9
                               << QStringLiteral("killed by SIGKILL (9) — out of memory?") << 137;
-        QTest::newRow("segv") << int(ExitStatus::Kind::Signaled) << 11 << QStringLiteral("killed by SIGSEGV (11) — crashed")
-                              << 139;
-        QTest::newRow("adopted") << int(ExitStatus::Kind::Unknown) << 0 << QStringLiteral("exit code unknown (adopted)")
-                                 << -1;
+        QTest::newRow("segv") << int(ExitStatus::Kind::Signaled) << 11
+                              << QStringLiteral("killed by SIGSEGV (11) — crashed") << 139;
+        QTest::newRow("adopted") << int(ExitStatus::Kind::Unknown) << 0
+                                 << QStringLiteral("exit code unknown (adopted)") << -1;
     }
     void exitDescriptions()
     {

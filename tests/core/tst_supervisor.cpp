@@ -5,7 +5,9 @@
 #include "supervise/servicesupervisor.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -14,8 +16,6 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QElapsedTimer>
-#include <QFileInfo>
 #include <QTimer>
 
 #include <csignal>
@@ -64,9 +64,9 @@ private:
         s.name = QStringLiteral("svc%1").arg(++m_seq);
         if (port == 0)
             port = freePort();
-        s.command = QStringList{QStringLiteral(LIFELINE_DEMO_BACKEND), QStringLiteral("--port"), QString::number(port),
-                                QStringLiteral("--name"), s.name}
-                    + extra;
+        s.command = QStringList{QStringLiteral(LIFELINE_DEMO_BACKEND), QStringLiteral("--port"),
+                                QString::number(port), QStringLiteral("--name"), s.name} +
+                    extra;
         s.restartDelay = 50ms;
         s.backoffFactor = 1.0;
         s.stopTimeout = 2s;
@@ -124,8 +124,8 @@ private slots:
         QTRY_COMPARE(s.state(), ServiceState::Stopped);
         QVERIFY(!alive(pid));
         QVERIFY(!QFile::exists(s.pidfilePath()));
-        QCOMPARE(states(spy), (QList<ServiceState>{ServiceState::Starting, ServiceState::Running, ServiceState::Stopping,
-                                                   ServiceState::Stopped}));
+        QCOMPARE(states(spy), (QList<ServiceState>{ServiceState::Starting, ServiceState::Running,
+                                                   ServiceState::Stopping, ServiceState::Stopped}));
         QCOMPARE(s.lastExit().describe(), QStringLiteral("exited cleanly (0)")); // demo exits 0 on SIGTERM
     }
 
@@ -146,8 +146,8 @@ private slots:
     // RUNNING -> BACKOFF -> STARTING -> RUNNING
     void crashRestartsWithBackoff()
     {
-        ServiceSpec spec = demo({QStringLiteral("--crash-after"), QStringLiteral("200ms"), QStringLiteral("--exit-code"),
-                                 QStringLiteral("3")});
+        ServiceSpec spec = demo({QStringLiteral("--crash-after"), QStringLiteral("200ms"),
+                                 QStringLiteral("--exit-code"), QStringLiteral("3")});
         spec.restartDelay = 300ms;
         ServiceSupervisor s(spec, context());
         QSignalSpy spy(&s, &ServiceSupervisor::stateChanged);
@@ -162,9 +162,9 @@ private slots:
         QTRY_COMPARE(s.state(), ServiceState::Running);
         QVERIFY(s.pid() != first);
         QCOMPARE(s.restarts(), 1);
-        QVERIFY(states(spy).mid(0, 5)
-                == (QList<ServiceState>{ServiceState::Starting, ServiceState::Running, ServiceState::Backoff,
-                                        ServiceState::Starting, ServiceState::Running}));
+        QVERIFY(states(spy).mid(0, 5) ==
+                (QList<ServiceState>{ServiceState::Starting, ServiceState::Running, ServiceState::Backoff,
+                                     ServiceState::Starting, ServiceState::Running}));
         s.stop();
         QTRY_COMPARE(s.state(), ServiceState::Stopped);
     }
@@ -180,7 +180,8 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(s.state(), ServiceState::Fatal, 10000);
         QCOMPARE(s.restarts(), 3);
         QCOMPARE(s.lastExit().shellCode(), 7);
-        QVERIFY2(s.lastError().contains(QStringLiteral("manual intervention required")), qPrintable(s.lastError()));
+        QVERIFY2(s.lastError().contains(QStringLiteral("manual intervention required")),
+                 qPrintable(s.lastError()));
         QVERIFY2(s.lastError().contains(QStringLiteral("exit code 7")), qPrintable(s.lastError()));
         QCOMPARE(s.nextRestartInMs(), -1); // no fatal_retry: waits for a person
         // FATAL -> STARTING: a person starts it again, history forgotten
@@ -379,7 +380,8 @@ private slots:
         s.start();
         QTRY_COMPARE(s.state(), ServiceState::Backoff);
         const QString err = s.lastError();
-        QVERIFY2(err.contains(QStringLiteral("port %1 is already in use").arg(squatter.serverPort())), qPrintable(err));
+        QVERIFY2(err.contains(QStringLiteral("port %1 is already in use").arg(squatter.serverPort())),
+                 qPrintable(err));
         QVERIFY2(err.contains(QString::number(getpid())), qPrintable(err));
         QVERIFY2(err.contains(QStringLiteral("tst_supervisor")), qPrintable(err));
         s.stop();
@@ -408,7 +410,8 @@ private slots:
         QSignalSpy exits(&second, &ServiceSupervisor::exited);
         ::kill(pid, SIGKILL);
         QVERIFY(exits.wait(2000));
-        QCOMPARE(exits.at(0).at(0).value<ExitStatus>().describe(), QStringLiteral("exit code unknown (adopted)"));
+        QCOMPARE(exits.at(0).at(0).value<ExitStatus>().describe(),
+                 QStringLiteral("exit code unknown (adopted)"));
         QTRY_VERIFY(second.state() == ServiceState::Running && second.pid() != pid);
         QVERIFY(!second.isAdopted());
         second.stop();
@@ -511,7 +514,8 @@ private slots:
         QVERIFY(fired.wait(1000));
         QVERIFY2(t.elapsed() < 500, qPrintable(QString::number(t.elapsed())));
         qint64 total = 0;
-        for (const QString &suffix : {QString(), QStringLiteral(".1"), QStringLiteral(".2"), QStringLiteral(".3")})
+        for (const QString &suffix :
+             {QString(), QStringLiteral(".1"), QStringLiteral(".2"), QStringLiteral(".3")})
             total += QFileInfo(s.logPath() + suffix).size();
         QVERIFY(!QFile::exists(s.logPath() + QStringLiteral(".3")));
         QVERIFY2(total <= spec.logs.maxSize * (spec.logs.backups + 1), qPrintable(QString::number(total)));
@@ -544,7 +548,9 @@ private slots:
                 for (const char *kind : {"svc", "sh"}) {
                     const QByteArray marker = prefix + kind + QByteArray::number(i);
                     QVERIFY2(!ProcFs().hasEnv(p.pid, ServiceSupervisor::markerKey(), marker),
-                             qPrintable(QStringLiteral("pid %1 of %2 is still running").arg(p.pid).arg(QString::fromLatin1(marker))));
+                             qPrintable(QStringLiteral("pid %1 of %2 is still running")
+                                            .arg(p.pid)
+                                            .arg(QString::fromLatin1(marker))));
                 }
             }
         }

@@ -1,0 +1,308 @@
+#include "app/headless.h"
+
+#include "config/configloader.h"
+#include "control/controlpaths.h"
+#include "control/controlserver.h"
+#include "recovery/recovery.h"
+#include "supervise/fleet.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QLockFile>
+#include <QSocketNotifier>
+#include <QStringList>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <memory>
+#include <optional>
+#include <unistd.h>
+
+using namespace Qt::StringLiterals;
+
+namespace lifeline {
+
+namespace {
+
+void printErr(const QString &text)
+{
+    std::fputs(qPrintable(text + u'\n'), stderr);
+    std::fflush(stderr);
+}
+
+void printOut(const QString &text)
+{
+    std::fputs(qPrintable(text + u'\n'), stdout);
+    std::fflush(stdout);
+}
+
+QString usageText()
+{
+    return u"usage: lifeline --headless [--config FILE] [--socket PATH]\n"
+           u"  Runs the supervision engine without a display. SIGTERM or SIGINT stops it\n"
+           u"  (and, per settings.on_exit, stops or keeps the services).\n"
+           u"  --config FILE   the configuration (default: ./lifeline.toml, else\n"
+           u"                  $XDG_CONFIG_HOME/lifeline/lifeline.toml)\n"
+           u"  --socket PATH   the control socket (default: derived from the config path)"_s;
+}
+
+// SIGTERM/SIGINT -> one byte into a pipe; the event loop reads it through a
+// QSocketNotifier. The handler itself only calls write(2), which is
+// async-signal-safe; no Qt in the handler.
+int g_signalWriteFd = -1;
+
+extern "C" void onTerminationSignal(int sig)
+{
+    const int savedErrno = errno;
+    const char byte = char(sig);
+    if (g_signalWriteFd >= 0) [[maybe_unused]]
+        const auto n = ::write(g_signalWriteFd, &byte, 1);
+    errno = savedErrno;
+}
+
+class SignalPipe
+{
+public:
+    SignalPipe() = default;
+    Q_DISABLE_COPY_MOVE(SignalPipe)
+    ~SignalPipe()
+    {
+        if (m_installed) {
+            ::sigaction(SIGTERM, &m_oldTerm, nullptr);
+            ::sigaction(SIGINT, &m_oldInt, nullptr);
+        }
+        g_signalWriteFd = -1;
+        for (int fd : m_fds) {
+            if (fd >= 0)
+                ::close(fd);
+        }
+    }
+
+    bool install(QString *error)
+    {
+        if (::pipe2(m_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+            *error = u"cannot create the signal pipe: %1"_s.arg(QString::fromLocal8Bit(std::strerror(errno)));
+            return false;
+        }
+        g_signalWriteFd = m_fds[1];
+        struct sigaction sa = {};
+        sa.sa_handler = onTerminationSignal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        ::sigaction(SIGTERM, &sa, &m_oldTerm);
+        ::sigaction(SIGINT, &sa, &m_oldInt);
+        m_installed = true;
+        return true;
+    }
+
+    int readFd() const { return m_fds[0]; }
+
+    // The signals received since the last call.
+    QList<int> drain()
+    {
+        QList<int> sigs;
+        char buf[64];
+        for (;;) {
+            const ssize_t n = ::read(m_fds[0], buf, sizeof(buf));
+            if (n <= 0)
+                break;
+            for (ssize_t i = 0; i < n; ++i)
+                sigs << int(buf[i]);
+        }
+        return sigs;
+    }
+
+private:
+    int m_fds[2] = {-1, -1};
+    bool m_installed = false;
+    struct sigaction m_oldTerm = {};
+    struct sigaction m_oldInt = {};
+};
+
+QString signalLabel(int sig)
+{
+    return sig == SIGINT ? u"SIGINT"_s : sig == SIGTERM ? u"SIGTERM"_s : u"signal %1"_s.arg(sig);
+}
+
+} // namespace
+
+int runHeadless(const QString &configPath, const QString &socketPathArg)
+{
+    // app/main.cpp calls us before any application object exists.
+    std::unique_ptr<QCoreApplication> ownApp;
+    if (!QCoreApplication::instance()) {
+        static int argc = 1;
+        static char arg0[] = "lifeline";
+        static char *argv[] = {arg0, nullptr};
+        ownApp = std::make_unique<QCoreApplication>(argc, argv);
+        QCoreApplication::setApplicationName(u"lifeline"_s);
+        QCoreApplication::setApplicationVersion(QStringLiteral(LIFELINE_VERSION));
+    }
+
+    // 1. Configuration: errors stop us (exit 2), warnings are shown.
+    const LoadResult loaded = ConfigLoader::loadFile(configPath);
+    for (const Diagnostic &d : loaded.warnings)
+        printErr(d.toString());
+    if (!loaded.ok()) {
+        for (const Diagnostic &d : loaded.errors)
+            printErr(d.toString());
+        if (loaded.errors.isEmpty())
+            printErr(u"%1: error: cannot load the configuration"_s.arg(configPath));
+        return 2;
+    }
+    const Config &config = *loaded.config;
+    const QString configName = config.path.isEmpty() ? canonicalConfigPath(configPath) : config.path;
+
+    // 2. Single instance, per configuration: the control socket answers.
+    QString socketPath = socketPathArg;
+    if (socketPath.isEmpty()) {
+        QString error;
+        socketPath = socketPathForConfig(configName, &error);
+        if (socketPath.isEmpty()) {
+            printErr(u"lifeline: %1"_s.arg(error));
+            return 1;
+        }
+    }
+    if (ControlServer::isServerAlive(socketPath)) {
+        printErr(u"lifeline: another Lifeline is already running for %1 (socket %2)"_s.arg(configName,
+                                                                                           socketPath));
+        return 1;
+    }
+
+    // 3. ... and per state_dir: two configurations must not share pidfiles and logs.
+    const QString stateDir = config.settings.stateDir;
+    if (!QDir().mkpath(stateDir)) {
+        printErr(u"lifeline: cannot create state_dir %1 (from %2)"_s.arg(stateDir, configName));
+        return 1;
+    }
+    const QString lockPath = QDir(stateDir).filePath(u"lifeline.lock"_s);
+    QLockFile lock(lockPath);
+    lock.setStaleLockTime(0); // a lock is stale only when its holder is gone
+    if (!lock.tryLock(0)) {
+        qint64 holderPid = 0;
+        QString host;
+        QString app;
+        if (lock.error() == QLockFile::LockFailedError && lock.getLockInfo(&holderPid, &host, &app)) {
+            printErr(u"lifeline: state_dir %1 is in use by another Lifeline (pid %2 on %3; lock file %4); "
+                     u"give each configuration its own state_dir"_s.arg(stateDir, QString::number(holderPid),
+                                                                        host, lockPath));
+        } else {
+            printErr(u"lifeline: cannot take the lock %1 for state_dir %2"_s.arg(lockPath, stateDir));
+        }
+        return 1;
+    }
+
+    // 4. The engine and its control socket.
+    Fleet fleet(config);
+    Recovery recovery(&fleet);
+    ControlServer server(&fleet);
+    server.setRecovery(&recovery);
+    QString error;
+    if (!server.listen(socketPath, &error)) {
+        printErr(u"lifeline: "_s + error);
+        return 1;
+    }
+
+    SignalPipe signalPipe;
+    if (!signalPipe.install(&error)) {
+        printErr(u"lifeline: "_s + error);
+        return 1;
+    }
+    bool shuttingDown = false;
+    QSocketNotifier notifier(signalPipe.readFd(), QSocketNotifier::Read);
+    QObject::connect(&notifier, &QSocketNotifier::activated, &fleet, [&] {
+        const QList<int> sigs = signalPipe.drain();
+        if (sigs.isEmpty())
+            return;
+        if (shuttingDown) {
+            printErr(u"lifeline: %1 received; already shutting down (services get stop_timeout, then "
+                     u"SIGKILL)"_s.arg(signalLabel(sigs.constLast())));
+            return;
+        }
+        shuttingDown = true;
+        const qsizetype count = fleet.services().size();
+        if (config.settings.onExit == OnExit::Keep) {
+            // on_exit = keep: the services outlive us; a later Lifeline adopts them.
+            printErr(u"lifeline: %1 received; leaving %2 services running (on_exit = keep)"_s.arg(
+                signalLabel(sigs.constFirst()), QString::number(count)));
+            fleet.detachAll();
+            QCoreApplication::exit(0);
+            return;
+        }
+        // stop, or ask with nobody to ask: stop everything in reverse dependency order.
+        printErr(u"lifeline: %1 received; stopping %2 services"_s.arg(signalLabel(sigs.constFirst()),
+                                                                      QString::number(count)));
+        QObject::connect(&fleet, &Fleet::allStopped, &fleet, [] { QCoreApplication::exit(0); });
+        fleet.stopAll();
+        if (fleet.isAllStopped())
+            QCoreApplication::exit(0);
+    });
+
+    fleet.boot();
+    printOut(u"lifeline: supervising %1 services, control socket %2"_s.arg(
+        QString::number(fleet.services().size()), socketPath));
+
+    const int rc = QCoreApplication::exec();
+    server.close();
+    printErr(u"lifeline: stopped"_s);
+    return rc;
+}
+
+int headlessMain(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(u"lifeline"_s);
+    QCoreApplication::setApplicationVersion(QStringLiteral(LIFELINE_VERSION));
+
+    QString configPath;
+    QString socketPath;
+    const QStringList args = QCoreApplication::arguments().mid(1);
+    for (qsizetype i = 0; i < args.size(); ++i) {
+        const QString &a = args[i];
+        const auto value = [&](const QString &option) -> std::optional<QString> {
+            if (a.startsWith(option + u'='))
+                return a.mid(option.size() + 1);
+            if (a == option && i + 1 < args.size())
+                return args[++i];
+            return std::nullopt;
+        };
+        if (a == u"--headless"_s)
+            continue;
+        if (a == u"--help"_s || a == u"-h"_s) {
+            printOut(usageText());
+            return 0;
+        }
+        if (a == u"--version"_s) {
+            printOut(u"lifeline "_s + QCoreApplication::applicationVersion());
+            return 0;
+        }
+        if (a == u"--config"_s || a.startsWith(u"--config="_s)) {
+            const auto v = value(u"--config"_s);
+            if (!v || v->isEmpty()) {
+                printErr(u"lifeline: --config needs a FILE\n"_s + usageText());
+                return 2;
+            }
+            configPath = *v;
+            continue;
+        }
+        if (a == u"--socket"_s || a.startsWith(u"--socket="_s)) {
+            const auto v = value(u"--socket"_s);
+            if (!v || v->isEmpty()) {
+                printErr(u"lifeline: --socket needs a PATH\n"_s + usageText());
+                return 2;
+            }
+            socketPath = *v;
+            continue;
+        }
+        printErr(u"lifeline: unknown argument \"%1\" in headless mode\n"_s.arg(a) + usageText());
+        return 2;
+    }
+    if (configPath.isEmpty())
+        configPath = defaultConfigPath();
+    return runHeadless(configPath, socketPath);
+}
+
+} // namespace lifeline

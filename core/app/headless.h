@@ -1,0 +1,22 @@
+// `lifeline --headless`: the engine without a display. Loads the
+// configuration, makes sure it is the only Lifeline for it, supervises the
+// services and serves the control socket until SIGTERM/SIGINT.
+#pragma once
+
+#include <QString>
+
+namespace lifeline {
+
+// Entry point from app/main.cpp: argv holds `--headless --config FILE
+// [--socket PATH]` (in any order). Creates the QCoreApplication. Usage errors
+// exit 2.
+int headlessMain(int argc, char *argv[]);
+
+// Creates a QCoreApplication when none exists yet; returns the process exit code: 0 after a clean
+// shutdown, 1 when another Lifeline already runs for the config (or holds
+// its state_dir) or the control socket cannot be opened, 2 for a
+// configuration error (each printed as FILE:LINE:COL: ...).
+// socketPath empty = derived from the config (socketPathForConfig).
+int runHeadless(const QString &configPath, const QString &socketPath = {});
+
+} // namespace lifeline

@@ -1,0 +1,474 @@
+#include "control/controlserver.h"
+
+#include "control/statusjson.h"
+#include "logs/eventlog.h"
+#include "recovery/recovery.h"
+#include "supervise/fleet.h"
+#include "supervise/servicesupervisor.h"
+
+#include <QCoreApplication>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLocalServer>
+#include <QLocalSocket>
+
+#include <cerrno>
+#include <cstring>
+
+#ifdef Q_OS_UNIX
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#endif
+
+using namespace Qt::StringLiterals;
+
+namespace lifeline {
+
+namespace {
+
+constexpr int kDefaultLogLines = 100;
+constexpr int kMaxLogLines = 100'000;
+constexpr qint64 kMaxFollowChunk = 1024 * 1024; // per file and request
+constexpr qint64 kMaxPendingReplyBytes = 16 * 1024 * 1024;
+
+QJsonObject okReply()
+{
+    return {{u"ok"_s, true}};
+}
+
+QJsonObject errorReply(const QString &error)
+{
+    return {{u"ok"_s, false}, {u"error"_s, error}};
+}
+
+QJsonObject badRequest(const QString &why)
+{
+    return errorReply(u"bad request: "_s + why);
+}
+
+QString unknownService(const QString &name)
+{
+    return u"unknown service \"%1\""_s.arg(name);
+}
+
+// Lines appended to `path` since byte `offset`. Only whole lines are taken;
+// *cursor is where the next read starts. A file shorter than `offset` was
+// rotated or truncated: read it from the start.
+QStringList readSince(const QString &path, qint64 offset, bool errorsOnly, qint64 *cursor)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        *cursor = 0;
+        return {};
+    }
+    const qint64 size = file.size();
+    if (offset < 0 || offset > size)
+        offset = 0;
+    *cursor = offset;
+    if (size == offset || !file.seek(offset))
+        return {};
+    const QByteArray data = file.read(std::min(size - offset, kMaxFollowChunk));
+    const qsizetype end = data.lastIndexOf('\n');
+    if (end < 0) {
+        // A partial line; unless it alone fills the chunk, wait for its end.
+        if (data.size() >= kMaxFollowChunk)
+            *cursor = offset + data.size();
+        return {};
+    }
+    *cursor = offset + end + 1;
+    QStringList lines;
+    const QList<QByteArray> raw = data.left(end).split('\n');
+    for (const QByteArray &l : raw) {
+        QString line = QString::fromUtf8(l);
+        if (line.endsWith(u'\r'))
+            line.chop(1);
+        if (!errorsOnly || isErrorLine(line))
+            lines << line;
+    }
+    return lines;
+}
+
+// "2026-11-25T12:00:00.123Z ..." -> the timestamp; empty when the line has none.
+QStringView timeKey(const QString &line)
+{
+    if (line.size() < 10 || !line.at(0).isDigit() || line.at(4) != u'-')
+        return {};
+    const qsizetype space = line.indexOf(u' ');
+    return QStringView(line).left(space < 0 ? line.size() : space);
+}
+
+// Interleaves a service's stdout and stderr lines by their timestamps when
+// both carry one; otherwise stdout's lines come first. Order within each
+// file is kept.
+QStringList mergeLines(const QStringList &out, const QStringList &err)
+{
+    QStringList merged;
+    merged.reserve(out.size() + err.size());
+    qsizetype i = 0;
+    qsizetype j = 0;
+    while (i < out.size() && j < err.size()) {
+        const QStringView ko = timeKey(out[i]);
+        const QStringView ke = timeKey(err[j]);
+        if (ko.isEmpty() || ke.isEmpty() || ko <= ke)
+            merged << out[i++];
+        else
+            merged << err[j++];
+    }
+    while (i < out.size())
+        merged << out[i++];
+    while (j < err.size())
+        merged << err[j++];
+    return merged;
+}
+
+QString configLabel(const Fleet *fleet)
+{
+    return fleet ? fleet->config().path : QString();
+}
+
+} // namespace
+
+ControlServer::ControlServer(Fleet *fleet, QObject *parent)
+    : QObject(parent)
+    , m_fleet(fleet)
+    , m_server(new QLocalServer(this))
+{
+    connect(m_server, &QLocalServer::newConnection, this, &ControlServer::onNewConnection);
+}
+
+ControlServer::~ControlServer()
+{
+    close();
+}
+
+bool ControlServer::isServerAlive(const QString &socketPath)
+{
+#ifdef Q_OS_UNIX
+    const QByteArray path = QFile::encodeName(socketPath);
+    sockaddr_un addr = {};
+    if (path.isEmpty() || size_t(path.size()) >= sizeof(addr.sun_path))
+        return false;
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.constData(), size_t(path.size()));
+    // Non-blocking: a Unix-domain connect succeeds or fails at once, and a
+    // full listen queue (EAGAIN) still means someone is listening.
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    const int rc = ::connect(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr));
+    const int err = errno;
+    ::close(fd);
+    if (rc == 0)
+        return true;
+    // ECONNREFUSED: a socket file nobody listens on (a crashed Lifeline).
+    // ENOENT: no file. Anything else (EACCES, EAGAIN...): assume alive, never
+    // remove what we cannot prove is dead.
+    return err != ECONNREFUSED && err != ENOENT && err != ENOTDIR;
+#else
+    QLocalSocket probe;
+    probe.connectToServer(socketPath);
+    return probe.state() == QLocalSocket::ConnectedState || probe.state() == QLocalSocket::ConnectingState;
+#endif
+}
+
+bool ControlServer::listen(const QString &socketPath, QString *error)
+{
+    close();
+    if (isServerAlive(socketPath)) {
+        *error =
+            u"another Lifeline is already running for %1 (socket %2)"_s.arg(configLabel(m_fleet), socketPath);
+        return false;
+    }
+    // Nobody answers: a file left there is stale.
+    if (QFileInfo::exists(socketPath) || QFileInfo(socketPath).isSymLink()) {
+        if (!QFile::remove(socketPath)) {
+            *error =
+                u"cannot remove the stale control socket %1 (for %2)"_s.arg(socketPath, configLabel(m_fleet));
+            return false;
+        }
+    }
+    m_server->setSocketOptions(QLocalServer::UserAccessOption);
+    if (!m_server->listen(socketPath)) {
+        *error = u"cannot listen on the control socket %1 (for %2): %3"_s.arg(
+            socketPath, configLabel(m_fleet), m_server->errorString());
+        return false;
+    }
+    m_socketPath = socketPath;
+    return true;
+}
+
+void ControlServer::close()
+{
+    const QList<QLocalSocket *> sockets = m_buffers.keys();
+    m_buffers.clear();
+    for (QLocalSocket *s : sockets) {
+        s->disconnect(this);
+        s->abort();
+        s->deleteLater();
+    }
+    if (m_server->isListening())
+        m_server->close(); // removes the socket file
+    m_socketPath.clear();
+}
+
+bool ControlServer::isListening() const
+{
+    return m_server->isListening();
+}
+
+void ControlServer::onNewConnection()
+{
+    while (QLocalSocket *socket = m_server->nextPendingConnection()) {
+        m_buffers.insert(socket, QByteArray());
+        connect(socket, &QLocalSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
+        connect(socket, &QLocalSocket::disconnected, this, [this, socket] {
+            m_buffers.remove(socket);
+            socket->deleteLater();
+        });
+        emit clientConnected();
+        if (socket->bytesAvailable() > 0)
+            onReadyRead(socket);
+    }
+}
+
+void ControlServer::onReadyRead(QLocalSocket *socket)
+{
+    while (socket->bytesAvailable() > 0 && socket->state() == QLocalSocket::ConnectedState) {
+        auto it = m_buffers.find(socket);
+        if (it == m_buffers.end())
+            return; // being closed
+        // Bounded reads: the 1 MiB line limit is checked between them.
+        QByteArray &buffer = it.value();
+        buffer += socket->read(64 * 1024);
+        QList<QByteArray> lines;
+        qsizetype start = 0;
+        for (qsizetype nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n', start)) {
+            lines << buffer.mid(start, nl - start);
+            start = nl + 1;
+        }
+        buffer.remove(0, start);
+        const bool tooLong = buffer.size() > kMaxLineBytes;
+        // `buffer` is not touched below: handling a request may change m_buffers.
+
+        for (QByteArray &line : lines) {
+            if (line.endsWith('\r'))
+                line.chop(1);
+            if (line.trimmed().isEmpty())
+                continue;
+            m_current = socket;
+            const QJsonObject reply = handleLine(line);
+            m_current = nullptr;
+            if (reply.value(u"deferred"_s).toBool())
+                continue; // answered later (a recovery run)
+            socket->write(QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n');
+        }
+        if (tooLong) {
+            const QJsonObject reply =
+                badRequest(u"request line longer than %1 bytes; closing the connection"_s.arg(kMaxLineBytes));
+            socket->write(QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n');
+            m_buffers.remove(socket);
+            // Flushes the reply, then closes; no more reading from this client.
+            socket->disconnectFromServer();
+            return;
+        }
+        if (socket->bytesToWrite() > kMaxPendingReplyBytes) {
+            // A client that asks and never reads would make us buffer forever.
+            m_buffers.remove(socket);
+            socket->abort();
+            return;
+        }
+    }
+}
+
+QJsonObject ControlServer::handleLine(const QByteArray &line)
+{
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(line, &parseError);
+    if (parseError.error != QJsonParseError::NoError)
+        return badRequest(
+            u"not JSON (%1 at offset %2)"_s.arg(parseError.errorString()).arg(parseError.offset));
+    if (!doc.isObject())
+        return badRequest(u"expected a JSON object like {\"cmd\":\"status\"}"_s);
+    return handle(doc.object());
+}
+
+QJsonObject ControlServer::handle(const QJsonObject &request)
+{
+    const QJsonValue cmdValue = request.value(u"cmd"_s);
+    if (!cmdValue.isString())
+        return badRequest(u"missing \"cmd\" (a string)"_s);
+    const QString cmd = cmdValue.toString();
+    if (cmd == u"ping"_s) {
+        QJsonObject reply = okReply();
+        reply.insert(u"config"_s, configLabel(m_fleet));
+        reply.insert(u"pid"_s, QCoreApplication::applicationPid());
+        reply.insert(u"version"_s, QStringLiteral(LIFELINE_VERSION));
+        return reply;
+    }
+    if (cmd == u"status"_s)
+        return cmdStatus();
+    if (cmd == u"start"_s || cmd == u"stop"_s || cmd == u"restart"_s)
+        return cmdStartStop(cmd, request);
+    if (cmd == u"logs"_s)
+        return cmdLogs(request);
+    if (cmd == u"health"_s)
+        return cmdHealth(request);
+    if (cmd == u"recover"_s)
+        return cmdRecover(request);
+    return badRequest(u"unknown command \"%1\" (known: ping, status, start, stop, restart, logs, health, "
+                      u"recover)"_s.arg(cmd));
+}
+
+QJsonObject ControlServer::cmdStatus() const
+{
+    QJsonObject reply = okReply();
+    reply.insert(u"status"_s, statusJson(*m_fleet));
+    return reply;
+}
+
+QJsonObject ControlServer::cmdStartStop(const QString &cmd, const QJsonObject &request)
+{
+    const QJsonValue nameValue = request.value(u"name"_s);
+    if (!nameValue.isString() || nameValue.toString().isEmpty())
+        return badRequest(u"\"%1\" needs \"name\" (a service name or \"all\")"_s.arg(cmd));
+    const QString name = nameValue.toString();
+    if (name == u"all"_s) {
+        if (cmd == u"start"_s)
+            m_fleet->startAll();
+        else if (cmd == u"stop"_s)
+            m_fleet->stopAll();
+        else
+            m_fleet->restartAll();
+        return okReply();
+    }
+    if (!m_fleet->service(name))
+        return errorReply(unknownService(name));
+    QString error;
+    bool ok = false;
+    if (cmd == u"start"_s)
+        ok = m_fleet->start(name, &error);
+    else if (cmd == u"stop"_s)
+        ok = m_fleet->stop(name, &error);
+    else
+        ok = m_fleet->restart(name, &error);
+    if (!ok)
+        return errorReply(error.isEmpty() ? u"cannot %1 \"%2\""_s.arg(cmd, name) : error);
+    return okReply();
+}
+
+QJsonObject ControlServer::cmdLogs(const QJsonObject &request) const
+{
+    const QJsonValue nameValue = request.value(u"name"_s);
+    if (!nameValue.isString() || nameValue.toString().isEmpty())
+        return badRequest(u"\"logs\" needs \"name\" (a service name)"_s);
+    const QString name = nameValue.toString();
+    const ServiceSupervisor *service = m_fleet->service(name);
+    if (!service)
+        return errorReply(unknownService(name));
+
+    int lines = kDefaultLogLines;
+    if (request.contains(u"lines"_s)) {
+        const QJsonValue v = request.value(u"lines"_s);
+        if (!v.isDouble() || v.toDouble() < 1)
+            return badRequest(u"\"lines\" must be a positive number"_s);
+        lines = int(std::min(v.toDouble(), double(kMaxLogLines)));
+    }
+    const QJsonValue errorsValue = request.value(u"errors"_s);
+    if (!errorsValue.isUndefined() && !errorsValue.isBool())
+        return badRequest(u"\"errors\" must be true or false"_s);
+    const bool errorsOnly = errorsValue.toBool(false);
+
+    const QString outPath = service->logPath();
+    const QString errPath = service->errLogPath();
+    QStringList result;
+    qint64 outCursor = 0;
+    qint64 errCursor = 0;
+    if (request.contains(u"after"_s)) {
+        const QJsonObject after = request.value(u"after"_s).toObject();
+        if (!after.value(u"out"_s).isDouble() || !after.value(u"err"_s).isDouble())
+            return badRequest(u"\"after\" must be a cursor {\"out\":N,\"err\":N} from an earlier reply"_s);
+        const QStringList out = readSince(outPath, after.value(u"out"_s).toInteger(), errorsOnly, &outCursor);
+        // Everything a service writes to stderr counts as an error line.
+        const QStringList err = readSince(errPath, after.value(u"err"_s).toInteger(), false, &errCursor);
+        result = mergeLines(out, err);
+    } else {
+        // Sizes first: a line written while tailing may show twice, never be lost.
+        outCursor = QFileInfo(outPath).size();
+        errCursor = QFileInfo(errPath).size();
+        result = mergeLines(tailLines(outPath, lines, errorsOnly), tailLines(errPath, lines, false));
+        if (result.size() > lines)
+            result = result.mid(result.size() - lines);
+    }
+
+    QJsonObject reply = okReply();
+    reply.insert(u"lines"_s, QJsonArray::fromStringList(result));
+    reply.insert(u"cursor"_s, QJsonObject{{u"out"_s, outCursor}, {u"err"_s, errCursor}});
+    return reply;
+}
+
+QJsonObject ControlServer::cmdHealth(const QJsonObject &request) const
+{
+    const QJsonValue nameValue = request.value(u"name"_s);
+    if (!nameValue.isString() || nameValue.toString().isEmpty())
+        return badRequest(u"\"health\" needs \"name\" (a service name)"_s);
+    const QString name = nameValue.toString();
+    const ServiceSupervisor *service = m_fleet->service(name);
+    if (!service)
+        return errorReply(unknownService(name));
+    QJsonObject reply = serviceHealthJson(*m_fleet, *service);
+    reply.insert(u"ok"_s, true);
+    reply.insert(u"name"_s, name);
+    return reply;
+}
+
+void ControlServer::setRecovery(Recovery *recovery)
+{
+    if (m_recovery)
+        m_recovery->disconnect(this);
+    m_recovery = recovery;
+    if (m_recovery)
+        connect(m_recovery, &Recovery::finished, this, &ControlServer::onRecoveryFinished);
+}
+
+QJsonObject ControlServer::cmdRecover(const QJsonObject &request)
+{
+    if (!m_recovery)
+        return errorReply(u"recovery is not available in this Lifeline"_s);
+    if (request.value(u"dry_run"_s).toBool()) {
+        const RecoveryPlan plan = m_recovery->plan();
+        QJsonObject reply = okReply();
+        reply.insert(u"dry_run"_s, true);
+        reply.insert(u"plan"_s, plan.toJson());
+        reply.insert(u"text"_s, plan.toText());
+        return reply;
+    }
+    RecoveryOptions options;
+    options.killForeignPortHolders = request.value(u"yes"_s).toBool();
+    QString error;
+    if (!m_recovery->start(options, &error))
+        return errorReply(error);
+    // The reply is the report, sent when the run ends (see onRecoveryFinished).
+    m_recoveryWaiters.append(QPointer<QLocalSocket>(m_current));
+    return QJsonObject{{u"deferred"_s, true}};
+}
+
+void ControlServer::onRecoveryFinished(const RecoveryReport &report)
+{
+    QJsonObject reply;
+    reply.insert(u"ok"_s, true);
+    reply.insert(u"verified"_s, report.ok);
+    reply.insert(u"report"_s, report.toJson());
+    reply.insert(u"text"_s, report.toText());
+    reply.insert(u"report_path"_s, report.jsonPath);
+    const QByteArray line = QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n';
+    const auto waiters = std::exchange(m_recoveryWaiters, {});
+    for (const QPointer<QLocalSocket> &socket : waiters) {
+        if (socket && socket->state() == QLocalSocket::ConnectedState)
+            socket->write(line);
+    }
+}
+
+} // namespace lifeline

@@ -1,0 +1,64 @@
+// The status of a fleet as JSON (what `lifelinectl status --json` prints and
+// the control protocol's "status" reply carries), and the human table made
+// from that JSON.
+//
+// Public contract (design.md): {"services":[{"name","state","pid","restarts",
+// "uptime_s","health","cpu_percent","rss_bytes","last_exit_code", ...}],
+// "system":{"cpu_percent","memory_percent","disk_percent"}}. Keys may be
+// added, never renamed. Extra service keys: "restart_reason",
+// "restarts_in_window", "max_restarts", "next_restart_in_s", "last_exit",
+// "last_error", "adopted".
+#pragma once
+
+#include <QJsonObject>
+#include <QString>
+
+namespace lifeline {
+
+class Fleet;
+class ServiceSupervisor;
+
+// CPU and memory of one service's whole process tree.
+struct CpuRss
+{
+    double cpuPercent = 0; // 100 = one core busy
+    qint64 rssBytes = 0;
+};
+
+// Whole-machine figures, in percent.
+struct SystemFigures
+{
+    double cpuPercent = 0;
+    double memoryPercent = 0;
+    double diskPercent = 0; // of the filesystem holding state_dir
+};
+
+// ---- Connection points for modules still being written (LEAD: connect here) ----
+// Each figure the status shows comes through exactly one of these functions.
+//
+// "healthy", "unhealthy" or "unknown". Today always "unknown" (no health module yet).
+QString serviceHealthName(const Fleet &fleet, const ServiceSupervisor &service);
+// The reply body of the "health" command: {"health": <serviceHealthName>,
+// "results": [recent probe results, newest last]}. Today results is empty.
+QJsonObject serviceHealthJson(const Fleet &fleet, const ServiceSupervisor &service);
+// RSS summed over ServiceSupervisor::treePids() from /proc; CPU over the time
+// since the previous call for the same service (0 on the first call).
+CpuRss serviceCpuRss(const Fleet &fleet, const ServiceSupervisor &service);
+// memory_percent from /proc/meminfo (MemTotal - MemAvailable), disk_percent
+// from QStorageInfo(state_dir), cpu_percent over the time since the previous call.
+SystemFigures systemFigures(const Fleet &fleet);
+// ---------------------------------------------------------------------------------
+
+QJsonObject serviceStatusJson(const Fleet &fleet, const ServiceSupervisor &service);
+QJsonObject statusJson(const Fleet &fleet);
+
+// "45s", "5m03s", "3h12m", "2d04h"
+QString formatUptime(qint64 seconds);
+// "512 B", "12.3 KB", "45.2 MB", "1.5 GB" (decimal units)
+QString formatBytes(qint64 bytes);
+// The `lifelinectl status` table, columns NAME STATE PID UPTIME RESTARTS
+// HEALTH CPU RSS LAST EXIT; a fatal service gets its last error on the line
+// below, a service in backoff when its next restart is; then one system line.
+QString statusTable(const QJsonObject &status);
+
+} // namespace lifeline

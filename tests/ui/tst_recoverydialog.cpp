@@ -1,0 +1,239 @@
+// RecoveryDialog offscreen, over a real Fleet with a real demo backend: the
+// plan shows the PIDs, the consent checkbox is off by default, "Recover now"
+// runs the steps with live progress, closing the window mid-run does not
+// stop the recovery, and the result offers the saved report.
+#include "config/configloader.h"
+#include "recovery/recovery.h"
+#include "recoverydialog.h"
+#include "supervise/fleet.h"
+#include "supervise/servicesupervisor.h"
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QFile>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QPointer>
+#include <QProcess>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+
+#include <functional>
+#include <memory>
+
+using namespace lifeline;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+quint16 freePort()
+{
+    QTcpServer s;
+    s.listen(QHostAddress::LocalHost, 0);
+    return s.serverPort();
+}
+
+// Every text of a tree, depth first, one line per row.
+QString treeText(const QTreeWidget *tree)
+{
+    QString out;
+    std::function<void(const QTreeWidgetItem *)> walk = [&](const QTreeWidgetItem *item) {
+        for (int c = 0; c < item->columnCount(); ++c)
+            out += item->text(c) + u" | "_s;
+        out += u'\n';
+        for (int i = 0; i < item->childCount(); ++i)
+            walk(item->child(i));
+    };
+    for (int i = 0; i < tree->topLevelItemCount(); ++i)
+        walk(tree->topLevelItem(i));
+    return out;
+}
+
+} // namespace
+
+class TestRecoveryDialog : public QObject
+{
+    Q_OBJECT
+
+private:
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<Fleet> m_fleet;
+    quint16 m_port = 0;
+
+    // One service with a health check, booted and healthy.
+    void bootFleet(const QByteArray &recovery = "[recovery]\nverify_timeout = \"10s\"\n")
+    {
+        m_port = freePort();
+        const QByteArray toml = "[settings]\nstate_dir = \"" + m_dir->path().toUtf8() +
+                                "/state\"\n[[service]]\nname = \"api\"\ncommand = [\"" LIFELINE_DEMO_BACKEND
+                                "\", \"--port\", \"" +
+                                QByteArray::number(m_port) + "\"]\nports = [" + QByteArray::number(m_port) +
+                                "]\nstop_timeout = \"2s\"\n[service.health]\nurl = \"http://127.0.0.1:" +
+                                QByteArray::number(m_port) +
+                                "/health\"\ninterval = \"200ms\"\ntimeout = \"150ms\"\n" + recovery;
+        const QString path = m_dir->filePath(u"lifeline.toml"_s);
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(toml);
+        f.close();
+        LoadResult r = ConfigLoader::loadFile(path);
+        for (const Diagnostic &d : r.errors)
+            qWarning("%s", qPrintable(d.toString()));
+        QVERIFY(r.config);
+        m_fleet = std::make_unique<Fleet>(*r.config);
+        m_fleet->boot();
+        QTRY_COMPARE_WITH_TIMEOUT(api()->state(), ServiceState::Running, 10000);
+    }
+
+    ServiceSupervisor *api() const { return m_fleet->service(u"api"_s); }
+
+private slots:
+    void init()
+    {
+        m_dir = std::make_unique<QTemporaryDir>();
+        QVERIFY(m_dir->isValid());
+    }
+
+    void cleanup()
+    {
+        if (m_fleet) {
+            QSignalSpy stopped(m_fleet.get(), &Fleet::allStopped);
+            m_fleet->stopAll();
+            if (!m_fleet->isAllStopped())
+                QVERIFY(stopped.wait(10000));
+        }
+        m_fleet.reset();
+        m_dir.reset();
+    }
+
+    void planShowsPidsAndConsentIsOffByDefault()
+    {
+        bootFleet();
+        const pid_t pid = api()->pid();
+        Recovery rec(m_fleet.get());
+        RecoveryDialog dlg(&rec);
+        dlg.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dlg));
+        QCOMPARE(dlg.currentPage(), int(RecoveryDialog::PlanPage));
+        const QString plan = treeText(dlg.planView());
+        QVERIFY2(plan.contains(u"PID %1"_s.arg(pid)), qPrintable(plan));
+        QVERIFY2(plan.contains(u"will be stopped"_s), qPrintable(plan));
+        QVERIFY(plan.contains(u"Logs to back up"_s));
+        QVERIFY(!dlg.consentBox()->isChecked());
+        QVERIFY(dlg.recoverButton()->isEnabled());
+        QVERIFY(!rec.isRunning()); // showing the plan runs nothing
+
+        // A holder of a port the service needs (stopped first, so the port is free).
+        QSignalSpy stopped(m_fleet.get(), &Fleet::allStopped);
+        m_fleet->stopAll();
+        QVERIFY(stopped.wait(10000));
+        QProcess holder;
+        holder.start(QStringLiteral(LIFELINE_DEMO_BACKEND), {u"--port"_s, QString::number(m_port)});
+        QVERIFY(holder.waitForStarted(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(rec.plan().hasForeignPortHolders(), 5000);
+        dlg.refreshPlan();
+        const QString withHolder = treeText(dlg.planView());
+        QVERIFY2(withHolder.contains(u"PID %1"_s.arg(holder.processId())), qPrintable(withHolder));
+        QVERIFY(withHolder.contains(u"only if you agree"_s));
+        QVERIFY(dlg.consentBox()->isEnabled());
+        QVERIFY(!dlg.consentBox()->isChecked()); // still off: the person has to tick it
+        holder.kill();
+        holder.waitForFinished(5000);
+    }
+
+    void recoverNowShowsLiveProgressAndResult()
+    {
+        bootFleet();
+        const pid_t oldPid = api()->pid();
+        Recovery rec(m_fleet.get());
+        RecoveryDialog dlg(&rec);
+        dlg.setOpenReportExternally(false);
+        dlg.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dlg));
+        QSignalSpy finished(&rec, &Recovery::finished);
+        QTest::mouseClick(dlg.recoverButton(), Qt::LeftButton);
+        QVERIFY(rec.isRunning());
+        QCOMPARE(dlg.currentPage(), int(RecoveryDialog::ProgressPage));
+        QCOMPARE(dlg.progressView()->topLevelItemCount(), RecoveryStep::Count);
+        // Live: a step is seen running before the run ends, and the bar moves.
+        QTRY_COMPARE_WITH_TIMEOUT(dlg.progressView()->topLevelItem(0)->text(1), u"ok"_s, 10000);
+        QVERIFY(dlg.progressBar()->value() >= 1);
+        if (finished.isEmpty())
+            QVERIFY(finished.wait(20000));
+        const auto report = finished.at(0).at(0).value<RecoveryReport>();
+        QVERIFY2(report.ok, qPrintable(report.toText()));
+        QCOMPARE(dlg.currentPage(), int(RecoveryDialog::ResultPage));
+        QCOMPARE(dlg.progressBar()->value(), RecoveryStep::Count);
+        for (int i = 0; i < RecoveryStep::Count; ++i)
+            QVERIFY(dlg.progressView()->topLevelItem(i)->text(1) != u"pending"_s);
+        // The stop step lists the PID it stopped.
+        QVERIFY(treeText(dlg.progressView()).contains(u"PID %1"_s.arg(oldPid)));
+        QVERIFY(dlg.resultLabel()->text().contains(u"succeeded"_s));
+        QVERIFY(dlg.reportView()->toPlainText().contains(u"Summary: recovery succeeded"_s));
+        QVERIFY(dlg.openReportButton()->isEnabled());
+        QSignalSpy open(&dlg, &RecoveryDialog::reportOpenRequested);
+        QTest::mouseClick(dlg.openReportButton(), Qt::LeftButton);
+        QCOMPARE(open.count(), 1);
+        QCOMPARE(open.at(0).at(0).toString(), rec.lastReportPath());
+        QVERIFY(QFile::exists(rec.lastReportPath()));
+        QVERIFY(api()->pid() != oldPid);
+    }
+
+    void closingTheWindowDoesNotStopTheRecovery()
+    {
+        bootFleet();
+        const pid_t oldPid = api()->pid();
+        Recovery rec(m_fleet.get());
+        QSignalSpy finished(&rec, &Recovery::finished);
+        QPointer<RecoveryDialog> dlg = new RecoveryDialog(&rec);
+        dlg->setAttribute(Qt::WA_DeleteOnClose);
+        dlg->show();
+        QVERIFY(QTest::qWaitForWindowExposed(dlg));
+        QTest::mouseClick(dlg->recoverButton(), Qt::LeftButton);
+        QVERIFY(rec.isRunning());
+        // Mid-run: the first step has begun, the run is far from over.
+        QTRY_VERIFY_WITH_TIMEOUT(dlg->progressView()->topLevelItem(0)->text(1) != u"pending"_s, 5000);
+        QCOMPARE(finished.count(), 0);
+        dlg->close();
+        QTRY_VERIFY(dlg.isNull()); // deleted
+        QVERIFY(rec.isRunning());
+        QVERIFY(finished.wait(20000));
+        const auto report = finished.at(0).at(0).value<RecoveryReport>();
+        QVERIFY2(report.ok, qPrintable(report.toText()));
+        QCOMPARE(api()->state(), ServiceState::Running);
+        QVERIFY(api()->pid() != oldPid);
+
+        // A dialog opened during a run shows its progress, not a new plan;
+        // and a second click cannot start a second run.
+        QVERIFY(rec.start());
+        RecoveryDialog again(&rec);
+        QCOMPARE(again.currentPage(), int(RecoveryDialog::ProgressPage));
+        QCOMPARE(again.progressView()->topLevelItemCount(), RecoveryStep::Count);
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(again.currentPage(), int(RecoveryDialog::ResultPage));
+    }
+
+    void refusedStartIsShownOnThePlanPage()
+    {
+        bootFleet();
+        Recovery rec(m_fleet.get());
+        Recovery other(m_fleet.get()); // e.g. lifelinectl recover, through the control server
+        RecoveryDialog dlg(&rec);
+        QSignalSpy finished(&other, &Recovery::finished);
+        QVERIFY(other.start());
+        QTest::mouseClick(dlg.recoverButton(), Qt::LeftButton);
+        QCOMPARE(dlg.currentPage(), int(RecoveryDialog::PlanPage));
+        QVERIFY(!dlg.planErrorLabel()->isHidden());
+        QVERIFY2(dlg.planErrorLabel()->text().contains(u"already running"_s),
+                 qPrintable(dlg.planErrorLabel()->text()));
+        QVERIFY(finished.wait(20000));
+    }
+};
+
+QTEST_MAIN(TestRecoveryDialog)
+#include "tst_recoverydialog.moc"

@@ -1,0 +1,116 @@
+// The live log of a service (its .log and .err.log, followed by a LogTailer)
+// or of Lifeline itself (lifeline.log). Memory is bounded however much the
+// service writes: the editor keeps at most maximumLines() blocks and the view
+// keeps the same number of recent lines to re-filter from.
+//
+// Pause freezes the text: new lines are kept (in the bounded buffer) and
+// counted on the Resume button, but the editor is not touched, so what a
+// person is reading or selecting neither scrolls away nor is trimmed off the
+// top. Resume redraws from the buffer and follows the end again. Finding a
+// search match pauses too, for the same reason.
+#pragma once
+
+#include "logs/logtailer.h"
+
+#include <QString>
+#include <QStringList>
+#include <QWidget>
+
+#include <deque>
+
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QToolButton;
+
+namespace lifeline {
+
+class ServiceSupervisor;
+
+class LogView final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(LogView)
+
+public:
+    static constexpr int kDefaultMaximumLines = 5000;
+    static constexpr int kInitialLines = 500;
+
+    explicit LogView(QWidget *parent = nullptr);
+    ~LogView() override;
+
+    // The service's stdout and stderr logs; nullptr clears.
+    void setService(ServiceSupervisor *service);
+    // Any pair of files (errPath may be empty); lines of errPath are stderr.
+    void setFiles(const QString &outPath, const QString &errPath = QString());
+    QString outPath() const { return m_outPath; }
+
+    void setMaximumLines(int lines);
+    int maximumLines() const { return m_maxLines; }
+
+    void setErrorsOnly(bool on);
+    bool errorsOnly() const { return m_errorsOnly; }
+    void setPaused(bool paused);
+    bool isPaused() const { return m_paused; }
+    // Lines that arrived while paused (not yet shown).
+    int pendingLines() const { return m_pending; }
+
+    // Selects the next match after the cursor (wrapping); false when none.
+    bool findNext(const QString &text);
+
+    // What the tailer calls; public for tests.
+    void appendLines(const QStringList &lines, bool fromStderr);
+    void clear();
+
+    QPlainTextEdit *editor() const { return m_editor; }
+    LogTailer *tailer() const { return m_tailer; }
+    QToolButton *errorsButton() const { return m_errorsButton; }
+    QToolButton *pauseButton() const { return m_pauseButton; }
+    QToolButton *copyButton() const { return m_copyButton; }
+    QToolButton *openFolderButton() const { return m_folderButton; }
+    QLineEdit *searchField() const { return m_search; }
+    QLabel *statusLabel() const { return m_status; }
+
+    // Error lines: isErrorLine() (ERROR, CRITICAL, Traceback, Exception, ...)
+    // or anything the service wrote to stderr.
+    static bool isErrorEntry(const QString &line, bool fromStderr);
+
+protected:
+    void showEvent(QShowEvent *event) override;
+    void hideEvent(QHideEvent *event) override;
+
+private:
+    struct Line
+    {
+        QString text;
+        bool err = false;
+    };
+    bool isShown(const Line &line) const;
+    void insertLines(const std::deque<Line> &lines, size_t from);
+    void rebuild();
+    void restartTailer();
+    void updateStatus();
+    void scrollToEnd();
+    void highlightMatches();
+    void copy();
+    void openFolder();
+
+    LogTailer *m_tailer;
+    QPlainTextEdit *m_editor;
+    QToolButton *m_errorsButton;
+    QToolButton *m_pauseButton;
+    QToolButton *m_copyButton;
+    QToolButton *m_folderButton;
+    QLineEdit *m_search;
+    QLabel *m_status;
+    QString m_outPath;
+    QString m_errPath;
+    std::deque<Line> m_lines; // the newest m_maxLines lines, unfiltered
+    int m_maxLines = kDefaultMaximumLines;
+    int m_pending = 0;
+    qint64 m_dropped = 0; // lines that never reached the view (batches bigger than the buffer)
+    bool m_errorsOnly = false;
+    bool m_paused = false;
+};
+
+} // namespace lifeline

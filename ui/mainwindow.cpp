@@ -1,0 +1,319 @@
+#include "mainwindow.h"
+
+#include "servicedetailpane.h"
+#include "servicetablemodel.h"
+#include "supervise/fleet.h"
+#include "supervise/servicesupervisor.h"
+#include "uistyle.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDesktopServices>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QMenu>
+#include <QPushButton>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTableView>
+#include <QToolBar>
+#include <QUrl>
+#include <QVBoxLayout>
+
+namespace lifeline {
+
+MainWindow::MainWindow(Fleet *fleet, QWidget *parent)
+    : QMainWindow(parent)
+    , m_fleet(fleet)
+    , m_model(new ServiceTableModel(fleet, this))
+{
+    setWindowTitle(tr("Lifeline"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
+    setMinimumSize(800, 500);
+
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(8, 6, 8, 6);
+    layout->setSpacing(6);
+
+    // The banner: one sentence on how things are, in the worst state's colour.
+    auto *top = new QHBoxLayout;
+    m_banner = new QLabel(central);
+    m_banner->setObjectName(QStringLiteral("banner"));
+    m_banner->setTextFormat(Qt::PlainText);
+    m_banner->setWordWrap(true);
+    QFont bannerFont = m_banner->font();
+    bannerFont.setPointSizeF(bannerFont.pointSizeF() * 1.15);
+    bannerFont.setBold(true);
+    m_banner->setFont(bannerFont);
+    top->addWidget(m_banner, 1);
+
+    // Where a panicking person looks first: top right, red, big.
+    m_recoveryButton = new QPushButton(tr("Emergency recovery…"), central);
+    m_recoveryButton->setObjectName(QStringLiteral("recoveryButton"));
+    m_recoveryButton->setIcon(UiStyle::badgeIcon(UiStyle::severityColor(2), UiStyle::Glyph::Exclamation));
+    m_recoveryButton->setMinimumHeight(34);
+    m_recoveryButton->setStyleSheet(
+        QStringLiteral("QPushButton#recoveryButton { background: #c62828; color: white; font-weight: bold; "
+                       "border-radius: 4px;"
+                       " padding: 4px 14px; }"
+                       "QPushButton#recoveryButton:hover { background: #b71c1c; }"
+                       "QPushButton#recoveryButton:focus { outline: 2px solid #ffb300; }"));
+    m_recoveryButton->setToolTip(tr("Stop everything, end leftover processes, clean up, back up logs, start "
+                                    "again and verify (Ctrl+Shift+E)"));
+    top->addWidget(m_recoveryButton);
+    layout->addLayout(top);
+
+    m_splitter = new QSplitter(Qt::Vertical, central);
+    m_table = new QTableView(m_splitter);
+    m_table->setModel(m_model);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setAlternatingRowColors(true);
+    m_table->setWordWrap(false);
+    m_table->setTextElideMode(Qt::ElideRight);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 10);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setHighlightSections(false);
+    m_table->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_table->setColumnWidth(ServiceTableModel::Name, 110);
+    m_table->setColumnWidth(ServiceTableModel::State, 190);
+    m_table->setColumnWidth(ServiceTableModel::Pid, 70);
+    m_table->setColumnWidth(ServiceTableModel::Uptime, 70);
+    m_table->setColumnWidth(ServiceTableModel::Restarts, 120);
+    m_table->setColumnWidth(ServiceTableModel::Health, 130);
+    m_table->setColumnWidth(ServiceTableModel::Cpu, 60);
+    m_table->setColumnWidth(ServiceTableModel::Memory, 120);
+
+    m_detail = new ServiceDetailPane(fleet, m_splitter);
+    m_splitter->addWidget(m_table);
+    m_splitter->addWidget(m_detail);
+    m_splitter->setStretchFactor(0, 2);
+    m_splitter->setStretchFactor(1, 3);
+    layout->addWidget(m_splitter, 1);
+    setCentralWidget(central);
+
+    createActions();
+
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] {
+        m_detail->setService(selectedService());
+        updateActions();
+    });
+    connect(m_table, &QTableView::customContextMenuRequested, this, [this](const QPoint &pos) {
+        const QModelIndex idx = m_table->indexAt(pos);
+        if (idx.isValid())
+            m_table->selectRow(idx.row());
+        QMenu menu(this);
+        menu.addAction(m_start);
+        menu.addAction(m_stop);
+        menu.addAction(m_restart);
+        menu.addAction(m_restartDependents);
+        menu.addSeparator();
+        menu.addAction(m_openLogs);
+        menu.exec(m_table->viewport()->mapToGlobal(pos));
+    });
+    connect(m_table, &QTableView::doubleClicked, this, [this] { m_detail->setFocus(); });
+    connect(fleet, &Fleet::serviceStateChanged, this, [this] {
+        updateActions();
+        updateBanner();
+    });
+    connect(fleet, &Fleet::serviceHealthChanged, this, [this] { updateBanner(); });
+    connect(fleet, &Fleet::waitingChanged, this, [this] { updateBanner(); });
+
+    restoreState();
+    updateActions();
+    updateBanner();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions()
+{
+    auto *tb = addToolBar(tr("Services"));
+    tb->setObjectName(QStringLiteral("servicesToolbar"));
+    tb->setMovable(false);
+    tb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+
+    auto act = [this](const QString &text, const QKeySequence &key, UiStyle::Glyph glyph, int sev) {
+        auto *a = new QAction(UiStyle::badgeIcon(UiStyle::severityColor(sev), glyph), text, this);
+        a->setShortcut(key);
+        a->setToolTip(QStringLiteral("%1 (%2)").arg(text, key.toString(QKeySequence::NativeText)));
+        return a;
+    };
+    m_start = act(tr("Start"), QKeySequence(Qt::CTRL | Qt::Key_S), UiStyle::Glyph::Check, 0);
+    m_stop = act(tr("Stop"), QKeySequence(Qt::CTRL | Qt::Key_T), UiStyle::Glyph::Pause, -1);
+    m_restart = act(tr("Restart"), QKeySequence(Qt::CTRL | Qt::Key_R), UiStyle::Glyph::Dots, 1);
+    m_restartDependents = act(tr("Restart with dependents"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_R),
+                              UiStyle::Glyph::Dots, 1);
+    m_restartAll =
+        act(tr("Restart all"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R), UiStyle::Glyph::Dots, 1);
+    m_openLogs = act(tr("Open log folder"), QKeySequence(Qt::CTRL | Qt::Key_L), UiStyle::Glyph::Dots, -1);
+    m_recovery = act(tr("Emergency recovery…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
+                     UiStyle::Glyph::Exclamation, 2);
+    m_quit = new QAction(tr("Quit Lifeline"), this);
+    m_quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+
+    tb->addAction(m_start);
+    tb->addAction(m_stop);
+    tb->addAction(m_restart);
+    tb->addAction(m_restartDependents);
+    tb->addSeparator();
+    tb->addAction(m_restartAll);
+    tb->addSeparator();
+    tb->addAction(m_openLogs);
+    addAction(m_recovery); // shortcut works window-wide; the big button shows it
+    addAction(m_quit);
+
+    connect(m_start, &QAction::triggered, this, [this] {
+        if (auto *s = selectedService())
+            m_fleet->start(s->name());
+    });
+    connect(m_stop, &QAction::triggered, this, [this] {
+        if (auto *s = selectedService())
+            m_fleet->stop(s->name());
+    });
+    connect(m_restart, &QAction::triggered, this, [this] {
+        if (auto *s = selectedService())
+            m_fleet->restart(s->name());
+    });
+    connect(m_restartDependents, &QAction::triggered, this, [this] {
+        if (auto *s = selectedService())
+            m_fleet->restartWithDependents(s->name());
+    });
+    connect(m_restartAll, &QAction::triggered, m_fleet, &Fleet::restartAll);
+    connect(m_openLogs, &QAction::triggered, this, [this] {
+        QDesktopServices::openUrl(QUrl::fromLocalFile(m_fleet->stateDir() + QStringLiteral("/logs")));
+    });
+    connect(m_recovery, &QAction::triggered, this, &MainWindow::emergencyRecoveryRequested);
+    connect(m_recoveryButton, &QPushButton::clicked, this, &MainWindow::emergencyRecoveryRequested);
+    connect(m_quit, &QAction::triggered, this, &MainWindow::quitRequested);
+}
+
+ServiceSupervisor *MainWindow::selectedService() const
+{
+    const QModelIndex current = m_table->selectionModel()->currentIndex();
+    if (!current.isValid() || !m_table->selectionModel()->isRowSelected(current.row(), {}))
+        return nullptr;
+    return m_model->serviceAt(current.row());
+}
+
+void MainWindow::selectService(const QString &name)
+{
+    const int row = m_model->rowOf(name);
+    if (row < 0) {
+        m_table->clearSelection();
+        m_table->selectionModel()->setCurrentIndex({}, QItemSelectionModel::Clear);
+        m_detail->setService(nullptr);
+        return;
+    }
+    m_table->selectRow(row);
+}
+
+void MainWindow::updateActions()
+{
+    const ServiceSupervisor *s = selectedService();
+    const ServiceState st = s ? s->state() : ServiceState::Stopped;
+    m_start->setEnabled(s && !isRunningState(st));
+    m_stop->setEnabled(s && (isRunningState(st) || st == ServiceState::Backoff));
+    m_restart->setEnabled(s != nullptr);
+    m_restartDependents->setEnabled(s && !m_fleet->dependentsOf(s->name()).isEmpty());
+}
+
+void MainWindow::updateBanner()
+{
+    int running = 0, worst = 0;
+    QStringList needPerson, watching;
+    const auto services = m_fleet->services();
+    for (const ServiceSupervisor *s : services) {
+        if (s->state() == ServiceState::Running)
+            ++running;
+        const int sev = ServiceTableModel::severity(s);
+        worst = std::max(worst, sev);
+        if (sev == 2)
+            needPerson << s->name();
+        else if (sev == 1)
+            watching << s->name();
+    }
+    QString text;
+    if (!needPerson.isEmpty()) {
+        text = tr("%1 need%2 attention — restart it, or use Emergency recovery")
+                   .arg(needPerson.join(QStringLiteral(", ")),
+                        needPerson.size() == 1 ? QStringLiteral("s") : QString());
+    } else if (!watching.isEmpty()) {
+        text = tr("%1 of %2 services running · %3 restarting or starting")
+                   .arg(running)
+                   .arg(services.size())
+                   .arg(watching.join(QStringLiteral(", ")));
+    } else {
+        text = tr("%1 of %2 services running · all good").arg(running).arg(services.size());
+    }
+    m_banner->setText(text);
+    const QColor c = UiStyle::severityColor(worst);
+    m_banner->setStyleSheet(QStringLiteral("QLabel#banner { color: %1; padding: 4px 2px; }").arg(c.name()));
+    statusBar()->showMessage(tr("Config: %1 · state: %2").arg(m_fleet->config().path, m_fleet->stateDir()));
+}
+
+void MainWindow::saveState()
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), QMainWindow::saveState());
+    settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
+    const ServiceSupervisor *s = selectedService();
+    settings.setValue(QStringLiteral("window/selected"), s ? s->name() : QString());
+}
+
+void MainWindow::restoreState()
+{
+    QSettings settings;
+    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
+        resize(1100, 700);
+    QMainWindow::restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
+    const QString selected = settings.value(QStringLiteral("window/selected")).toString();
+    if (!selected.isEmpty())
+        selectService(selected);
+    else
+        m_detail->setService(nullptr);
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveState();
+    if (m_hideOnClose) {
+        // The tray keeps Lifeline reachable; the services keep running.
+        hide();
+        event->ignore();
+        return;
+    }
+    event->accept();
+    emit quitRequested();
+}
+
+void MainWindow::showEvent(QShowEvent *event)
+{
+    QMainWindow::showEvent(event);
+    emit visibilityChanged(true);
+}
+
+void MainWindow::hideEvent(QHideEvent *event)
+{
+    QMainWindow::hideEvent(event);
+    emit visibilityChanged(false);
+}
+
+void MainWindow::changeEvent(QEvent *event)
+{
+    QMainWindow::changeEvent(event);
+    if (event->type() == QEvent::WindowStateChange && isMinimized() && m_hideOnClose) {
+        // Minimise goes to the tray when there is one.
+        QMetaObject::invokeMethod(this, &QWidget::hide, Qt::QueuedConnection);
+    }
+}
+
+} // namespace lifeline

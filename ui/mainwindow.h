@@ -1,0 +1,90 @@
+// The main window: lays out the service table, the detail pane and the
+// actions, and forwards a person's intents to the Fleet. No process, network
+// or /proc work happens here.
+#pragma once
+
+#include <QMainWindow>
+#include <QPointer>
+
+class QAction;
+class QLabel;
+class QPushButton;
+class QSplitter;
+class QTableView;
+class QTabWidget;
+
+namespace lifeline {
+
+class Fleet;
+class ServiceSupervisor;
+class ServiceTableModel;
+class ServiceDetailPane;
+
+class MainWindow final : public QMainWindow
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MainWindow)
+
+public:
+    explicit MainWindow(Fleet *fleet, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    ServiceTableModel *model() const { return m_model; }
+    QTableView *table() const { return m_table; }
+    // The service selected in the table, or nullptr.
+    ServiceSupervisor *selectedService() const;
+    void selectService(const QString &name);
+
+    // With a tray, closing hides the window; without one it quits.
+    void setHideOnClose(bool hide) { m_hideOnClose = hide; }
+    bool hideOnClose() const { return m_hideOnClose; }
+
+    // The actions, for tests and for the tray to share shortcuts.
+    QAction *startAction() const { return m_start; }
+    QAction *stopAction() const { return m_stop; }
+    QAction *restartAction() const { return m_restart; }
+    QAction *restartDependentsAction() const { return m_restartDependents; }
+    QAction *restartAllAction() const { return m_restartAll; }
+    QAction *recoveryAction() const { return m_recovery; }
+    QAction *openLogsAction() const { return m_openLogs; }
+    QPushButton *recoveryButton() const { return m_recoveryButton; }
+    QLabel *banner() const { return m_banner; }
+    ServiceDetailPane *detailPane() const { return m_detail; }
+
+signals:
+    void emergencyRecoveryRequested();
+    void quitRequested();
+    void visibilityChanged(bool visible);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void showEvent(QShowEvent *event) override;
+    void hideEvent(QHideEvent *event) override;
+    void changeEvent(QEvent *event) override;
+
+private:
+    void createActions();
+    void updateActions();
+    void updateBanner();
+    void saveState();
+    void restoreState();
+
+    Fleet *m_fleet;
+    ServiceTableModel *m_model;
+    QTableView *m_table;
+    ServiceDetailPane *m_detail;
+    QSplitter *m_splitter;
+    QLabel *m_banner;
+    QPushButton *m_recoveryButton;
+    QAction *m_start = nullptr;
+    QAction *m_stop = nullptr;
+    QAction *m_restart = nullptr;
+    QAction *m_restartDependents = nullptr;
+    QAction *m_restartAll = nullptr;
+    QAction *m_openLogs = nullptr;
+    QAction *m_recovery = nullptr;
+    QAction *m_quit = nullptr;
+    bool m_hideOnClose = false;
+};
+
+} // namespace lifeline

@@ -1,0 +1,134 @@
+// One chart of metric series from MetricsHistory over a chosen time range
+// (style.md 3.7/3.8): points are asked for min/max-decimated to the plot
+// width in pixels, so a series never holds more than 2 x width points
+// whatever the range, and each series is updated with one replace() per
+// sampler tick, never appended to. Nothing is redrawn while the chart is not
+// visible (another tab, or the window hidden in the tray); it catches up
+// when shown again.
+#pragma once
+
+#include <QChartView>
+#include <QColor>
+#include <QList>
+#include <QString>
+
+#include <optional>
+
+class QDateTimeAxis;
+class QLineSeries;
+class QScatterSeries;
+class QValueAxis;
+
+namespace lifeline {
+
+class MetricsHistory;
+class MetricsSampler;
+
+enum class ChartRange
+{
+    FiveMinutes,
+    OneHour,
+    OneDay,
+    SevenDays,
+};
+qint64 chartRangeMs(ChartRange range);
+QString chartRangeLabel(ChartRange range); // "5 min", "1 h", "24 h", "7 d"
+
+class MetricsChart final : public QChartView
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MetricsChart)
+
+public:
+    // sampler may be null (then refresh() is only called by hand).
+    MetricsChart(MetricsHistory *history, MetricsSampler *sampler, QWidget *parent = nullptr);
+    ~MetricsChart() override;
+
+    void setTitle(const QString &title);
+    // Shown on the value axis and in the hover text: "%", "MB".
+    void setUnit(const QString &unit);
+    QString unit() const { return m_unit; }
+    // A fixed value axis (e.g. 0..100 for percentages)...
+    void setFixedValueRange(double min, double max);
+    // ...or 0..(a round number above the largest value), at least minimumTop.
+    void setAutoValueRange(double minimumTop);
+
+    // One line per (service, metric); values are multiplied by scale
+    // (e.g. 1e-6 for bytes -> MB). The empty service is the system.
+    void addSeries(const QString &service, const QString &metric, const QString &label, const QColor &color,
+                   double scale = 1.0);
+    void clearSeries();
+
+    // A dashed red horizontal line at `value` (display units); nullopt removes it.
+    void setLimit(std::optional<double> value, const QString &label = QString());
+    std::optional<double> limit() const { return m_limit; }
+
+    // Restart and exit markers from history->events(service); nullopt: none.
+    // The empty service means the events of every service.
+    void setEventService(std::optional<QString> service);
+
+    void setRange(ChartRange range);
+    ChartRange range() const { return m_range; }
+
+    // Re-reads the history and replaces every series, now if visible; when
+    // hidden it only notes that a refresh is due at the next show.
+    void refresh();
+
+    // The width of the plot area in pixels: the number of buckets asked for.
+    int plotWidth() const;
+
+    // For tests and the pane.
+    QList<QLineSeries *> dataSeries() const { return m_series; }
+    QLineSeries *limitSeries() const { return m_limitSeries; }
+    QScatterSeries *restartMarkers() const { return m_restartMarkers; }
+    QScatterSeries *exitMarkers() const { return m_exitMarkers; }
+    QDateTimeAxis *timeAxis() const { return m_timeAxis; }
+    QValueAxis *valueAxis() const { return m_valueAxis; }
+    int refreshCount() const { return m_refreshCount; } // completed redraws
+    bool isRefreshPending() const { return m_dirty; }
+
+protected:
+    void showEvent(QShowEvent *event) override;
+    void hideEvent(QHideEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+
+private:
+    struct SeriesSource
+    {
+        QString service;
+        QString metric;
+        QString label;
+        double scale = 1.0;
+    };
+    struct Marker
+    {
+        qint64 timeMs;
+        QString text;
+    };
+
+    void showHover(const QString &label, const QPointF &point, bool state);
+    void showMarkerHover(const QList<Marker> &markers, const QPointF &point, bool state);
+    void updateTimeFormat();
+
+    MetricsHistory *m_history;
+    QList<SeriesSource> m_sources;
+    QList<QLineSeries *> m_series;
+    QLineSeries *m_limitSeries = nullptr;
+    QScatterSeries *m_restartMarkers = nullptr;
+    QScatterSeries *m_exitMarkers = nullptr;
+    QList<Marker> m_restartEvents;
+    QList<Marker> m_exitEvents;
+    QDateTimeAxis *m_timeAxis;
+    QValueAxis *m_valueAxis;
+    QString m_unit;
+    QString m_limitLabel;
+    std::optional<double> m_limit;
+    std::optional<QString> m_eventService;
+    std::optional<std::pair<double, double>> m_fixedRange;
+    double m_minimumTop = 1.0;
+    ChartRange m_range = ChartRange::FiveMinutes;
+    bool m_dirty = true;
+    int m_refreshCount = 0;
+};
+
+} // namespace lifeline

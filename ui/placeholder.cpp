@@ -1,1 +1,0 @@
-// lifeline_ui sources land here.

@@ -1,0 +1,327 @@
+#include "recoverydialog.h"
+
+#include "recovery/recovery.h"
+
+#include <QCheckBox>
+#include <QDesktopServices>
+#include <QDialogButtonBox>
+#include <QFile>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPixmap>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QStackedWidget>
+#include <QStyle>
+#include <QTreeWidget>
+#include <QUrl>
+#include <QVBoxLayout>
+
+namespace lifeline {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+QIcon statusIcon(const QStyle *style, RecoveryStepStatus status)
+{
+    switch (status) {
+    case RecoveryStepStatus::Pending: {
+        // Blank, so that the titles of pending steps line up with the others.
+        QPixmap blank(16, 16);
+        blank.fill(Qt::transparent);
+        return QIcon(blank);
+    }
+    case RecoveryStepStatus::Running:
+        return style->standardIcon(QStyle::SP_BrowserReload);
+    case RecoveryStepStatus::Ok:
+        return style->standardIcon(QStyle::SP_DialogApplyButton);
+    case RecoveryStepStatus::Warning:
+        return style->standardIcon(QStyle::SP_MessageBoxWarning);
+    case RecoveryStepStatus::Failed:
+        return style->standardIcon(QStyle::SP_MessageBoxCritical);
+    case RecoveryStepStatus::Skipped:
+        return style->standardIcon(QStyle::SP_DialogCancelButton);
+    }
+    return QIcon();
+}
+
+// The item without its action, which gets a column of its own.
+QString itemText(const RecoveryItem &item)
+{
+    RecoveryItem copy = item;
+    copy.action.clear();
+    return (item.service.isEmpty() ? QString() : u'[' + item.service + u"] "_s) + copy.describe();
+}
+
+void addSection(QTreeWidget *tree, const QString &title, const QList<RecoveryItem> &items,
+                const QString &none)
+{
+    auto *section = new QTreeWidgetItem(tree, {u"%1 (%2)"_s.arg(title).arg(items.size())});
+    QFont bold = section->font(0);
+    bold.setBold(true);
+    section->setFont(0, bold);
+    section->setFirstColumnSpanned(true);
+    if (items.isEmpty())
+        new QTreeWidgetItem(section, {none});
+    for (const RecoveryItem &i : items) {
+        auto *row = new QTreeWidgetItem(section, {itemText(i), i.action});
+        row->setToolTip(0, i.describe());
+        row->setToolTip(1, i.action);
+    }
+    section->setExpanded(true);
+}
+
+} // namespace
+
+RecoveryDialog::RecoveryDialog(Recovery *recovery, QWidget *parent)
+    : QDialog(parent)
+    , m_recovery(recovery)
+{
+    setWindowTitle(tr("Emergency recovery"));
+    resize(820, 560);
+    m_pages = new QStackedWidget(this);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_pages);
+    buildPlanPage();
+    buildProgressPage();
+    buildResultPage();
+
+    if (m_recovery) {
+        connect(m_recovery, &Recovery::stepChanged, this, &RecoveryDialog::onStepChanged);
+        connect(m_recovery, &Recovery::finished, this, &RecoveryDialog::onFinished);
+        connect(m_recovery, &Recovery::started, this, [this] {
+            showSteps(m_recovery->steps());
+            m_pages->setCurrentIndex(ProgressPage);
+        });
+    }
+    if (m_recovery && m_recovery->isRunning()) {
+        // Opened (again) while a run goes on: show where it is.
+        showSteps(m_recovery->steps());
+        m_pages->setCurrentIndex(ProgressPage);
+    } else {
+        refreshPlan();
+        m_pages->setCurrentIndex(PlanPage);
+    }
+}
+
+RecoveryDialog::~RecoveryDialog() = default;
+
+int RecoveryDialog::currentPage() const
+{
+    return m_pages->currentIndex();
+}
+
+void RecoveryDialog::buildPlanPage()
+{
+    auto *page = new QWidget(m_pages);
+    auto *v = new QVBoxLayout(page);
+    auto *intro =
+        new QLabel(tr("Emergency recovery stops every service, ends what is left of them, checks disk and "
+                      "memory, cleans the configured temporary files, backs up and empties the logs, and "
+                      "starts everything again in dependency order. Only processes that provably belong to "
+                      "a service are ended; nothing is matched by name. This is what would be done now:"),
+                   page);
+    intro->setWordWrap(true);
+    v->addWidget(intro);
+
+    m_planView = new QTreeWidget(page);
+    m_planView->setColumnCount(2);
+    m_planView->setHeaderLabels({tr("What"), tr("What will happen")});
+    m_planView->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_planView->header()->setSectionResizeMode(1, QHeaderView::Interactive);
+    m_planView->header()->setStretchLastSection(false);
+    m_planView->header()->resizeSection(1, 300);
+    m_planView->setRootIsDecorated(true);
+    m_planView->setUniformRowHeights(true);
+    v->addWidget(m_planView, 1);
+
+    m_consent =
+        new QCheckBox(tr("Also end processes that hold our ports but were not started by Lifeline"), page);
+    m_consent->setChecked(false);
+    m_consent->setToolTip(tr("Processes of other users are never touched, with or without this."));
+    v->addWidget(m_consent);
+
+    m_planError = new QLabel(page);
+    m_planError->setWordWrap(true);
+    m_planError->setStyleSheet(u"color: #c62828;"_s);
+    m_planError->hide();
+    v->addWidget(m_planError);
+
+    auto *buttons = new QHBoxLayout;
+    auto *refresh = new QPushButton(tr("Refresh"), page);
+    connect(refresh, &QPushButton::clicked, this, &RecoveryDialog::refreshPlan);
+    auto *cancel = new QPushButton(tr("Cancel"), page);
+    connect(cancel, &QPushButton::clicked, this, &QDialog::reject);
+    m_recover = new QPushButton(style()->standardIcon(QStyle::SP_BrowserReload), tr("Recover now"), page);
+    QFont big = m_recover->font();
+    big.setBold(true);
+    big.setPointSizeF(big.pointSizeF() * 1.3);
+    m_recover->setFont(big);
+    m_recover->setMinimumHeight(44);
+    m_recover->setAutoDefault(false); // Enter alone must not start a recovery
+    connect(m_recover, &QPushButton::clicked, this, &RecoveryDialog::startRecovery);
+    buttons->addWidget(refresh);
+    buttons->addStretch(1);
+    buttons->addWidget(cancel);
+    buttons->addWidget(m_recover);
+    v->addLayout(buttons);
+    m_pages->addWidget(page);
+}
+
+void RecoveryDialog::buildProgressPage()
+{
+    auto *page = new QWidget(m_pages);
+    auto *v = new QVBoxLayout(page);
+    m_progressView = new QTreeWidget(page);
+    m_progressView->setColumnCount(3);
+    m_progressView->setHeaderLabels({tr("Step"), tr("Status"), tr("What happened")});
+    m_progressView->header()->setSectionResizeMode(2, QHeaderView::Stretch);
+    m_progressView->header()->resizeSection(0, 240);
+    m_progressView->header()->resizeSection(1, 80);
+    v->addWidget(m_progressView, 1);
+    m_progress = new QProgressBar(page);
+    m_progress->setRange(0, RecoveryStep::Count);
+    m_progress->setValue(0);
+    v->addWidget(m_progress);
+    m_progressNote =
+        new QLabel(tr("You can close this window: the recovery goes on, and its report is saved."), page);
+    m_progressNote->setWordWrap(true);
+    v->addWidget(m_progressNote);
+    auto *box = new QDialogButtonBox(page);
+    auto *hide = box->addButton(tr("Close window"), QDialogButtonBox::RejectRole);
+    connect(hide, &QPushButton::clicked, this, &QDialog::reject);
+    v->addWidget(box);
+    m_pages->addWidget(page);
+}
+
+void RecoveryDialog::buildResultPage()
+{
+    auto *page = new QWidget(m_pages);
+    auto *v = new QVBoxLayout(page);
+    m_result = new QLabel(page);
+    m_result->setWordWrap(true);
+    QFont bold = m_result->font();
+    bold.setBold(true);
+    bold.setPointSizeF(bold.pointSizeF() * 1.15);
+    m_result->setFont(bold);
+    m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    v->addWidget(m_result);
+    m_reportText = new QPlainTextEdit(page);
+    m_reportText->setReadOnly(true);
+    m_reportText->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_reportText->setFont(QFont(u"monospace"_s));
+    v->addWidget(m_reportText, 1);
+    auto *buttons = new QHBoxLayout;
+    m_openReport = new QPushButton(tr("Open report"), page);
+    connect(m_openReport, &QPushButton::clicked, this, &RecoveryDialog::openReport);
+    auto *close = new QPushButton(tr("Close"), page);
+    connect(close, &QPushButton::clicked, this, &QDialog::accept);
+    buttons->addWidget(m_openReport);
+    buttons->addStretch(1);
+    buttons->addWidget(close);
+    v->addLayout(buttons);
+    m_pages->addWidget(page);
+}
+
+void RecoveryDialog::refreshPlan()
+{
+    m_planView->clear();
+    m_planError->hide();
+    if (!m_recovery) {
+        m_recover->setEnabled(false);
+        return;
+    }
+    const RecoveryPlan plan = m_recovery->plan();
+    addSection(m_planView, tr("Will be stopped"), plan.toStop, tr("no service is running"));
+    addSection(m_planView, tr("Left over, will be ended"), plan.leftovers, tr("nothing left over"));
+    addSection(m_planView, tr("Holding the services' ports"), plan.portHolders,
+               tr("no port is held by another process"));
+    addSection(m_planView, tr("Files to clean"), plan.clean, tr("nothing to clean"));
+    if (plan.backupLogs)
+        addSection(m_planView, tr("Logs to back up, then empty"), plan.logs, tr("no log files yet"));
+    else
+        new QTreeWidgetItem(m_planView, {tr("Logs are not backed up (backup_logs = false)")});
+    new QTreeWidgetItem(m_planView, {tr("Then started in this order: %1").arg(plan.services.join(u", "_s))});
+    m_consent->setEnabled(plan.hasForeignPortHolders());
+    m_recover->setEnabled(true);
+}
+
+void RecoveryDialog::startRecovery()
+{
+    if (!m_recovery)
+        return;
+    RecoveryOptions options;
+    options.killForeignPortHolders = m_consent->isChecked();
+    QString error;
+    if (!m_recovery->start(options, &error)) {
+        m_planError->setText(tr("Cannot start the recovery: %1").arg(error));
+        m_planError->show();
+        return;
+    }
+    // started() has switched to the progress page.
+}
+
+void RecoveryDialog::showSteps(const QList<RecoveryStep> &steps)
+{
+    m_progressView->clear();
+    for (int i = 0; i < steps.size(); ++i)
+        onStepChanged(i, steps.at(i)); // creates the rows
+}
+
+void RecoveryDialog::onStepChanged(int index, const RecoveryStep &step)
+{
+    while (m_progressView->topLevelItemCount() <= index)
+        new QTreeWidgetItem(m_progressView);
+    QTreeWidgetItem *row = m_progressView->topLevelItem(index);
+    row->setText(0, u"%1. %2"_s.arg(index + 1).arg(step.title));
+    row->setIcon(0, statusIcon(style(), step.status));
+    row->setText(1, recoveryStepStatusName(step.status));
+    row->setText(2, step.message);
+    row->setToolTip(2, step.message);
+    qDeleteAll(row->takeChildren());
+    for (const RecoveryItem &i : step.items) {
+        auto *child = new QTreeWidgetItem(row, {itemText(i), QString(), i.action});
+        child->setToolTip(0, i.describe());
+    }
+    if (step.status == RecoveryStepStatus::Running || step.status == RecoveryStepStatus::Failed ||
+        step.status == RecoveryStepStatus::Warning)
+        row->setExpanded(true);
+    int done = 0;
+    for (int i = 0; i < m_progressView->topLevelItemCount(); ++i) {
+        const QString s = m_progressView->topLevelItem(i)->text(1);
+        done += (s != recoveryStepStatusName(RecoveryStepStatus::Pending) &&
+                 s != recoveryStepStatusName(RecoveryStepStatus::Running) && !s.isEmpty())
+                    ? 1
+                    : 0;
+    }
+    m_progress->setValue(done);
+}
+
+void RecoveryDialog::onFinished(const RecoveryReport &report)
+{
+    m_progress->setValue(RecoveryStep::Count);
+    m_reportPath = report.textPath;
+    m_result->setText(report.summary());
+    m_result->setStyleSheet(report.ok ? u"color: #2e7d32;"_s : u"color: #c62828;"_s);
+    m_reportText->setPlainText(report.toText());
+    m_openReport->setEnabled(!m_reportPath.isEmpty());
+    if (m_reportPath.isEmpty())
+        m_openReport->setToolTip(tr("The report could not be saved: %1").arg(report.saveError));
+    else
+        m_openReport->setToolTip(m_reportPath);
+    m_pages->setCurrentIndex(ResultPage);
+}
+
+void RecoveryDialog::openReport()
+{
+    if (m_reportPath.isEmpty())
+        return;
+    emit reportOpenRequested(m_reportPath);
+    if (m_openExternally)
+        QDesktopServices::openUrl(QUrl::fromLocalFile(m_reportPath));
+}
+
+} // namespace lifeline

@@ -1,0 +1,102 @@
+// The detail pane under the service table: a header (name, state, pid,
+// command, cwd) and tabs for the charts, the live log, the health history and
+// the events of the selected service. With no service selected it is the
+// system overview: the machine's CPU, memory and disk, lifeline.log, and the
+// events of every service. It only reads from the Fleet; actions live in the
+// main window.
+#pragma once
+
+#include "metricschart.h"
+#include "supervise/servicestate.h"
+#include "supervise/servicesupervisor.h"
+
+#include <QPointer>
+#include <QWidget>
+
+class QButtonGroup;
+class QLabel;
+class QPlainTextEdit;
+class QStackedWidget;
+class QTabWidget;
+class QToolButton;
+
+namespace lifeline {
+
+class Fleet;
+class HealthView;
+class LogView;
+class ServiceSupervisor;
+
+class ServiceDetailPane final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ServiceDetailPane)
+
+public:
+    enum Tab
+    {
+        ChartsTab,
+        LogTab,
+        HealthTab,
+        EventsTab
+    };
+    static constexpr int kMaxEventLines = 2000;
+
+    explicit ServiceDetailPane(Fleet *fleet, QWidget *parent = nullptr);
+    ~ServiceDetailPane() override;
+
+    // nullptr: nothing selected, the system overview.
+    void setService(ServiceSupervisor *service);
+    ServiceSupervisor *service() const { return m_service; }
+
+    void setRange(ChartRange range);
+    ChartRange range() const { return m_range; }
+
+    QTabWidget *tabs() const { return m_tabs; }
+    // Service charts: CPU %, memory (RSS, MB, with the memory_limit line) and
+    // the system's disk %; the system chart: CPU/memory/disk % of the machine.
+    MetricsChart *cpuChart() const { return m_cpuChart; }
+    MetricsChart *memoryChart() const { return m_memoryChart; }
+    MetricsChart *diskChart() const { return m_diskChart; }
+    MetricsChart *systemChart() const { return m_systemChart; }
+    QList<MetricsChart *> charts() const { return {m_cpuChart, m_memoryChart, m_diskChart, m_systemChart}; }
+    bool showsSystemOverview() const;
+    LogView *logView() const { return m_logView; }
+    HealthView *healthView() const { return m_healthView; }
+    QPlainTextEdit *eventsView() const { return m_events; }
+    QToolButton *rangeButton(ChartRange range) const;
+    QLabel *titleLabel() const { return m_title; }
+    QLabel *stateLabel() const { return m_state; }
+    QLabel *commandLabel() const { return m_command; }
+
+private:
+    QWidget *createChartsPage();
+    void updateHeader();
+    void configureServiceCharts();
+    void reloadEvents();
+    void appendEvent(qint64 timeMs, const QString &service, const QString &kind, const QString &text);
+    void onEventLogged(const QString &service, const QString &text);
+    void onStateChanged(const QString &name, ServiceState from, ServiceState to);
+
+    Fleet *m_fleet;
+    QPointer<ServiceSupervisor> m_service;
+    ChartRange m_range = ChartRange::FiveMinutes;
+
+    QLabel *m_stateIcon = nullptr;
+    QLabel *m_title = nullptr;
+    QLabel *m_state = nullptr;
+    QLabel *m_command = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    QButtonGroup *m_rangeGroup = nullptr;
+    QStackedWidget *m_chartStack = nullptr;
+    QWidget *m_servicePage = nullptr;
+    MetricsChart *m_cpuChart = nullptr;
+    MetricsChart *m_memoryChart = nullptr;
+    MetricsChart *m_diskChart = nullptr;
+    MetricsChart *m_systemChart = nullptr;
+    LogView *m_logView = nullptr;
+    HealthView *m_healthView = nullptr;
+    QPlainTextEdit *m_events = nullptr;
+};
+
+} // namespace lifeline

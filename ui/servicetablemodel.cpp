@@ -1,0 +1,260 @@
+#include "servicetablemodel.h"
+
+#include "config/configloader.h"
+#include "control/statusjson.h"
+#include "health/healthmonitor.h"
+#include "supervise/fleet.h"
+#include "supervise/servicesupervisor.h"
+#include "uistyle.h"
+
+#include <QColor>
+#include <QIcon>
+
+namespace lifeline {
+
+ServiceTableModel::ServiceTableModel(Fleet *fleet, QObject *parent)
+    : QAbstractTableModel(parent)
+    , m_fleet(fleet)
+{
+    connect(fleet, &Fleet::serviceStateChanged, this,
+            [this](const QString &name, ServiceState, ServiceState) { refreshRow(rowOf(name)); });
+    connect(fleet, &Fleet::serviceHealthChanged, this,
+            [this](const QString &name, lifeline::Health) { refreshRow(rowOf(name)); });
+    connect(fleet, &Fleet::waitingChanged, this,
+            [this](const QString &name, const QString &) { refreshRow(rowOf(name)); });
+    // Uptime, countdowns and usage move with time: one tick for all rows.
+    m_tick.setInterval(1000);
+    connect(&m_tick, &QTimer::timeout, this, [this] {
+        if (rowCount() > 0)
+            emit dataChanged(index(0, Pid), index(rowCount() - 1, LastExit));
+    });
+    m_tick.start();
+}
+
+int ServiceTableModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_fleet->services().size());
+}
+
+int ServiceTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+ServiceSupervisor *ServiceTableModel::serviceAt(int row) const
+{
+    const auto services = m_fleet->services();
+    return row >= 0 && row < services.size() ? services.at(row) : nullptr;
+}
+
+int ServiceTableModel::rowOf(const QString &name) const
+{
+    const auto services = m_fleet->services();
+    for (int i = 0; i < services.size(); ++i) {
+        if (services.at(i)->name() == name)
+            return i;
+    }
+    return -1;
+}
+
+void ServiceTableModel::refreshRow(int row)
+{
+    if (row < 0)
+        return;
+    emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+void ServiceTableModel::setUsage(const QString &name, double cpuPercent, qint64 rssBytes)
+{
+    m_usage.insert(name, Usage{cpuPercent, rssBytes});
+    const int row = rowOf(name);
+    if (row >= 0)
+        emit dataChanged(index(row, Cpu), index(row, Memory));
+}
+
+int ServiceTableModel::severity(const ServiceSupervisor *s)
+{
+    if (const HealthMonitor *h = s->health(); h && h->health() == Health::Unhealthy)
+        return 2;
+    switch (s->state()) {
+    case ServiceState::Fatal:
+    case ServiceState::Unknown:
+        return 2;
+    case ServiceState::Backoff:
+    case ServiceState::Starting:
+    case ServiceState::Stopping:
+        return 1;
+    case ServiceState::Exited:
+        return s->lastExit().isSuccess() ? 0 : 1;
+    case ServiceState::Running:
+    case ServiceState::Stopped:
+        break;
+    }
+    return 0;
+}
+
+QString ServiceTableModel::stateText(const ServiceSupervisor *s) const
+{
+    QString text = stateName(s->state());
+    if (s->isAdopted() && s->state() == ServiceState::Running)
+        text += QStringLiteral(" (adopted)");
+    if (s->state() == ServiceState::Backoff) {
+        const qint64 next = s->nextRestartInMs();
+        text += QStringLiteral(" · retry in %1").arg(formatUptime((std::max<qint64>(next, 0) + 999) / 1000));
+    }
+    if (s->state() == ServiceState::Fatal) {
+        const qint64 next = s->nextRestartInMs();
+        text += next >= 0 ? QStringLiteral(" · retry in %1").arg(formatUptime((next + 999) / 1000))
+                          : QStringLiteral(" · needs you");
+    }
+    if (s->state() == ServiceState::Stopped) {
+        const QString waiting = m_fleet->waitingReason(s->name());
+        if (!waiting.isEmpty())
+            text += QStringLiteral(" · ") + waiting;
+    }
+    return text;
+}
+
+QString ServiceTableModel::healthText(const ServiceSupervisor *s) const
+{
+    const HealthMonitor *h = s->health();
+    if (!h)
+        return QStringLiteral("—");
+    QString text = healthName(h->health());
+    if (const auto last = h->lastResult(); last && h->health() != Health::Unknown) {
+        if (last->ok)
+            text += QStringLiteral(" · %1 ms").arg(last->latencyMs);
+        else
+            text += QStringLiteral(" · ") + last->reason;
+    }
+    return text;
+}
+
+QString ServiceTableModel::lastExitText(const ServiceSupervisor *s) const
+{
+    if (!s->lastError().isEmpty() && s->state() != ServiceState::Running)
+        return s->lastError();
+    if (!s->hasExited())
+        return QString();
+    return s->lastExit().describe();
+}
+
+QVariant ServiceTableModel::data(const QModelIndex &index, int role) const
+{
+    const ServiceSupervisor *s = serviceAt(index.row());
+    if (!s || index.column() < 0 || index.column() >= ColumnCount)
+        return {};
+    const bool running = s->state() == ServiceState::Running;
+    const Usage usage = m_usage.value(s->name());
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (Column(index.column())) {
+        case Name:
+            return s->name();
+        case State:
+            return stateText(s);
+        case Pid:
+            return running && s->pid() > 0 ? QVariant(qint64(s->pid())) : QVariant(QStringLiteral("—"));
+        case Uptime:
+            return running ? formatUptime(s->uptimeMs() / 1000) : QStringLiteral("—");
+        case Restarts:
+            return QStringLiteral("%1  (%2/%3 in %4)")
+                .arg(s->restarts())
+                .arg(s->restartsInWindow())
+                .arg(s->spec().maxRestarts)
+                .arg(formatDuration(s->spec().restartWindow));
+        case Health:
+            return healthText(s);
+        case Cpu:
+            return running && usage.cpu >= 0 ? QStringLiteral("%1 %").arg(usage.cpu, 0, 'f', 1)
+                                             : QStringLiteral("—");
+        case Memory: {
+            if (!running || usage.rss < 0)
+                return QStringLiteral("—");
+            QString text = formatSize(usage.rss);
+            if (s->spec().memoryLimit > 0)
+                text += QStringLiteral(" / ") + formatSize(s->spec().memoryLimit);
+            return text;
+        }
+        case LastExit:
+            return lastExitText(s);
+        case ColumnCount:
+            break;
+        }
+        break;
+    case Qt::ToolTipRole:
+        if (index.column() == LastExit || index.column() == State) {
+            QStringList lines;
+            if (!s->lastError().isEmpty())
+                lines << s->lastError();
+            if (!s->restartReason().isEmpty())
+                lines << QStringLiteral("last restart: ") + s->restartReason();
+            if (s->hasExited())
+                lines << QStringLiteral("last exit: ") + s->lastExit().describe();
+            return lines.join(QLatin1Char('\n'));
+        }
+        if (index.column() == Health && s->health()) {
+            if (const auto last = s->health()->lastResult())
+                return last->reason;
+        }
+        break;
+    case Qt::DecorationRole:
+        if (index.column() == State)
+            return UiStyle::stateIcon(severity(s), s->state());
+        if (index.column() == Health && s->health())
+            return UiStyle::healthIcon(s->health()->health());
+        break;
+    case Qt::ForegroundRole:
+        if (index.column() == State || index.column() == LastExit) {
+            const int sev = severity(s);
+            if (sev > 0)
+                return UiStyle::severityColor(sev);
+        }
+        if (index.column() == Health && s->health() && s->health()->health() == Health::Unhealthy)
+            return UiStyle::severityColor(2);
+        break;
+    case Qt::TextAlignmentRole:
+        if (index.column() == Pid || index.column() == Cpu || index.column() == Memory ||
+            index.column() == Uptime)
+            return int(Qt::AlignRight | Qt::AlignVCenter);
+        break;
+    case ServiceNameRole:
+        return s->name();
+    case SeverityRole:
+        return severity(s);
+    default:
+        break;
+    }
+    return {};
+}
+
+QVariant ServiceTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (Column(section)) {
+    case Name:
+        return tr("Service");
+    case State:
+        return tr("State");
+    case Pid:
+        return tr("PID");
+    case Uptime:
+        return tr("Uptime");
+    case Restarts:
+        return tr("Restarts");
+    case Health:
+        return tr("Health");
+    case Cpu:
+        return tr("CPU");
+    case Memory:
+        return tr("Memory");
+    case LastExit:
+        return tr("Last exit / error");
+    case ColumnCount:
+        break;
+    }
+    return {};
+}
+
+} // namespace lifeline

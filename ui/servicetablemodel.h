@@ -1,0 +1,71 @@
+// The service table: one row per service of the Fleet, columns for what a
+// person checks first. Listens to the Fleet's signals (no polling of the
+// core) plus a one-second tick for the columns that move with time.
+#pragma once
+
+#include <QAbstractTableModel>
+#include <QTimer>
+
+namespace lifeline {
+
+class Fleet;
+class ServiceSupervisor;
+
+class ServiceTableModel final : public QAbstractTableModel
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ServiceTableModel)
+
+public:
+    enum Column
+    {
+        Name,
+        State,
+        Pid,
+        Uptime,
+        Restarts,
+        Health,
+        Cpu,
+        Memory,
+        LastExit,
+        ColumnCount
+    };
+    enum Role
+    {
+        ServiceNameRole = Qt::UserRole + 1,
+        SeverityRole,
+        SortRole
+    };
+
+    explicit ServiceTableModel(Fleet *fleet, QObject *parent = nullptr);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    ServiceSupervisor *serviceAt(int row) const;
+    int rowOf(const QString &name) const;
+    // 0 fine, 1 needs watching, 2 needs a person — for colours and the tray.
+    static int severity(const ServiceSupervisor *s);
+
+    // Figures that come from the metrics sampler, pushed in by whoever owns it.
+    void setUsage(const QString &name, double cpuPercent, qint64 rssBytes);
+
+private:
+    QString stateText(const ServiceSupervisor *s) const;
+    QString lastExitText(const ServiceSupervisor *s) const;
+    QString healthText(const ServiceSupervisor *s) const;
+    void refreshRow(int row);
+
+    Fleet *m_fleet;
+    struct Usage
+    {
+        double cpu = -1;
+        qint64 rss = -1;
+    };
+    QHash<QString, Usage> m_usage;
+    QTimer m_tick;
+};
+
+} // namespace lifeline
