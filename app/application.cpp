@@ -11,6 +11,7 @@
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 #include "traycontroller.h"
+#include "util/signalpipe.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -20,6 +21,7 @@
 #include <QMessageBox>
 #include <QPointer>
 #include <QPushButton>
+#include <QSocketNotifier>
 #include <QStandardPaths>
 #include <QTextStream>
 
@@ -54,11 +56,11 @@ public:
         , m_minimized(minimized)
     {
         m_control.setRecovery(&m_recovery);
-        connect(&m_window, &MainWindow::quitRequested, this, &Application::quit);
+        connect(&m_window, &MainWindow::quitRequested, this, [this] { quit(); });
         connect(&m_window, &MainWindow::emergencyRecoveryRequested, this, &Application::showRecovery);
         connect(&m_tray, &TrayController::showRequested, this, &Application::showWindow);
         connect(&m_tray, &TrayController::emergencyRecoveryRequested, this, &Application::showRecovery);
-        connect(&m_tray, &TrayController::quitRequested, this, &Application::quit);
+        connect(&m_tray, &TrayController::quitRequested, this, [this] { quit(); });
         connect(&m_tray, &TrayController::availabilityChanged, this, &Application::applyTrayAvailability);
         connect(&m_fleet, &Fleet::allStopped, this, [this] {
             if (m_quitting)
@@ -72,6 +74,19 @@ public:
             }
         });
         applyTrayAvailability(m_tray.isAvailable());
+
+        // A session logout or `kill` sends SIGTERM: quit in order, following
+        // on_exit without asking (nobody is there to answer).
+        QString error;
+        if (m_signals.install(&error)) {
+            m_signalNotifier = new QSocketNotifier(m_signals.readFd(), QSocketNotifier::Read, this);
+            connect(m_signalNotifier, &QSocketNotifier::activated, this, [this] {
+                if (!m_signals.drain().isEmpty())
+                    quit(false);
+            });
+        } else {
+            std::fprintf(stderr, "lifeline: %s\n", qPrintable(error));
+        }
     }
 
     bool listen(const QString &socketPath, QString *error) { return m_control.listen(socketPath, error); }
@@ -113,11 +128,13 @@ private:
         m_recoveryDialog->raise();
     }
 
-    void quit()
+    void quit(bool interactive = true)
     {
         if (m_quitting)
             return;
         OnExit mode = m_fleet.config().settings.onExit;
+        if (mode == OnExit::Ask && !interactive)
+            mode = OnExit::Stop;
         QStringList running;
         for (const ServiceSupervisor *s : m_fleet.services()) {
             if (isRunningState(s->state()) || s->state() == ServiceState::Backoff)
@@ -158,6 +175,8 @@ private:
     MainWindow m_window;
     TrayController m_tray;
     QPointer<RecoveryDialog> m_recoveryDialog;
+    SignalPipe m_signals;
+    QSocketNotifier *m_signalNotifier = nullptr;
     bool m_minimized = false;
     bool m_quitting = false;
 };

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sourced: its variables are used by the benches
 # bench/common.sh — sourced by the bench scripts; not run on its own.
 #
 # Gives every bench: a private temp dir (mktemp -d, removed on exit), a record
@@ -7,6 +8,7 @@
 # PM2 (npm, into a private prefix). Nothing is ever killed by name.
 
 shopt -s inherit_errexit # a failure inside $(...) fails the bench too
+export LC_ALL=C          # '.' decimals in awk, EPOCHREALTIME and sort -g
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)

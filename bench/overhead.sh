@@ -52,26 +52,26 @@ pids_by_exe() {
     return 0
 }
 
+# Sums over PIDs, one awk per call (not one fork per pid: the sampling loop
+# must stay light next to what it measures). A pid that vanished counts 0.
 sum_ticks() {
-    local p t total=0
-    for p in "$@"; do
-        t=$(proc_cputicks "$p")
-        total=$((total + ${t:-0}))
-    done
-    echo "$total"
+    (($#)) || { echo 0; return; }
+    local p files=()
+    for p in "$@"; do files+=("/proc/$p/stat"); done
+    { awk '{ line = $0; sub(/.*\) /, "", line); split(line, f, " "); s += f[12] + f[13] }
+           END { print s + 0 }' "${files[@]}" 2>/dev/null || true; } | tail -1
 }
 
-sum_rss() {
-    local p total=0
-    for p in "$@"; do total=$((total + $(proc_rss_kib "$p"))); done
-    echo "$total"
+sum_field() { # FIELD FILE PIDS...: sum of "FIELD: N kB" lines of /proc/PID/FILE
+    local field=$1 file=$2
+    shift 2
+    (($#)) || { echo 0; return; }
+    local p files=()
+    for p in "$@"; do files+=("/proc/$p/$file"); done
+    { awk -v k="$field:" '$1 == k { s += $2 } END { print s + 0 }' "${files[@]}" 2>/dev/null || true; } | tail -1
 }
-
-sum_pss() {
-    local p total=0
-    for p in "$@"; do total=$((total + $(proc_pss_kib "$p"))); done
-    echo "$total"
-}
+sum_rss() { sum_field VmRSS status "$@"; }
+sum_pss() { sum_field Pss smaps_rollup "$@"; }
 
 mib() { awk -v k="$1" -v d="${2:-1}" 'BEGIN { printf "%.1f", k / d / 1024 }'; }
 
@@ -111,10 +111,18 @@ measure() {
         rssmax[i]=0
         psssum[i]=0
     done
-    local w0 w1 s r
-    w0=$(date +%s%N)
+    local s r
+    # One sample per second on the wall clock (the sampling's own time is not
+    # added to the window); CPU ticks are read right at both ends.
+    local w0 w1 next now_us left
+    w0=${EPOCHREALTIME/./}
     for ((s = 1; s <= WINDOW; s++)); do
-        sleep 1
+        next=$((w0 + s * 1000000))
+        now_us=${EPOCHREALTIME/./}
+        if ((next > now_us)); then
+            left=$((next - now_us))
+            sleep "$((left / 1000000)).$(printf '%06d' $((left % 1000000)))"
+        fi
         for ((i = 0; i < n; i++)); do
             # shellcheck disable=SC2086
             r=$(sum_rss ${pidlists[i]})
@@ -124,17 +132,21 @@ measure() {
             psssum[i]=$((psssum[i] + $(sum_pss ${pidlists[i]})))
         done
     done
-    w1=$(date +%s%N)
+    w1=${EPOCHREALTIME/./}
+    local -a t1s
+    for ((i = 0; i < n; i++)); do
+        # shellcheck disable=SC2086
+        t1s[i]=$(sum_ticks ${pidlists[i]})
+    done
     # Every backend must still be the one we saw: a restart would skew it all.
     local now
     mapfile -t now < <(pids_by_exe "$root" "$DEMO_REAL")
     [[ "$(printf '%s\n' "${now[@]}" | sort)" == "$(printf '%s\n' "${backends[@]}" | sort)" ]] ||
         die "the demo backends changed during the window (a restart?)"
     local secs cpu t1 count
-    secs=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    secs=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
     for ((i = 0; i < n; i++)); do
-        # shellcheck disable=SC2086
-        t1=$(sum_ticks ${pidlists[i]})
+        t1=${t1s[i]}
         # shellcheck disable=SC2086
         count=$(wc -w <<<"${pidlists[i]}")
         cpu=$(awk -v d=$((t1 - t0[i])) -v hz="$CLK_TCK" -v s="$secs" 'BEGIN { printf "%.2f", 100 * d / hz / s }')

@@ -56,15 +56,20 @@ compare() {
     l=$(value "$kind" lifeline "$f")
     s=$(value "$kind" supervisord "$f")
     p=$(value "$kind" pm2 "$f")
-    awk -v l="$l" -v s="$s" -v p="$p" -v what="$what" -v unit="$unit" 'BEGIN {
+    awk -v l="$l" -v s="$s" -v p="$p" -v what="$what" -v unit="$unit" '
+    # |a - b|, and as a share of b (the competitor)
+    function diff(a, b,   d) { d = a - b; if (d < 0) d = -d; return (b + 0 > 0) ? sprintf("%.2f %s, %.0f%%", d, unit, 100 * d / b) : sprintf("%.2f %s", d, unit) }
+    BEGIN {
         best = (s + 0 < p + 0) ? s : p; bestn = (s + 0 < p + 0) ? "supervisord" : "PM2"
         other = (s + 0 < p + 0) ? p : s; othern = (s + 0 < p + 0) ? "PM2" : "supervisord"
-        if (l + 0 <= best + 0)
-            verdict = "**Lifeline is lowest**"
+        if (l + 0 < best + 0)
+            verdict = sprintf("**Lifeline is lowest** (%s lower than %s)", diff(l, best), bestn)
+        else if (l + 0 == best + 0)
+            verdict = "**Lifeline ties with " bestn "**"
         else if (l + 0 <= other + 0)
-            verdict = "**Lifeline loses to " bestn "** (beats " othern ")"
+            verdict = sprintf("**Lifeline loses to %s** by %s (beats %s)", bestn, diff(l, best), othern)
         else
-            verdict = "**Lifeline loses to both**"
+            verdict = sprintf("**Lifeline loses to both** (%s above %s)", diff(l, best), bestn)
         printf "- %s: Lifeline %s %s, supervisord %s %s, PM2 %s %s: %s.\n", what, l, unit, s, unit, p, unit, verdict
     }'
 }

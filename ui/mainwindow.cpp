@@ -211,7 +211,11 @@ void MainWindow::selectService(const QString &name)
         m_detail->setService(nullptr);
         return;
     }
-    m_table->selectRow(row);
+    const QModelIndex idx = m_model->index(row, 0);
+    m_table->selectionModel()->setCurrentIndex(idx, QItemSelectionModel::ClearAndSelect |
+                                                        QItemSelectionModel::Rows);
+    m_detail->setService(selectedService());
+    updateActions();
 }
 
 void MainWindow::updateActions()

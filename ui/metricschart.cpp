@@ -304,11 +304,9 @@ void MetricsChart::refresh()
     };
     m_restartMarkers->replace(thin(restarts));
     m_exitMarkers->replace(thin(exits));
-    // "restart" / "exit" appear in the legend only when there is one to see.
-    for (QScatterSeries *s : {m_restartMarkers, m_exitMarkers}) {
-        for (QLegendMarker *marker : chart()->legend()->markers(s))
-            marker->setVisible(s->count() > 0);
-    }
+    // The "restart" / "exit" legend entries stay put: Qt Charts does not
+    // re-lay out a legend whose markers are hidden and shown again, and the
+    // labels end up drawn over each other.
     ++m_refreshCount;
 }
 

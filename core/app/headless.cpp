@@ -5,6 +5,7 @@
 #include "control/controlserver.h"
 #include "recovery/recovery.h"
 #include "supervise/fleet.h"
+#include "util/signalpipe.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -52,76 +53,6 @@ QString usageText()
 // SIGTERM/SIGINT -> one byte into a pipe; the event loop reads it through a
 // QSocketNotifier. The handler itself only calls write(2), which is
 // async-signal-safe; no Qt in the handler.
-int g_signalWriteFd = -1;
-
-extern "C" void onTerminationSignal(int sig)
-{
-    const int savedErrno = errno;
-    const char byte = char(sig);
-    if (g_signalWriteFd >= 0) [[maybe_unused]]
-        const auto n = ::write(g_signalWriteFd, &byte, 1);
-    errno = savedErrno;
-}
-
-class SignalPipe
-{
-public:
-    SignalPipe() = default;
-    Q_DISABLE_COPY_MOVE(SignalPipe)
-    ~SignalPipe()
-    {
-        if (m_installed) {
-            ::sigaction(SIGTERM, &m_oldTerm, nullptr);
-            ::sigaction(SIGINT, &m_oldInt, nullptr);
-        }
-        g_signalWriteFd = -1;
-        for (int fd : m_fds) {
-            if (fd >= 0)
-                ::close(fd);
-        }
-    }
-
-    bool install(QString *error)
-    {
-        if (::pipe2(m_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-            *error = u"cannot create the signal pipe: %1"_s.arg(QString::fromLocal8Bit(std::strerror(errno)));
-            return false;
-        }
-        g_signalWriteFd = m_fds[1];
-        struct sigaction sa = {};
-        sa.sa_handler = onTerminationSignal;
-        sigemptyset(&sa.sa_mask);
-        sa.sa_flags = SA_RESTART;
-        ::sigaction(SIGTERM, &sa, &m_oldTerm);
-        ::sigaction(SIGINT, &sa, &m_oldInt);
-        m_installed = true;
-        return true;
-    }
-
-    int readFd() const { return m_fds[0]; }
-
-    // The signals received since the last call.
-    QList<int> drain()
-    {
-        QList<int> sigs;
-        char buf[64];
-        for (;;) {
-            const ssize_t n = ::read(m_fds[0], buf, sizeof(buf));
-            if (n <= 0)
-                break;
-            for (ssize_t i = 0; i < n; ++i)
-                sigs << int(buf[i]);
-        }
-        return sigs;
-    }
-
-private:
-    int m_fds[2] = {-1, -1};
-    bool m_installed = false;
-    struct sigaction m_oldTerm = {};
-    struct sigaction m_oldInt = {};
-};
-
 QString signalLabel(int sig)
 {
     return sig == SIGINT ? u"SIGINT"_s : sig == SIGTERM ? u"SIGTERM"_s : u"signal %1"_s.arg(sig);

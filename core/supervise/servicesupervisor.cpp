@@ -433,6 +433,12 @@ bool ServiceSupervisor::spawnLogger(int outFd, int errFd, QString *error)
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, outFd, 0);
     posix_spawn_file_actions_adddup2(&actions, errFd, 3);
+    // Not Lifeline's terminal or pipes: the logger outlives us, and would keep
+    // whatever read our output (a terminal, `| tail`) waiting forever.
+    const QByteArray loggerErr =
+        QFile::encodeName(m_ctx.stateDir + QStringLiteral("/logs/lifeline-logger.err"));
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, loggerErr.constData(), O_WRONLY | O_APPEND | O_CREAT, 0644);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t none, all;

@@ -118,6 +118,11 @@ private slots:
         QCOMPARE(info->sid, s.pid());
         QCOMPARE(info->pgid, s.pid());
         QVERIFY(QFile::exists(s.pidfilePath()));
+        // Once it listens it has its SIGTERM handler (exits 0 on TERM).
+        QTRY_VERIFY([&] {
+            QFile f(s.logPath());
+            return f.open(QIODevice::ReadOnly) && f.readAll().contains("listening on");
+        }());
         const pid_t pid = s.pid();
         s.stop();
         QCOMPARE(s.state(), ServiceState::Stopping);

@@ -1,0 +1,70 @@
+#include "signalpipe.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace lifeline {
+
+namespace {
+
+int g_signalWriteFd = -1;
+
+extern "C" void onTerminationSignal(int sig)
+{
+    const int savedErrno = errno;
+    const char byte = char(sig);
+    if (g_signalWriteFd >= 0) [[maybe_unused]]
+        const auto n = ::write(g_signalWriteFd, &byte, 1);
+    errno = savedErrno;
+}
+
+} // namespace
+
+SignalPipe::~SignalPipe()
+{
+    if (m_installed) {
+        ::sigaction(SIGTERM, &m_oldTerm, nullptr);
+        ::sigaction(SIGINT, &m_oldInt, nullptr);
+    }
+    g_signalWriteFd = -1;
+    for (int fd : m_fds) {
+        if (fd >= 0)
+            ::close(fd);
+    }
+}
+
+bool SignalPipe::install(QString *error)
+{
+    if (::pipe2(m_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+        *error = QStringLiteral("cannot create the signal pipe: %1")
+                     .arg(QString::fromLocal8Bit(std::strerror(errno)));
+        return false;
+    }
+    g_signalWriteFd = m_fds[1];
+    struct sigaction sa = {};
+    sa.sa_handler = onTerminationSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGTERM, &sa, &m_oldTerm);
+    ::sigaction(SIGINT, &sa, &m_oldInt);
+    m_installed = true;
+    return true;
+}
+
+QList<int> SignalPipe::drain()
+{
+    QList<int> sigs;
+    char buf[64];
+    for (;;) {
+        const ssize_t n = ::read(m_fds[0], buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        for (ssize_t i = 0; i < n; ++i)
+            sigs << int(buf[i]);
+    }
+    return sigs;
+}
+
+} // namespace lifeline
