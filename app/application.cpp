@@ -1,13 +1,17 @@
 #include "application.h"
 
 #include "config/configloader.h"
+#include "config/configwatcher.h"
 #include "control/controlpaths.h"
 #include "control/controlserver.h"
 #include "mainwindow.h"
 #include "metrics/metricssampler.h"
+#include "metricschart.h"
 #include "recovery/recovery.h"
 #include "recoverydialog.h"
+#include "servicedetailpane.h"
 #include "servicetablemodel.h"
+#include "settingsdialog.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 #include "traycontroller.h"
@@ -49,6 +53,7 @@ class Application final : public QObject
 public:
     Application(const Config &config, bool minimized)
         : m_fleet(config, this)
+        , m_watcher(config, this)
         , m_control(&m_fleet, this)
         , m_recovery(&m_fleet, this)
         , m_window(&m_fleet)
@@ -56,6 +61,19 @@ public:
         , m_minimized(minimized)
     {
         m_control.setRecovery(&m_recovery);
+        // Edits on disk (by hand or through the service editor) apply live:
+        // changed services restart with their new definition, unchanged ones
+        // are never touched.
+        connect(&m_watcher, &ConfigWatcher::reloaded, this, [this](const ConfigDiff &diff) {
+            applyChangedServices(m_fleet, m_watcher.config(), diff);
+            m_window.showNotice(tr("Configuration reloaded: %1").arg(diff.summary()), 0);
+        });
+        connect(&m_watcher, &ConfigWatcher::reloadFailed, this, [this](const QString &errors) {
+            m_window.showNotice(tr("Configuration not reloaded (the running one stays): %1").arg(errors), 2);
+        });
+        connect(&m_window, &MainWindow::settingsRequested, this, &Application::showSettings);
+        m_window.detailPane()->setRange(ChartRange(SettingsDialog::defaultRange()));
+        m_tray.setNotificationsEnabled(SettingsDialog::notificationsEnabled());
         connect(&m_window, &MainWindow::quitRequested, this, [this] { quit(); });
         connect(&m_window, &MainWindow::emergencyRecoveryRequested, this, &Application::showRecovery);
         connect(&m_tray, &TrayController::showRequested, this, &Application::showWindow);
@@ -128,11 +146,21 @@ private:
         m_recoveryDialog->raise();
     }
 
+    void showSettings()
+    {
+        auto *d = new SettingsDialog(m_watcher.config().path, m_watcher.config().settings.onExit, &m_window);
+        d->setAttribute(Qt::WA_DeleteOnClose);
+        connect(d, &SettingsDialog::defaultRangeChanged, this,
+                [this](int r) { m_window.detailPane()->setRange(ChartRange(r)); });
+        connect(d, &SettingsDialog::notificationsChanged, &m_tray, &TrayController::setNotificationsEnabled);
+        d->open();
+    }
+
     void quit(bool interactive = true)
     {
         if (m_quitting)
             return;
-        OnExit mode = m_fleet.config().settings.onExit;
+        OnExit mode = m_watcher.config().settings.onExit; // follows edits made while running
         if (mode == OnExit::Ask && !interactive)
             mode = OnExit::Stop;
         QStringList running;
@@ -170,6 +198,7 @@ private:
     }
 
     Fleet m_fleet;
+    ConfigWatcher m_watcher;
     ControlServer m_control;
     Recovery m_recovery;
     MainWindow m_window;

@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "servicedetailpane.h"
+#include "serviceeditor.h"
 #include "servicetablemodel.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
@@ -15,14 +16,23 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QMenu>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTableView>
+#include <QTimer>
 #include <QToolBar>
+#include <QToolButton>
 #include <QUrl>
 #include <QVBoxLayout>
+
+// The qrc lives in the static lifeline_ui library: make sure it is registered.
+static void initResources()
+{
+    Q_INIT_RESOURCE(lifeline);
+}
 
 namespace lifeline {
 
@@ -31,6 +41,7 @@ MainWindow::MainWindow(Fleet *fleet, QWidget *parent)
     , m_fleet(fleet)
     , m_model(new ServiceTableModel(fleet, this))
 {
+    initResources();
     setWindowTitle(tr("Lifeline"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
     setMinimumSize(800, 500);
@@ -155,6 +166,11 @@ void MainWindow::createActions()
     m_openLogs = act(tr("Open log folder"), QKeySequence(Qt::CTRL | Qt::Key_L), UiStyle::Glyph::Dots, -1);
     m_recovery = act(tr("Emergency recovery…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
                      UiStyle::Glyph::Exclamation, 2);
+    m_addService = new QAction(tr("Add service…"), this);
+    m_editService = new QAction(tr("Edit service…"), this);
+    m_removeService = new QAction(tr("Remove service…"), this);
+    m_settings = new QAction(tr("Settings…"), this);
+    m_settings->setShortcut(QKeySequence::Preferences);
     m_quit = new QAction(tr("Quit Lifeline"), this);
     m_quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
 
@@ -166,6 +182,19 @@ void MainWindow::createActions()
     tb->addAction(m_restartAll);
     tb->addSeparator();
     tb->addAction(m_openLogs);
+    auto *more = new QToolButton(tb);
+    more->setText(tr("Configure"));
+    more->setPopupMode(QToolButton::InstantPopup);
+    auto *moreMenu = new QMenu(more);
+    moreMenu->addAction(m_addService);
+    moreMenu->addAction(m_editService);
+    moreMenu->addAction(m_removeService);
+    moreMenu->addSeparator();
+    moreMenu->addAction(m_settings);
+    moreMenu->addSeparator();
+    moreMenu->addAction(m_quit);
+    more->setMenu(moreMenu);
+    tb->addWidget(more);
     addAction(m_recovery); // shortcut works window-wide; the big button shows it
     addAction(m_quit);
 
@@ -192,6 +221,32 @@ void MainWindow::createActions()
     connect(m_recovery, &QAction::triggered, this, &MainWindow::emergencyRecoveryRequested);
     connect(m_recoveryButton, &QPushButton::clicked, this, &MainWindow::emergencyRecoveryRequested);
     connect(m_quit, &QAction::triggered, this, &MainWindow::quitRequested);
+    connect(m_settings, &QAction::triggered, this, &MainWindow::settingsRequested);
+    connect(m_addService, &QAction::triggered, this,
+            [this] { ServiceEditor::add(m_fleet->config().path, this); });
+    connect(m_editService, &QAction::triggered, this, [this] {
+        if (auto *s = selectedService())
+            ServiceEditor::edit(m_fleet->config().path, s->spec(), this);
+    });
+    connect(m_removeService, &QAction::triggered, this, [this] {
+        auto *s = selectedService();
+        if (!s)
+            return;
+        const QString name = s->name();
+        auto *box =
+            new QMessageBox(QMessageBox::Question, tr("Remove service"),
+                            tr("Remove \"%1\" from %2?\nA copy of the file is kept as .bak. The service "
+                               "keeps running until Lifeline restarts.")
+                                .arg(name, m_fleet->config().path),
+                            QMessageBox::Yes | QMessageBox::Cancel, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        connect(box, &QMessageBox::accepted, this, [this, name] {
+            QString error;
+            if (!ServiceEditor::remove(m_fleet->config().path, name, &error))
+                showNotice(error, 2);
+        });
+        box->open();
+    });
 }
 
 ServiceSupervisor *MainWindow::selectedService() const
@@ -226,6 +281,21 @@ void MainWindow::updateActions()
     m_stop->setEnabled(s && (isRunningState(st) || st == ServiceState::Backoff));
     m_restart->setEnabled(s != nullptr);
     m_restartDependents->setEnabled(s && !m_fleet->dependentsOf(s->name()).isEmpty());
+    m_editService->setEnabled(s != nullptr);
+    m_removeService->setEnabled(s != nullptr);
+}
+
+void MainWindow::showNotice(const QString &text, int severity)
+{
+    m_notice = text;
+    m_noticeSeverity = severity;
+    updateBanner();
+    QTimer::singleShot(15000, this, [this, text] {
+        if (m_notice == text) {
+            m_notice.clear();
+            updateBanner();
+        }
+    });
 }
 
 void MainWindow::updateBanner()
@@ -255,6 +325,10 @@ void MainWindow::updateBanner()
                    .arg(watching.join(QStringLiteral(", ")));
     } else {
         text = tr("%1 of %2 services running · all good").arg(running).arg(services.size());
+    }
+    if (!m_notice.isEmpty()) {
+        text = m_notice + QStringLiteral("  ·  ") + text;
+        worst = std::max(worst, m_noticeSeverity);
     }
     m_banner->setText(text);
     const QColor c = UiStyle::severityColor(worst);

@@ -51,8 +51,12 @@ public:
     QLabel *banner() const { return m_banner; }
     ServiceDetailPane *detailPane() const { return m_detail; }
 
+    // Shown in the banner for a while: config reloads, failed edits.
+    void showNotice(const QString &text, int severity);
+
 signals:
     void emergencyRecoveryRequested();
+    void settingsRequested();
     void quitRequested();
     void visibilityChanged(bool visible);
 
@@ -84,6 +88,12 @@ private:
     QAction *m_openLogs = nullptr;
     QAction *m_recovery = nullptr;
     QAction *m_quit = nullptr;
+    QAction *m_addService = nullptr;
+    QAction *m_editService = nullptr;
+    QAction *m_removeService = nullptr;
+    QAction *m_settings = nullptr;
+    QString m_notice;
+    int m_noticeSeverity = 0;
     bool m_hideOnClose = false;
 };
 

@@ -355,6 +355,8 @@ void MetricsChart::hideEvent(QHideEvent *event)
 void MetricsChart::resizeEvent(QResizeEvent *event)
 {
     QChartView::resizeEvent(event);
+    // Fewer time labels on a narrow chart, or they are elided to "13:28:...".
+    m_timeAxis->setTickCount(width() < 420 ? 3 : width() < 640 ? 4 : 6);
     // The number of points follows the width; the next tick re-reads them.
     m_dirty = true;
 }

@@ -2,17 +2,15 @@
 
 #include "cpuusage.h"
 
-#include <QDir>
+#include <algorithm>
 
 namespace lifeline {
 
 TreeSampler::TreeSampler(const QString &procRoot)
-    : TreeSampler([fs = ProcFs(procRoot)](pid_t pid) { return fs.process(pid); },
-                  [procRoot](pid_t pid) {
+    : TreeSampler([fs = ProcFs(procRoot)](pid_t pid) { return fs.processStat(pid); },
+                  [fs = ProcFs(procRoot)](pid_t pid) {
                       // Only readable for our own processes; another user's tree counts 0.
-                      return int(QDir(procRoot + u'/' + QString::number(pid) + u"/fd")
-                                     .entryList(QDir::AllEntries | QDir::System | QDir::NoDotAndDotDot)
-                                     .size());
+                      return std::max(0, fs.fdCount(pid));
                   },
                   ProcFs::clockTicksPerSecond())
 {}
@@ -39,13 +37,19 @@ TreeSample TreeSampler::sample(const QList<pid_t> &pids, qint64 nowMs)
         const auto prev = m_prev.constFind(key);
         if (prev != m_prev.cend())
             s.cpuPercent += processCpuPercent(prev->ticks, prev->ms, ticks, nowMs, m_ticksPerSecond);
-        next.insert(key, Prev{ticks, nowMs});
+        // Listing a process's fd folder costs more than everything else of
+        // a sample: counted every FdEvery passes, and for new processes.
+        int fds = prev != m_prev.cend() ? prev->fds : -1;
+        if (m_fds && (fds < 0 || m_pass % FdEvery == 0))
+            fds = m_fds(pid);
+        next.insert(key, Prev{ticks, nowMs, fds});
         s.rssBytes += info->rssBytes;
         s.threads += info->threads;
-        s.openFds += m_fds ? m_fds(pid) : 0;
+        s.openFds += std::max(0, fds);
         ++s.processes;
     }
     m_prev = std::move(next); // processes gone from the tree are forgotten
+    ++m_pass;
     return s;
 }
 

@@ -40,6 +40,8 @@ public:
     // adds 0 CPU this time, so joining the tree never shows as a spike.
     // nowMs is on a monotonic scale.
     TreeSample sample(const QList<pid_t> &pids, qint64 nowMs);
+    // Open fds are counted for new processes and on every FdEvery-th pass.
+    static constexpr int FdEvery = 5;
 
     // Number of processes with a CPU baseline (those seen in the last sample).
     int trackedProcesses() const { return int(m_prev.size()); }
@@ -59,7 +61,9 @@ private:
     {
         quint64 ticks;
         qint64 ms;
+        int fds;
     };
+    quint64 m_pass = 0;
 
     ProcessReader m_reader;
     FdCounter m_fds;

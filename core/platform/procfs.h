@@ -75,6 +75,9 @@ public:
     explicit ProcFs(QString root = QStringLiteral("/proc"));
 
     std::optional<ProcInfo> process(pid_t pid) const;
+    // The stat line only (ids, state, CPU times, RSS, threads): what the
+    // sampler needs every tick, at one read. uid and cmdline stay unset.
+    std::optional<ProcInfo> processStat(pid_t pid) const;
     QList<ProcInfo> allProcesses() const;
 
     // True when /proc/PID/environ contains exactly "key=value". Readable for
@@ -122,6 +125,7 @@ public:
 private:
     // A lighter listing for tree building: stat line and owner only.
     QList<ProcInfo> scanForTrees() const;
+    uid_t realUid(const ProcInfo &p) const; // from status, cached per process
 
     QString m_root;
     struct MarkerKeyHash
@@ -137,6 +141,7 @@ private:
     // (pid, start time) -> marker value ("" when none). Environments are
     // fixed at exec, and (pid, start time) names one process for its life.
     mutable QHash<MarkerKeyHash, QByteArray> m_markerCache;
+    mutable QHash<MarkerKeyHash, uid_t> m_uidCache;
 };
 
 // Linux: PR_SET_CHILD_SUBREAPER, so orphaned descendants of services are

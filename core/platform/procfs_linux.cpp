@@ -183,6 +183,20 @@ std::optional<ProcInfo> ProcFs::process(pid_t pid) const
     return info;
 }
 
+std::optional<ProcInfo> ProcFs::processStat(pid_t pid) const
+{
+    if (pid <= 0)
+        return std::nullopt;
+    const std::optional<QByteArray> stat =
+        readFile(QFile::encodeName(m_root) + '/' + QByteArray::number(pid) + "/stat");
+    if (!stat)
+        return std::nullopt;
+    std::optional<ProcInfo> info = parseStat(*stat);
+    if (info)
+        info->pid = pid;
+    return info;
+}
+
 QList<ProcInfo> ProcFs::allProcesses() const
 {
     QList<ProcInfo> result;
@@ -244,7 +258,10 @@ std::optional<QByteArray> ProcFs::envValue(pid_t pid, const QByteArray &key) con
 
 QList<ProcInfo> ProcFs::scanForTrees() const
 {
-    // process() minus the command line: a tree needs ids and owners only.
+    // The stat line and the owner of /proc/PID (one stat(2), no read): the
+    // owner is the effective uid, a cheap first filter. The real uid that
+    // decides ownership is read from status only for the few candidates,
+    // once per process (realUid()).
     QList<ProcInfo> result;
     const QByteArray root = QFile::encodeName(m_root);
     for (pid_t pid : listPids(root)) {
@@ -256,24 +273,35 @@ QList<ProcInfo> ProcFs::scanForTrees() const
         if (!info)
             continue;
         info->pid = pid;
-        bool haveUid = false;
-        if (const std::optional<QByteArray> status = readFile(dir + "/status")) {
-            const qsizetype at = status->indexOf("\nUid:");
-            if (at >= 0) {
-                const qsizetype end = status->indexOf('\n', at + 1);
-                const QList<QByteArray> f = status->mid(at + 5, end - at - 5).simplified().split(' ');
-                info->uid = static_cast<uid_t>(f.value(0).toUInt(&haveUid));
-            }
-        }
-        if (!haveUid) {
-            struct stat st;
-            if (::stat(dir.constData(), &st) != 0)
-                continue; // gone
-            info->uid = st.st_uid;
-        }
+        struct stat st;
+        if (::stat(dir.constData(), &st) != 0)
+            continue; // gone
+        info->uid = st.st_uid;
         result.append(std::move(*info));
     }
     return result;
+}
+
+uid_t ProcFs::realUid(const ProcInfo &p) const
+{
+    const MarkerKeyHash key{p.pid, p.startTime};
+    if (const auto it = m_uidCache.constFind(key); it != m_uidCache.cend())
+        return *it;
+    uid_t uid = p.uid;
+    if (const std::optional<QByteArray> status =
+            readFile(QFile::encodeName(m_root) + '/' + QByteArray::number(p.pid) + "/status")) {
+        const qsizetype at = status->indexOf("\nUid:");
+        if (at >= 0) {
+            const qsizetype end = status->indexOf('\n', at + 1);
+            bool ok = false;
+            const uid_t real = static_cast<uid_t>(
+                status->mid(at + 5, end - at - 5).simplified().split(' ').value(0).toUInt(&ok));
+            if (ok)
+                uid = real;
+        }
+    }
+    m_uidCache.insert(key, uid);
+    return uid;
 }
 
 QHash<QString, QList<pid_t>> ProcFs::serviceTrees(const QList<TreeQuery> &queries,
@@ -328,10 +356,10 @@ QHash<QString, QList<pid_t>> ProcFs::serviceTrees(const QList<TreeQuery> &querie
             if (tq.pgid > 0 && tq.pgid != ownGroup && p.pgid == tq.pgid)
                 add(q, p.pid);
         }
-        if (p.uid != myUid || p.isZombie())
+        if (p.uid != myUid || p.isZombie() || byMarker.isEmpty() || markerKey.isEmpty())
             continue;
-        if (byMarker.isEmpty() || markerKey.isEmpty())
-            continue;
+        if (realUid(p) != myUid)
+            continue; // never read, let alone act on, another user's environment
         const MarkerKeyHash key{p.pid, p.startTime};
         auto cached = m_markerCache.constFind(key);
         QByteArray marker;
@@ -345,6 +373,13 @@ QHash<QString, QList<pid_t>> ProcFs::serviceTrees(const QList<TreeQuery> &querie
             add(*it, p.pid);
     }
     m_markerCache = std::move(liveMarkers); // forget processes that are gone
+    QHash<MarkerKeyHash, uid_t> liveUids;
+    for (const ProcInfo &p : all) {
+        const MarkerKeyHash key{p.pid, p.startTime};
+        if (const auto it = m_uidCache.constFind(key); it != m_uidCache.cend())
+            liveUids.insert(key, *it);
+    }
+    m_uidCache = std::move(liveUids);
 
     QHash<QString, QList<pid_t>> out;
     for (qsizetype q = 0; q < queries.size(); ++q) {
@@ -363,7 +398,7 @@ QHash<QString, QList<pid_t>> ProcFs::serviceTrees(const QList<TreeQuery> &querie
         QList<pid_t> result;
         for (pid_t pid : std::as_const(queue)) {
             const ProcInfo &p = all.at(index.value(pid));
-            if (p.uid == myUid && !p.isZombie() && pid != self && pid != 1)
+            if (p.uid == myUid && !p.isZombie() && pid != self && pid != 1 && realUid(p) == myUid)
                 result.append(pid);
         }
         std::sort(result.begin(), result.end());
@@ -542,6 +577,20 @@ QList<pid_t> reapOrphans(const QList<pid_t> &owned)
     // that /proc shows as our zombie children, and no QProcess owns, are
     // waited for, each by its own pid.
     QList<pid_t> reaped;
+    // Cheap first look: is any child of ours waitable at all? WNOWAIT leaves
+    // it for its owner. Usually the answer is no, and /proc is not scanned.
+    for (;;) {
+        siginfo_t si = {};
+        if (::waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+            return reaped; // no children, or none has exited
+        if (owned.contains(si.si_pid))
+            break; // QProcess's turn first; look for others in /proc below
+        int status = 0;
+        if (::waitpid(si.si_pid, &status, WNOHANG) == si.si_pid)
+            reaped.append(si.si_pid);
+        else
+            break;
+    }
     const pid_t self = ::getpid();
     for (pid_t pid : listPids(QByteArrayLiteral("/proc"))) {
         if (pid == self || owned.contains(pid))

@@ -35,6 +35,16 @@ QList<ProcInfo> ProcFs::scanForTrees() const
     return {};
 }
 
+uid_t ProcFs::realUid(const ProcInfo &p) const
+{
+    return p.uid;
+}
+
+std::optional<ProcInfo> ProcFs::processStat(pid_t) const
+{
+    return std::nullopt;
+}
+
 QList<pid_t> ProcFs::serviceTree(pid_t, pid_t, const QByteArray &, const QByteArray &) const
 {
     return {};

@@ -84,7 +84,7 @@ Fleet::Fleet(const Config &config, QObject *parent, Clock *clock)
 
     setupMetrics();
 
-    m_tick.setInterval(500);
+    m_tick.setInterval(1000);
     connect(&m_tick, &QTimer::timeout, this, &Fleet::tick);
     m_tick.start();
 }
@@ -99,15 +99,23 @@ void Fleet::setupMetrics()
     m_sampler = new MetricsSampler(m_history, this);
     m_sampler->setInterval(m_config.settings.sampleInterval);
     m_sampler->setServiceTreeProvider([this] {
-        // One pass over /proc for every running service's tree.
-        QList<TreeQuery> queries;
-        for (const ServiceSupervisor *s : std::as_const(m_services)) {
-            if (s->state() == ServiceState::Running || s->state() == ServiceState::Stopping)
-                queries.append(s->treeQuery());
+        // A full pass over /proc finds every process of every running
+        // service (escaped grandchildren included); it is the dearest part
+        // of a sample, so in between it is repeated only every
+        // FullTreeScanEvery ticks or when a service changed state. The
+        // sampler drops pids that have gone on the ticks in between.
+        if (m_treesStale || ++m_ticksSinceTreeScan >= FullTreeScanEvery) {
+            QList<TreeQuery> queries;
+            for (const ServiceSupervisor *s : std::as_const(m_services)) {
+                if (s->state() == ServiceState::Running || s->state() == ServiceState::Stopping)
+                    queries.append(s->treeQuery());
+            }
+            m_trees = queries.isEmpty() ? QHash<QString, QList<pid_t>>()
+                                        : m_proc.serviceTrees(queries, ServiceSupervisor::markerKey());
+            m_treesStale = false;
+            m_ticksSinceTreeScan = 0;
         }
-        if (queries.isEmpty())
-            return QHash<QString, QList<pid_t>>();
-        return m_proc.serviceTrees(queries, ServiceSupervisor::markerKey());
+        return m_trees;
     });
     QStringList disks{stateDir()};
     for (const ServiceSupervisor *s : std::as_const(m_services)) {
@@ -463,6 +471,7 @@ void Fleet::pump()
 
 void Fleet::onStateChanged(ServiceSupervisor *s, ServiceState from, ServiceState to)
 {
+    m_treesStale = true;
     emit serviceStateChanged(s->name(), from, to);
     pump();
 }

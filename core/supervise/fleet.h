@@ -114,6 +114,10 @@ private:
     MetricsSampler *m_sampler = nullptr;
     QTimer m_tick;
     ProcFs m_proc; // keeps its marker cache from one sampling pass to the next
+    static constexpr int FullTreeScanEvery = 5;
+    QHash<QString, QList<pid_t>> m_trees; // the last full pass's result
+    bool m_treesStale = true;
+    int m_ticksSinceTreeScan = 0;
 };
 
 } // namespace lifeline

@@ -357,7 +357,9 @@ void TestMetrics::treeSampleNoSpikes()
     QCOMPARE(s.cpuPercent, 50.0); // 200 adds nothing the first time it is seen
     QCOMPARE(s.rssBytes, 13'000'000);
     QCOMPARE(s.threads, 5);
-    QCOMPARE(s.openFds, 14);
+    // fd folders are listed for new processes and every FdEvery passes only:
+    // 100 still counts its 10 from the first pass, 200 is new and counted.
+    QCOMPARE(s.openFds, 13);
     QCOMPARE(s.processes, 2);
 
     add(100, 99, 20, 2'000'000, 1, 3); // pid 100 reused by a new process: counter far lower
@@ -372,6 +374,13 @@ void TestMetrics::treeSampleNoSpikes()
     s = sampler.sample({100}, 3000);
     QCOMPARE(s.cpuPercent, 100.0);
     QCOMPARE(sampler.trackedProcesses(), 1); // 200 left the tree and was forgotten
+
+    // A changed fd count shows up within FdEvery passes.
+    add(100, 99, 120, 2'000'000, 1, 42);
+    bool seen = false;
+    for (int i = 0; i < TreeSampler::FdEvery && !seen; ++i)
+        seen = sampler.sample({100}, 4000 + i * 1000).openFds == 42;
+    QVERIFY(seen);
 }
 
 std::unique_ptr<QProcess> TestMetrics::startDemoBackend(const QStringList &extra)

@@ -1,0 +1,186 @@
+#include "configwatcher.h"
+
+#include "configloader.h"
+#include "supervise/fleet.h"
+#include "supervise/servicesupervisor.h"
+
+#include <QFile>
+#include <QFileInfo>
+
+using namespace Qt::StringLiterals;
+
+namespace lifeline {
+
+namespace {
+
+bool sameHealth(const HealthSpec &a, const HealthSpec &b)
+{
+    return a.kind == b.kind && a.url == b.url && a.tcpHost == b.tcpHost && a.tcpPort == b.tcpPort &&
+           a.exec == b.exec && a.interval == b.interval && a.timeout == b.timeout &&
+           a.startPeriod == b.startPeriod && a.failures == b.failures && a.successes == b.successes &&
+           a.restartOnUnhealthy == b.restartOnUnhealthy && a.expectStatusMin == b.expectStatusMin &&
+           a.expectStatusMax == b.expectStatusMax;
+}
+
+bool sameSettings(const Settings &a, const Settings &b)
+{
+    return a.stateDir == b.stateDir && a.sampleInterval == b.sampleInterval && a.onExit == b.onExit;
+}
+
+bool sameRecovery(const RecoverySpec &a, const RecoverySpec &b)
+{
+    return a.clean == b.clean && a.backupLogs == b.backupLogs && a.keepBackups == b.keepBackups &&
+           a.verifyTimeout == b.verifyTimeout;
+}
+
+} // namespace
+
+bool sameServiceDefinition(const ServiceSpec &a, const ServiceSpec &b)
+{
+    // commandHash() covers command, shell, cwd and env.
+    return a.name == b.name && a.commandHash() == b.commandHash() && a.autostart == b.autostart &&
+           a.dependsOn == b.dependsOn && a.ports == b.ports && a.restart == b.restart &&
+           a.restartDelay == b.restartDelay && a.backoffFactor == b.backoffFactor &&
+           a.backoffMax == b.backoffMax && a.maxRestarts == b.maxRestarts &&
+           a.restartWindow == b.restartWindow && a.stableAfter == b.stableAfter &&
+           a.fatalRetry == b.fatalRetry && a.stopSignal == b.stopSignal && a.stopTimeout == b.stopTimeout &&
+           a.memoryLimit == b.memoryLimit && sameHealth(a.health, b.health) &&
+           a.logs.maxSize == b.logs.maxSize && a.logs.backups == b.logs.backups;
+}
+
+ConfigDiff ConfigDiff::compute(const Config &before, const Config &after)
+{
+    ConfigDiff diff;
+    for (const ServiceSpec &spec : after.services) {
+        const ServiceSpec *old = before.service(spec.name);
+        if (!old)
+            diff.added.append(spec.name);
+        else if (sameServiceDefinition(*old, spec))
+            diff.unchanged.append(spec.name);
+        else
+            diff.changed.append(spec.name);
+    }
+    for (const ServiceSpec &spec : before.services) {
+        if (!after.service(spec.name))
+            diff.removed.append(spec.name);
+    }
+    diff.settingsChanged = !sameSettings(before.settings, after.settings);
+    diff.recoveryChanged = !sameRecovery(before.recovery, after.recovery);
+    return diff;
+}
+
+QString ConfigDiff::summary() const
+{
+    QStringList parts;
+    if (!changed.isEmpty())
+        parts << u"changed: "_s + changed.join(u", "_s) + u" (restarting)"_s;
+    QStringList addRemove;
+    if (!added.isEmpty())
+        addRemove << u"added: "_s + added.join(u", "_s);
+    if (!removed.isEmpty())
+        addRemove << u"removed: "_s + removed.join(u", "_s);
+    if (!addRemove.isEmpty())
+        parts << addRemove.join(u", "_s) + u" (restart Lifeline to add or remove services)"_s;
+    if (settingsChanged)
+        parts << u"settings changed"_s;
+    if (recoveryChanged)
+        parts << u"recovery changed"_s;
+    if (!unchanged.isEmpty())
+        parts << u"%1 unchanged"_s.arg(unchanged.size());
+    if (parts.isEmpty())
+        return u"no changes"_s;
+    return parts.join(u"; "_s);
+}
+
+ConfigWatcher::ConfigWatcher(const Config &current, QObject *parent)
+    : QObject(parent)
+    , m_config(current)
+{
+    m_config.path = QFileInfo(current.path).absoluteFilePath();
+    QFile file(m_config.path);
+    if (file.open(QIODevice::ReadOnly))
+        m_lastBytes = file.readAll();
+    m_debounce.setSingleShot(true);
+    m_debounce.setInterval(300);
+    connect(&m_debounce, &QTimer::timeout, this, &ConfigWatcher::reloadNow);
+    connect(&m_watcher, &QFileSystemWatcher::fileChanged, this, &ConfigWatcher::scheduleReload);
+    connect(&m_watcher, &QFileSystemWatcher::directoryChanged, this, &ConfigWatcher::scheduleReload);
+    m_watcher.addPath(QFileInfo(m_config.path).absolutePath());
+    rewatch();
+}
+
+void ConfigWatcher::scheduleReload()
+{
+    m_debounce.start();
+}
+
+void ConfigWatcher::rewatch()
+{
+    // A file replaced by a rename is a new file: watch it again.
+    if (!m_watcher.files().contains(m_config.path) && QFileInfo::exists(m_config.path))
+        m_watcher.addPath(m_config.path);
+}
+
+void ConfigWatcher::reloadNow()
+{
+    m_debounce.stop();
+    rewatch();
+    QFile file(m_config.path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        // Missing for a moment while an editor saves: the folder's change
+        // when it comes back triggers another reload.
+        const LoadResult r = ConfigLoader::loadFile(m_config.path);
+        const QString text = r.errors.isEmpty() ? m_config.path + u": cannot read: "_s + file.errorString()
+                                                : r.errors.first().toString();
+        if (!m_missingReported) {
+            m_missingReported = true;
+            emit reloadFailed(text);
+        }
+        return;
+    }
+    m_missingReported = false;
+    const QByteArray bytes = file.readAll();
+    if (bytes == m_lastBytes) {
+        // Touched, or saved back to what is running: nothing to do. A later
+        // failure of the same bytes must be reported again.
+        m_failedBytes.clear();
+        return;
+    }
+    if (bytes == m_failedBytes)
+        return;
+    const LoadResult r = ConfigLoader::loadString(bytes, m_config.path);
+    if (!r.ok()) {
+        m_failedBytes = bytes;
+        QStringList lines;
+        for (const Diagnostic &d : r.errors)
+            lines << d.toString();
+        emit reloadFailed(lines.join(u'\n'));
+        return;
+    }
+    m_failedBytes.clear();
+    m_lastBytes = bytes;
+    const ConfigDiff diff = ConfigDiff::compute(m_config, *r.config);
+    m_config = *r.config;
+    emit reloaded(diff);
+}
+
+QStringList applyChangedServices(Fleet &fleet, const Config &newConfig, const ConfigDiff &diff)
+{
+    QStringList restarted;
+    for (const QString &name : diff.servicesToRestart()) {
+        ServiceSupervisor *s = fleet.service(name);
+        const ServiceSpec *spec = newConfig.service(name);
+        if (!s || !spec)
+            continue;
+        s->setSpec(*spec);
+        // A service a person stopped stays stopped; it starts with the new
+        // definition next time.
+        if (isRunningState(s->state()) || s->state() == ServiceState::Backoff) {
+            fleet.restart(name);
+            restarted << name;
+        }
+    }
+    return restarted;
+}
+
+} // namespace lifeline

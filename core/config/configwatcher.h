@@ -1,0 +1,99 @@
+// Notices when the configuration file changes (by hand in an editor, by the
+// service editor, by git) and reloads it.
+//
+// QFileSystemWatcher watches the file and its folder: editors (and QSaveFile)
+// replace a file by renaming a new one over it, which ends a watch on the
+// file itself; the folder's change brings the watch back. Changes are
+// debounced (300 ms) so that a save in several steps is read once, when it
+// is complete.
+//
+// A file that does not load keeps the running configuration: reloadFailed()
+// carries every error as "FILE:LINE:COL: error: ...", one per line.
+#pragma once
+
+#include "servicespec.h"
+
+#include <QFileSystemWatcher>
+#include <QObject>
+#include <QStringList>
+#include <QTimer>
+
+namespace lifeline {
+
+class Fleet;
+
+// Everything but the source position (which moves when lines are added
+// above): two specs that compare equal run the same way.
+bool sameServiceDefinition(const ServiceSpec &a, const ServiceSpec &b);
+
+struct ConfigDiff
+{
+    QStringList added;            // in the new file only (in its order)
+    QStringList removed;          // in the old file only
+    QStringList changed;          // in both, with a different definition
+    QStringList unchanged;        // in both, the same: never touched
+    bool settingsChanged = false; // [settings] (on_exit, sample_interval, state_dir)
+    bool recoveryChanged = false; // [recovery]
+
+    static ConfigDiff compute(const Config &before, const Config &after);
+
+    bool isEmpty() const
+    {
+        return added.isEmpty() && removed.isEmpty() && changed.isEmpty() && !settingsChanged &&
+               !recoveryChanged;
+    }
+    // The services to give their new spec and restart: the changed ones.
+    // Added and removed services need a restart of Lifeline (the Fleet's set
+    // of supervisors is fixed), see summary().
+    QStringList servicesToRestart() const { return changed; }
+    // One line for a person: "changed: api (restarting); added: web, removed:
+    // old (restart Lifeline to add or remove services); 2 unchanged".
+    QString summary() const;
+};
+
+class ConfigWatcher final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConfigWatcher)
+
+public:
+    // Watches `current.path`; `current` is the configuration running now.
+    explicit ConfigWatcher(const Config &current, QObject *parent = nullptr);
+
+    QString path() const { return m_config.path; }
+    // The last configuration that loaded (the running one until a reload).
+    const Config &config() const { return m_config; }
+
+    void setDebounceInterval(int ms) { m_debounce.setInterval(ms); }
+    int debounceInterval() const { return m_debounce.interval(); }
+
+    // Reads the file now (a "Reload" menu entry); the signals follow as for a change.
+    void reloadNow();
+
+signals:
+    // The file loaded: config() is the new configuration, `diff` says what
+    // changed against the previous one. Not emitted when the bytes did not change.
+    void reloaded(const lifeline::ConfigDiff &diff);
+    // The file does not load (or cannot be read); config() stays as it was.
+    void reloadFailed(const QString &errorsText);
+
+private:
+    void scheduleReload();
+    void rewatch();
+
+    Config m_config;
+    QByteArray m_lastBytes;   // of the file behind m_config
+    QByteArray m_failedBytes; // the last content that failed, reported once
+    bool m_missingReported = false;
+    QFileSystemWatcher m_watcher;
+    QTimer m_debounce;
+};
+
+// The part of a reload the Fleet can apply today: every changed service
+// gets its new spec and, when it is running, a restart. Unchanged services
+// are never touched. Returns the names restarted.
+QStringList applyChangedServices(Fleet &fleet, const Config &newConfig, const ConfigDiff &diff);
+
+} // namespace lifeline
+
+Q_DECLARE_METATYPE(lifeline::ConfigDiff)

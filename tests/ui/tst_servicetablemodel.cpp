@@ -1,0 +1,197 @@
+// ServiceTableModel over a live Fleet of demo backends: the model passes
+// QAbstractItemModelTester through real state changes, rows are services,
+// a state change repaints its row, the State column has an icon and the
+// Restarts column shows the crash-loop window; MainWindow's restart action
+// restarts the selected service through the core (the PID changes).
+#include "config/configloader.h"
+#include "mainwindow.h"
+#include "servicetablemodel.h"
+#include "supervise/fleet.h"
+#include "supervise/servicesupervisor.h"
+
+#include <QAbstractItemModelTester>
+#include <QAction>
+#include <QApplication>
+#include <QIcon>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+using namespace lifeline;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+quint16 freePort()
+{
+    QTcpServer s;
+    s.listen(QHostAddress::LocalHost, 0);
+    return s.serverPort();
+}
+
+} // namespace
+
+class TestServiceTableModel : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<Fleet> m_fleet;
+
+    ServiceSupervisor *api() const { return m_fleet->service(u"api"_s); }
+    ServiceSupervisor *worker() const { return m_fleet->service(u"worker"_s); }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName(u"lifeline-tests"_s);
+        QCoreApplication::setApplicationName(u"tst_servicetablemodel"_s);
+        qRegisterMetaType<ServiceState>();
+    }
+
+    void init()
+    {
+        auto demo = [](const char *name) -> QByteArray {
+            return "[\"" LIFELINE_DEMO_BACKEND "\", \"--port\", \"" + QByteArray::number(freePort()) +
+                   "\", \"--name\", \"" + name + "\"]";
+        };
+        const QByteArray toml = "[settings]\nstate_dir = \"" + m_dir.path().toUtf8() + "/state-" +
+                                QTest::currentTestFunction() +
+                                "\"\n\n"
+                                "[[service]]\nname = \"api\"\ncommand = " +
+                                demo("api") +
+                                "\nstop_timeout = \"2s\"\nmax_restarts = 7\nrestart_window = \"2m\"\n\n"
+                                "[[service]]\nname = \"worker\"\ncommand = " +
+                                demo("worker") + "\nstop_timeout = \"2s\"\n";
+        const LoadResult r = ConfigLoader::loadString(toml, m_dir.filePath(u"lifeline.toml"_s));
+        for (const Diagnostic &d : r.errors)
+            qWarning("%s", qPrintable(d.toString()));
+        QVERIFY(r.ok());
+        m_fleet = std::make_unique<Fleet>(*r.config);
+    }
+
+    void cleanup()
+    {
+        if (!m_fleet)
+            return;
+        QSignalSpy stopped(m_fleet.get(), &Fleet::allStopped);
+        m_fleet->stopAll();
+        if (!m_fleet->isAllStopped())
+            QVERIFY(stopped.wait(15000));
+        m_fleet.reset();
+    }
+
+    void modelFollowsTheFleet()
+    {
+        ServiceTableModel model(m_fleet.get());
+        // Checks every structural and data invariant on every signal below.
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.columnCount(), int(ServiceTableModel::ColumnCount));
+        QCOMPARE(model.index(0, ServiceTableModel::Name).data().toString(), u"api"_s);
+        QCOMPARE(model.index(1, ServiceTableModel::Name).data().toString(), u"worker"_s);
+        QCOMPARE(model.rowOf(u"worker"_s), 1);
+        QCOMPARE(model.serviceAt(0), api());
+        QCOMPARE(model.headerData(ServiceTableModel::Restarts, Qt::Horizontal).toString(), u"Restarts"_s);
+        QCOMPARE(model.index(0, ServiceTableModel::State).data().toString(), u"stopped"_s);
+
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        m_fleet->boot();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            api()->state() == ServiceState::Running && worker()->state() == ServiceState::Running, 10000);
+        // The whole row of each service was repainted on its state changes
+        // (the periodic tick only covers PID..Last exit, never column 0).
+        auto rowRepainted = [&](int row) {
+            for (const QList<QVariant> &args : changed) {
+                const QModelIndex tl = args.at(0).toModelIndex();
+                const QModelIndex br = args.at(1).toModelIndex();
+                if (tl.row() == row && br.row() == row && tl.column() == 0 &&
+                    br.column() == ServiceTableModel::ColumnCount - 1)
+                    return true;
+            }
+            return false;
+        };
+        QTRY_VERIFY(rowRepainted(0));
+        QTRY_VERIFY(rowRepainted(1));
+
+        // Only api's row on api's change.
+        changed.clear();
+        const pid_t before = api()->pid();
+        QVERIFY(m_fleet->restart(u"api"_s));
+        QTRY_VERIFY_WITH_TIMEOUT(api()->state() == ServiceState::Running && api()->pid() != before, 10000);
+        QTRY_VERIFY(rowRepainted(0));
+        QVERIFY(!rowRepainted(1));
+
+        const QModelIndex state = model.index(0, ServiceTableModel::State);
+        QCOMPARE(state.data().toString(), u"running"_s);
+        const QIcon icon = qvariant_cast<QIcon>(state.data(Qt::DecorationRole));
+        QVERIFY(!icon.isNull());
+        QVERIFY(!icon.pixmap(16, 16).isNull());
+        QCOMPARE(model.index(0, ServiceTableModel::Pid).data().toLongLong(), qint64(api()->pid()));
+        QCOMPARE(model.index(0, 0).data(ServiceTableModel::SeverityRole).toInt(), 0);
+
+        // "n  (n/max in window)": api's own max_restarts and restart_window.
+        const QString restarts = model.index(0, ServiceTableModel::Restarts).data().toString();
+        QVERIFY2(QRegularExpression(u"^\\d+\\s+\\(\\d+/7 in 2m\\)$"_s).match(restarts).hasMatch(),
+                 qPrintable(restarts));
+        const QString workerRestarts = model.index(1, ServiceTableModel::Restarts).data().toString();
+        QVERIFY2(QRegularExpression(u"^\\d+\\s+\\(\\d+/10 in 5m\\)$"_s).match(workerRestarts).hasMatch(),
+                 qPrintable(workerRestarts));
+
+        // Stopping shows in the model too, still under the tester's eye.
+        changed.clear();
+        QVERIFY(m_fleet->stop(u"worker"_s));
+        QTRY_VERIFY_WITH_TIMEOUT(worker()->state() == ServiceState::Stopped, 10000);
+        QTRY_VERIFY(rowRepainted(1));
+        QCOMPARE(model.index(1, ServiceTableModel::State).data().toString(), u"stopped"_s);
+        QCOMPARE(model.index(1, ServiceTableModel::Pid).data().toString(), u"—"_s);
+    }
+
+    void mainWindowRestartActionRestartsTheSelectedService()
+    {
+        MainWindow window(m_fleet.get());
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        m_fleet->boot();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            api()->state() == ServiceState::Running && worker()->state() == ServiceState::Running, 10000);
+
+        window.selectService(u"worker"_s);
+        QCOMPARE(window.selectedService(), worker());
+        QVERIFY(window.restartAction()->isEnabled());
+        QVERIFY(!window.startAction()->isEnabled()); // already running
+        const pid_t workerPid = worker()->pid();
+        const pid_t apiPid = api()->pid();
+        window.restartAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(worker()->state() == ServiceState::Running && worker()->pid() != workerPid,
+                                 10000);
+        QCOMPARE(api()->pid(), apiPid); // only the selected one
+        const int row = window.model()->rowOf(u"worker"_s);
+        QTRY_COMPARE(window.model()->index(row, ServiceTableModel::Pid).data().toLongLong(),
+                     qint64(worker()->pid()));
+
+        // Stop, then start, through the actions.
+        window.stopAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(worker()->state() == ServiceState::Stopped, 10000);
+        QTRY_VERIFY(window.startAction()->isEnabled());
+        window.startAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(worker()->state() == ServiceState::Running, 10000);
+
+        // Nothing selected: nothing to restart.
+        window.selectService(u"no-such-service"_s);
+        QVERIFY(!window.selectedService());
+        QVERIFY(!window.restartAction()->isEnabled());
+        window.hide();
+    }
+};
+
+QTEST_MAIN(TestServiceTableModel)
+#include "tst_servicetablemodel.moc"
