@@ -72,6 +72,19 @@ public:
             m_window.showNotice(tr("Configuration not reloaded (the running one stays): %1").arg(errors), 2);
         });
         connect(&m_window, &MainWindow::settingsRequested, this, &Application::showSettings);
+        // A recovery that did not bring everything back says so loudly, even
+        // when it was started from lifelinectl and nobody watches the window.
+        connect(&m_recovery, &Recovery::finished, this, [this](const RecoveryReport &report) {
+            if (report.ok) {
+                m_tray.notify(QString(),
+                              tr("Emergency recovery done: every service is running and healthy."));
+                m_window.showNotice(tr("Emergency recovery done"), 0);
+            } else {
+                m_tray.notify(QString(), tr("Emergency recovery FAILED: %1").arg(report.summary()),
+                              QSystemTrayIcon::Critical);
+                m_window.showNotice(tr("Emergency recovery failed: %1").arg(report.summary()), 2);
+            }
+        });
         m_window.detailPane()->setRange(ChartRange(SettingsDialog::defaultRange()));
         m_tray.setNotificationsEnabled(SettingsDialog::notificationsEnabled());
         connect(&m_window, &MainWindow::quitRequested, this, [this] { quit(); });

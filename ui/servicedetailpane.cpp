@@ -229,8 +229,15 @@ bool ServiceDetailPane::showsSystemOverview() const
 
 void ServiceDetailPane::setService(ServiceSupervisor *service)
 {
+    if (m_service)
+        disconnect(m_service, &ServiceSupervisor::healthMonitorReplaced, this, nullptr);
     m_service = service;
     if (service) {
+        // A reloaded definition may bring a new health monitor: follow it.
+        connect(service, &ServiceSupervisor::healthMonitorReplaced, this, [this] {
+            if (m_service)
+                m_healthView->setMonitor(m_service->health());
+        });
         configureServiceCharts();
         m_chartStack->setCurrentWidget(m_servicePage);
         m_logView->setService(service);

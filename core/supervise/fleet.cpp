@@ -70,12 +70,10 @@ Fleet::Fleet(const Config &config, QObject *parent, Clock *clock)
         m_byName.insert(name, s);
         connect(s, &ServiceSupervisor::stateChanged, this,
                 [this, s](ServiceState from, ServiceState to) { onStateChanged(s, from, to); });
-        if (HealthMonitor *h = s->health()) {
-            connect(h, &HealthMonitor::healthChanged, this, [this, s](Health health, const QString &) {
-                emit serviceHealthChanged(s->name(), health);
-                pump(); // a dependency that became healthy lets its dependents start
-            });
-        }
+        connect(s, &ServiceSupervisor::healthChanged, this, [this, s](Health health, const QString &) {
+            emit serviceHealthChanged(s->name(), health);
+            pump(); // a dependency that became healthy lets its dependents start
+        });
         connect(s, &ServiceSupervisor::eventLogged, this, [this, s](const QString &text) {
             m_eventLog->write(s->name(), text);
             emit eventLogged(s->name(), text);
@@ -145,13 +143,11 @@ void Fleet::setupMetrics()
                 m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Restart,
                                     to == ServiceState::Fatal ? s->lastError() : s->restartReason());
         });
-        if (HealthMonitor *h = s->health()) {
-            connect(h, &HealthMonitor::healthChanged, this, [this, s](Health health, const QString &reason) {
-                m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Health,
-                                    healthName(health) +
-                                        (reason.isEmpty() ? QString() : QStringLiteral(": ") + reason));
-            });
-        }
+        connect(s, &ServiceSupervisor::healthChanged, this, [this, s](Health health, const QString &reason) {
+            m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Health,
+                                healthName(health) +
+                                    (reason.isEmpty() ? QString() : QStringLiteral(": ") + reason));
+        });
     }
     m_sampler->start();
 }

@@ -98,6 +98,7 @@ void ServiceSupervisor::createHealthMonitor()
         });
     }
     connect(m_health, &HealthMonitor::healthChanged, this, [this](Health h, const QString &reason) {
+        emit healthChanged(h, reason);
         log(QStringLiteral("health %1%2")
                 .arg(healthName(h), reason.isEmpty() ? QString() : QStringLiteral(": ") + reason));
     });
@@ -135,9 +136,13 @@ void ServiceSupervisor::setSpec(const ServiceSpec &spec)
     m_spec = spec;
     m_tracker.setSpec(m_spec);
     const bool active = m_health && m_health->isActive();
+    const Health before = m_health ? m_health->health() : Health::Unknown;
     createHealthMonitor();
     if (active && m_health)
         m_health->start();
+    if (before != Health::Unknown)
+        emit healthChanged(Health::Unknown, QStringLiteral("health check redefined"));
+    emit healthMonitorReplaced();
 }
 
 qint64 ServiceSupervisor::now() const

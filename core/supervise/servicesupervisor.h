@@ -7,6 +7,7 @@
 #pragma once
 
 #include "config/servicespec.h"
+#include "health/healthresult.h"
 #include "platform/procfs.h"
 #include "supervise/exitstatus.h"
 #include "supervise/restartpolicy.h"
@@ -104,6 +105,10 @@ signals:
     void exited(const lifeline::ExitStatus &status);
     // One line for lifeline.log: starts, exits, restarts with reasons, stale pidfiles...
     void eventLogged(const QString &text);
+    // The health check's verdict changed (relayed from health(), which a new
+    // definition may replace: connect here, not to the monitor).
+    void healthChanged(lifeline::Health health, const QString &reason);
+    void healthMonitorReplaced();
 
 private:
     enum class AfterStop

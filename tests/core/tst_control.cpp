@@ -579,6 +579,33 @@ private slots:
         QCOMPARE(api.value(u"restarts"_s).toInt(), 1);
     }
 
+    // A child flooding its stdout never reaches Lifeline's event loop (the
+    // logger owns the pipe): the control socket keeps answering, and the
+    // files stay within max_size x (backups + 1).
+    void floodingChildDoesNotStallTheSocket()
+    {
+        QTemporaryDir dir;
+        const QByteArray svc =
+            "[[service]]\nname = \"noisy\"\ncommand = [\"" LIFELINE_DEMO_BACKEND "\", \"--port\", \"" +
+            QByteArray::number(freePort()) +
+            "\", \"--flood\", \"50000\"]\n[service.logs]\nmax_size = \"100KB\"\nbackups = 2\n";
+        const QString config = writeConfig(dir, svc);
+        const QString socketPath = socketPathForConfig(config);
+        Headless h;
+        start(h, config);
+        QTRY_VERIFY_WITH_TIMEOUT(answers(socketPath), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(socketPath, u"noisy"_s), u"running"_s, 10000);
+        const QString log = dir.filePath(u"state/logs/noisy.log"_s);
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(log + u".2"_s), 10000); // rotated twice: it floods
+        for (int i = 0; i < 20; ++i)
+            QVERIFY2(answers(socketPath), "the control socket stopped answering under a flood");
+        qint64 total = 0;
+        for (const QString &suffix : {QString(), u".1"_s, u".2"_s})
+            total += QFileInfo(log + suffix).size();
+        QVERIFY(!QFile::exists(log + u".3"_s));
+        QVERIFY2(total <= 3 * 100'000 + 200, qPrintable(QString::number(total)));
+    }
+
     // The status document carries what the health monitor and sampler saw.
     void statusCarriesHealthAndUsage()
     {
