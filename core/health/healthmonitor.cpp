@@ -60,6 +60,7 @@ void HealthMonitor::start()
     m_consecutiveFailures = 0;
     m_consecutiveSuccesses = 0;
     setHealth(Health::Unknown, u"service started"_s);
+    m_rampMs = FirstProbeMs;
     scheduleNext();
 }
 
@@ -83,7 +84,13 @@ bool HealthMonitor::probeNow()
 
 bool HealthMonitor::inStartPeriod() const
 {
-    return m_active && !m_startPeriodOver && m_clock->nowMs() - m_startedAtMs < m_spec.startPeriod.count();
+    // The early probes of the start ramp (before one interval has passed)
+    // never count against a service, even with start_period = 0: they only
+    // exist to notice "healthy" sooner than the schedule would.
+    const qint64 since = m_clock->nowMs() - m_startedAtMs;
+    if (m_active && m_health == Health::Unknown && since < m_spec.interval.count())
+        return true;
+    return m_active && !m_startPeriodOver && since < m_spec.startPeriod.count();
 }
 
 std::optional<HealthResult> HealthMonitor::lastResult() const
@@ -109,8 +116,16 @@ QList<HealthResult> HealthMonitor::history() const
 void HealthMonitor::scheduleNext()
 {
     qint64 next = std::max<qint64>(1, m_spec.interval.count());
-    if (m_health != Health::Healthy && inStartPeriod())
+    if (m_health == Health::Unknown) {
+        // Until the first verdict: ask soon after the start and then back off
+        // (50 ms, 100 ms, 200 ms ... up to StartPeriodPollMs), so dependents
+        // and a recovery's verify step learn "healthy" within moments of the
+        // backend being ready instead of a whole interval later.
+        next = std::min({next, StartPeriodPollMs, m_rampMs});
+        m_rampMs = std::min<qint64>(m_rampMs * 2, StartPeriodPollMs);
+    } else if (m_health != Health::Healthy && inStartPeriod()) {
         next = std::min(next, StartPeriodPollMs);
+    }
     m_timer->start(std::chrono::milliseconds(next));
 }
 

@@ -41,6 +41,8 @@ public:
     // so a service with interval = "30s" is seen healthy soon after it is up
     // (Docker's start_interval).
     static constexpr qint64 StartPeriodPollMs = 1000;
+    // The first probe after start(); later ones back off from here.
+    static constexpr qint64 FirstProbeMs = 50;
 
     // nam is shared by all monitors and must outlive them.
     HealthMonitor(const HealthSpec &spec, QNetworkAccessManager *nam, QObject *parent = nullptr);
@@ -114,6 +116,7 @@ private:
     int m_consecutiveFailures = 0;
     int m_consecutiveSuccesses = 0;
     int m_skippedTicks = 0;
+    qint64 m_rampMs = FirstProbeMs;
 
     QList<HealthResult> m_ring; // circular once full; m_next is the oldest then
     int m_next = 0;

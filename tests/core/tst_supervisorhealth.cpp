@@ -99,6 +99,25 @@ private slots:
         stopAll(fleet);
     }
 
+    // The first verdict does not wait a whole interval, and the early probes
+    // that find the backend not yet listening do not count as failures.
+    void firstVerdictComesEarly()
+    {
+        const quint16 port = freePort();
+        const QByteArray health = "[service.health]\nurl = \"http://127.0.0.1:" + QByteArray::number(port) +
+                                  "/health\"\ninterval = \"30s\"\ntimeout = \"1s\"\nstart_period = \"0s\"\n"
+                                  "failures = 1\nrestart_on_unhealthy = true\n";
+        const Config cfg = load(demo("api", port, ", \"--ready-after\", \"400ms\"", health));
+        Fleet fleet(cfg);
+        fleet.boot();
+        ServiceSupervisor *api = fleet.service(QStringLiteral("api"));
+        QTRY_COMPARE(api->state(), ServiceState::Running);
+        QTRY_COMPARE_WITH_TIMEOUT(api->health()->health(), Health::Healthy, 5000); // not 30 s
+        QCOMPARE(api->restarts(), 0); // the refused early probes did not make it "unhealthy"
+        QVERIFY(api->health()->history().size() >= 2);
+        stopAll(fleet);
+    }
+
     // Without restart_on_unhealthy the service is only reported.
     void unhealthyWithoutRestartIsOnlyReported()
     {
