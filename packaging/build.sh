@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Configure and build Lifeline into build/ (or $LIFELINE_BUILD_DIR).
-# Warnings are errors here, as in CI.
+# Warnings are errors here, as in CI. Arguments, if any, are the targets to
+# build (default: everything, tests included).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${LIFELINE_BUILD_DIR:-$here/build}
@@ -10,4 +11,6 @@ command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$here" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE="$type" -DLIFELINE_WERROR=ON
 fi
-cmake --build "$build" -j"${LIFELINE_JOBS:-2}"
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build "$build" -j"${LIFELINE_JOBS:-2}" "${targets[@]}"

@@ -5,7 +5,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/packaging/install-deps.sh"
-"$here/packaging/build.sh"
+# Only what the demo runs; run-tests.sh builds the rest.
+"$here/packaging/build.sh" lifeline lifelinectl lifeline-demo-backend lifeline-logger
 build=${LIFELINE_BUILD_DIR:-$here/build}
 export PATH="$build/bin:$PATH"
 config="$here/resources/demo/lifeline.toml"
