@@ -8,6 +8,8 @@
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 
+#include "testsupport.h"
+
 #include <QFile>
 #include <QRegularExpression>
 #include <QSignalSpy>
@@ -22,13 +24,6 @@ using namespace lifeline;
 using namespace Qt::StringLiterals;
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
 
 QByteArray service(const QByteArray &name, const QByteArray &command, const QByteArray &extra = {})
 {

@@ -8,6 +8,8 @@
 #include "platform/procfs.h"
 #include "supervise/fleet.h"
 
+#include "testsupport.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -33,13 +35,6 @@ using namespace lifeline;
 using namespace Qt::StringLiterals;
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
 
 bool isAlive(pid_t pid)
 {

@@ -5,6 +5,8 @@
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 
+#include "testsupport.h"
+
 #include <QFile>
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -12,17 +14,6 @@
 #include <QTest>
 
 using namespace lifeline;
-
-namespace {
-
-quint16 freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
-
-} // namespace
 
 class TestFleet : public QObject
 {

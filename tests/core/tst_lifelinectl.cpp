@@ -4,6 +4,8 @@
 #include "control/controlclient.h"
 #include "control/controlpaths.h"
 
+#include "testsupport.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -21,13 +23,6 @@ using namespace lifeline;
 using namespace Qt::StringLiterals;
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
 
 struct CtlResult
 {

@@ -7,6 +7,8 @@
 #include "metrics/treesampler.h"
 #include "util/clock.h"
 
+#include "testsupport.h"
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -45,13 +47,6 @@ bool install(const QTemporaryDir &root, const QString &fixtureName, const QStrin
 {
     QFile::remove(root.filePath(as));
     return QFile::copy(fixture(fixtureName), root.filePath(as));
-}
-
-quint16 freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
 }
 
 // VmRSS of /proc/PID/status, in bytes.

@@ -13,6 +13,8 @@
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 
+#include "testsupport.h"
+
 #include <QDateTime>
 #include <QDirIterator>
 #include <QFile>
@@ -36,13 +38,6 @@ using namespace lifeline;
 using namespace Qt::StringLiterals;
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
 
 QByteArray readAll(const QString &path)
 {

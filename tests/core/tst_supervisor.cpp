@@ -4,6 +4,8 @@
 #include "platform/procfs.h"
 #include "supervise/servicesupervisor.h"
 
+#include "testsupport.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -25,13 +27,6 @@ using namespace lifeline;
 using namespace std::chrono_literals;
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
 
 bool alive(pid_t pid)
 {

@@ -8,6 +8,8 @@
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 
+#include "testsupport.h"
+
 #include <QFile>
 #include <QProcess>
 #include <QSignalSpy>
@@ -20,13 +22,6 @@
 using namespace lifeline;
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
 
 QByteArray demo(const char *name, quint16 port, const QByteArray &flags = {}, const QByteArray &extra = {})
 {

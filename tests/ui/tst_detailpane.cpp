@@ -13,6 +13,8 @@
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 
+#include "testsupport.h"
+
 #include <QDateTimeAxis>
 #include <QDir>
 #include <QLabel>
@@ -35,13 +37,6 @@ using namespace lifeline;
 using namespace Qt::StringLiterals;
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
 
 qint64 axisSpanMs(const MetricsChart *chart)
 {

@@ -7,6 +7,8 @@
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 
+#include "testsupport.h"
+
 #include <QClipboard>
 #include <QElapsedTimer>
 #include <QFile>
@@ -29,13 +31,6 @@ using namespace lifeline;
 using namespace Qt::StringLiterals;
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
 
 void appendTo(const QString &path, const QByteArray &bytes)
 {

@@ -8,6 +8,8 @@
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 
+#include "testsupport.h"
+
 #include <QApplication>
 #include <QCheckBox>
 #include <QFile>
@@ -30,13 +32,6 @@ using namespace lifeline;
 using namespace Qt::StringLiterals;
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
 
 // Every text of a tree, depth first, one line per row.
 QString treeText(const QTreeWidget *tree)
