@@ -389,7 +389,10 @@ void TestDemoBackend::spawnGrandchildKeepsPortInOwnSession()
 
     QCOMPARE(parentOf(grandchild), backend->pid());
     QCOMPARE(sessionOf(grandchild), grandchild); // setsid(): leader of its own session
-    QVERIFY(sessionOf(backend->pid()) > 0);
+    // The backend's own session id may read 0: when the test runs in a PID namespace (a CI
+    // container) whose session leader lives outside it, /proc reports the session as 0. Whatever
+    // it reads, the grandchild is no longer in it.
+    QVERIFY(sessionOf(backend->pid()) >= 0);
     QVERIFY(sessionOf(grandchild) != sessionOf(backend->pid()));
 
     QCOMPARE(::kill(static_cast<pid_t>(backend->pid()), SIGKILL), 0);
