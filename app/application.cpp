@@ -1,7 +1,7 @@
 #include "application.h"
 
+#include "app/livereload.h"
 #include "config/configloader.h"
-#include "config/configwatcher.h"
 #include "control/controlpaths.h"
 #include "control/controlserver.h"
 #include "mainwindow.h"
@@ -53,22 +53,24 @@ class Application final : public QObject
 public:
     Application(const Config &config, bool minimized)
         : m_fleet(config, this)
-        , m_watcher(config, this)
         , m_control(&m_fleet, this)
         , m_recovery(&m_fleet, this)
+        , m_reload(&m_fleet, &m_recovery, this)
         , m_window(&m_fleet)
         , m_tray(&m_fleet, this)
         , m_minimized(minimized)
     {
         m_control.setRecovery(&m_recovery);
         // Edits on disk (by hand or through the service editor) apply live:
-        // changed services restart with their new definition, unchanged ones
-        // are never touched.
-        connect(&m_watcher, &ConfigWatcher::reloaded, this, [this](const ConfigDiff &diff) {
-            applyChangedServices(m_fleet, m_watcher.config(), diff);
-            m_window.showNotice(tr("Configuration reloaded: %1").arg(diff.summary()), 0);
+        // changed services restart with their new definition, added ones
+        // start, removed ones stop and go; unchanged ones are never touched.
+        connect(&m_reload, &LiveReload::applied, this, [this](const QString &summary) {
+            m_window.showNotice(tr("Configuration reloaded: %1").arg(summary), 0);
         });
-        connect(&m_watcher, &ConfigWatcher::reloadFailed, this, [this](const QString &errors) {
+        connect(&m_reload, &LiveReload::deferred, this, [this] {
+            m_window.showNotice(tr("Configuration changed: applied when the recovery has finished"), 1);
+        });
+        connect(&m_reload, &LiveReload::failed, this, [this](const QString &errors) {
             m_window.showNotice(tr("Configuration not reloaded (the running one stays): %1").arg(errors), 2);
         });
         connect(&m_window, &MainWindow::settingsRequested, this, &Application::showSettings);
@@ -161,7 +163,7 @@ private:
 
     void showSettings()
     {
-        auto *d = new SettingsDialog(m_watcher.config().path, m_watcher.config().settings.onExit, &m_window);
+        auto *d = new SettingsDialog(m_reload.config().path, m_reload.config().settings.onExit, &m_window);
         d->setAttribute(Qt::WA_DeleteOnClose);
         connect(d, &SettingsDialog::defaultRangeChanged, this,
                 [this](int r) { m_window.detailPane()->setRange(ChartRange(r)); });
@@ -173,7 +175,7 @@ private:
     {
         if (m_quitting)
             return;
-        OnExit mode = m_watcher.config().settings.onExit; // follows edits made while running
+        OnExit mode = m_reload.config().settings.onExit; // follows edits made while running
         if (mode == OnExit::Ask && !interactive)
             mode = OnExit::Stop;
         QStringList running;
@@ -211,9 +213,9 @@ private:
     }
 
     Fleet m_fleet;
-    ConfigWatcher m_watcher;
     ControlServer m_control;
     Recovery m_recovery;
+    LiveReload m_reload;
     MainWindow m_window;
     TrayController m_tray;
     QPointer<RecoveryDialog> m_recoveryDialog;

@@ -1,7 +1,10 @@
 // Small helpers shared by the tests (header-only; each test is one executable).
 #pragma once
 
+#include "supervise/fleet.h"
+
 #include <QHostAddress>
+#include <QSignalSpy>
 #include <QTcpServer>
 
 // A TCP port on 127.0.0.1 that was free a moment ago: bind to port 0, read
@@ -12,4 +15,15 @@ inline quint16 freePort()
     if (!s.listen(QHostAddress::LocalHost, 0))
         return 0;
     return s.serverPort();
+}
+
+// Stops every service (reverse dependency order, whole trees) and waits for
+// it; false if the fleet did not get there within 15 s.
+inline bool stopFleet(lifeline::Fleet &fleet)
+{
+    if (fleet.isAllStopped())
+        return true;
+    QSignalSpy stopped(&fleet, &lifeline::Fleet::allStopped);
+    fleet.stopAll();
+    return fleet.isAllStopped() || stopped.wait(15000);
 }

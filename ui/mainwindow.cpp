@@ -135,6 +135,15 @@ MainWindow::MainWindow(Fleet *fleet, QWidget *parent)
     });
     connect(fleet, &Fleet::serviceHealthChanged, this, [this] { updateBanner(); });
     connect(fleet, &Fleet::waitingChanged, this, [this] { updateBanner(); });
+    // The model has already dropped the row; the pane must not keep showing
+    // a service that is gone (its supervisor is deleted next).
+    connect(fleet, &Fleet::serviceRemoved, this, [this] {
+        if (m_detail->service() != selectedService())
+            m_detail->setService(selectedService());
+        updateActions();
+        updateBanner();
+    });
+    connect(fleet, &Fleet::serviceAdded, this, [this] { updateBanner(); });
 
     restoreState();
     updateActions();

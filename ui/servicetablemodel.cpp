@@ -22,6 +22,16 @@ ServiceTableModel::ServiceTableModel(Fleet *fleet, QObject *parent)
             [this](const QString &name, lifeline::Health) { refreshRow(rowOf(name)); });
     connect(fleet, &Fleet::waitingChanged, this,
             [this](const QString &name, const QString &) { refreshRow(rowOf(name)); });
+    // A reloaded configuration adds and removes services: rows follow.
+    connect(fleet, &Fleet::serviceAboutToBeAdded, this,
+            [this](int row, const QString &) { beginInsertRows({}, row, row); });
+    connect(fleet, &Fleet::serviceAdded, this, [this](const QString &) { endInsertRows(); });
+    connect(fleet, &Fleet::serviceAboutToBeRemoved, this,
+            [this](int row, const QString &) { beginRemoveRows({}, row, row); });
+    connect(fleet, &Fleet::serviceRemoved, this, [this](const QString &name) {
+        endRemoveRows();
+        m_usage.remove(name);
+    });
     // Uptime, countdowns and usage move with time: one tick for all rows.
     m_tick.setInterval(1000);
     connect(&m_tick, &QTimer::timeout, this, [this] {

@@ -161,25 +161,17 @@ void TrayController::buildMenu()
     open->setObjectName(QStringLiteral("openAction"));
     connect(open, &QAction::triggered, this, &TrayController::showRequested);
 
-    QMenu *restart = m_menu->addMenu(tr("Restart"));
-    restart->setObjectName(QStringLiteral("restartMenu"));
-    const QList<ServiceSupervisor *> services = m_fleet->services();
-    for (const ServiceSupervisor *s : services) {
-        const QString name = s->name();
-        QAction *a = restart->addAction(name);
-        a->setObjectName(QStringLiteral("restart:") + name);
-        a->setData(name);
-        connect(a, &QAction::triggered, this, [this, name] {
-            QString error;
-            if (!m_fleet->restart(name, &error))
-                qCWarning(lcTray, "restart from the tray failed: %s", qPrintable(error));
-        });
-    }
-    restart->setEnabled(!services.isEmpty());
-
+    m_restartMenu = m_menu->addMenu(tr("Restart"));
+    m_restartMenu->setObjectName(QStringLiteral("restartMenu"));
     m_restartAll = m_menu->addAction(tr("Restart all"));
     m_restartAll->setObjectName(QStringLiteral("restartAllAction"));
-    m_restartAll->setEnabled(!services.isEmpty());
+    fillRestartMenu();
+    // Services come and go with configuration reloads.
+    connect(m_fleet, &Fleet::serviceAdded, this, &TrayController::fillRestartMenu);
+    connect(m_fleet, &Fleet::serviceRemoved, this, [this] {
+        fillRestartMenu();
+        refresh();
+    });
     connect(m_restartAll, &QAction::triggered, this, [this] {
         m_fleet->restartAll();
         emit restartAllRequested();
@@ -194,6 +186,25 @@ void TrayController::buildMenu()
     quit->setObjectName(QStringLiteral("quitAction"));
     quit->setMenuRole(QAction::QuitRole);
     connect(quit, &QAction::triggered, this, &TrayController::quitRequested);
+}
+
+void TrayController::fillRestartMenu()
+{
+    m_restartMenu->clear();
+    const QList<ServiceSupervisor *> services = m_fleet->services();
+    for (const ServiceSupervisor *s : services) {
+        const QString name = s->name();
+        QAction *a = m_restartMenu->addAction(name);
+        a->setObjectName(QStringLiteral("restart:") + name);
+        a->setData(name);
+        connect(a, &QAction::triggered, this, [this, name] {
+            QString error;
+            if (!m_fleet->restart(name, &error))
+                qCWarning(lcTray, "restart from the tray failed: %s", qPrintable(error));
+        });
+    }
+    m_restartMenu->setEnabled(!services.isEmpty());
+    m_restartAll->setEnabled(!services.isEmpty());
 }
 
 void TrayController::refresh()

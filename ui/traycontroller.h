@@ -109,6 +109,7 @@ signals:
 
 private:
     void buildMenu();
+    void fillRestartMenu();
     void refresh();
     void checkAvailability();
     void onActivated(QSystemTrayIcon::ActivationReason reason);
@@ -124,6 +125,7 @@ private:
     std::array<QIcon, 3> m_icons;  // one per severity, painted once
     std::unique_ptr<QMenu> m_menu; // before m_icon: the icon refers to it
     std::unique_ptr<QSystemTrayIcon> m_icon;
+    QMenu *m_restartMenu = nullptr;
     QAction *m_restartAll = nullptr;
     bool m_available = false;
     int m_retries = 0; // availability checks done after the first

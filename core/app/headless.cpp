@@ -1,5 +1,6 @@
 #include "app/headless.h"
 
+#include "app/livereload.h"
 #include "config/configloader.h"
 #include "control/controlpaths.h"
 #include "control/controlserver.h"
@@ -131,6 +132,17 @@ int runHeadless(const QString &configPath, const QString &socketPathArg)
     Recovery recovery(&fleet);
     ControlServer server(&fleet);
     server.setRecovery(&recovery);
+    // Edits of the file apply while we run, as in the desktop app.
+    LiveReload reload(&fleet, &recovery);
+    QObject::connect(&reload, &LiveReload::applied, &fleet, [](const QString &summary) {
+        printErr(u"lifeline: configuration reloaded: "_s + summary);
+    });
+    QObject::connect(&reload, &LiveReload::deferred, &fleet, [] {
+        printErr(u"lifeline: configuration changed; applied when the running recovery has finished"_s);
+    });
+    QObject::connect(&reload, &LiveReload::failed, &fleet, [](const QString &errors) {
+        printErr(u"lifeline: configuration not reloaded (the running one stays):\n"_s + errors);
+    });
     QString error;
     if (!server.listen(socketPath, &error)) {
         printErr(u"lifeline: "_s + error);
@@ -155,7 +167,7 @@ int runHeadless(const QString &configPath, const QString &socketPathArg)
         }
         shuttingDown = true;
         const qsizetype count = fleet.services().size();
-        if (config.settings.onExit == OnExit::Keep) {
+        if (fleet.config().settings.onExit == OnExit::Keep) { // follows reloads
             // on_exit = keep: the services outlive us; a later Lifeline adopts them.
             printErr(u"lifeline: %1 received; leaving %2 services running (on_exit = keep)"_s.arg(
                 signalLabel(sigs.constFirst()), QString::number(count)));

@@ -65,6 +65,7 @@ ConfigDiff ConfigDiff::compute(const Config &before, const Config &after)
             diff.removed.append(spec.name);
     }
     diff.settingsChanged = !sameSettings(before.settings, after.settings);
+    diff.stateDirChanged = before.settings.stateDir != after.settings.stateDir;
     diff.recoveryChanged = !sameRecovery(before.recovery, after.recovery);
     return diff;
 }
@@ -78,10 +79,12 @@ QString ConfigDiff::summary() const
     if (!added.isEmpty())
         addRemove << u"added: "_s + added.join(u", "_s);
     if (!removed.isEmpty())
-        addRemove << u"removed: "_s + removed.join(u", "_s);
+        addRemove << u"removed: "_s + removed.join(u", "_s) + u" (stopping)"_s;
     if (!addRemove.isEmpty())
-        parts << addRemove.join(u", "_s) + u" (restart Lifeline to add or remove services)"_s;
-    if (settingsChanged)
+        parts << addRemove.join(u", "_s);
+    if (stateDirChanged)
+        parts << u"state_dir changed (applies when Lifeline restarts)"_s;
+    else if (settingsChanged)
         parts << u"settings changed"_s;
     if (recoveryChanged)
         parts << u"recovery changed"_s;
@@ -162,25 +165,6 @@ void ConfigWatcher::reloadNow()
     const ConfigDiff diff = ConfigDiff::compute(m_config, *r.config);
     m_config = *r.config;
     emit reloaded(diff);
-}
-
-QStringList applyChangedServices(Fleet &fleet, const Config &newConfig, const ConfigDiff &diff)
-{
-    QStringList restarted;
-    for (const QString &name : diff.servicesToRestart()) {
-        ServiceSupervisor *s = fleet.service(name);
-        const ServiceSpec *spec = newConfig.service(name);
-        if (!s || !spec)
-            continue;
-        s->setSpec(*spec);
-        // A service a person stopped stays stopped; it starts with the new
-        // definition next time.
-        if (isRunningState(s->state()) || s->state() == ServiceState::Backoff) {
-            fleet.restart(name);
-            restarted << name;
-        }
-    }
-    return restarted;
 }
 
 } // namespace lifeline

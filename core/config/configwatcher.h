@@ -33,6 +33,7 @@ struct ConfigDiff
     QStringList changed;          // in both, with a different definition
     QStringList unchanged;        // in both, the same: never touched
     bool settingsChanged = false; // [settings] (on_exit, sample_interval, state_dir)
+    bool stateDirChanged = false; // applies only when Lifeline starts again
     bool recoveryChanged = false; // [recovery]
 
     static ConfigDiff compute(const Config &before, const Config &after);
@@ -42,12 +43,8 @@ struct ConfigDiff
         return added.isEmpty() && removed.isEmpty() && changed.isEmpty() && !settingsChanged &&
                !recoveryChanged;
     }
-    // The services to give their new spec and restart: the changed ones.
-    // Added and removed services need a restart of Lifeline (the Fleet's set
-    // of supervisors is fixed), see summary().
-    QStringList servicesToRestart() const { return changed; }
     // One line for a person: "changed: api (restarting); added: web, removed:
-    // old (restart Lifeline to add or remove services); 2 unchanged".
+    // old (stopping); 2 unchanged". Fleet::applyConfig() does what it says.
     QString summary() const;
 };
 
@@ -88,11 +85,6 @@ private:
     QFileSystemWatcher m_watcher;
     QTimer m_debounce;
 };
-
-// The part of a reload the Fleet can apply today: every changed service
-// gets its new spec and, when it is running, a restart. Unchanged services
-// are never touched. Returns the names restarted.
-QStringList applyChangedServices(Fleet &fleet, const Config &newConfig, const ConfigDiff &diff);
 
 } // namespace lifeline
 

@@ -1,6 +1,7 @@
 #include "fleet.h"
 
 #include "config/configloader.h"
+#include "config/configwatcher.h"
 #include "health/healthmonitor.h"
 #include "logs/eventlog.h"
 #include "metrics/metricshistory.h"
@@ -54,37 +55,59 @@ Fleet::Fleet(const Config &config, QObject *parent, Clock *clock)
     // so they stay findable and killable.
     becomeSubreaper();
 
-    SupervisorContext ctx;
-    ctx.stateDir = stateDir();
-    ctx.instanceId = m_instanceId;
-    ctx.loggerPath = findLogger();
-    ctx.clock = m_clock;
-    ctx.network = m_network;
-
-    for (const QString &name : config.startOrder()) {
-        const ServiceSpec *spec = config.service(name);
-        if (!spec)
-            continue;
-        auto *s = new ServiceSupervisor(*spec, ctx, this);
-        m_services.append(s);
-        m_byName.insert(name, s);
-        connect(s, &ServiceSupervisor::stateChanged, this,
-                [this, s](ServiceState from, ServiceState to) { onStateChanged(s, from, to); });
-        connect(s, &ServiceSupervisor::healthChanged, this, [this, s](Health health, const QString &) {
-            emit serviceHealthChanged(s->name(), health);
-            pump(); // a dependency that became healthy lets its dependents start
-        });
-        connect(s, &ServiceSupervisor::eventLogged, this, [this, s](const QString &text) {
-            m_eventLog->write(s->name(), text);
-            emit eventLogged(s->name(), text);
-        });
-    }
+    m_context.stateDir = stateDir();
+    m_context.instanceId = m_instanceId;
+    m_context.loggerPath = findLogger();
+    m_context.clock = m_clock;
+    m_context.network = m_network;
 
     setupMetrics();
+    for (const QString &name : config.startOrder()) {
+        if (const ServiceSpec *spec = config.service(name))
+            m_services.append(createSupervisor(*spec));
+    }
+    updateMetricsTargets(config.startOrder());
+    m_sampler->start();
 
     m_tick.setInterval(1000);
     connect(&m_tick, &QTimer::timeout, this, &Fleet::tick);
     m_tick.start();
+}
+
+ServiceSupervisor *Fleet::createSupervisor(const ServiceSpec &spec)
+{
+    auto *s = new ServiceSupervisor(spec, m_context, this);
+    m_byName.insert(spec.name, s);
+    connect(s, &ServiceSupervisor::stateChanged, this,
+            [this, s](ServiceState from, ServiceState to) { onStateChanged(s, from, to); });
+    connect(s, &ServiceSupervisor::healthChanged, this, [this, s](Health health, const QString &) {
+        emit serviceHealthChanged(s->name(), health);
+        pump(); // a dependency that became healthy lets its dependents start
+    });
+    connect(s, &ServiceSupervisor::eventLogged, this, [this, s](const QString &text) {
+        m_eventLog->write(s->name(), text);
+        emit eventLogged(s->name(), text);
+    });
+    // Events go next to the samples so charts can mark restarts and exits.
+    connect(s, &ServiceSupervisor::started, this, [this, s](pid_t pid) {
+        m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Start,
+                            QStringLiteral("started pid %1").arg(pid));
+    });
+    connect(s, &ServiceSupervisor::exited, this, [this, s](const ExitStatus &status) {
+        m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Exit,
+                            status.describe());
+    });
+    connect(s, &ServiceSupervisor::stateChanged, this, [this, s](ServiceState, ServiceState to) {
+        if (to == ServiceState::Backoff || to == ServiceState::Fatal)
+            m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Restart,
+                                to == ServiceState::Fatal ? s->lastError() : s->restartReason());
+    });
+    connect(s, &ServiceSupervisor::healthChanged, this, [this, s](Health health, const QString &reason) {
+        m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Health,
+                            healthName(health) +
+                                (reason.isEmpty() ? QString() : QStringLiteral(": ") + reason));
+    });
+    return s;
 }
 
 void Fleet::setupMetrics()
@@ -115,41 +138,120 @@ void Fleet::setupMetrics()
         }
         return m_trees;
     });
-    QStringList disks{stateDir()};
-    for (const ServiceSupervisor *s : std::as_const(m_services)) {
-        if (!s->spec().cwd.isEmpty() && !disks.contains(s->spec().cwd))
-            disks.append(s->spec().cwd);
-        if (s->spec().memoryLimit > 0)
-            m_sampler->setMemoryLimit(s->name(), s->spec().memoryLimit);
-    }
-    m_sampler->setDiskPaths(disks);
     connect(m_sampler, &MetricsSampler::memoryLimitExceeded, this,
             [this](const QString &name, const QString &reason) {
                 if (ServiceSupervisor *s = service(name))
                     s->restartForFailure(reason);
             });
-    // Events go next to the samples so charts can mark restarts and exits.
-    for (ServiceSupervisor *s : std::as_const(m_services)) {
-        connect(s, &ServiceSupervisor::started, this, [this, s](pid_t pid) {
-            m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Start,
-                                QStringLiteral("started pid %1").arg(pid));
-        });
-        connect(s, &ServiceSupervisor::exited, this, [this, s](const ExitStatus &status) {
-            m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Exit,
-                                status.describe());
-        });
-        connect(s, &ServiceSupervisor::stateChanged, this, [this, s](ServiceState, ServiceState to) {
-            if (to == ServiceState::Backoff || to == ServiceState::Fatal)
-                m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Restart,
-                                    to == ServiceState::Fatal ? s->lastError() : s->restartReason());
-        });
-        connect(s, &ServiceSupervisor::healthChanged, this, [this, s](Health health, const QString &reason) {
-            m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Health,
-                                healthName(health) +
-                                    (reason.isEmpty() ? QString() : QStringLiteral(": ") + reason));
-        });
+}
+
+void Fleet::updateMetricsTargets(const QStringList &limitsFor)
+{
+    QStringList disks{stateDir()};
+    for (const ServiceSupervisor *s : std::as_const(m_services)) {
+        if (!s->spec().cwd.isEmpty() && !disks.contains(s->spec().cwd))
+            disks.append(s->spec().cwd);
     }
-    m_sampler->start();
+    m_sampler->setDiskPaths(disks);
+    // Only the named services: setting a limit again would restart its count
+    // of consecutive samples over it.
+    for (const QString &name : limitsFor) {
+        const ServiceSupervisor *s = service(name);
+        m_sampler->setMemoryLimit(name, s ? s->spec().memoryLimit : 0); // <= 0 clears it
+    }
+    if (m_sampler->interval() != m_config.settings.sampleInterval)
+        m_sampler->setInterval(m_config.settings.sampleInterval);
+}
+
+QStringList Fleet::applyConfig(const Config &newConfig, const ConfigDiff &diff)
+{
+    // The state folder holds the lock, the logs, the pidfiles and the
+    // history: it stays what Lifeline started with (ConfigDiff says so).
+    const QString keptStateDir = stateDir();
+    m_config = newConfig;
+    m_config.settings.stateDir = keptStateDir;
+    m_treesStale = true;
+
+    QStringList restarted;
+    for (const QString &name : diff.changed) {
+        ServiceSupervisor *s = service(name);
+        const ServiceSpec *spec = newConfig.service(name);
+        if (!s || !spec)
+            continue;
+        m_removing.remove(name); // edited back in while it was being removed
+        s->setSpec(*spec);
+        // A service a person stopped stays stopped; it starts with the new
+        // definition next time.
+        if (isRunningState(s->state()) || s->state() == ServiceState::Backoff) {
+            s->restart();
+            restarted << name;
+        }
+    }
+
+    for (const QString &name : diff.added) {
+        const ServiceSpec *spec = newConfig.service(name);
+        if (!spec)
+            continue;
+        if (ServiceSupervisor *s = service(name)) {
+            // Removed and added again before its stop completed: keep it.
+            m_removing.remove(name);
+            s->setSpec(*spec);
+            if (spec->autostart)
+                m_wantStarted.insert(name);
+            continue;
+        }
+        const int row = int(m_services.size());
+        emit serviceAboutToBeAdded(row, name);
+        m_services.append(createSupervisor(*spec));
+        emit serviceAdded(name);
+        m_eventLog->write(name, QStringLiteral("added by a configuration reload"));
+        if (spec->autostart)
+            m_wantStarted.insert(name);
+    }
+
+    for (const QString &name : diff.removed) {
+        ServiceSupervisor *s = service(name);
+        if (!s)
+            continue;
+        m_wantStarted.remove(name);
+        if (m_waiting.remove(name))
+            emit waitingChanged(name, QString());
+        m_removing.insert(name);
+        m_eventLog->write(name, QStringLiteral("removed by a configuration reload; stopping it"));
+        if (isRunningState(s->state()) || s->state() == ServiceState::Backoff)
+            m_wantStopped.insert(name); // after whatever still depends on it
+    }
+
+    QStringList limits = diff.changed + diff.added + diff.removed;
+    updateMetricsTargets(limits);
+    pump();
+    finishRemovals();
+    return restarted;
+}
+
+void Fleet::finishRemovals()
+{
+    const QStringList names(m_removing.cbegin(), m_removing.cend());
+    for (const QString &name : names) {
+        ServiceSupervisor *s = service(name);
+        if (!s) {
+            m_removing.remove(name);
+            continue;
+        }
+        if (isRunningState(s->state()) || s->state() == ServiceState::Backoff || m_wantStopped.contains(name))
+            continue; // still stopping: its whole tree goes first
+        m_removing.remove(name);
+        const int row = int(m_services.indexOf(s));
+        emit serviceAboutToBeRemoved(row, name);
+        m_services.removeAt(row);
+        m_byName.remove(name);
+        m_wantStarted.remove(name);
+        disconnect(s, nullptr, this, nullptr);
+        // Later: this may run inside one of its own signals.
+        s->deleteLater();
+        m_eventLog->write(name, QStringLiteral("removed"));
+        emit serviceRemoved(name);
+    }
 }
 
 Fleet::~Fleet()
@@ -470,6 +572,8 @@ void Fleet::onStateChanged(ServiceSupervisor *s, ServiceState from, ServiceState
     m_treesStale = true;
     emit serviceStateChanged(s->name(), from, to);
     pump();
+    if (!m_removing.isEmpty())
+        finishRemovals();
 }
 
 void Fleet::tick()

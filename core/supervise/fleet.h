@@ -8,6 +8,7 @@
 #include "health/healthresult.h"
 #include "platform/procfs.h"
 #include "supervise/servicestate.h"
+#include "supervise/servicesupervisor.h"
 
 #include <QHash>
 #include <QList>
@@ -22,6 +23,7 @@ class QNetworkAccessManager;
 namespace lifeline {
 
 class Clock;
+struct ConfigDiff;
 class EventLog;
 class MetricsHistory;
 class MetricsSampler;
@@ -61,6 +63,18 @@ public:
     void detachAll();
     bool isAllStopped() const;
 
+    // A reloaded configuration (ConfigWatcher): changed services take their
+    // new definition and restart if they were running (a stopped one stays
+    // stopped); added services are created and started (autostart); removed
+    // services are stopped, after whatever still depends on them, whole tree,
+    // and then dropped (serviceAboutToBeRemoved/serviceRemoved). Unchanged
+    // services are never touched. [settings] and [recovery] apply at once,
+    // except state_dir, which stays until Lifeline restarts. Returns the
+    // services restarted.
+    QStringList applyConfig(const Config &newConfig, const ConfigDiff &diff);
+    // Removed from the configuration but still stopping.
+    bool isBeingRemoved(const QString &name) const { return m_removing.contains(name); }
+
     // Names of the services that depend (directly or not) on `name`.
     QStringList dependentsOf(const QString &name) const;
 
@@ -84,6 +98,13 @@ signals:
     void eventLogged(const QString &service, const QString &text);
     void serviceHealthChanged(const QString &name, lifeline::Health health);
     void waitingChanged(const QString &name, const QString &reason);
+    // services() changes only between these pairs (row = index in services()),
+    // so a model can insert and remove rows.
+    void serviceAboutToBeAdded(int row, const QString &name);
+    void serviceAdded(const QString &name);
+    void serviceAboutToBeRemoved(int row, const QString &name);
+    // The supervisor is deleted once control returns to the event loop.
+    void serviceRemoved(const QString &name);
 
 private:
     void pump();
@@ -92,6 +113,9 @@ private:
     void tick();
     void noteWaiting(ServiceSupervisor *s);
     void setupMetrics();
+    void updateMetricsTargets(const QStringList &limitsFor);
+    ServiceSupervisor *createSupervisor(const ServiceSpec &spec);
+    void finishRemovals();
 
     struct Waiting
     {
@@ -103,10 +127,12 @@ private:
     Config m_config;
     QByteArray m_instanceId;
     Clock *m_clock;
+    SupervisorContext m_context;
     QList<ServiceSupervisor *> m_services; // in start order
     QHash<QString, ServiceSupervisor *> m_byName;
     QSet<QString> m_wantStarted; // waiting for their dependencies before starting
     QSet<QString> m_wantStopped; // waiting for their dependents to stop first
+    QSet<QString> m_removing;    // removed from the configuration, stopping
     bool m_stoppingAll = false;
     std::unique_ptr<EventLog> m_eventLog;
     QNetworkAccessManager *m_network = nullptr;

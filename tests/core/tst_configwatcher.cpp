@@ -2,21 +2,26 @@
 // editors and QSaveFile do), a broken edit that keeps the running config,
 // and the diff applied to a live Fleet (changed services restart, unchanged
 // ones keep their process).
+#include "app/livereload.h"
 #include "config/configloader.h"
 #include "config/configwatcher.h"
 #include "config/configwriter.h"
+#include "platform/procfs.h"
+#include "recovery/recovery.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 
 #include "testsupport.h"
 
 #include <QFile>
+#include <QPointer>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <csignal>
 #include <cstdio>
 #include <memory>
 
@@ -44,6 +49,28 @@ void replaceByRename(const QString &path, const QByteArray &bytes)
     const QString tmp = path + u".new"_s;
     writeInPlace(tmp, bytes);
     QCOMPARE(std::rename(QFile::encodeName(tmp).constData(), QFile::encodeName(path).constData()), 0);
+}
+
+/// Alive and not a zombie: an orphan re-parented to us lingers as a zombie
+/// until the fleet's next reaping tick.
+bool isAlive(pid_t pid)
+{
+    const auto p = ProcFs().processStat(pid);
+    return p && !p->isZombie();
+}
+
+QByteArray demo(const QByteArray &port, const QByteArray &name, const QByteArray &more = {})
+{
+    return "[\"" LIFELINE_DEMO_BACKEND "\", \"--port\", \"" + port + "\", \"--name\", \"" + name + "\"" +
+           more + "]";
+}
+
+QStringList namesOf(const Fleet &fleet)
+{
+    QStringList names;
+    for (const ServiceSupervisor *s : fleet.services())
+        names << s->name();
+    return names;
 }
 
 Config loadOk(const QString &path)
@@ -94,11 +121,9 @@ private slots:
         QCOMPARE(d.unchanged, (QStringList{u"same"_s, u"api"_s}));
         QCOMPARE(d.added, QStringList{u"new"_s});
         QCOMPARE(d.changed, QStringList{u"old"_s});
-        QCOMPARE(d.servicesToRestart(), QStringList{u"old"_s});
         QVERIFY(d.removed.isEmpty());
         QVERIFY(!d.settingsChanged);
-        QCOMPARE(d.summary(), u"changed: old (restarting); added: new (restart Lifeline to add or remove "
-                              u"services); 2 unchanged"_s);
+        QCOMPARE(d.summary(), u"changed: old (restarting); added: new; 2 unchanged"_s);
         QVERIFY(ConfigDiff::compute(a, a).isEmpty());
         QCOMPARE(ConfigDiff::compute(a, a).summary(), u"3 unchanged"_s);
     }
@@ -265,7 +290,7 @@ private slots:
         QCOMPARE(d.changed, (QStringList{u"api"_s, u"idle"_s}));
         QCOMPARE(d.unchanged, QStringList{u"keep"_s});
 
-        const QStringList restarted = applyChangedServices(fleet, watcher.config(), d);
+        const QStringList restarted = fleet.applyConfig(watcher.config(), d);
         QCOMPARE(restarted, QStringList{u"api"_s}); // idle was stopped and stays so
         QTRY_VERIFY_WITH_TIMEOUT(api->state() == ServiceState::Running && api->pid() != apiPid, 10000);
         QVERIFY(api->spec().command.contains(u"api-v2"_s));
@@ -274,10 +299,155 @@ private slots:
         QCOMPARE(keep->pid(), keepPid);
         QCOMPARE(keep->state(), ServiceState::Running);
 
-        QSignalSpy stopped(&fleet, &Fleet::allStopped);
-        fleet.stopAll();
-        if (!fleet.isAllStopped())
-            QVERIFY(stopped.wait(15000));
+        QVERIFY(stopFleet(fleet));
+    }
+
+    // The whole path a person takes with the service editor or a text
+    // editor: the file changes, LiveReload applies it to the running fleet.
+    void addedServicesStartRemovedOnesStopWholeTreeAndGo()
+    {
+        const QByteArray state =
+            "[settings]\nstate_dir = \"" + m_dir.filePath(u"live-state"_s).toUtf8() + "\"\n\n";
+        const quint16 gonePort = freePort();
+        const QByteArray keepService =
+            service("keep", demo(QByteArray::number(freePort()), "keep"), "stop_timeout = \"2s\"");
+        const QByteArray v1 =
+            state + keepService +
+            service("gone", demo(QByteArray::number(gonePort), "gone", ", \"--spawn-grandchild\""),
+                    "stop_timeout = \"2s\"\nports = [" + QByteArray::number(gonePort) + "]");
+        writeInPlace(m_path, v1);
+        Fleet fleet(loadOk(m_path));
+        LiveReload reload(&fleet, nullptr);
+        reload.watcher()->setDebounceInterval(20);
+        QSignalSpy applied(&reload, &LiveReload::applied);
+        QSignalSpy aboutToAdd(&fleet, &Fleet::serviceAboutToBeAdded);
+        QSignalSpy added(&fleet, &Fleet::serviceAdded);
+        QSignalSpy aboutToRemove(&fleet, &Fleet::serviceAboutToBeRemoved);
+        QSignalSpy removed(&fleet, &Fleet::serviceRemoved);
+        fleet.boot();
+        ServiceSupervisor *keep = fleet.service(u"keep"_s);
+        QPointer<ServiceSupervisor> gone = fleet.service(u"gone"_s);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            keep->state() == ServiceState::Running && gone->state() == ServiceState::Running, 10000);
+        const pid_t keepPid = keep->pid();
+        // gone's tree: the backend and its setsid grandchild.
+        QList<pid_t> goneTree;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (goneTree =
+                 ProcFs().serviceTrees({gone->treeQuery()}, ServiceSupervisor::markerKey()).value(u"gone"_s))
+                    .size() >= 2,
+            10000);
+
+        const quint16 freshPort = freePort();
+        const QByteArray v2 =
+            state + keepService +
+            service("fresh", demo(QByteArray::number(freshPort), "fresh"), "stop_timeout = \"2s\"");
+        replaceByRename(m_path, v2);
+        QVERIFY(applied.wait(5000));
+        QCOMPARE(applied.at(0).at(0).toString(), u"added: fresh, removed: gone (stopping); 1 unchanged"_s);
+
+        // Added: a row appears at the end and the service starts.
+        QCOMPARE(aboutToAdd.size(), 1);
+        QCOMPARE(aboutToAdd.at(0).at(0).toInt(), 2);
+        QCOMPARE(added.size(), 1);
+        ServiceSupervisor *fresh = fleet.service(u"fresh"_s);
+        QVERIFY(fresh);
+        QTRY_COMPARE_WITH_TIMEOUT(fresh->state(), ServiceState::Running, 10000);
+
+        // Removed: stopped, whole tree (the grandchild too), then dropped.
+        QTRY_COMPARE_WITH_TIMEOUT(removed.size(), 1, 15000);
+        QCOMPARE(aboutToRemove.at(0).at(0).toInt(), 1);
+        QCOMPARE(removed.at(0).at(0).toString(), u"gone"_s);
+        QVERIFY(!fleet.service(u"gone"_s));
+        QCOMPARE(namesOf(fleet), (QStringList{u"keep"_s, u"fresh"_s}));
+        for (pid_t pid : std::as_const(goneTree))
+            QTRY_VERIFY2_WITH_TIMEOUT(!isAlive(pid), qPrintable(u"pid %1 of gone"_s.arg(pid)), 5000);
+        QTcpServer portBack;
+        QVERIFY(portBack.listen(QHostAddress::LocalHost, gonePort));
+        QTRY_VERIFY(gone.isNull()); // the supervisor itself is deleted
+
+        // Unchanged: never touched.
+        QCOMPARE(keep->pid(), keepPid);
+        QCOMPARE(keep->state(), ServiceState::Running);
+        QCOMPARE(fleet.config().services.size(), 2);
+
+        QVERIFY(stopFleet(fleet));
+    }
+
+    // Removed and added again before its stop has finished: the service is
+    // kept (with the new definition), not dropped.
+    void removedThenAddedBackIsKept()
+    {
+        const QByteArray state =
+            "[settings]\nstate_dir = \"" + m_dir.filePath(u"back-state"_s).toUtf8() + "\"\n\n";
+        const QByteArray stubborn =
+            service("stubborn", demo(QByteArray::number(freePort()), "stubborn", ", \"--ignore-term\""),
+                    "stop_timeout = \"3s\"");
+        const QByteArray other = service("other", demo(QByteArray::number(freePort()), "other"));
+        writeInPlace(m_path, state + stubborn + other);
+        Fleet fleet(loadOk(m_path));
+        QSignalSpy removed(&fleet, &Fleet::serviceRemoved);
+        fleet.boot();
+        ServiceSupervisor *s = fleet.service(u"stubborn"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(s->state(), ServiceState::Running, 10000);
+
+        const Config running = fleet.config();
+        writeInPlace(m_path, state + other);
+        const Config without = loadOk(m_path);
+        fleet.applyConfig(without, ConfigDiff::compute(running, without));
+        // It ignores SIGTERM: still stopping for up to stop_timeout.
+        QCOMPARE(s->state(), ServiceState::Stopping);
+        QVERIFY(fleet.isBeingRemoved(u"stubborn"_s));
+
+        writeInPlace(m_path, state + stubborn + other);
+        const Config with = loadOk(m_path);
+        fleet.applyConfig(with, ConfigDiff::compute(without, with));
+        QVERIFY(!fleet.isBeingRemoved(u"stubborn"_s));
+        QCOMPARE(fleet.service(u"stubborn"_s), s);
+        // Its stop completes (SIGKILL after stop_timeout), then it starts again: autostart.
+        QTRY_VERIFY_WITH_TIMEOUT(s->state() == ServiceState::Running && s->uptimeMs() > 0, 15000);
+        QCOMPARE(removed.size(), 0);
+        QCOMPARE(namesOf(fleet), (QStringList{u"stubborn"_s, u"other"_s}));
+
+        QVERIFY(stopFleet(fleet));
+    }
+
+    // An edit during an emergency recovery waits for it: the recovery walks
+    // the services and must not see them change under it.
+    void reloadDuringRecoveryWaitsForIt()
+    {
+        const QByteArray state =
+            "[settings]\nstate_dir = \"" + m_dir.filePath(u"rec-state"_s).toUtf8() + "\"\n\n";
+        // Slow to become ready, so that the recovery's start step takes a while.
+        const QByteArray onePort = QByteArray::number(freePort());
+        const QByteArray one = service("one", demo(onePort, "one", ", \"--ready-after\", \"1500ms\""),
+                                       "[service.health]\nurl = \"http://127.0.0.1:" + onePort + "/health\"");
+        writeInPlace(m_path, state + one);
+        Fleet fleet(loadOk(m_path));
+        Recovery recovery(&fleet);
+        LiveReload reload(&fleet, &recovery);
+        reload.watcher()->setDebounceInterval(20);
+        QSignalSpy applied(&reload, &LiveReload::applied);
+        QSignalSpy deferred(&reload, &LiveReload::deferred);
+        QSignalSpy finished(&recovery, &Recovery::finished);
+        fleet.boot();
+        QTRY_COMPARE_WITH_TIMEOUT(fleet.service(u"one"_s)->state(), ServiceState::Running, 10000);
+
+        QString error;
+        QVERIFY2(recovery.start({}, &error), qPrintable(error));
+        replaceByRename(m_path, state + one + service("two", demo(QByteArray::number(freePort()), "two")));
+        QVERIFY(deferred.wait(5000));
+        QVERIFY(recovery.isRunning());
+        QVERIFY(applied.isEmpty());
+        QVERIFY(!fleet.service(u"two"_s));
+        QVERIFY(reload.isPending());
+
+        QVERIFY(finished.wait(30000));
+        QCOMPARE(applied.size(), 1); // applied as the recovery finished
+        QCOMPARE(applied.at(0).at(0).toString(), u"added: two; 1 unchanged"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(fleet.service(u"two"_s)->state(), ServiceState::Running, 10000);
+
+        QVERIFY(stopFleet(fleet));
     }
 };
 

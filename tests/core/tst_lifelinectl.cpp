@@ -19,6 +19,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <csignal>
+
 using namespace lifeline;
 using namespace Qt::StringLiterals;
 
@@ -517,6 +519,29 @@ private slots:
         QCOMPARE(q.exitCode(), 3);
         QVERIFY(q.readAllStandardError().contains(
             QFile::encodeName(empty.path() + u"/lifeline/lifeline.toml"_s)));
+    }
+
+    // The headless engine applies edits of its file as the desktop app does:
+    // an added service starts, a removed one stops and leaves `status`. Last,
+    // because it rewrites the shared configuration (and puts it back).
+    void zzz_configEditsApplyLive()
+    {
+        QFile f(m_config);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray original = f.readAll();
+        f.close();
+        writeFile(u"lifeline.toml"_s, original + "\n[[service]]\nname = \"late\"\n"
+                                                 "command = [\"/bin/sh\", \"-c\", \"exec sleep 600\"]\n");
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(u"late"_s), u"running"_s, 10000);
+        const qint64 latePid = service(u"late"_s).value(u"pid"_s).toInteger();
+        QVERIFY(latePid > 0);
+        QCOMPARE(statusJson().value(u"services"_s).toArray().size(), 4);
+
+        writeFile(u"lifeline.toml"_s, original);
+        QTRY_COMPARE_WITH_TIMEOUT(statusJson().value(u"services"_s).toArray().size(), 3, 10000);
+        QVERIFY(service(u"late"_s).isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(::kill(pid_t(latePid), 0) != 0, 5000); // its process is gone too
+        QVERIFY(allIn({u"running"_s}));                                 // the others never noticed
     }
 };
 

@@ -4,7 +4,9 @@
 // Restarts column shows the crash-loop window; MainWindow's restart action
 // restarts the selected service through the core (the PID changes).
 #include "config/configloader.h"
+#include "config/configwatcher.h"
 #include "mainwindow.h"
+#include "servicedetailpane.h"
 #include "servicetablemodel.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
@@ -34,9 +36,17 @@ class TestServiceTableModel : public QObject
 private:
     QTemporaryDir m_dir;
     std::unique_ptr<Fleet> m_fleet;
+    QByteArray m_toml; // what m_fleet was made from
 
     ServiceSupervisor *api() const { return m_fleet->service(u"api"_s); }
     ServiceSupervisor *worker() const { return m_fleet->service(u"worker"_s); }
+
+    void bootAndWait()
+    {
+        m_fleet->boot();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            api()->state() == ServiceState::Running && worker()->state() == ServiceState::Running, 10000);
+    }
 
 private slots:
     void initTestCase()
@@ -62,6 +72,7 @@ private slots:
                                 "\nstop_timeout = \"2s\"\nmax_restarts = 7\nrestart_window = \"2m\"\n\n"
                                 "[[service]]\nname = \"worker\"\ncommand = " +
                                 demo("worker") + "\nstop_timeout = \"2s\"\n";
+        m_toml = toml;
         const LoadResult r = ConfigLoader::loadString(toml, m_dir.filePath(u"lifeline.toml"_s));
         for (const Diagnostic &d : r.errors)
             qWarning("%s", qPrintable(d.toString()));
@@ -151,9 +162,7 @@ private slots:
         MainWindow window(m_fleet.get());
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        m_fleet->boot();
-        QTRY_VERIFY_WITH_TIMEOUT(
-            api()->state() == ServiceState::Running && worker()->state() == ServiceState::Running, 10000);
+        bootAndWait();
 
         window.selectService(u"worker"_s);
         QCOMPARE(window.selectedService(), worker());
@@ -180,6 +189,49 @@ private slots:
         window.selectService(u"no-such-service"_s);
         QVERIFY(!window.selectedService());
         QVERIFY(!window.restartAction()->isEnabled());
+        window.hide();
+    }
+
+    // A configuration reload adds and removes services: rows are inserted and
+    // removed (the tester checks every signal), and the detail pane lets go
+    // of a service that is gone.
+    void rowsFollowServicesAddedAndRemoved()
+    {
+        MainWindow window(m_fleet.get());
+        QAbstractItemModelTester tester(window.model(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        bootAndWait();
+        window.selectService(u"worker"_s);
+        QCOMPARE(window.detailPane()->service(), worker());
+
+        const QByteArray withoutWorker = m_toml.left(m_toml.indexOf("[[service]]\nname = \"worker\""));
+        const QByteArray next = withoutWorker +
+                                "[[service]]\nname = \"extra\"\ncommand = [\"" LIFELINE_DEMO_BACKEND
+                                "\", \"--port\", \"" +
+                                QByteArray::number(freePort()) + "\"]\n";
+        const LoadResult r = ConfigLoader::loadString(next, m_fleet->config().path);
+        QVERIFY(r.ok());
+        QSignalSpy inserted(window.model(), &QAbstractItemModel::rowsInserted);
+        QSignalSpy removed(window.model(), &QAbstractItemModel::rowsRemoved);
+        m_fleet->applyConfig(*r.config, ConfigDiff::compute(m_fleet->config(), *r.config));
+
+        QCOMPARE(inserted.size(), 1);
+        QCOMPARE(window.model()->rowCount(), 3);
+        QCOMPARE(window.model()->index(2, ServiceTableModel::Name).data().toString(), u"extra"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(m_fleet->service(u"extra"_s)->state(), ServiceState::Running, 10000);
+
+        // worker stops first (its row says so), then its row goes.
+        QTRY_COMPARE_WITH_TIMEOUT(removed.size(), 1, 10000);
+        QCOMPARE(removed.at(0).at(1).toInt(), 1);
+        QCOMPARE(window.model()->rowCount(), 2);
+        QCOMPARE(window.model()->rowOf(u"worker"_s), -1);
+        QCOMPARE(window.model()->index(1, ServiceTableModel::Name).data().toString(), u"extra"_s);
+        QVERIFY(window.detailPane()->service() != nullptr
+                    ? window.detailPane()->service()->name() != u"worker"_s
+                    : true);
+        QVERIFY(window.selectedService() == nullptr || window.selectedService()->name() != u"worker"_s);
         window.hide();
     }
 };

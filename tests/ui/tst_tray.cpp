@@ -1,11 +1,14 @@
 // TrayController against a real Fleet with real child processes, under Xvfb
 // with trayer providing the system tray (tests/run-with-tray.sh).
 #include "config/configloader.h"
+#include "config/configwatcher.h"
 #include "health/healthmonitor.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 #include "traycontroller.h"
 #include "trayicons.h"
+
+#include "testsupport.h"
 
 #include <QAction>
 #include <QApplication>
@@ -19,14 +22,6 @@
 using namespace lifeline;
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer s;
-    if (!s.listen(QHostAddress::LocalHost, 0))
-        qFatal("cannot bind a free port");
-    return s.serverPort();
-}
 
 QByteArray backend(const char *name, quint16 port, const QByteArray &extraArgs = {},
                    const QByteArray &extra = {})
@@ -46,15 +41,6 @@ QByteArray crasher(const char *name, const QByteArray &extra = {})
 QAction *findAction(QMenu *menu, const QString &objectName)
 {
     return menu->findChild<QAction *>(objectName);
-}
-
-bool stopFleet(Fleet &fleet)
-{
-    if (fleet.isAllStopped())
-        return true;
-    QSignalSpy stopped(&fleet, &Fleet::allStopped);
-    fleet.stopAll();
-    return fleet.isAllStopped() || stopped.wait(15000);
 }
 
 // Share of pixels close to `color` in an image.
@@ -252,6 +238,34 @@ private slots:
 
         QVERIFY(stopFleet(fleet));
         QTRY_COMPARE(tray.severity(), 0);
+    }
+
+    // A configuration reload: the restart submenu and the colour follow the
+    // services that come and go (a removed fatal one no longer makes it red).
+    void menuFollowsServicesAddedAndRemoved()
+    {
+        const QByteArray api = backend("api", freePort());
+        const Config cfg = load(api + crasher("flaky"));
+        Fleet fleet(cfg);
+        TrayController tray(&fleet);
+        fleet.boot();
+        QTRY_COMPARE(fleet.service(QStringLiteral("flaky"))->state(), ServiceState::Fatal);
+        QTRY_COMPARE(tray.severity(), 2);
+
+        const Config next = load(api + crasher("spare", "autostart = false"));
+        fleet.applyConfig(next, ConfigDiff::compute(fleet.config(), next));
+        QTRY_VERIFY(!fleet.service(QStringLiteral("flaky")));
+        QMenu *menu = tray.menu();
+        auto *restartMenu = menu->findChild<QMenu *>(QStringLiteral("restartMenu"));
+        QStringList names;
+        for (QAction *a : restartMenu->actions())
+            names << a->data().toString();
+        QCOMPARE(names, (QStringList{QStringLiteral("api"), QStringLiteral("spare")}));
+        QVERIFY(!findAction(menu, QStringLiteral("restart:flaky")));
+        QTRY_COMPARE(tray.severity(), 0);
+        QCOMPARE(tray.toolTip(), QStringLiteral("Lifeline — 2 services: 1 running, 1 stopped"));
+
+        QVERIFY(stopFleet(fleet));
     }
 
     void unhealthyCountsAsRed()

@@ -1,0 +1,48 @@
+// Applies edits of the configuration file to the running Fleet, in the GUI
+// and headless alike: ConfigWatcher notices and loads the file, this applies
+// the difference (Fleet::applyConfig). An edit that arrives while an
+// emergency recovery runs waits until it has finished — the recovery walks
+// the services step by step and must not see them change under it — and is
+// then applied against what runs at that moment.
+#pragma once
+
+#include "config/configwatcher.h"
+
+#include <QObject>
+
+namespace lifeline {
+
+class Fleet;
+class Recovery;
+
+class LiveReload final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(LiveReload)
+
+public:
+    // `recovery` may be null (no deferral).
+    LiveReload(Fleet *fleet, Recovery *recovery, QObject *parent = nullptr);
+
+    ConfigWatcher *watcher() { return &m_watcher; }
+    const Config &config() const { return m_watcher.config(); }
+    bool isPending() const { return m_pending; }
+
+signals:
+    // One line for a person: what changed and what was done about it.
+    void applied(const QString &summary);
+    // The file does not load; everything keeps running as it was.
+    void failed(const QString &errorsText);
+    // A reload waits for the running recovery to finish.
+    void deferred();
+
+private:
+    void apply();
+
+    Fleet *m_fleet;
+    Recovery *m_recovery;
+    ConfigWatcher m_watcher;
+    bool m_pending = false;
+};
+
+} // namespace lifeline
