@@ -440,8 +440,13 @@ void Recovery::stepStop()
             current().items.append(item);
         }
     }
-    const qint64 softLimit = longest + kStopExtraMs;
-    const auto check = [this, softLimit] {
+    qint64 softLimit = longest + kStopExtraMs;
+    qint64 hardLimit = softLimit + kStopHardLimitMs;
+    if (m_stopGiveUpMs > 0) {
+        hardLimit = m_stopGiveUpMs;
+        softLimit = std::min(softLimit, hardLimit);
+    }
+    const auto check = [this, softLimit, hardLimit] {
         if (!m_fleet || current().id != RecoveryStep::Id::Stop ||
             current().status != RecoveryStepStatus::Running)
             return;
@@ -462,9 +467,35 @@ void Recovery::stepStop()
         }
         const QString text = u"still waiting for %1 to stop after %2"_s.arg(
             waiting.join(u", "_s), formatDuration(Millis(m_stepTimer.elapsed())));
-        if (m_stepTimer.elapsed() >= softLimit + kStopHardLimitMs) {
+        if (m_stepTimer.elapsed() >= hardLimit) {
+            // Known state, not "stopping" forever: each one that did not stop
+            // becomes fatal with what is still alive named; SIGKILL goes on.
+            const ProcFs procfs;
+            QStringList abandoned;
+            for (ServiceSupervisor *s : services) {
+                if (s->state() != ServiceState::Stopping)
+                    continue;
+                QStringList alive;
+                bool stuck = false;
+                for (pid_t pid : s->treePids()) {
+                    const auto info = procfs.processStat(pid);
+                    stuck = stuck || (info && info->state == 'D');
+                    alive << u"%1%2"_s.arg(pid).arg(info ? u" (%1)"_s.arg(QChar::fromLatin1(info->state))
+                                                         : QString());
+                }
+                s->abandonStop(
+                    u"did not stop within %1 of the emergency recovery%2%3 — manual intervention required"_s
+                        .arg(
+                            formatDuration(Millis(m_stepTimer.elapsed())),
+                            alive.isEmpty() ? QString() : u"; still alive: pid "_s + alive.join(u", "_s),
+                            stuck
+                                ? u"; state D is uninterruptible sleep, usually a hung disk or network filesystem"_s
+                                : QString()));
+                abandoned << s->name();
+            }
             finishStep(RecoveryStepStatus::Failed,
-                       text + u"; nothing else is done while they may still run"_s);
+                       text + u"; marked fatal: %1; nothing else is done while they may still run"_s.arg(
+                                  abandoned.join(u", "_s)));
             return;
         }
         if (current().message != text) {

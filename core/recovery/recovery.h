@@ -69,6 +69,10 @@ public:
     // process, or in another Lifeline using the same state_dir).
     bool start(const RecoveryOptions &options = {}, QString *error = nullptr);
     bool isRunning() const { return m_running; }
+    // Step 1 waits for the services to stop: by default the longest
+    // stop_timeout plus 35 s, then it fails and marks the ones still stopping
+    // fatal (ServiceSupervisor::abandonStop). Tests and benches shorten it.
+    void setStopGiveUpAfter(qint64 ms) { m_stopGiveUpMs = ms; }
 
     // The steps of the current (or last) run, in order.
     QList<RecoveryStep> steps() const { return m_steps; }
@@ -126,6 +130,7 @@ private:
     QPointer<Fleet> m_fleet;
     RecoveryOptions m_options;
     bool m_running = false;
+    qint64 m_stopGiveUpMs = 0; // 0: the default, see setStopGiveUpAfter()
     int m_index = -1;
     QList<RecoveryStep> m_steps;
     QElapsedTimer m_runTimer;

@@ -238,6 +238,7 @@ void ServiceSupervisor::start()
     m_restartTimer.stop();
     m_tracker.reset();
     m_restartReason.clear();
+    m_stopAbandoned = false;
     launch();
 }
 
@@ -288,6 +289,18 @@ void ServiceSupervisor::restartForFailure(const QString &reason)
     m_forcedReason = reason;
     log(QStringLiteral("restarting: %1").arg(reason));
     beginStop(AfterStop::CountedRestart); // RUNNING -> STOPPING -> BACKOFF/FATAL
+}
+
+bool ServiceSupervisor::abandonStop(const QString &reason)
+{
+    if (m_state != ServiceState::Stopping)
+        return false;
+    m_stopAbandoned = true;
+    m_afterStop = AfterStop::Nothing;
+    m_lastError = reason;
+    log(reason);
+    setState(ServiceState::Fatal); // STOPPING -> FATAL (the poll goes on sending SIGKILL)
+    return true;
 }
 
 // ---- starting ---------------------------------------------------------------
@@ -552,6 +565,14 @@ void ServiceSupervisor::onProcessFinished(const ExitStatus &status)
     emit exited(status);
 
     if (m_state == ServiceState::Stopping) {
+        pollStop();
+        return;
+    }
+    if (m_stopAbandoned) {
+        // The stop a recovery gave up on has completed after all: still a
+        // person's call whether it starts again.
+        m_stopAbandoned = false;
+        log(QStringLiteral("the process that would not stop has ended; start the service when ready"));
         pollStop();
         return;
     }

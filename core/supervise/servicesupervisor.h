@@ -88,6 +88,13 @@ public:
     // A restart asked for by a check (health, memory limit): goes through the
     // restart policy and crash-loop guard like a crash does.
     void restartForFailure(const QString &reason);
+    // A stop that cannot complete (a process that survives SIGKILL: stuck in
+    // uninterruptible sleep on a hung disk or network filesystem): STOPPING ->
+    // FATAL with `reason` as the last error, so nothing shows "stopping"
+    // forever and nothing restarts it by itself. SIGKILL keeps being sent;
+    // when the process finally ends, the service stays fatal until a person
+    // starts it. False when the service was not stopping.
+    bool abandonStop(const QString &reason);
 
     // At Lifeline's start: adopt a still-running instance from a verified
     // pidfile. Returns true when adopted (state Running, isAdopted()).
@@ -163,6 +170,7 @@ private:
     bool m_mainGone = true; // the main process has exited (or there is none)
     qint64 m_stopDeadlineMs = 0;
     bool m_killed = false;
+    bool m_stopAbandoned = false; // abandonStop(): the old process may still end
     qint64 m_restartAtMs = 0;
     QTimer m_restartTimer;
     QTimer m_pollTimer;

@@ -689,6 +689,65 @@ private slots:
         QCOMPARE(last.at(0).toInt(), int(RecoveryStep::Id::Verify));
         stopFleet(fleet);
     }
+
+    // A service that does not stop in time (here it ignores SIGTERM and its
+    // stop_timeout is far away; in real life a process stuck in state D
+    // survives even SIGKILL): step 1 fails, and the service is left fatal
+    // with who is still alive — not "stopping" forever — and is not
+    // restarted when its process ends at last.
+    void serviceThatWillNotStopIsLeftFatalNotStopping()
+    {
+        const quint16 port = freePort();
+        QByteArray svc = service("stuck", port, ", \"--ignore-term\"");
+        svc.replace("stop_timeout = \"2s\"", "stop_timeout = \"60s\"");
+        const Config cfg = load(svc);
+        QCOMPARE(cfg.services.size(), 1);
+        Fleet fleet(cfg);
+        ServiceSupervisor *stuck = fleet.service(u"stuck"_s);
+        fleet.boot();
+        QTRY_COMPARE_WITH_TIMEOUT(stuck->state(), ServiceState::Running, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(listening(port, stuck->pid()), 10000);
+        const pid_t pid = stuck->pid();
+
+        Recovery rec(&fleet);
+        rec.setStopGiveUpAfter(800);
+        const RecoveryReport report = run(rec, {});
+        checkSkippedAfterFailure(report);
+        QVERIFY(!report.ok);
+        const RecoveryStep &stop = step(report, RecoveryStep::Id::Stop);
+        QCOMPARE(stop.status, RecoveryStepStatus::Failed);
+        QVERIFY2(stop.message.contains(u"marked fatal: stuck"_s), qPrintable(stop.message));
+        QCOMPARE(stuck->state(), ServiceState::Fatal);
+        QVERIFY2(stuck->lastError().contains(u"did not stop within"_s), qPrintable(stuck->lastError()));
+        QVERIFY2(stuck->lastError().contains(u"still alive: pid %1"_s.arg(pid)),
+                 qPrintable(stuck->lastError()));
+        QCOMPARE(report.endState.size(), 1);
+        QCOMPARE(report.endState.at(0).state, u"fatal"_s);
+        QVERIFY(::kill(pid, 0) == 0); // nothing pretended it was gone
+
+        // It ends at last: the service stays fatal, nothing restarts it.
+        QSignalSpy exited(stuck, &ServiceSupervisor::exited);
+        QSignalSpy started(stuck, &ServiceSupervisor::started);
+        QCOMPARE(::kill(pid, SIGKILL), 0);
+        QVERIFY(exited.wait(5000));
+        QCOMPARE(stuck->state(), ServiceState::Fatal);
+        QTRY_VERIFY(!listening(port, 0));
+        QCOMPARE(stuck->nextRestartInMs(), -1); // no restart scheduled
+        QVERIFY(started.isEmpty());
+
+        // A person starts it: it runs again.
+        QVERIFY(fleet.start(u"stuck"_s));
+        QTRY_COMPARE_WITH_TIMEOUT(stuck->state(), ServiceState::Running, 10000);
+        QVERIFY(stuck->pid() != pid);
+        QVERIFY(!stuck->abandonStop(u"not stopping: no effect"_s));
+        QCOMPARE(stuck->state(), ServiceState::Running);
+        // It ignores SIGTERM and stop_timeout is 60 s: end it ourselves.
+        QVERIFY(fleet.stop(u"stuck"_s));
+        QCOMPARE(stuck->state(), ServiceState::Stopping);
+        QCOMPARE(::kill(stuck->pid(), SIGKILL), 0);
+        QTRY_COMPARE_WITH_TIMEOUT(stuck->state(), ServiceState::Stopped, 5000);
+        stopFleet(fleet);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRecovery)
