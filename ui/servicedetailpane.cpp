@@ -1,5 +1,6 @@
 #include "servicedetailpane.h"
 
+#include "config/configloader.h"
 #include "health/healthmonitor.h"
 #include "healthview.h"
 #include "logs/eventlog.h"
@@ -262,6 +263,13 @@ void ServiceDetailPane::configureServiceCharts()
     m_cpuChart->clearSeries();
     m_cpuChart->addSeries(name, QStringLiteral("cpu"), tr("CPU %"), cpuColor());
     m_cpuChart->setEventService(name);
+    const double cpuLimit = m_service->spec().cpuLimit;
+    if (cpuLimit > 0)
+        m_cpuChart->setLimit(cpuLimit, tr("cpu_limit %1% for %2")
+                                           .arg(QString::number(cpuLimit, 'g', 6),
+                                                formatDuration(m_service->spec().cpuLimitFor)));
+    else
+        m_cpuChart->setLimit(std::nullopt);
     m_memoryChart->clearSeries();
     m_memoryChart->addSeries(name, QStringLiteral("rss"), tr("RSS MB"), memoryColor(), 1e-6);
     m_memoryChart->setEventService(name);

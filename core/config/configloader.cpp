@@ -92,11 +92,28 @@ const QString kDurationHint = u"(use e.g. 500ms, 3s, 5m, 1h)"_s;
 
 const QStringList kTopKeys{u"settings"_s, u"service"_s, u"recovery"_s};
 const QStringList kSettingsKeys{u"state_dir"_s, u"sample_interval"_s, u"on_exit"_s};
-const QStringList kServiceKeys{u"name"_s,         u"command"_s,        u"shell"_s,          u"cwd"_s,
-                               u"env"_s,          u"autostart"_s,      u"depends_on"_s,     u"ports"_s,
-                               u"restart"_s,      u"restart_delay"_s,  u"backoff_factor"_s, u"backoff_max"_s,
-                               u"max_restarts"_s, u"restart_window"_s, u"stable_after"_s,   u"fatal_retry"_s,
-                               u"stop_signal"_s,  u"stop_timeout"_s,   u"memory_limit"_s,   u"health"_s,
+const QStringList kServiceKeys{u"name"_s,
+                               u"command"_s,
+                               u"shell"_s,
+                               u"cwd"_s,
+                               u"env"_s,
+                               u"autostart"_s,
+                               u"depends_on"_s,
+                               u"ports"_s,
+                               u"restart"_s,
+                               u"restart_delay"_s,
+                               u"backoff_factor"_s,
+                               u"backoff_max"_s,
+                               u"max_restarts"_s,
+                               u"restart_window"_s,
+                               u"stable_after"_s,
+                               u"fatal_retry"_s,
+                               u"stop_signal"_s,
+                               u"stop_timeout"_s,
+                               u"memory_limit"_s,
+                               u"cpu_limit"_s,
+                               u"cpu_limit_for"_s,
+                               u"health"_s,
                                u"logs"_s};
 const QStringList kHealthKeys{u"url"_s,          u"tcp"_s,       u"exec"_s,
                               u"interval"_s,     u"timeout"_s,   u"start_period"_s,
@@ -653,6 +670,11 @@ void Loader::loadService(const toml::table &t, int index)
         spec.stopTimeout = *v;
     if (auto v = getSize(t, u"memory_limit"_s, s))
         spec.memoryLimit = *v;
+    // Percent of one core, as the table and `top` show it: 250 = two and a half cores.
+    if (auto v = getNumber(t, u"cpu_limit"_s, s, 1, 100000))
+        spec.cpuLimit = *v;
+    if (auto v = getDuration(t, u"cpu_limit_for"_s, s, Millis(1)))
+        spec.cpuLimitFor = *v;
     if (const toml::table *health = getTable(t, u"health"_s, s))
         loadHealth(*health, spec, s);
     if (const toml::table *logs = getTable(t, u"logs"_s, s))

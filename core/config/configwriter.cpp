@@ -560,6 +560,10 @@ QString ConfigWriter::toToml(const ServiceSpec &spec, const RawValues &raw)
         [&]() -> QString { return durationText(spec.stopTimeout); });
     put(u"memory_limit"_s, spec.memoryLimit != 0,
         [&]() -> QString { return tomlString(exactSizeText(spec.memoryLimit)); });
+    put(u"cpu_limit"_s, spec.cpuLimit != 0,
+        [&]() -> QString { return QString::number(spec.cpuLimit, 'g', 10); });
+    put(u"cpu_limit_for"_s, spec.cpuLimitFor != def.cpuLimitFor,
+        [&]() -> QString { return durationText(spec.cpuLimitFor); });
     // Raw values for keys not covered above, in a stable order.
     for (auto it = raw.cbegin(); it != raw.cend(); ++it) {
         if (!used.contains(it.key()) && !it.value().isEmpty())

@@ -89,7 +89,9 @@ struct ServiceSpec
     std::optional<Millis> fatalRetry; // off by default
     int stopSignal = 15;              // SIGTERM; config takes "TERM", "INT", "SIGQUIT", ...
     Millis stopTimeout{10'000};
-    qint64 memoryLimit = 0; // bytes, whole tree RSS; 0 = none
+    qint64 memoryLimit = 0;     // bytes, whole tree RSS; 0 = none
+    double cpuLimit = 0;        // percent of one core, whole tree; 0 = none
+    Millis cpuLimitFor{60'000}; // how long above cpuLimit before a restart
     HealthSpec health;
     LogSpec logs;
     SourcePos pos; // of the [[service]] table

@@ -1,5 +1,6 @@
 #include "metricssampler.h"
 
+#include "config/configloader.h"
 #include "metricshistory.h"
 #include "util/clock.h"
 
@@ -90,6 +91,22 @@ std::optional<TreeSample> MetricsSampler::lastService(const QString &name) const
     return *it;
 }
 
+void MetricsSampler::setCpuLimit(const QString &service, double percent, std::chrono::milliseconds duration)
+{
+    if (percent <= 0) {
+        m_cpuLimits.remove(service);
+        return;
+    }
+    m_cpuLimits.insert(service, CpuLimit{percent, std::max<qint64>(duration.count(), 0), -1});
+}
+
+QString MetricsSampler::cpuLimitReason(double limitPercent, std::chrono::milliseconds duration,
+                                       double cpuPercent)
+{
+    return u"cpu limit %1% exceeded for %2 (%3%)"_s.arg(
+        QString::number(limitPercent, 'g', 6), formatDuration(duration), QString::number(cpuPercent, 'f', 0));
+}
+
 QString MetricsSampler::memoryLimitReason(qint64 limitBytes, qint64 rssBytes)
 {
     return u"memory limit %1 exceeded (%2)"_s.arg(megabytes(limitBytes), megabytes(rssBytes));
@@ -138,6 +155,7 @@ void MetricsSampler::sampleNow()
     }
 
     QList<std::pair<QString, QString>> exceeded;
+    QList<std::pair<QString, QString>> cpuExceeded;
     for (auto it = m_limits.begin(); it != m_limits.end(); ++it) {
         const auto s = m_lastServices.constFind(it.key());
         if (s == m_lastServices.cend() || s->rssBytes <= it->bytes) {
@@ -150,11 +168,31 @@ void MetricsSampler::sampleNow()
         }
     }
 
+    for (auto it = m_cpuLimits.begin(); it != m_cpuLimits.end(); ++it) {
+        const auto s = m_lastServices.constFind(it.key());
+        if (s == m_lastServices.cend() || s->cpuPercent <= it->percent) {
+            it->overSinceMs = -1;
+            continue;
+        }
+        if (it->overSinceMs < 0) {
+            it->overSinceMs = mono;
+            continue; // one sample is a moment, not a duration
+        }
+        if (mono - it->overSinceMs >= it->durationMs) {
+            it->overSinceMs = -1;
+            cpuExceeded.append(
+                {it.key(),
+                 cpuLimitReason(it->percent, std::chrono::milliseconds(it->durationMs), s->cpuPercent)});
+        }
+    }
+
     emit sampled(wall);
     // After sampled(), so a listener sees this pass's figures; a slot may
     // restart the service, which must not disturb the loop above.
     for (const auto &[service, reason] : std::as_const(exceeded))
         emit memoryLimitExceeded(service, reason);
+    for (const auto &[service, reason] : std::as_const(cpuExceeded))
+        emit cpuLimitExceeded(service, reason);
 }
 
 } // namespace lifeline

@@ -52,6 +52,11 @@ public:
     // for `consecutive` samples in a row; the count then starts again.
     // bytes <= 0 removes the limit.
     void setMemoryLimit(const QString &service, qint64 bytes, int consecutive = 3);
+    // cpuLimitExceeded() once the tree CPU of `service` (percent of one
+    // core) stayed above `percent` in every sample for at least `duration`
+    // (measured on the monotonic clock); the count then starts again.
+    // percent <= 0 removes the limit.
+    void setCpuLimit(const QString &service, double percent, std::chrono::milliseconds duration);
 
     // For tests: where per-process facts come from, and the monotonic clock
     // CPU deltas are measured with.
@@ -66,6 +71,8 @@ public:
 
     // "memory limit 500 MB exceeded (612 MB)"; MB = 1,000,000 bytes, as in the configuration.
     static QString memoryLimitReason(qint64 limitBytes, qint64 rssBytes);
+    // "cpu limit 90% exceeded for 1m (97%)"
+    static QString cpuLimitReason(double limitPercent, std::chrono::milliseconds duration, double cpuPercent);
 
 public slots:
     // One pass now (the timer calls this).
@@ -75,6 +82,7 @@ signals:
     // timeMs: wall-clock ms since the epoch, the time stamp written to the history.
     void sampled(qint64 timeMs);
     void memoryLimitExceeded(const QString &service, const QString &reason);
+    void cpuLimitExceeded(const QString &service, const QString &reason);
 
 private:
     struct Limit
@@ -82,6 +90,12 @@ private:
         qint64 bytes = 0;
         int consecutive = 3;
         int over = 0;
+    };
+    struct CpuLimit
+    {
+        double percent = 0;
+        qint64 durationMs = 0;
+        qint64 overSinceMs = -1; // monotonic time of the first sample over it in this run; -1 none
     };
     std::unique_ptr<TreeSampler> makeTreeSampler() const;
 
@@ -98,6 +112,7 @@ private:
     qint64 m_ticksPerSecond = 0;
     QHash<QString, std::shared_ptr<TreeSampler>> m_trees;
     QHash<QString, Limit> m_limits;
+    QHash<QString, CpuLimit> m_cpuLimits;
     SystemSample m_lastSystem;
     QHash<QString, TreeSample> m_lastServices;
 };

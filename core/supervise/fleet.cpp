@@ -138,11 +138,13 @@ void Fleet::setupMetrics()
         }
         return m_trees;
     });
-    connect(m_sampler, &MetricsSampler::memoryLimitExceeded, this,
-            [this](const QString &name, const QString &reason) {
-                if (ServiceSupervisor *s = service(name))
-                    s->restartForFailure(reason);
-            });
+    // Over a limit: restarted through the restart policy, like a crash.
+    const auto restartFor = [this](const QString &name, const QString &reason) {
+        if (ServiceSupervisor *s = service(name))
+            s->restartForFailure(reason);
+    };
+    connect(m_sampler, &MetricsSampler::memoryLimitExceeded, this, restartFor);
+    connect(m_sampler, &MetricsSampler::cpuLimitExceeded, this, restartFor);
 }
 
 void Fleet::updateMetricsTargets(const QStringList &limitsFor)
@@ -158,6 +160,7 @@ void Fleet::updateMetricsTargets(const QStringList &limitsFor)
     for (const QString &name : limitsFor) {
         const ServiceSupervisor *s = service(name);
         m_sampler->setMemoryLimit(name, s ? s->spec().memoryLimit : 0); // <= 0 clears it
+        m_sampler->setCpuLimit(name, s ? s->spec().cpuLimit : 0, s ? s->spec().cpuLimitFor : Millis(0));
     }
     if (m_sampler->interval() != m_config.settings.sampleInterval)
         m_sampler->setInterval(m_config.settings.sampleInterval);

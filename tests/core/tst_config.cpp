@@ -224,6 +224,15 @@ void TestConfig::errors_data()
                                              u"memory_limit: \"500 megs\" is not a size"_s};
     QTest::newRow("size negative") << api("memory_limit = -1\n") << 4 << 16
                                    << QStringList{u"service \"api\""_s, u"memory_limit: must be between 0"_s};
+    QTest::newRow("cpu_limit zero") << api("cpu_limit = 0\n") << 4 << 13
+                                    << QStringList{u"service \"api\""_s,
+                                                   u"cpu_limit: must be between 1 and 100000, got 0"_s};
+    QTest::newRow("cpu_limit as text")
+        << api("cpu_limit = \"90%\"\n") << 4 << 13
+        << QStringList{u"service \"api\""_s, u"cpu_limit: expected a number, got a string"_s};
+    QTest::newRow("cpu_limit_for bad")
+        << api("cpu_limit_for = \"a while\"\n") << 4 << 17
+        << QStringList{u"service \"api\""_s, u"cpu_limit_for: \"a while\" is not a duration"_s};
     QTest::newRow("logs max_size bad")
         << api("[service.logs]\nmax_size = \"ten\"\n") << 5 << 12
         << QStringList{u"service \"api\""_s, u"logs.max_size: \"ten\" is not a size"_s};
@@ -368,8 +377,7 @@ void TestConfig::warnings_data()
         << api("restart_dealy = \"3s\"\n") << 4 << 1
         << u"service \"api\": unknown key \"restart_dealy\" (did you mean \"restart_delay\"?); it is ignored"_s;
     QTest::newRow("service unknown, no suggestion")
-        << api("cpu_limit = \"50%\"\n") << 4 << 1
-        << u"service \"api\": unknown key \"cpu_limit\"; it is ignored"_s;
+        << api("priority = 10\n") << 4 << 1 << u"service \"api\": unknown key \"priority\"; it is ignored"_s;
     QTest::newRow("settings typo")
         << QByteArray("[settings]\n  sample_intervall = \"1s\"\n") << 2 << 3
         << u"settings: unknown key \"sample_intervall\" (did you mean \"sample_interval\"?); it is ignored"_s;
@@ -498,6 +506,8 @@ void TestConfig::defaults()
     QCOMPARE(s.stopSignal, 15);
     QCOMPARE(s.stopTimeout, 10s);
     QCOMPARE(s.memoryLimit, 0);
+    QCOMPARE(s.cpuLimit, 0.0);
+    QCOMPARE(s.cpuLimitFor, 1min);
     QCOMPARE(s.health.kind, HealthSpec::Kind::None);
     QVERIFY(!s.health.enabled());
     QCOMPARE(s.logs.maxSize, 10'000'000LL);
@@ -508,6 +518,7 @@ void TestConfig::defaults()
         "[settings]\non_exit = \"keep\"\nsample_interval = \"250ms\"\n"
         "[[service]]\nname = \"w\"\ncommand = \"worker\"\nautostart = false\nrestart = \"never\"\n"
         "fatal_retry = \"10m\"\nstop_signal = \"SIGINT\"\nmemory_limit = \"1GiB\"\nbackoff_factor = 3\n"
+        "cpu_limit = 250\ncpu_limit_for = \"2m\"\n"
         "[service.health]\nexec = \"check --quick\"\nexpect_status = 204\n"
         "[[service]]\nname = \"v\"\ncommand = \"x\"\nrestart = \"always\"\nstop_signal = 10\n"
         "[service.health]\nurl = \"https://example.test/h\"\nexpect_status = \"200-299\"\n",
@@ -522,6 +533,8 @@ void TestConfig::defaults()
     QCOMPARE(w.fatalRetry, std::optional<Millis>(10min));
     QCOMPARE(w.stopSignal, 2);
     QCOMPARE(w.memoryLimit, 1024LL * 1024 * 1024);
+    QCOMPARE(w.cpuLimit, 250.0);
+    QCOMPARE(w.cpuLimitFor, 2min);
     QCOMPARE(w.backoffFactor, 3.0);
     QCOMPARE(w.health.kind, HealthSpec::Kind::Exec);
     QCOMPARE(w.health.exec, (QStringList{u"check"_s, u"--quick"_s}));

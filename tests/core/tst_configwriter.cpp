@@ -92,6 +92,8 @@ ServiceSpec webSpec()
     s.env = {{u"PORT"_s, u"3000"_s}, {u"odd key"_s, u"a\\b\n"_s}};
     s.restart = RestartPolicy::Always;
     s.memoryLimit = 512LL * 1024 * 1024;
+    s.cpuLimit = 87.5;
+    s.cpuLimitFor = std::chrono::minutes(2);
     s.health.kind = HealthSpec::Kind::Tcp;
     s.health.tcpHost = u"127.0.0.1"_s;
     s.health.tcpPort = 3000;
@@ -142,6 +144,8 @@ private slots:
         QCOMPARE(web.env, webSpec().env);
         QCOMPARE(web.restart, RestartPolicy::Always);
         QCOMPARE(web.memoryLimit, 512LL * 1024 * 1024);
+        QCOMPARE(web.cpuLimit, 87.5);
+        QCOMPARE(web.cpuLimitFor, std::chrono::milliseconds(120'000));
         QCOMPARE(web.health.kind, HealthSpec::Kind::Tcp);
         QCOMPARE(web.health.tcpPort, quint16(3000));
         // The others are exactly as they were.

@@ -1,10 +1,13 @@
 // CPU maths, system sampling over captured /proc files, process-tree samples
 // of real processes, and MetricsSampler's memory-limit watcher.
+#include "config/configloader.h"
 #include "metrics/cpuusage.h"
 #include "metrics/metricshistory.h"
 #include "metrics/metricssampler.h"
 #include "metrics/systemsampler.h"
 #include "metrics/treesampler.h"
+#include "supervise/fleet.h"
+#include "supervise/servicesupervisor.h"
 #include "util/clock.h"
 
 #include "testsupport.h"
@@ -95,6 +98,8 @@ private slots:
     void memoryLimitReason();
     void memoryLimitAfterConsecutiveSamples();
     void memoryLimitLive();
+    void cpuLimitAfterDuration();
+    void cpuLimitLive();
     void samplerTimerFeedsHistory();
 
 private:
@@ -545,6 +550,95 @@ void TestMetrics::memoryLimitLive()
     QVERIFY(sampler.lastService(u"leaky"_s)->rssBytes > 1'000'000);
     backend->kill();
     QVERIFY(backend->waitForFinished(5000));
+}
+
+void TestMetrics::cpuLimitAfterDuration()
+{
+    ManualClock clock;
+    quint64 apiTicks = 0; // 100 ticks per second: +95 per 1 s sample = 95 %
+    quint64 apiPerSample = 95;
+    MetricsSampler sampler(nullptr);
+    sampler.setClock(&clock);
+    sampler.setProcessReader(
+        [&](pid_t pid) -> std::optional<ProcInfo> {
+            ProcInfo i;
+            i.pid = pid;
+            i.state = 'R';
+            i.startTime = 1;
+            i.threads = 1;
+            i.utime = pid == 10 ? apiTicks : 0;
+            return i;
+        },
+        [](pid_t) { return 0; }, 100);
+    sampler.setServiceTreeProvider([] {
+        return QHash<QString, QList<pid_t>>{{u"api"_s, {10}}, {u"idle"_s, {20}}};
+    });
+    sampler.setCpuLimit(u"api"_s, 90, std::chrono::seconds(3));
+    sampler.setCpuLimit(u"idle"_s, 90, std::chrono::seconds(3)); // at 0 %: never fires
+    QSignalSpy exceeded(&sampler, &MetricsSampler::cpuLimitExceeded);
+    const auto step = [&] {
+        clock.advance(std::chrono::seconds(1));
+        apiTicks += apiPerSample;
+        sampler.sampleNow();
+    };
+
+    sampler.sampleNow(); // baseline: no CPU figure yet
+    step();              // over since t=1 s
+    step();
+    step();
+    QCOMPARE(exceeded.size(), 0); // 2 s over: not yet
+    step();                       // 3 s over
+    QCOMPARE(exceeded.size(), 1);
+    QCOMPARE(exceeded.at(0).at(0).toString(), u"api"_s);
+    QCOMPARE(exceeded.at(0).at(1).toString(), u"cpu limit 90% exceeded for 3s (95%)"_s);
+
+    // A sample at or under the limit starts the count again.
+    step();
+    step();
+    apiPerSample = 50;
+    step();
+    apiPerSample = 99;
+    step();
+    step();
+    step();
+    QCOMPARE(exceeded.size(), 1);
+    step();
+    QCOMPARE(exceeded.size(), 2);
+    QCOMPARE(exceeded.at(1).at(1).toString(), u"cpu limit 90% exceeded for 3s (99%)"_s);
+
+    // Removing the limit stops it.
+    sampler.setCpuLimit(u"api"_s, 0, std::chrono::seconds(3));
+    for (int i = 0; i < 6; ++i)
+        step();
+    QCOMPARE(exceeded.size(), 2);
+}
+
+// A real busy loop, through the whole path: config -> Fleet -> sampler ->
+// restart with the reason, under the restart policy.
+void TestMetrics::cpuLimitLive()
+{
+    QTemporaryDir dir;
+    const QByteArray toml =
+        "[settings]\nstate_dir = \"" + dir.path().toUtf8() +
+        "/state\"\nsample_interval = \"200ms\"\n\n"
+        "[[service]]\nname = \"spin\"\ncommand = [\"/bin/sh\", \"-c\", \"while :; do :; done\"]\n"
+        "cpu_limit = 40\ncpu_limit_for = \"1s\"\nrestart_delay = \"0s\"\nstop_timeout = \"2s\"\n";
+    const LoadResult r = ConfigLoader::loadString(toml, dir.filePath(u"lifeline.toml"_s));
+    for (const Diagnostic &d : r.errors)
+        qWarning("%s", qPrintable(d.toString()));
+    QVERIFY(r.ok());
+    QCOMPARE(r.config->services.at(0).cpuLimit, 40.0);
+    Fleet fleet(*r.config);
+    ServiceSupervisor *spin = fleet.service(u"spin"_s);
+    fleet.boot();
+    QTRY_COMPARE_WITH_TIMEOUT(spin->state(), ServiceState::Running, 5000);
+    const pid_t first = spin->pid();
+    QTRY_VERIFY_WITH_TIMEOUT(spin->restartReason().startsWith(u"cpu limit 40% exceeded for 1s ("_s), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(spin->state() == ServiceState::Running && spin->pid() != first, 10000);
+    QSignalSpy stopped(&fleet, &Fleet::allStopped);
+    fleet.stopAll();
+    if (!fleet.isAllStopped())
+        QVERIFY(stopped.wait(10000));
 }
 
 void TestMetrics::samplerTimerFeedsHistory()

@@ -115,6 +115,7 @@ private slots:
                                 port +
                                 "\"]\n"
                                 "memory_limit = \"500MB\"\n"
+                                "cpu_limit = 95\n"
                                 "stop_timeout = \"2s\"\n"
                                 "[service.health]\n"
                                 "url = \"http://127.0.0.1:" +
@@ -209,9 +210,15 @@ private slots:
         // The axis makes room for the line.
         QVERIFY(pane.memoryChart()->valueAxis()->max() >= 500);
 
+        // The CPU chart shows cpu_limit the same way.
+        QCOMPARE(pane.cpuChart()->limit(), std::optional<double>(95.0));
+        QVERIFY(pane.cpuChart()->limitSeries());
+        QCOMPARE(pane.cpuChart()->limitSeries()->name(), u"cpu_limit 95% for 1m"_s);
+
         pane.setService(worker());
         QVERIFY(!pane.memoryChart()->limitSeries());
         QVERIFY(!pane.memoryChart()->limit().has_value());
+        QVERIFY(!pane.cpuChart()->limit().has_value());
     }
 
     void switchingRangesChangesTheAxis()
