@@ -175,9 +175,14 @@ QVariant ServiceTableModel::data(const QModelIndex &index, int role) const
                 .arg(formatDuration(s->spec().restartWindow));
         case Health:
             return healthText(s);
-        case Cpu:
-            return running && usage.cpu >= 0 ? QStringLiteral("%1 %").arg(usage.cpu, 0, 'f', 1)
-                                             : QStringLiteral("—");
+        case Cpu: {
+            if (!running || usage.cpu < 0)
+                return QStringLiteral("—");
+            QString text = QStringLiteral("%1 %").arg(usage.cpu, 0, 'f', 1);
+            if (s->spec().cpuLimit > 0)
+                text += QStringLiteral(" / %1 %").arg(s->spec().cpuLimit, 0, 'g', 6);
+            return text;
+        }
         case Memory: {
             if (!running || usage.rss < 0)
                 return QStringLiteral("—");

@@ -64,14 +64,14 @@ private slots:
             return "[\"" LIFELINE_DEMO_BACKEND "\", \"--port\", \"" + QByteArray::number(freePort()) +
                    "\", \"--name\", \"" + name + "\"]";
         };
-        const QByteArray toml = "[settings]\nstate_dir = \"" + m_dir.path().toUtf8() + "/state-" +
-                                QTest::currentTestFunction() +
-                                "\"\n\n"
-                                "[[service]]\nname = \"api\"\ncommand = " +
-                                demo("api") +
-                                "\nstop_timeout = \"2s\"\nmax_restarts = 7\nrestart_window = \"2m\"\n\n"
-                                "[[service]]\nname = \"worker\"\ncommand = " +
-                                demo("worker") + "\nstop_timeout = \"2s\"\n";
+        const QByteArray toml =
+            "[settings]\nstate_dir = \"" + m_dir.path().toUtf8() + "/state-" + QTest::currentTestFunction() +
+            "\"\n\n"
+            "[[service]]\nname = \"api\"\ncommand = " +
+            demo("api") +
+            "\nstop_timeout = \"2s\"\nmax_restarts = 7\nrestart_window = \"2m\"\ncpu_limit = 90\n\n"
+            "[[service]]\nname = \"worker\"\ncommand = " +
+            demo("worker") + "\nstop_timeout = \"2s\"\n";
         m_toml = toml;
         const LoadResult r = ConfigLoader::loadString(toml, m_dir.filePath(u"lifeline.toml"_s));
         for (const Diagnostic &d : r.errors)
@@ -147,6 +147,12 @@ private slots:
         const QString workerRestarts = model.index(1, ServiceTableModel::Restarts).data().toString();
         QVERIFY2(QRegularExpression(u"^\\d+\\s+\\(\\d+/10 in 5m\\)$"_s).match(workerRestarts).hasMatch(),
                  qPrintable(workerRestarts));
+
+        // Usage as the sampler reports it, with the limit when there is one.
+        model.setUsage(u"api"_s, 12.34, 5'000'000);
+        model.setUsage(u"worker"_s, 3.0, 7'000'000);
+        QCOMPARE(model.index(0, ServiceTableModel::Cpu).data().toString(), u"12.3 % / 90 %"_s);
+        QCOMPARE(model.index(1, ServiceTableModel::Cpu).data().toString(), u"3.0 %"_s);
 
         // Stopping shows in the model too, still under the tester's eye.
         changed.clear();
