@@ -1,11 +1,18 @@
 // bench/sampler.cpp — cost of the metrics pipeline (run by bench/run-more.sh).
 //
 //   lifeline-bench-sampler --backends FILE --dir DIR [--passes 200] [--days 7] [--services 20]
+//                          [--own-children 20]
 //
 // 1. One sampling pass: MetricsSampler::sampleNow() over the services whose
 //    pids FILE lists (one per line; each was started in its own session with
 //    LIFELINE_SERVICE_ID=bench/bN, like a supervisor starts them), the tree
-//    provider being ProcFs::serviceTrees as in Fleet, history on disk in DIR.
+//    provider being ProcFs::serviceTrees (a full /proc pass each time, as
+//    Fleet did before TreeTracker), history on disk in DIR. Then the same with
+//    the provider calling TreeTracker::trees() (incremental passes, a full one
+//    every 30th call), this process a subreaper as Fleet is, with
+//    `own-children` idle children of its own (Fleet has one lifeline-logger
+//    per service) that the tracker reads every pass; each result is checked
+//    against a full pass.
 // 2. History inserts: `days` of 10 s samples for `services` services (the 4
 //    metrics a service records: cpu, rss, threads, fds) appended with
 //    synthetic time stamps and flushed every simulated hour; points/s.
@@ -15,6 +22,7 @@
 #include "metrics/metricshistory.h"
 #include "metrics/metricssampler.h"
 #include "platform/procfs.h"
+#include "platform/treetracker.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -23,6 +31,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QProcess>
 #include <QRandomGenerator>
 
 #include <dirent.h>
@@ -89,7 +98,9 @@ int main(int argc, char *argv[])
     const QCommandLineOption passesOpt(u"passes"_s, u"Sampling passes."_s, u"N"_s, u"200"_s);
     const QCommandLineOption daysOpt(u"days"_s, u"Days of history to fill."_s, u"N"_s, u"7"_s);
     const QCommandLineOption servicesOpt(u"services"_s, u"Services in the history."_s, u"N"_s, u"20"_s);
-    parser.addOptions({backendsOpt, dirOpt, passesOpt, daysOpt, servicesOpt});
+    const QCommandLineOption ownOpt(
+        u"own-children"_s, u"Idle children of our own during the tracker passes."_s, u"N"_s, u"20"_s);
+    parser.addOptions({backendsOpt, dirOpt, passesOpt, daysOpt, servicesOpt, ownOpt});
     parser.addHelpOption();
     parser.process(app);
     if (!parser.isSet(backendsOpt) || !parser.isSet(dirOpt)) {
@@ -99,6 +110,7 @@ int main(int argc, char *argv[])
     const int passes = parser.value(passesOpt).toInt();
     const int days = parser.value(daysOpt).toInt();
     const int services = parser.value(servicesOpt).toInt();
+    const int ownChildren = parser.value(ownOpt).toInt();
     const QString dir = parser.value(dirOpt);
 
     QFile pidFile(parser.value(backendsOpt));
@@ -169,6 +181,71 @@ int main(int argc, char *argv[])
     const Stats pass = summarize(passMs);
     const Stats tree = summarize(treeMs);
     note(u"sampling: median %1 ms over %2 passes"_s.arg(fmt(pass.median, 3)).arg(pass.n));
+
+    // ---- 1b. the same with TreeTracker, as Fleet uses it ------------------------
+    becomeSubreaper(); // as Fleet is; without it the tracker only does full passes
+    QList<QProcess *> children;
+    for (int i = 0; i < ownChildren; ++i) {
+        auto *child = new QProcess;
+        child->start(u"sleep"_s, {u"600"_s});
+        children.append(child);
+    }
+    for (QProcess *child : std::as_const(children))
+        child->waitForStarted(10000);
+    const int procsTracker = processCount();
+    QList<double> trackerPassMs, incTreeMs, fullTreeMs;
+    int identical = 0, compared = 0;
+    bool incrementalPossible = false;
+    {
+        const QString stateDir = dir + u"/sampler-state-tracker"_s;
+        QDir().mkpath(stateDir);
+        MetricsHistory history(stateDir);
+        MetricsSampler sampler(&history);
+        TreeTracker tracker("LIFELINE_SERVICE_ID");
+        const ProcFs reference;
+        double lastTree = 0;
+        bool lastFull = false;
+        QHash<QString, QList<pid_t>> lastTrees;
+        sampler.setServiceTreeProvider([&] {
+            QElapsedTimer t;
+            t.start();
+            auto trees = tracker.trees(queries);
+            lastTree = msSince(t);
+            lastFull = tracker.lastWasFullPass();
+            lastTrees = trees;
+            return trees;
+        });
+        sampler.setDiskPaths({stateDir});
+        for (int i = 0; i < 5; ++i)
+            sampler.sampleNow();
+        for (int i = 0; i < passes; ++i) {
+            QElapsedTimer t;
+            t.start();
+            sampler.sampleNow();
+            trackerPassMs.append(msSince(t));
+            (lastFull ? fullTreeMs : incTreeMs).append(lastTree);
+            // Not timed: the answer must be the full pass's at the same moment.
+            ++compared;
+            identical += lastTrees == reference.serviceTrees(queries, "LIFELINE_SERVICE_ID") ? 1 : 0;
+            usleep(10'000);
+        }
+        incrementalPossible = tracker.incrementalPossible();
+        history.flush();
+    }
+    for (QProcess *child : std::as_const(children)) {
+        child->kill();
+        child->waitForFinished(5000);
+        delete child;
+    }
+    const Stats trackerPass = summarize(trackerPassMs);
+    const Stats incTree = summarize(incTreeMs);
+    const Stats fullTree = summarize(fullTreeMs);
+    note(u"sampling with TreeTracker: median %1 ms, %2 of %3 results identical to a full pass"_s
+             .arg(fmt(trackerPass.median, 3))
+             .arg(identical)
+             .arg(compared));
+    if (!incrementalPossible)
+        note(u"warning: TreeTracker could not pass incrementally (no children files or not a subreaper)"_s);
 
     // ---- 2. history inserts -----------------------------------------------------
     const QString histDir = dir + u"/history-fill"_s;
@@ -245,20 +322,34 @@ int main(int argc, char *argv[])
     out(u"### Sampling pass, history inserts and queries (`lifeline-bench-sampler`)"_s);
     out(QString());
     out(u"One `MetricsSampler::sampleNow()` with %1 services (each a `lifeline-demo-backend` in its own "
-        "session, found by `ProcFs::serviceTrees` from its pid, group and `LIFELINE_SERVICE_ID` marker, "
-        "as Fleet does), history on disk, %2 processes on the machine (%3 after). %4 passes, 10 ms apart, "
-        "after 5 warm-up passes. Milliseconds."_s.arg(queries.size())
+        "session, its tree found from its pid, group and `LIFELINE_SERVICE_ID` marker), history on disk, "
+        "%2 processes on the machine (%3 after). %4 passes, 10 ms apart, after 5 warm-up passes; first with "
+        "a full `ProcFs::serviceTrees` pass for the trees every time, then with `TreeTracker` as Fleet "
+        "uses it. Milliseconds."_s.arg(queries.size())
             .arg(procsBefore)
             .arg(procsAfter)
             .arg(pass.n));
     out(QString());
     out(u"| measured | n | median | p95 | min | max | mean |"_s);
     out(u"| --- | ---: | ---: | ---: | ---: | ---: | ---: |"_s);
-    out(u"| whole pass (`sampleNow()`) | "_s + statCells(pass, 3) + u" |"_s);
+    out(u"| whole pass (`sampleNow()`), trees by a full /proc pass every time | "_s + statCells(pass, 3) +
+        u" |"_s);
     out(u"| of which the tree provider (`serviceTrees`, one /proc pass) | "_s + statCells(tree, 3) + u" |"_s);
+    out(u"| whole pass (`sampleNow()`) with `TreeTracker` (a full pass every %1th call) | "_s.arg(
+            TreeTracker(QByteArray()).fullPassEvery()) +
+        statCells(trackerPass, 3) + u" |"_s);
+    out(u"| of which the tree provider, incremental passes | "_s + statCells(incTree, 3) + u" |"_s);
+    out(u"| of which the tree provider, full passes | "_s + statCells(fullTree, 3) + u" |"_s);
     out(u"| for scale: the kernel's floor, open+read+close of every /proc/PID/stat and stat(/proc/PID) "
         "in plain C (%1 processes) | "_s.arg(rawProcs) +
         statCells(raw, 3) + u" |"_s);
+    out(QString());
+    out(u"The `TreeTracker` rows: this process a subreaper, with %1 idle children of its own (as Fleet has a "
+        "`lifeline-logger` per service), %2 processes on the machine; every result was compared with a "
+        "full pass right after it (not timed): %3 of %4 identical."_s.arg(ownChildren)
+            .arg(procsTracker)
+            .arg(identical)
+            .arg(compared));
     out(QString());
     out(u"Sampled %1 services, %2 processes in their trees; the %3 passes left %4 ms of SQLite writing "
         "to one `flush()` (the 5 s flush timer's job, not part of a pass)."_s.arg(sampledServices)
@@ -299,6 +390,12 @@ int main(int argc, char *argv[])
         "SUMMARY sampler pass_median_ms=%s pass_p95_ms=%s tree_median_ms=%s procs=%d raw_median_ms=%s\n",
         qPrintable(fmt(pass.median, 3)), qPrintable(fmt(pass.p95, 3)), qPrintable(fmt(tree.median, 3)),
         procsBefore, qPrintable(fmt(raw.median, 3)));
+    std::fprintf(stderr,
+                 "SUMMARY tracker tracker_pass_median_ms=%s tracker_pass_p95_ms=%s tracker_inc_median_ms=%s "
+                 "tracker_inc_p95_ms=%s tracker_full_calls=%lld tracker_identical=%d/%d\n",
+                 qPrintable(fmt(trackerPass.median, 3)), qPrintable(fmt(trackerPass.p95, 3)),
+                 qPrintable(fmt(incTree.median, 3)), qPrintable(fmt(incTree.p95, 3)),
+                 static_cast<long long>(fullTree.n), identical, compared);
     std::fprintf(stderr, "SUMMARY history points_per_s=%s q24_median_ms=%s q7_median_ms=%s q7_p95_ms=%s\n",
                  qPrintable(fmt(double(points) / fillSeconds, 0)), qPrintable(fmt(s24.median, 3)),
                  qPrintable(fmt(s7.median, 3)), qPrintable(fmt(s7.p95, 3)));

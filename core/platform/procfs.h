@@ -68,6 +68,30 @@ struct TreeQuery
     QByteArray markerValue; // value of the marker variable its processes inherit
 };
 
+// (pid, start time): one process for its whole life. A pid alone is not, it
+// is reused once its process has been reaped.
+struct ProcessKey
+{
+    pid_t pid = 0;
+    quint64 startTime = 0;
+    friend bool operator==(const ProcessKey &, const ProcessKey &) = default;
+    friend size_t qHash(const ProcessKey &k, size_t seed = 0) noexcept
+    {
+        return qHashMulti(seed, k.pid, k.startTime);
+    }
+};
+
+// What one application of the tree rules found (ProcFs::serviceTreePass(),
+// ProcFs::treePassOver()).
+struct TreePass
+{
+    QHash<QString, QList<pid_t>> trees; // what serviceTrees() returns
+    // Per service, every process the ownership proofs reached, sorted by pid:
+    // its tree, plus the zombies and other users' processes that are left out
+    // of the tree although their children are not.
+    QHash<QString, QList<ProcessKey>> reached;
+};
+
 class ProcFs
 {
 public:
@@ -96,6 +120,29 @@ public:
     // what the sampler and the fleet use every tick.
     QHash<QString, QList<pid_t>> serviceTrees(const QList<TreeQuery> &queries,
                                               const QByteArray &markerKey) const;
+    // serviceTrees(), with what each tree reached: TreeTracker's full pass.
+    TreePass serviceTreePass(const QList<TreeQuery> &queries, const QByteArray &markerKey) const;
+    // The same rules applied to a part of the process table that the caller
+    // read itself: `procs` as treeStat() gives them, and `children`, each
+    // process's children (taskChildren()). Anything not in `procs` does not
+    // exist for this pass. The caches are used and filled but not pruned.
+    // TreeTracker's incremental pass; serviceTreePass() is this over the
+    // whole table, with children taken from the ppid fields.
+    TreePass treePassOver(const QList<ProcInfo> &procs, const QHash<pid_t, QList<pid_t>> &children,
+                          const QList<TreeQuery> &queries, const QByteArray &markerKey) const;
+    // What a tree pass reads of one process, exactly as serviceTrees() reads
+    // it: the stat line, and as uid the owner of the PID directory (status is
+    // not read; realUid() is asked later, for candidates only).
+    std::optional<ProcInfo> treeStat(pid_t pid) const;
+    // The children of every thread of a process, sorted, from
+    // PID/task/TID/children (a thread's children are listed only in its own
+    // file). `threads` is stat's thread count: with 1, the task directory is
+    // not listed. nullopt when it cannot be told: the process is gone, or the
+    // kernel has no such files (hasTaskChildren()).
+    std::optional<QList<pid_t>> taskChildren(pid_t pid, int threads = 0) const;
+    // Whether the kernel provides PID/task/TID/children (CONFIG_PROC_CHILDREN),
+    // seen on our own main thread's entry under the root.
+    bool hasTaskChildren() const;
     // The value of one variable of a process's initial environment.
     std::optional<QByteArray> envValue(pid_t pid, const QByteArray &key) const;
 
@@ -126,27 +173,23 @@ private:
     // A lighter listing for tree building: stat line and owner only.
     QList<ProcInfo> scanForTrees() const;
     uid_t realUid(const ProcInfo &p) const; // from status, cached per process
+    // The tree rules over procs/children; wholeTable: procs is every process,
+    // so the caches are pruned to them afterwards.
+    TreePass runTreePass(const QList<ProcInfo> &procs, const QHash<pid_t, QList<pid_t>> &children,
+                         const QList<TreeQuery> &queries, const QByteArray &markerKey, bool wholeTable) const;
 
     QString m_root;
-    struct MarkerKeyHash
-    {
-        pid_t pid;
-        quint64 startTime;
-        friend bool operator==(const MarkerKeyHash &, const MarkerKeyHash &) = default;
-        friend size_t qHash(const MarkerKeyHash &k, size_t seed = 0) noexcept
-        {
-            return qHashMulti(seed, k.pid, k.startTime);
-        }
-    };
     // (pid, start time) -> marker value ("" when none). Environments are
     // fixed at exec, and (pid, start time) names one process for its life.
-    mutable QHash<MarkerKeyHash, QByteArray> m_markerCache;
-    mutable QHash<MarkerKeyHash, uid_t> m_uidCache;
+    mutable QHash<ProcessKey, QByteArray> m_markerCache;
+    mutable QHash<ProcessKey, uid_t> m_uidCache;
 };
 
 // Linux: PR_SET_CHILD_SUBREAPER, so orphaned descendants of services are
 // re-parented to us and stay findable. Returns false elsewhere.
 bool becomeSubreaper();
+// Whether this process is a child subreaper (PR_GET_CHILD_SUBREAPER).
+bool isSubreaper();
 
 // Reap zombie children of this process that no QProcess owns (orphans that
 // were re-parented to us as subreaper). Only the pids listed by /proc as our

@@ -110,6 +110,27 @@ void forEachSocketInode(const QByteArray &pidDir, F &&f)
     ::closedir(dir);
 }
 
+// What a tree pass reads of one process (root/PID): the stat line, and as
+// uid the owner of the PID directory (one stat(2), no read). Not fstat() of
+// the stat file: for a non-dumpable process the files under PID belong to
+// root while the directory keeps the process's uid.
+std::optional<ProcInfo> readTreeStat(const QByteArray &root, pid_t pid)
+{
+    const QByteArray dir = root + '/' + QByteArray::number(pid);
+    const std::optional<QByteArray> stat = readFile(dir + "/stat");
+    if (!stat)
+        return std::nullopt;
+    std::optional<ProcInfo> info = ProcFs::parseStat(*stat);
+    if (!info)
+        return std::nullopt;
+    info->pid = pid;
+    struct stat st;
+    if (::stat(dir.constData(), &st) != 0)
+        return std::nullopt; // gone
+    info->uid = st.st_uid;
+    return info;
+}
+
 struct TcpListen
 {
     quint16 port = 0;
@@ -265,26 +286,15 @@ QList<ProcInfo> ProcFs::scanForTrees() const
     QList<ProcInfo> result;
     const QByteArray root = QFile::encodeName(m_root);
     for (pid_t pid : listPids(root)) {
-        const QByteArray dir = root + '/' + QByteArray::number(pid);
-        const std::optional<QByteArray> stat = readFile(dir + "/stat");
-        if (!stat)
-            continue;
-        std::optional<ProcInfo> info = parseStat(*stat);
-        if (!info)
-            continue;
-        info->pid = pid;
-        struct stat st;
-        if (::stat(dir.constData(), &st) != 0)
-            continue; // gone
-        info->uid = st.st_uid;
-        result.append(std::move(*info));
+        if (std::optional<ProcInfo> info = readTreeStat(root, pid))
+            result.append(std::move(*info));
     }
     return result;
 }
 
 uid_t ProcFs::realUid(const ProcInfo &p) const
 {
-    const MarkerKeyHash key{p.pid, p.startTime};
+    const ProcessKey key{p.pid, p.startTime};
     if (const auto it = m_uidCache.constFind(key); it != m_uidCache.cend())
         return *it;
     uid_t uid = p.uid;
@@ -307,6 +317,28 @@ uid_t ProcFs::realUid(const ProcInfo &p) const
 QHash<QString, QList<pid_t>> ProcFs::serviceTrees(const QList<TreeQuery> &queries,
                                                   const QByteArray &markerKey) const
 {
+    return serviceTreePass(queries, markerKey).trees;
+}
+
+TreePass ProcFs::serviceTreePass(const QList<TreeQuery> &queries, const QByteArray &markerKey) const
+{
+    const QList<ProcInfo> all = scanForTrees();
+    QHash<pid_t, QList<pid_t>> children;
+    for (const ProcInfo &p : all)
+        children[p.ppid].append(p.pid);
+    return runTreePass(all, children, queries, markerKey, true);
+}
+
+TreePass ProcFs::treePassOver(const QList<ProcInfo> &procs, const QHash<pid_t, QList<pid_t>> &children,
+                              const QList<TreeQuery> &queries, const QByteArray &markerKey) const
+{
+    return runTreePass(procs, children, queries, markerKey, false);
+}
+
+TreePass ProcFs::runTreePass(const QList<ProcInfo> &all, const QHash<pid_t, QList<pid_t>> &children,
+                             const QList<TreeQuery> &queries, const QByteArray &markerKey,
+                             bool wholeTable) const
+{
     // Ownership proofs — each is a fact the kernel keeps and that an unrelated
     // process cannot acquire by accident:
     //  * mainPid: we started it (or adopted it from a pidfile whose start time
@@ -326,10 +358,8 @@ QHash<QString, QList<pid_t>> ProcFs::serviceTrees(const QList<TreeQuery> &querie
     const uid_t myUid = ::getuid();
     const pid_t self = ::getpid();
     const pid_t ownGroup = ::getpgrp();
-    const QList<ProcInfo> all = scanForTrees();
 
     QHash<pid_t, qsizetype> index;
-    QHash<pid_t, QList<pid_t>> children;
     QHash<QByteArray, qsizetype> byMarker;
     for (qsizetype q = 0; q < queries.size(); ++q) {
         if (!queries.at(q).markerValue.isEmpty())
@@ -344,11 +374,10 @@ QHash<QString, QList<pid_t>> ProcFs::serviceTrees(const QList<TreeQuery> &querie
         }
     };
 
-    QHash<MarkerKeyHash, QByteArray> liveMarkers;
-    for (qsizetype i = 0; i < all.size(); ++i) {
-        const ProcInfo &p = all.at(i);
-        index.insert(p.pid, i);
-        children[p.ppid].append(p.pid);
+    QSet<ProcessKey> liveMarkers;
+    for (qsizetype i = 0; i < all.size(); ++i)
+        index.insert(all.at(i).pid, i);
+    for (const ProcInfo &p : all) {
         if (p.pid == self || p.pid == 1)
             continue;
         for (qsizetype q = 0; q < queries.size(); ++q) {
@@ -360,28 +389,28 @@ QHash<QString, QList<pid_t>> ProcFs::serviceTrees(const QList<TreeQuery> &querie
             continue;
         if (realUid(p) != myUid)
             continue; // never read, let alone act on, another user's environment
-        const MarkerKeyHash key{p.pid, p.startTime};
+        const ProcessKey key{p.pid, p.startTime};
         auto cached = m_markerCache.constFind(key);
-        QByteArray marker;
-        if (cached != m_markerCache.cend()) {
-            marker = *cached;
-        } else {
-            marker = envValue(p.pid, markerKey).value_or(QByteArray());
-        }
-        liveMarkers.insert(key, marker);
-        if (const auto it = byMarker.constFind(marker); it != byMarker.cend())
+        if (cached == m_markerCache.cend())
+            cached = m_markerCache.insert(key, envValue(p.pid, markerKey).value_or(QByteArray()));
+        liveMarkers.insert(key);
+        if (const auto it = byMarker.constFind(*cached); it != byMarker.cend())
             add(*it, p.pid);
     }
-    m_markerCache = std::move(liveMarkers); // forget processes that are gone
-    QHash<MarkerKeyHash, uid_t> liveUids;
-    for (const ProcInfo &p : all) {
-        const MarkerKeyHash key{p.pid, p.startTime};
-        if (const auto it = m_uidCache.constFind(key); it != m_uidCache.cend())
-            liveUids.insert(key, *it);
+    if (wholeTable) {
+        // Forget processes that are gone (and, as before, those whose marker
+        // is no longer read: other users', zombies).
+        m_markerCache.removeIf([&](const auto &it) { return !liveMarkers.contains(it.key()); });
+        QHash<ProcessKey, uid_t> liveUids;
+        for (const ProcInfo &p : all) {
+            const ProcessKey key{p.pid, p.startTime};
+            if (const auto it = m_uidCache.constFind(key); it != m_uidCache.cend())
+                liveUids.insert(key, *it);
+        }
+        m_uidCache = std::move(liveUids);
     }
-    m_uidCache = std::move(liveUids);
 
-    QHash<QString, QList<pid_t>> out;
+    TreePass out;
     for (qsizetype q = 0; q < queries.size(); ++q) {
         const TreeQuery &tq = queries.at(q);
         if (tq.mainPid > 0 && index.contains(tq.mainPid) && !all.at(index.value(tq.mainPid)).isZombie())
@@ -392,19 +421,76 @@ QHash<QString, QList<pid_t>> ProcFs::serviceTrees(const QList<TreeQuery> &querie
             const pid_t parent = queue.at(i);
             if (parent == self || parent == 1)
                 continue; // never treat our own or init's children as the service's
-            for (pid_t child : children.value(parent))
-                add(q, child);
+            for (pid_t child : children.value(parent)) {
+                if (index.contains(child)) // a partial table may list children it did not read
+                    add(q, child);
+            }
         }
         QList<pid_t> result;
+        QList<ProcessKey> reached;
         for (pid_t pid : std::as_const(queue)) {
             const ProcInfo &p = all.at(index.value(pid));
+            reached.append(ProcessKey{pid, p.startTime});
             if (p.uid == myUid && !p.isZombie() && pid != self && pid != 1 && realUid(p) == myUid)
                 result.append(pid);
         }
         std::sort(result.begin(), result.end());
-        out.insert(tq.name, result);
+        std::sort(reached.begin(), reached.end(),
+                  [](const ProcessKey &a, const ProcessKey &b) { return a.pid < b.pid; });
+        out.trees.insert(tq.name, result);
+        out.reached.insert(tq.name, reached);
     }
     return out;
+}
+
+std::optional<ProcInfo> ProcFs::treeStat(pid_t pid) const
+{
+    if (pid <= 0)
+        return std::nullopt;
+    return readTreeStat(QFile::encodeName(m_root), pid); // exactly what scanForTrees() reads
+}
+
+std::optional<QList<pid_t>> ProcFs::taskChildren(pid_t pid, int threads) const
+{
+    if (pid <= 0)
+        return std::nullopt;
+    const QByteArray taskDir = QFile::encodeName(m_root) + '/' + QByteArray::number(pid) + "/task";
+    std::vector<pid_t> tids;
+    if (threads == 1) {
+        tids.push_back(pid);
+    } else {
+        tids = listPids(taskDir);
+        if (tids.empty())
+            return std::nullopt; // gone
+    }
+    QList<pid_t> result;
+    bool readOne = false;
+    for (pid_t tid : tids) {
+        // "123 456 " — one line, pids separated by spaces.
+        const std::optional<QByteArray> text =
+            readFile(taskDir + '/' + QByteArray::number(tid) + "/children");
+        if (!text)
+            continue; // that thread has just ended (its children went to another thread)
+        readOne = true;
+        for (const QByteArray &field : text->split(' ')) {
+            pid_t child = 0;
+            const QByteArray f = field.trimmed();
+            if (parsePid(f.constData(), &child))
+                result.append(child);
+        }
+    }
+    if (!readOne)
+        return std::nullopt; // gone, or no children files on this kernel
+    std::sort(result.begin(), result.end());
+    result.erase(std::unique(result.begin(), result.end()), result.end());
+    return result;
+}
+
+bool ProcFs::hasTaskChildren() const
+{
+    const QByteArray self = QByteArray::number(::getpid());
+    const QByteArray path = QFile::encodeName(m_root) + '/' + self + "/task/" + self + "/children";
+    return ::access(path.constData(), R_OK) == 0;
 }
 
 std::optional<PortHolder> ProcFs::portHolder(quint16 port) const
@@ -567,6 +653,12 @@ qint64 ProcFs::pageSize()
 bool becomeSubreaper()
 {
     return ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
+}
+
+bool isSubreaper()
+{
+    int on = 0;
+    return ::prctl(PR_GET_CHILD_SUBREAPER, &on, 0, 0, 0) == 0 && on != 0;
 }
 
 QList<pid_t> reapOrphans(const QList<pid_t> &owned)

@@ -25,6 +25,38 @@ QHash<QString, QList<pid_t>> ProcFs::serviceTrees(const QList<TreeQuery> &, cons
     return {};
 }
 
+TreePass ProcFs::serviceTreePass(const QList<TreeQuery> &, const QByteArray &) const
+{
+    return {};
+}
+
+TreePass ProcFs::treePassOver(const QList<ProcInfo> &, const QHash<pid_t, QList<pid_t>> &,
+                              const QList<TreeQuery> &, const QByteArray &) const
+{
+    return {};
+}
+
+TreePass ProcFs::runTreePass(const QList<ProcInfo> &, const QHash<pid_t, QList<pid_t>> &,
+                             const QList<TreeQuery> &, const QByteArray &, bool) const
+{
+    return {};
+}
+
+std::optional<ProcInfo> ProcFs::treeStat(pid_t) const
+{
+    return std::nullopt;
+}
+
+std::optional<QList<pid_t>> ProcFs::taskChildren(pid_t, int) const
+{
+    return std::nullopt;
+}
+
+bool ProcFs::hasTaskChildren() const
+{
+    return false;
+}
+
 std::optional<QByteArray> ProcFs::envValue(pid_t, const QByteArray &) const
 {
     return std::nullopt;
@@ -91,6 +123,11 @@ qint64 ProcFs::pageSize()
 }
 
 bool becomeSubreaper()
+{
+    return false;
+}
+
+bool isSubreaper()
 {
     return false;
 }

@@ -8,6 +8,7 @@
 #include "metrics/metricssampler.h"
 #include "platform/childregistry.h"
 #include "platform/procfs.h"
+#include "platform/treetracker.h"
 #include "supervise/servicesupervisor.h"
 #include "util/clock.h"
 
@@ -120,23 +121,17 @@ void Fleet::setupMetrics()
     m_sampler = new MetricsSampler(m_history, this);
     m_sampler->setInterval(m_config.settings.sampleInterval);
     m_sampler->setServiceTreeProvider([this] {
-        // A full pass over /proc finds every process of every running
-        // service (escaped grandchildren included); it is the dearest part
-        // of a sample, so in between it is repeated only every
-        // FullTreeScanEvery ticks or when a service changed state. The
-        // sampler drops pids that have gone on the ticks in between.
-        if (m_treesStale || ++m_ticksSinceTreeScan >= FullTreeScanEvery) {
-            QList<TreeQuery> queries;
-            for (const ServiceSupervisor *s : std::as_const(m_services)) {
-                if (s->state() == ServiceState::Running || s->state() == ServiceState::Stopping)
-                    queries.append(s->treeQuery());
-            }
-            m_trees = queries.isEmpty() ? QHash<QString, QList<pid_t>>()
-                                        : m_proc.serviceTrees(queries, ServiceSupervisor::markerKey());
-            m_treesStale = false;
-            m_ticksSinceTreeScan = 0;
+        // Every process of every running service, escaped grandchildren
+        // included. TreeTracker keeps the trees from one tick to the next by
+        // reading only the services' own processes and ours; a full pass
+        // over /proc (the dear part) runs when the set of services or their
+        // main pids change, after a state change, and every 30th tick.
+        QList<TreeQuery> queries;
+        for (const ServiceSupervisor *s : std::as_const(m_services)) {
+            if (s->state() == ServiceState::Running || s->state() == ServiceState::Stopping)
+                queries.append(s->treeQuery());
         }
-        return m_trees;
+        return queries.isEmpty() ? QHash<QString, QList<pid_t>>() : m_tracker.trees(queries);
     });
     // Over a limit: restarted through the restart policy, like a crash.
     const auto restartFor = [this](const QString &name, const QString &reason) {
@@ -173,7 +168,7 @@ QStringList Fleet::applyConfig(const Config &newConfig, const ConfigDiff &diff)
     const QString keptStateDir = stateDir();
     m_config = newConfig;
     m_config.settings.stateDir = keptStateDir;
-    m_treesStale = true;
+    m_tracker.invalidate();
 
     QStringList restarted;
     for (const QString &name : diff.changed) {
@@ -572,7 +567,7 @@ void Fleet::pump()
 
 void Fleet::onStateChanged(ServiceSupervisor *s, ServiceState from, ServiceState to)
 {
-    m_treesStale = true;
+    m_tracker.invalidate();
     emit serviceStateChanged(s->name(), from, to);
     pump();
     if (!m_removing.isEmpty())

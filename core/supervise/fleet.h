@@ -7,6 +7,7 @@
 #include "config/servicespec.h"
 #include "health/healthresult.h"
 #include "platform/procfs.h"
+#include "platform/treetracker.h"
 #include "supervise/servicestate.h"
 #include "supervise/servicesupervisor.h"
 
@@ -139,11 +140,7 @@ private:
     MetricsHistory *m_history = nullptr;
     MetricsSampler *m_sampler = nullptr;
     QTimer m_tick;
-    ProcFs m_proc; // keeps its marker cache from one sampling pass to the next
-    static constexpr int FullTreeScanEvery = 5;
-    QHash<QString, QList<pid_t>> m_trees; // the last full pass's result
-    bool m_treesStale = true;
-    int m_ticksSinceTreeScan = 0;
+    TreeTracker m_tracker{ServiceSupervisor::markerKey()}; // the services' trees, tick to tick
 };
 
 } // namespace lifeline

@@ -108,6 +108,7 @@ private slots:
     void liveSelf();
     void liveSystem();
     void liveServiceTreeFindsEscapees();
+    void liveTreeStatAndTaskChildren();
     void livePortHolder();
     void livePidFd();
     void liveReapOrphans();
@@ -475,6 +476,29 @@ void TestProcFs::fakeServiceTree()
     // Our own process group is never taken as a service's.
     QCOMPARE(proc.serviceTree(0, ::getpgrp(), {}, {}), QList<pid_t>());
     QCOMPARE(proc.serviceTree(0, 0, {}, {}), QList<pid_t>());
+
+    // What the pass reached: the tree plus the zombie and the other user's
+    // child, which are left out of the tree but were followed.
+    const QList<TreeQuery> queries{{u"svc"_s, mainPid, group, "svc-1"}};
+    const TreePass pass = proc.serviceTreePass(queries, "LIFELINE_INSTANCE");
+    QCOMPARE(pass.trees, proc.serviceTrees(queries, "LIFELINE_INSTANCE"));
+    QList<pid_t> reached;
+    for (const ProcessKey &k : pass.reached.value(u"svc"_s)) {
+        QCOMPARE(k.startTime, quint64(777));
+        reached.append(k.pid);
+    }
+    QCOMPARE(reached, ids({0, 101, 102, 103, 104, 106, 107, 108, 109}));
+
+    // The same rules over a part of the table: what is not in it does not
+    // exist, even when a children list names it.
+    QList<ProcInfo> part;
+    for (pid_t pid : {mainPid, kFake + 101, kFake + 103})
+        part.append(*proc.treeStat(pid));
+    const TreePass partial = proc.treePassOver(part, {{mainPid, {kFake + 101, kFake + 103, kFake + 104}}},
+                                               {{u"svc"_s, mainPid, 0, {}}}, {});
+    QCOMPARE(partial.trees.value(u"svc"_s), ids({0, 101}));
+    QCOMPARE(partial.reached.value(u"svc"_s).size(), 3);
+    QVERIFY(!proc.treeStat(kFake + 999));
 }
 
 void TestProcFs::liveSelf()
@@ -596,6 +620,41 @@ void TestProcFs::liveServiceTreeFindsEscapees()
     // As subreaper we inherited D and E: they are our zombies now, for us to reap.
     QList<pid_t> reaped;
     QTRY_VERIFY_WITH_TIMEOUT((reaped += reapOrphans({}), reaped.contains(d) && reaped.contains(e)), 10000);
+}
+
+void TestProcFs::liveTreeStatAndTaskChildren()
+{
+    const ProcFs proc;
+    QVERIFY(proc.hasTaskChildren());
+    QVERIFY(!ProcFs(kFixtureRoot).hasTaskChildren());
+    QProcess child;
+    child.start(u"sleep"_s, {u"30"_s});
+    QVERIFY(child.waitForStarted(10000));
+    const pid_t pid = static_cast<pid_t>(child.processId());
+
+    // treeStat: the stat facts of process(), and the owner of /proc/PID.
+    const std::optional<ProcInfo> s = proc.treeStat(pid);
+    const std::optional<ProcInfo> full = proc.process(pid);
+    QVERIFY(s && full);
+    QCOMPARE(s->ppid, ::getpid());
+    QCOMPARE(s->pgid, full->pgid);
+    QCOMPARE(s->startTime, full->startTime);
+    QCOMPARE(s->uid, uid_t(QFileInfo(u"/proc/%1"_s.arg(pid)).ownerId()));
+    QVERIFY(s->cmdline.isEmpty());
+
+    // Our children, from all our threads' files; sleep has none.
+    const std::optional<QList<pid_t>> mine = proc.taskChildren(::getpid());
+    QVERIFY(mine);
+    QVERIFY(mine->contains(pid));
+    QCOMPARE(proc.taskChildren(pid, 1), QList<pid_t>());
+    QCOMPARE(proc.taskChildren(pid), QList<pid_t>());
+
+    child.kill();
+    QVERIFY(child.waitForFinished(10000));
+    QVERIFY(!proc.treeStat(pid));
+    QVERIFY(!proc.taskChildren(pid));
+    QVERIFY(!proc.taskChildren(pid, 1));
+    QVERIFY(!proc.taskChildren(::getpid()).value().contains(pid));
 }
 
 void TestProcFs::livePortHolder()

@@ -1,0 +1,134 @@
+// TreeTracker: full passes through ProcFs::serviceTreePass(), incremental
+// passes through ProcFs::treePassOver() on the universe read here (see the
+// header for why that universe is enough). Platform-independent: without
+// procfs, ProcFs reports no children files and every pass is a full one.
+#include "platform/treetracker.h"
+
+#include <QCoreApplication>
+
+#include <algorithm>
+#include <utility>
+
+namespace lifeline {
+
+namespace {
+
+bool sameQueries(const QList<TreeQuery> &a, const QList<TreeQuery> &b)
+{
+    return std::equal(a.cbegin(), a.cend(), b.cbegin(), b.cend(), [](const TreeQuery &x, const TreeQuery &y) {
+        return x.name == y.name && x.mainPid == y.mainPid && x.pgid == y.pgid &&
+               x.markerValue == y.markerValue;
+    });
+}
+
+} // namespace
+
+TreeTracker::TreeTracker(QByteArray markerKey, QString procRoot)
+    : m_markerKey(std::move(markerKey))
+    , m_proc(std::move(procRoot))
+{}
+
+QHash<QString, QList<pid_t>> TreeTracker::trees(const QList<TreeQuery> &queries)
+{
+    if (queries.isEmpty()) {
+        m_valid = false; // nothing to follow; the next services start with a full pass
+        m_reached.clear();
+        return {};
+    }
+    const bool fullDue = !m_valid || !m_incrementalPossible || m_sinceFull + 1 >= m_fullPassEvery ||
+                         !sameQueries(queries, m_queries);
+    if (!fullDue) {
+        if (std::optional<QHash<QString, QList<pid_t>>> result = incrementalPass(queries)) {
+            ++m_sinceFull;
+            ++m_incrementalPasses;
+            m_lastWasFull = false;
+            return std::move(*result);
+        }
+    }
+    return fullPass(queries);
+}
+
+QHash<QString, QList<pid_t>> TreeTracker::fullPass(const QList<TreeQuery> &queries)
+{
+    // Checked here, not once: cheap, and a test may become a subreaper late.
+    m_incrementalPossible = m_proc.hasTaskChildren() && isSubreaper();
+    TreePass pass = m_proc.serviceTreePass(queries, m_markerKey);
+    remember(pass);
+    m_queries = queries;
+    m_valid = true;
+    m_sinceFull = 0;
+    ++m_fullPasses;
+    m_lastWasFull = true;
+    return std::move(pass.trees);
+}
+
+std::optional<QHash<QString, QList<pid_t>>> TreeTracker::incrementalPass(const QList<TreeQuery> &queries)
+{
+    const auto self = static_cast<pid_t>(QCoreApplication::applicationPid());
+    QHash<pid_t, ProcInfo> procs; // the universe U
+    QHash<pid_t, QList<pid_t>> children;
+    QList<pid_t> queue;
+    // startTime: the pid is a root only if it still names that process.
+    const auto visit = [&](pid_t pid, std::optional<quint64> startTime) {
+        if (pid <= 0 || procs.contains(pid))
+            return;
+        std::optional<ProcInfo> p = m_proc.treeStat(pid);
+        if (!p || (startTime && p->startTime != *startTime))
+            return; // gone, or the pid was reused: found again only if a member's child lists it
+        procs.insert(pid, std::move(*p));
+        queue.append(pid);
+    };
+
+    // Lifeline's children, all of them: services, loggers, and the orphans
+    // re-parented to us as subreaper — double-forked escapees among them.
+    const std::optional<QList<pid_t>> own = m_proc.taskChildren(self);
+    if (!own)
+        return std::nullopt;
+    for (pid_t pid : *own)
+        visit(pid, std::nullopt);
+    for (auto it = m_reached.cbegin(); it != m_reached.cend(); ++it)
+        visit(it.key(), it.value());
+    for (const TreeQuery &q : queries)
+        visit(q.mainPid, std::nullopt); // the caller vouches for it, as in the full pass
+
+    // Everything below them. Our own and init's children are not descended
+    // into through them (the rules never do); ours were listed above.
+    for (qsizetype i = 0; i < queue.size(); ++i) {
+        const pid_t pid = queue.at(i);
+        if (pid == self || pid == 1)
+            continue;
+        const ProcInfo &p = procs[pid]; // not kept: visit() below grows procs
+        // A zombie's children have been re-parented; a zombie thread-group
+        // leader whose other threads still run is the exception.
+        if (p.isZombie() && p.threads <= 1)
+            continue;
+        std::optional<QList<pid_t>> kids = m_proc.taskChildren(pid, p.threads);
+        if (!kids) {
+            if (m_proc.treeStat(pid))
+                return std::nullopt; // there, but its children cannot be read: ask the full pass
+            procs.remove(pid);       // ended meanwhile
+            continue;
+        }
+        for (pid_t child : std::as_const(*kids))
+            visit(child, std::nullopt);
+        children.insert(pid, std::move(*kids));
+    }
+
+    QList<ProcInfo> universe = procs.values();
+    std::sort(universe.begin(), universe.end(),
+              [](const ProcInfo &a, const ProcInfo &b) { return a.pid < b.pid; });
+    TreePass pass = m_proc.treePassOver(universe, children, queries, m_markerKey);
+    remember(pass);
+    return std::move(pass.trees);
+}
+
+void TreeTracker::remember(const TreePass &pass)
+{
+    m_reached.clear();
+    for (const QList<ProcessKey> &keys : pass.reached) {
+        for (const ProcessKey &k : keys)
+            m_reached.insert(k.pid, k.startTime);
+    }
+}
+
+} // namespace lifeline
