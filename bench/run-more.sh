@@ -10,7 +10,7 @@
 #   BENCH_SECONDS=20 bench/run-more.sh      # shorter windows (health window, UI run length)
 #
 # Env: LIFELINE_BUILD_DIR (default build-bench/; configured with
-# -DLIFELINE_BUILD_BENCH=ON and built here if a bench program is missing),
+# -DLIFELINE_BUILD_BENCH=ON and brought up to date here; BENCH_NO_BUILD=1 skips that),
 # BENCH_SECONDS (health window, default 60; UI run length = 2 x it, min 60),
 # BENCH_PROCS (processes on the machine for the sampler, default 500),
 # BENCH_PASSES (sampling passes, 200), BENCH_FLOOD_SECONDS (20),
@@ -50,19 +50,7 @@ bench_init
 
 LIFELINE_BUILD_DIR=${LIFELINE_BUILD_DIR:-$ROOT/build-bench}
 BENCH_TARGETS=(lifeline-bench-sampler lifeline-bench-health_scale lifeline-bench-ui lifeline-bench-recovery)
-missing=0
-for t in "${BENCH_TARGETS[@]}" lifeline lifeline-logger lifeline-demo-backend lifelinectl; do
-    [[ -x "$LIFELINE_BUILD_DIR/bin/$t" ]] || missing=1
-done
-if ((missing)); then
-    log "building the bench programs (RelWithDebInfo) in $LIFELINE_BUILD_DIR"
-    gen=()
-    command -v ninja >/dev/null && gen=(-G Ninja)
-    cmake -S "$ROOT" -B "$LIFELINE_BUILD_DIR" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DLIFELINE_BUILD_BENCH=ON >&2
-    cmake --build "$LIFELINE_BUILD_DIR" --target "${BENCH_TARGETS[@]}" lifeline lifeline-logger \
-        lifeline-demo-backend lifelinectl ${BENCH_BUILD_JOBS:+-j "$BENCH_BUILD_JOBS"} >&2
-fi
+build_lifeline "${BENCH_TARGETS[@]}"
 ensure_lifeline
 BIN=$LIFELINE_BUILD_DIR/bin
 
