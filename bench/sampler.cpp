@@ -37,6 +37,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace lifeline;
@@ -193,7 +194,10 @@ int main(int argc, char *argv[])
     for (QProcess *child : std::as_const(children))
         child->waitForStarted(10000);
     const int procsTracker = processCount();
-    QList<double> trackerPassMs, incTreeMs, fullTreeMs;
+    // Every other pass comes after a thread was created (a pid handed out, as
+    // on a busy machine), so the tracker reads the trees; in between nothing
+    // was created and it answers from the last result (a quiet tick).
+    QList<double> trackerPassMs, busyPassMs, quietPassMs, incTreeMs, fullTreeMs, quietTreeMs;
     int identical = 0, compared = 0;
     bool incrementalPossible = false;
     {
@@ -205,6 +209,7 @@ int main(int argc, char *argv[])
         const ProcFs reference;
         double lastTree = 0;
         bool lastFull = false;
+        bool lastQuiet = false;
         QHash<QString, QList<pid_t>> lastTrees;
         sampler.setServiceTreeProvider([&] {
             QElapsedTimer t;
@@ -212,6 +217,7 @@ int main(int argc, char *argv[])
             auto trees = tracker.trees(queries);
             lastTree = msSince(t);
             lastFull = tracker.lastWasFullPass();
+            lastQuiet = tracker.lastWasQuiet();
             lastTrees = trees;
             return trees;
         });
@@ -219,11 +225,16 @@ int main(int argc, char *argv[])
         for (int i = 0; i < 5; ++i)
             sampler.sampleNow();
         for (int i = 0; i < passes; ++i) {
+            if (i % 2 == 1)
+                std::thread([] {}).join();
             QElapsedTimer t;
             t.start();
             sampler.sampleNow();
-            trackerPassMs.append(msSince(t));
-            (lastFull ? fullTreeMs : incTreeMs).append(lastTree);
+            const double ms = msSince(t);
+            trackerPassMs.append(ms);
+            (lastFull ? fullTreeMs : lastQuiet ? quietTreeMs : incTreeMs).append(lastTree);
+            if (!lastFull)
+                (lastQuiet ? quietPassMs : busyPassMs).append(ms);
             // Not timed: the answer must be the full pass's at the same moment.
             ++compared;
             identical += lastTrees == reference.serviceTrees(queries, "LIFELINE_SERVICE_ID") ? 1 : 0;
@@ -239,6 +250,9 @@ int main(int argc, char *argv[])
     }
     const Stats trackerPass = summarize(trackerPassMs);
     const Stats incTree = summarize(incTreeMs);
+    const Stats quietTree = summarize(quietTreeMs);
+    const Stats busyPass = summarize(busyPassMs);
+    const Stats quietPass = summarize(quietPassMs);
     const Stats fullTree = summarize(fullTreeMs);
     note(u"sampling with TreeTracker: median %1 ms, %2 of %3 results identical to a full pass"_s
              .arg(fmt(trackerPass.median, 3))
@@ -338,7 +352,12 @@ int main(int argc, char *argv[])
     out(u"| whole pass (`sampleNow()`) with `TreeTracker` (a full pass every %1th call) | "_s.arg(
             TreeTracker(QByteArray()).fullPassEvery()) +
         statCells(trackerPass, 3) + u" |"_s);
+    out(u"| whole pass with `TreeTracker`, after a pid was handed out (trees read incrementally) | "_s +
+        statCells(busyPass, 3) + u" |"_s);
+    out(u"| whole pass with `TreeTracker`, quiet tick (no pid handed out: last result, members re-checked) | "_s +
+        statCells(quietPass, 3) + u" |"_s);
     out(u"| of which the tree provider, incremental passes | "_s + statCells(incTree, 3) + u" |"_s);
+    out(u"| of which the tree provider, quiet ticks | "_s + statCells(quietTree, 3) + u" |"_s);
     out(u"| of which the tree provider, full passes | "_s + statCells(fullTree, 3) + u" |"_s);
     out(u"| for scale: the kernel's floor, open+read+close of every /proc/PID/stat and stat(/proc/PID) "
         "in plain C (%1 processes) | "_s.arg(rawProcs) +
@@ -392,10 +411,12 @@ int main(int argc, char *argv[])
         procsBefore, qPrintable(fmt(raw.median, 3)));
     std::fprintf(stderr,
                  "SUMMARY tracker tracker_pass_median_ms=%s tracker_pass_p95_ms=%s tracker_inc_median_ms=%s "
-                 "tracker_inc_p95_ms=%s tracker_full_calls=%lld tracker_identical=%d/%d\n",
-                 qPrintable(fmt(trackerPass.median, 3)), qPrintable(fmt(trackerPass.p95, 3)),
+                 "tracker_inc_p95_ms=%s tracker_full_calls=%lld tracker_identical=%d/%d "
+                 "tracker_quiet_pass_median_ms=%s tracker_quiet_tree_median_ms=%s\n",
+                 qPrintable(fmt(busyPass.median, 3)), qPrintable(fmt(busyPass.p95, 3)),
                  qPrintable(fmt(incTree.median, 3)), qPrintable(fmt(incTree.p95, 3)),
-                 static_cast<long long>(fullTree.n), identical, compared);
+                 static_cast<long long>(fullTree.n), identical, compared,
+                 qPrintable(fmt(quietPass.median, 3)), qPrintable(fmt(quietTree.median, 3)));
     std::fprintf(stderr, "SUMMARY history points_per_s=%s q24_median_ms=%s q7_median_ms=%s q7_p95_ms=%s\n",
                  qPrintable(fmt(double(points) / fillSeconds, 0)), qPrintable(fmt(s24.median, 3)),
                  qPrintable(fmt(s7.median, 3)), qPrintable(fmt(s7.p95, 3)));

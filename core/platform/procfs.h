@@ -143,6 +143,10 @@ public:
     // Whether the kernel provides PID/task/TID/children (CONFIG_PROC_CHILDREN),
     // seen on our own main thread's entry under the root.
     bool hasTaskChildren() const;
+    // The last pid the kernel handed out in our pid namespace (loadavg's
+    // last field). Unchanged between two reads means no process and no
+    // thread was created in between. nullopt when unreadable.
+    std::optional<qint64> lastPid() const;
     // The value of one variable of a process's initial environment.
     std::optional<QByteArray> envValue(pid_t pid, const QByteArray &key) const;
 

@@ -486,6 +486,20 @@ std::optional<QList<pid_t>> ProcFs::taskChildren(pid_t pid, int threads) const
     return result;
 }
 
+std::optional<qint64> ProcFs::lastPid() const
+{
+    // "0.52 0.58 0.59 1/467 12345\n"
+    const std::optional<QByteArray> text = readFile(QFile::encodeName(m_root) + "/loadavg");
+    if (!text)
+        return std::nullopt;
+    const QList<QByteArray> fields = text->simplified().split(' ');
+    if (fields.size() < 5)
+        return std::nullopt;
+    bool ok = false;
+    const qint64 pid = fields.at(4).toLongLong(&ok);
+    return ok && pid >= 0 ? std::optional<qint64>(pid) : std::nullopt;
+}
+
 bool ProcFs::hasTaskChildren() const
 {
     const QByteArray self = QByteArray::number(::getpid());

@@ -52,6 +52,11 @@ std::optional<QList<pid_t>> ProcFs::taskChildren(pid_t, int) const
     return std::nullopt;
 }
 
+std::optional<qint64> ProcFs::lastPid() const
+{
+    return std::nullopt;
+}
+
 bool ProcFs::hasTaskChildren() const
 {
     return false;

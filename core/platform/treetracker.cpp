@@ -37,7 +37,15 @@ QHash<QString, QList<pid_t>> TreeTracker::trees(const QList<TreeQuery> &queries)
     }
     const bool fullDue = !m_valid || !m_incrementalPossible || m_sinceFull + 1 >= m_fullPassEvery ||
                          !sameQueries(queries, m_queries);
+    m_lastWasQuiet = false;
     if (!fullDue) {
+        if (std::optional<QHash<QString, QList<pid_t>>> result = quietPass()) {
+            ++m_sinceFull;
+            ++m_quietPasses;
+            m_lastWasFull = false;
+            m_lastWasQuiet = true;
+            return std::move(*result);
+        }
         if (std::optional<QHash<QString, QList<pid_t>>> result = incrementalPass(queries)) {
             ++m_sinceFull;
             ++m_incrementalPasses;
@@ -52,8 +60,9 @@ QHash<QString, QList<pid_t>> TreeTracker::fullPass(const QList<TreeQuery> &queri
 {
     // Checked here, not once: cheap, and a test may become a subreaper late.
     m_incrementalPossible = m_proc.hasTaskChildren() && isSubreaper();
+    const std::optional<qint64> lastPid = m_proc.lastPid(); // before: a fork during the pass shows next time
     TreePass pass = m_proc.serviceTreePass(queries, m_markerKey);
-    remember(pass);
+    remember(pass, lastPid);
     m_queries = queries;
     m_valid = true;
     m_sinceFull = 0;
@@ -62,8 +71,28 @@ QHash<QString, QList<pid_t>> TreeTracker::fullPass(const QList<TreeQuery> &queri
     return std::move(pass.trees);
 }
 
+std::optional<QHash<QString, QList<pid_t>>> TreeTracker::quietPass()
+{
+    const std::optional<qint64> lastPid = m_proc.lastPid();
+    if (!lastPid || !m_lastPid || *lastPid != *m_lastPid)
+        return std::nullopt;
+    QHash<QString, QList<pid_t>> out;
+    for (auto it = m_lastTrees.cbegin(); it != m_lastTrees.cend(); ++it) {
+        QList<pid_t> alive;
+        alive.reserve(it.value().size());
+        for (pid_t pid : it.value()) {
+            const std::optional<ProcInfo> p = m_proc.treeStat(pid);
+            if (p && !p->isZombie() && p->startTime == m_reached.value(pid, p->startTime + 1))
+                alive.append(pid);
+        }
+        out.insert(it.key(), alive);
+    }
+    return out;
+}
+
 std::optional<QHash<QString, QList<pid_t>>> TreeTracker::incrementalPass(const QList<TreeQuery> &queries)
 {
+    const std::optional<qint64> lastPid = m_proc.lastPid();
     const auto self = static_cast<pid_t>(QCoreApplication::applicationPid());
     QHash<pid_t, ProcInfo> procs; // the universe U
     QHash<pid_t, QList<pid_t>> children;
@@ -118,12 +147,14 @@ std::optional<QHash<QString, QList<pid_t>>> TreeTracker::incrementalPass(const Q
     std::sort(universe.begin(), universe.end(),
               [](const ProcInfo &a, const ProcInfo &b) { return a.pid < b.pid; });
     TreePass pass = m_proc.treePassOver(universe, children, queries, m_markerKey);
-    remember(pass);
+    remember(pass, lastPid);
     return std::move(pass.trees);
 }
 
-void TreeTracker::remember(const TreePass &pass)
+void TreeTracker::remember(const TreePass &pass, std::optional<qint64> lastPid)
 {
+    m_lastPid = lastPid;
+    m_lastTrees = pass.trees;
     m_reached.clear();
     for (const QList<ProcessKey> &keys : pass.reached) {
         for (const ProcessKey &k : keys)

@@ -26,6 +26,13 @@
 //     every process of the service's session was created inside the service.
 //     Hence descent plus Lifeline's own children (where double-forked
 //     escapees land) covers the group and the marker.
+// Quiet ticks. When the kernel's last handed-out pid (loadavg) has not moved
+// since the previous pass, no process was created anywhere, so no process can
+// have joined a tree: the previous result minus the processes that have gone
+// (each member's stat re-read, start time compared) is the answer, at one
+// read per member. (One difference from a full pass: a member whose parent
+// exits and that carries neither the marker nor the group stays until the
+// next pass that reads the trees; it was the service's, and it still is.)
 // What remains is found only by the periodic full pass (setFullPassEvery()):
 // processes outside Lifeline's subtree that become members — the new orphans
 // of a service adopted from an earlier Lifeline (they go to init), and any
@@ -68,11 +75,15 @@ public:
     bool incrementalPossible() const { return m_incrementalPossible; }
     int fullPasses() const { return m_fullPasses; }
     int incrementalPasses() const { return m_incrementalPasses; }
+    // Calls answered from the previous result because no pid was handed out since.
+    int quietPasses() const { return m_quietPasses; }
+    bool lastWasQuiet() const { return m_lastWasQuiet; }
 
 private:
     QHash<QString, QList<pid_t>> fullPass(const QList<TreeQuery> &queries);
     std::optional<QHash<QString, QList<pid_t>>> incrementalPass(const QList<TreeQuery> &queries);
-    void remember(const TreePass &pass);
+    void remember(const TreePass &pass, std::optional<qint64> lastPid);
+    std::optional<QHash<QString, QList<pid_t>>> quietPass();
 
     QByteArray m_markerKey;
     ProcFs m_proc;
@@ -85,6 +96,10 @@ private:
     int m_sinceFull = 0; // calls since the last full pass
     int m_fullPasses = 0;
     int m_incrementalPasses = 0;
+    int m_quietPasses = 0;
+    bool m_lastWasQuiet = false;
+    std::optional<qint64> m_lastPid;          // read just before the previous pass
+    QHash<QString, QList<pid_t>> m_lastTrees; // its result
 };
 
 } // namespace lifeline

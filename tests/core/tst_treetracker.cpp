@@ -132,6 +132,7 @@ private slots:
     void fakeWhenAFullPassRuns();
     void fakeWithoutChildrenFilesAlwaysFull();
     void fakeOutsideOurSubtreeNeedsTheFullPass();
+    void fakeQuietTickReusesTheLastResult();
 
     // Live kernel.
     void liveChildForkedLater();
@@ -197,6 +198,66 @@ void TestTreeTracker::cleanup()
         10000);
     m_strays.clear();
     m_out.clear();
+}
+
+void TestTreeTracker::fakeQuietTickReusesTheLastResult()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString root = dir.path();
+    const pid_t self = ::getpid();
+    const pid_t main = kFake + 100;
+    const QByteArray marker = kKey + "=svc-1\0"_ba;
+    const auto loadavg = [&](int lastPid) {
+        return writeFile(root + u"/loadavg"_s, "0.10 0.20 0.30 1/120 " + QByteArray::number(lastPid) + "\n");
+    };
+    Fake selfP{self, 1, ::getpgrp(), 'R', {}, ::getuid(), 5, {{self, {main}}}};
+    Fake mainP{main, self, main, 'S', marker, ::getuid(), 777, {{main, {kFake + 101}}}};
+    Fake c1{kFake + 101, main, main, 'S', marker};
+    for (const Fake &f : {selfP, mainP, c1})
+        QVERIFY(writeFake(root, f));
+    QVERIFY(loadavg(5000));
+    QCOMPARE(ProcFs(root).lastPid(), std::optional<qint64>(5000));
+
+    const QList<TreeQuery> queries{{u"svc"_s, main, main, "svc-1"}};
+    TreeTracker tracker(kKey, root);
+    tracker.setFullPassEvery(1000);
+    QCOMPARE(tracker.trees(queries).value(u"svc"_s), sorted({main, kFake + 101}));
+    QVERIFY(tracker.lastWasFullPass());
+
+    // No pid handed out since: the children files are not read at all (the
+    // new child written here could not exist without a new pid; its absence
+    // from the answer shows the files were not read).
+    mainP.threads = {{main, {kFake + 101, kFake + 102}}};
+    QVERIFY(writeFake(root, mainP));
+    QVERIFY(writeFake(root, Fake{kFake + 102, main, main, 'S', marker}));
+    QCOMPARE(tracker.trees(queries).value(u"svc"_s), sorted({main, kFake + 101}));
+    QVERIFY(tracker.lastWasQuiet());
+    QVERIFY(!tracker.lastWasFullPass());
+
+    // Exits still show on a quiet tick: gone, a zombie, or the pid taken by
+    // another process (a different start time).
+    QVERIFY(writeFake(root, Fake{kFake + 101, main, main, 'Z', marker}));
+    QCOMPARE(tracker.trees(queries).value(u"svc"_s), QList<pid_t>{main});
+    QVERIFY(writeFake(root, Fake{kFake + 101, main, main, 'S', marker, ::getuid(), 999}));
+    QCOMPARE(tracker.trees(queries).value(u"svc"_s), QList<pid_t>{main});
+    QVERIFY(tracker.lastWasQuiet());
+    QCOMPARE(tracker.quietPasses(), 3);
+
+    // A pid was handed out: the trees are read again, and agree with a full pass.
+    QVERIFY(loadavg(5002));
+    const QHash<QString, QList<pid_t>> trees = tracker.trees(queries);
+    QVERIFY(!tracker.lastWasQuiet());
+    QVERIFY(!tracker.lastWasFullPass());
+    QCOMPARE(trees.value(u"svc"_s), sorted({main, kFake + 101, kFake + 102}));
+    COMPARE_TREES(trees, ProcFs(root).serviceTrees(queries, kKey));
+    QCOMPARE(tracker.incrementalPasses(), 1);
+
+    // Unreadable loadavg: never quiet.
+    QVERIFY(QFile::remove(root + u"/loadavg"_s));
+    QVERIFY(!ProcFs(root).lastPid());
+    tracker.trees(queries);
+    QVERIFY(!tracker.lastWasQuiet());
 }
 
 void TestTreeTracker::fakeIncrementalFollowsChanges()
