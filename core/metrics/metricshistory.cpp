@@ -156,7 +156,7 @@ MetricsHistory::MetricsHistory(const QString &stateDir, QObject *parent)
     static std::atomic<int> instances{0};
     m_connectionName = u"lifeline-history-%1"_s.arg(++instances);
     m_flushTimer.setSingleShot(true);
-    m_flushTimer.setInterval(5'000);
+    m_flushTimer.setInterval(30'000); // see the header
     connect(&m_flushTimer, &QTimer::timeout, this, &MetricsHistory::flush);
     if (!stateDir.isEmpty())
         m_persistent = openDatabase(stateDir);

@@ -2,7 +2,11 @@
 // aggregated tiers on disk in SQLite (<state_dir>/history.sqlite):
 //   10 s buckets (min/avg/max) kept 7 days, 5 min buckets kept 90 days.
 // Writes are batched: samples update pending buckets in memory, and those are
-// written in one transaction at most every flushInterval (5 s) or on flush().
+// written in one transaction at most every flushInterval (30 s) or on flush().
+// Each flush upserts every pending bucket, so a longer interval writes each
+// 10 s bucket once instead of twice and each 5 min bucket a tenth as often;
+// a crash loses at most that much of the on-disk history (the last hour is in
+// memory anyway, and charts read pending buckets too).
 // The file is capped in size (oldest rows go first). A database that cannot
 // be read is moved aside and replaced, never a crash; lastWarning() says so.
 // A series is a (service, metric) pair; the empty service is the system.

@@ -2,6 +2,10 @@
 // parsers of /proc formats (kept here so they are unit-tested on any system).
 #include "platform/procfs.h"
 
+#include <QByteArrayView>
+
+#include <array>
+#include <charconv>
 #include <utility>
 
 namespace lifeline {
@@ -43,36 +47,49 @@ std::optional<ProcInfo> ProcFs::parseStat(const QByteArray &line)
         return std::nullopt;
     info.comm = QString::fromLocal8Bit(line.mid(open + 1, close - open - 1));
 
-    // Fields after ')': index 0 is field 3 (state), so field N is at N - 3.
-    const QList<QByteArray> f = line.mid(close + 1).simplified().split(' ');
+    // Fields after ')', split on whitespace in place: this runs for every
+    // process of every service on every tick, so no allocation per field.
+    // Index 0 is field 3 (state), so field N is at N - 3.
     constexpr int kRssField = 24;
-    if (f.size() < kRssField - 2 || f.at(0).size() != 1)
+    constexpr int kWanted = kRssField - 2; // fields 3..24
+    std::array<QByteArrayView, kWanted> f;
+    int count = 0;
+    const char *p = line.constData() + close + 1;
+    const char *const end = line.constData() + line.size();
+    const auto isSpace = [](char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    };
+    while (count < kWanted) {
+        while (p < end && isSpace(*p))
+            ++p;
+        if (p == end)
+            break;
+        const char *const start = p;
+        while (p < end && !isSpace(*p))
+            ++p;
+        f[std::size_t(count++)] = QByteArrayView(start, p - start);
+    }
+    if (count < kWanted || f[0].size() != 1)
         return std::nullopt;
-    const auto field = [&f](int n) { return f.at(n - 3); };
+    const auto field = [&f](int n) { return f[std::size_t(n - 3)]; };
 
     bool allOk = true;
-    const auto toInt = [&allOk](const QByteArray &b) {
-        bool good = false;
-        const qint64 v = b.toLongLong(&good);
-        allOk = allOk && good;
-        return v;
-    };
-    const auto toU64 = [&allOk](const QByteArray &b) {
-        bool good = false;
-        const quint64 v = b.toULongLong(&good);
-        allOk = allOk && good;
+    const auto number = [&allOk](QByteArrayView b, auto zero) {
+        decltype(zero) v = 0;
+        const auto [ptr, ec] = std::from_chars(b.data(), b.data() + b.size(), v);
+        allOk = allOk && ec == std::errc() && ptr == b.data() + b.size();
         return v;
     };
 
     info.state = field(3).at(0);
-    info.ppid = static_cast<pid_t>(toInt(field(4)));
-    info.pgid = static_cast<pid_t>(toInt(field(5)));
-    info.sid = static_cast<pid_t>(toInt(field(6)));
-    info.utime = toU64(field(14));
-    info.stime = toU64(field(15));
-    info.threads = static_cast<int>(toInt(field(20)));
-    info.startTime = toU64(field(22));
-    const qint64 rssPages = toInt(field(kRssField));
+    info.ppid = static_cast<pid_t>(number(field(4), qint64()));
+    info.pgid = static_cast<pid_t>(number(field(5), qint64()));
+    info.sid = static_cast<pid_t>(number(field(6), qint64()));
+    info.utime = number(field(14), quint64());
+    info.stime = number(field(15), quint64());
+    info.threads = static_cast<int>(number(field(20), qint64()));
+    info.startTime = number(field(22), quint64());
+    const qint64 rssPages = number(field(kRssField), qint64());
     if (!allOk)
         return std::nullopt;
     const qint64 page = pageSize();

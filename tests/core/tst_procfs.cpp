@@ -148,6 +148,12 @@ void TestProcFs::parseStat_data()
     QTest::newRow("truncated") << "14 (x) S 1 2 3 0 -1"_ba << false << QString() << 0 << quint64(0);
     QTest::newRow("not a number") << statLine(15, "x", 'S', 1, 15).replace(" 777 ", " abc ") << false
                                   << QString() << 0 << quint64(0);
+    QTest::newRow("runs of whitespace")
+        << statLine(17, "x", 'S', 4, 17).replace(" 777 ", " \t 777  ") << true << u"x"_s << 4 << quint64(777);
+    QTest::newRow("state not one character")
+        << statLine(18, "x", 'S', 1, 18).replace(") S ", ") SS ") << false << QString() << 0 << quint64(0);
+    QTest::newRow("negative start time")
+        << statLine(19, "x", 'S', 1, 19).replace(" 777 ", " -777 ") << false << QString() << 0 << quint64(0);
     QTest::newRow("no pid") << statLine(16, "x", 'S', 1, 16).mid(2) << false << QString() << 0 << quint64(0);
     QTest::newRow("empty") << QByteArray() << false << QString() << 0 << quint64(0);
 }
