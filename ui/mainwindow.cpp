@@ -98,7 +98,9 @@ MainWindow::MainWindow(Fleet *fleet, QWidget *parent)
     m_table->setColumnWidth(ServiceTableModel::Uptime, 70);
     m_table->setColumnWidth(ServiceTableModel::Restarts, 120);
     m_table->setColumnWidth(ServiceTableModel::Health, 130);
-    m_table->setColumnWidth(ServiceTableModel::Cpu, 60);
+    // Room for "12.3 % / 90 %" (a cpu_limit), as Memory has for its limit.
+    m_table->setColumnWidth(ServiceTableModel::Cpu,
+                            fontMetrics().horizontalAdvance(QStringLiteral("188.8 % / 100 %")) + 12);
     m_table->setColumnWidth(ServiceTableModel::Memory, 120);
 
     m_detail = new ServiceDetailPane(fleet, m_splitter);
