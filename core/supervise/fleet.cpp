@@ -176,7 +176,6 @@ QStringList Fleet::applyConfig(const Config &newConfig, const ConfigDiff &diff)
         const ServiceSpec *spec = newConfig.service(name);
         if (!s || !spec)
             continue;
-        m_removing.remove(name); // edited back in while it was being removed
         s->setSpec(*spec);
         // A service a person stopped stays stopped; it starts with the new
         // definition next time.
