@@ -369,3 +369,22 @@ summarize() {
             printf "%d %.2f %.2f %.2f %.2f %.2f\n", n, med, v[r], v[1], v[n], sum / n
         }'
 }
+
+# The options every peer bench takes: --out FILE, --only NAME (lifeline |
+# supervisord | pm2), -h (prints lines 2..HELP_END of the calling script).
+# Sets OUT and ONLY; want NAME is true when NAME is to be measured.
+parse_bench_args() { # HELP_END "$@"
+    local help_end=$1
+    shift
+    OUT=/dev/stdout
+    ONLY=""
+    while (($#)); do
+        case $1 in
+        --out) OUT=${2:?--out needs a file}; shift 2 ;;
+        --only) ONLY=${2:?--only needs a name}; shift 2 ;;
+        -h | --help) sed -n "2,${help_end}p" "$0"; exit 0 ;;
+        *) die "unknown argument: $1" ;;
+        esac
+    done
+}
+want() { [[ -z "$ONLY" || "$ONLY" == "$1" ]]; }

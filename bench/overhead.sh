@@ -16,20 +16,10 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-OUT=/dev/stdout
-ONLY=""
-while (($#)); do
-    case $1 in
-    --out) OUT=$2; shift 2 ;;
-    --only) ONLY=$2; shift 2 ;;
-    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
-    *) die "unknown argument: $1" ;;
-    esac
-done
+parse_bench_args 16 "$@"
 WINDOW=${BENCH_SECONDS:-60}
 NSVC=${BENCH_SERVICES:-20}
 SETTLE=${BENCH_SETTLE:-5}
-want() { [[ -z "$ONLY" || "$ONLY" == "$1" ]]; }
 
 bench_init
 ensure_lifeline # the demo backend comes from the Lifeline build for all three

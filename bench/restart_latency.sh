@@ -12,19 +12,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-OUT=/dev/stdout
-ONLY=""
-while (($#)); do
-    case $1 in
-    --out) OUT=$2; shift 2 ;;
-    --only) ONLY=$2; shift 2 ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) die "unknown argument: $1" ;;
-    esac
-done
+parse_bench_args 12 "$@"
 CRASHES=${BENCH_CRASHES:-30}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-120}
-want() { [[ -z "$ONLY" || "$ONLY" == "$1" ]]; }
 
 bench_init
 want lifeline && ensure_lifeline
