@@ -568,26 +568,23 @@ void TestTreeTracker::liveChildForkedLater()
 {
     const Live live = startLive();
     QVERIFY(live.main > 0);
-    QProcess *service = live.service;
-    const QByteArray &marker = live.marker;
-    const pid_t main = live.main;
-    const QList<TreeQuery> queries{{u"svc"_s, main, main, marker}};
+    const QList<TreeQuery> queries{{u"svc"_s, live.main, live.main, live.marker}};
 
     TreeTracker tracker(kKey);
     tracker.setFullPassEvery(1000000);
-    QCOMPARE(tracker.trees(queries).value(u"svc"_s), QList<pid_t>{main});
+    QCOMPARE(tracker.trees(queries).value(u"svc"_s), QList<pid_t>{live.main});
     QVERIFY(tracker.lastWasFullPass());
 
-    const pid_t child = command(*service, "child");
+    const pid_t child = command(*live.service, "child");
     QVERIFY(child > 0);
     // Wait for its exec (before it, the fork still carries the marker).
     const ProcFs proc;
-    QTRY_VERIFY_WITH_TIMEOUT(!proc.hasEnv(child, kKey, marker) && proc.process(child) &&
+    QTRY_VERIFY_WITH_TIMEOUT(!proc.hasEnv(child, kKey, live.marker) && proc.process(child) &&
                                  proc.process(child)->cmdline.value(0) == u"sleep"_s,
                              10000);
     QHash<QString, QList<pid_t>> trees = tracker.trees(queries);
     QVERIFY(!tracker.lastWasFullPass());
-    QCOMPARE(trees.value(u"svc"_s), sorted({main, child}));
+    QCOMPARE(trees.value(u"svc"_s), sorted({live.main, child}));
     COMPARE_TREES(trees, proc.serviceTrees(queries, kKey));
     QCOMPARE(tracker.fullPasses(), 1);
 }
@@ -596,15 +593,12 @@ void TestTreeTracker::liveSetsidGrandchild()
 {
     const Live live = startLive();
     QVERIFY(live.main > 0);
-    QProcess *service = live.service;
-    const QByteArray &marker = live.marker;
-    const pid_t main = live.main;
-    const QList<TreeQuery> queries{{u"svc"_s, main, main, marker}};
+    const QList<TreeQuery> queries{{u"svc"_s, live.main, live.main, live.marker}};
     TreeTracker tracker(kKey);
     tracker.setFullPassEvery(1000000);
-    QCOMPARE(tracker.trees(queries).value(u"svc"_s), QList<pid_t>{main});
+    QCOMPARE(tracker.trees(queries).value(u"svc"_s), QList<pid_t>{live.main});
 
-    const pid_t grandchild = command(*service, "grandchild");
+    const pid_t grandchild = command(*live.service, "grandchild");
     QVERIFY(grandchild > 0);
     const ProcFs proc;
     // Settled: the grandchild runs sleep in its own session, no marker, and
@@ -614,17 +608,17 @@ void TestTreeTracker::liveSetsidGrandchild()
         [&] {
             const std::optional<ProcInfo> g = proc.process(grandchild);
             if (!g || g->cmdline.value(0) != u"sleep"_s || g->sid != grandchild ||
-                proc.hasEnv(grandchild, kKey, marker))
+                proc.hasEnv(grandchild, kKey, live.marker))
                 return false;
             const std::optional<ProcInfo> m = proc.process(g->ppid);
             middle = g->ppid;
-            return m && m->ppid == main && m->cmdline.value(0) == u"sleep"_s;
+            return m && m->ppid == live.main && m->cmdline.value(0) == u"sleep"_s;
         }(),
         10000);
     m_strays << middle;
     const QHash<QString, QList<pid_t>> trees = tracker.trees(queries);
     QVERIFY(!tracker.lastWasFullPass());
-    QCOMPARE(trees.value(u"svc"_s), sorted({main, middle, grandchild}));
+    QCOMPARE(trees.value(u"svc"_s), sorted({live.main, middle, grandchild}));
     COMPARE_TREES(trees, proc.serviceTrees(queries, kKey));
     // Only descent finds it: not in the group, no marker.
     QCOMPARE(proc.process(grandchild)->pgid, grandchild);
@@ -634,15 +628,13 @@ void TestTreeTracker::liveEscapeeReparentedToUs()
 {
     const Live live = startLive();
     QVERIFY(live.main > 0);
-    QProcess *service = live.service;
-    const QByteArray &marker = live.marker;
-    const pid_t main = live.main;
-    const QList<TreeQuery> queries{{u"svc"_s, main, main, marker}, {u"bystander"_s, 0, 0, "not-this-one"}};
+    const QList<TreeQuery> queries{{u"svc"_s, live.main, live.main, live.marker},
+                                   {u"bystander"_s, 0, 0, "not-this-one"}};
     TreeTracker tracker(kKey);
     tracker.setFullPassEvery(1000000);
-    QCOMPARE(tracker.trees(queries).value(u"svc"_s), QList<pid_t>{main});
+    QCOMPARE(tracker.trees(queries).value(u"svc"_s), QList<pid_t>{live.main});
 
-    const pid_t escapee = command(*service, "escapee");
+    const pid_t escapee = command(*live.service, "escapee");
     QVERIFY(escapee > 0);
     const ProcFs proc;
     // Settled: its parent subshell has exited and it came to us, in a session
@@ -651,10 +643,10 @@ void TestTreeTracker::liveEscapeeReparentedToUs()
                                  proc.process(escapee)->cmdline.value(0) == u"sleep"_s,
                              10000);
     QCOMPARE(proc.process(escapee)->sid, escapee);
-    QVERIFY(!proc.serviceTree(main, main, {}, {}).contains(escapee));
+    QVERIFY(!proc.serviceTree(live.main, live.main, {}, {}).contains(escapee));
     const QHash<QString, QList<pid_t>> trees = tracker.trees(queries);
     QVERIFY(!tracker.lastWasFullPass());
-    QCOMPARE(trees.value(u"svc"_s), sorted({main, escapee}));
+    QCOMPARE(trees.value(u"svc"_s), sorted({live.main, escapee}));
     QCOMPARE(trees.value(u"bystander"_s), QList<pid_t>());
     COMPARE_TREES(trees, proc.serviceTrees(queries, kKey));
 }
@@ -663,13 +655,10 @@ void TestTreeTracker::liveExitedProcessesDropped()
 {
     const Live live = startLive();
     QVERIFY(live.main > 0);
-    QProcess *service = live.service;
-    const QByteArray &marker = live.marker;
-    const pid_t main = live.main;
-    const QList<TreeQuery> queries{{u"svc"_s, main, main, marker}};
+    const QList<TreeQuery> queries{{u"svc"_s, live.main, live.main, live.marker}};
     const ProcFs proc;
-    const pid_t child = command(*service, "child");
-    const pid_t escapee = command(*service, "escapee");
+    const pid_t child = command(*live.service, "child");
+    const pid_t escapee = command(*live.service, "escapee");
     QVERIFY(child > 0 && escapee > 0);
     QTRY_VERIFY_WITH_TIMEOUT(proc.process(escapee) && proc.process(escapee)->ppid == ::getpid() &&
                                  proc.process(child) && proc.process(child)->cmdline.value(0) == u"sleep"_s,
@@ -677,7 +666,7 @@ void TestTreeTracker::liveExitedProcessesDropped()
 
     TreeTracker tracker(kKey);
     tracker.setFullPassEvery(1000000);
-    QCOMPARE(tracker.trees(queries).value(u"svc"_s), sorted({main, child, escapee}));
+    QCOMPARE(tracker.trees(queries).value(u"svc"_s), sorted({live.main, child, escapee}));
     QVERIFY(tracker.lastWasFullPass());
 
     // A zombie (not reaped yet by the shell, or by us for the escapee) is no
@@ -688,17 +677,17 @@ void TestTreeTracker::liveExitedProcessesDropped()
     QTRY_VERIFY_WITH_TIMEOUT(!proc.process(escapee) || proc.process(escapee)->isZombie(), 10000);
     QHash<QString, QList<pid_t>> trees = tracker.trees(queries);
     QVERIFY(!tracker.lastWasFullPass());
-    QCOMPARE(trees.value(u"svc"_s), QList<pid_t>{main});
+    QCOMPARE(trees.value(u"svc"_s), QList<pid_t>{live.main});
     COMPARE_TREES(trees, proc.serviceTrees(queries, kKey));
     QList<pid_t> reaped;
-    QTRY_VERIFY_WITH_TIMEOUT((reaped += reapOrphans({main}), reaped.contains(escapee)), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT((reaped += reapOrphans({live.main}), reaped.contains(escapee)), 10000);
     trees = tracker.trees(queries);
     QVERIFY(!tracker.lastWasFullPass());
-    QCOMPARE(trees.value(u"svc"_s), QList<pid_t>{main});
+    QCOMPARE(trees.value(u"svc"_s), QList<pid_t>{live.main});
 
     // The main process ends: an empty tree, from the same incremental pass.
-    QSignalSpy finished(service, &QProcess::finished);
-    service->kill();
+    QSignalSpy finished(live.service, &QProcess::finished);
+    live.service->kill();
     QVERIFY(finished.wait(10000));
     trees = tracker.trees(queries);
     QVERIFY(!tracker.lastWasFullPass());
