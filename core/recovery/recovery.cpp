@@ -391,15 +391,25 @@ void Recovery::beginStep(int index)
     }
 }
 
-void Recovery::finishStep(RecoveryStepStatus status, const QString &message)
+void Recovery::stopListening()
 {
     for (const QMetaObject::Connection &c : std::as_const(m_connections))
         disconnect(c);
     m_connections.clear();
     m_poll.stop();
     m_deadline.stop();
+}
 
+void Recovery::finishStep(RecoveryStepStatus status, const QString &message)
+{
+    stopListening();
     RecoveryStep &step = current();
+    // A step ends once. A second verdict (a signal re-entering a step's
+    // check while it decides) would queue the next step behind a run that
+    // has already finished.
+    Q_ASSERT(step.status == RecoveryStepStatus::Running);
+    if (step.status != RecoveryStepStatus::Running)
+        return;
     step.status = status;
     step.message = message;
     step.durationMs = m_stepTimer.elapsed();
@@ -470,6 +480,10 @@ void Recovery::stepStop()
         if (m_stepTimer.elapsed() >= hardLimit) {
             // Known state, not "stopping" forever: each one that did not stop
             // becomes fatal with what is still alive named; SIGKILL goes on.
+            // The step decides here: marking the last one fatal makes the
+            // fleet report "all stopped", which must not re-enter this check
+            // and pass the step.
+            stopListening();
             const ProcFs procfs;
             QStringList abandoned;
             for (ServiceSupervisor *s : services) {

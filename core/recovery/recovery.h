@@ -110,6 +110,7 @@ private:
 
     void beginStep(int index);
     void finishStep(RecoveryStepStatus status, const QString &message);
+    void stopListening(); // drops the current step's connections and timers
     void updateStep();
     void finishRun();
 

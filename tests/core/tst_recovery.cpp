@@ -712,6 +712,9 @@ private slots:
         Recovery rec(&fleet);
         rec.setStopGiveUpAfter(800);
         const RecoveryReport report = run(rec, {});
+        // Nothing of the run may go on after its report: no step after the
+        // failed one starts (the rest of this test spins the event loop).
+        QSignalSpy lateSteps(&rec, &Recovery::stepChanged);
         checkSkippedAfterFailure(report);
         QVERIFY(!report.ok);
         const RecoveryStep &stop = step(report, RecoveryStep::Id::Stop);
@@ -746,6 +749,9 @@ private slots:
         QCOMPARE(stuck->state(), ServiceState::Stopping);
         QCOMPARE(::kill(stuck->pid(), SIGKILL), 0);
         QTRY_COMPARE_WITH_TIMEOUT(stuck->state(), ServiceState::Stopped, 5000);
+        QVERIFY2(lateSteps.isEmpty(),
+                 qPrintable(u"step %1 changed after the report: %2"_s.arg(lateSteps.value(0).value(0).toInt())
+                                .arg(lateSteps.value(0).value(1).value<RecoveryStep>().message)));
         stopFleet(fleet);
     }
 };
