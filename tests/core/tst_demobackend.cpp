@@ -375,7 +375,8 @@ void TestDemoBackend::readyAfterDelaysListening()
     QTRY_VERIFY_WITH_TIMEOUT(canConnect(backend->port), 10000);
     QVERIFY2(sinceStart.elapsed() >= 1400, QByteArray::number(sinceStart.elapsed()).constData());
     QCOMPARE(httpGet(backend->port, "/health/ready").status, 200);
-    QVERIFY(backend->out.contains(backend->listeningLine()));
+    // The line was written before the port opened; its read may still be queued.
+    QTRY_VERIFY_WITH_TIMEOUT(backend->out.contains(backend->listeningLine()), 5000);
 }
 
 void TestDemoBackend::spawnGrandchildKeepsPortInOwnSession()
@@ -467,10 +468,11 @@ void TestDemoBackend::floodWritesManyLines()
 {
     Backend *backend = start({u"--flood"_s, u"20000"_s});
     QTRY_VERIFY_WITH_TIMEOUT(backend->out.contains(backend->listeningLine()), 10000);
-    // A capability check, loosely timed: 20000 lines/s asked, 10000 expected within two seconds.
+    // That it floods, not how fast: the rate is bench/'s (a busy CI machine
+    // shares two cores); 10 000 lines are asked for in half a second.
     QElapsedTimer timer;
     timer.start();
-    QTRY_VERIFY_WITH_TIMEOUT(backend->out.count("flood line ") >= 10000, 2000);
+    QTRY_VERIFY_WITH_TIMEOUT(backend->out.count("flood line ") >= 10000, 20000);
     qInfo("%lld flood lines after %lld ms", static_cast<long long>(backend->out.count("flood line ")),
           static_cast<long long>(timer.elapsed()));
     // Numbered from 1.
