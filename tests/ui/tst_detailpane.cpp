@@ -289,9 +289,11 @@ private slots:
         QCOMPARE(chart->timeAxis()->max(), axisEnd);
         QVERIFY(chart->isRefreshPending());
 
+        const QDateTime shownAt = QDateTime::fromMSecsSinceEpoch(QDateTime::currentMSecsSinceEpoch());
         pane.show(); // catches up at once, without waiting for a tick
         QCOMPARE(chart->refreshCount(), drawn + 1);
-        QVERIFY(chart->timeAxis()->max() > axisEnd.addMSecs(500));
+        QVERIFY(shownAt > axisEnd);
+        QVERIFY(chart->timeAxis()->max() >= shownAt); // the axis ends now, not where it was hidden
         QVERIFY(!chart->isRefreshPending());
 
         // Another tab in front: the charts are hidden too.

@@ -107,9 +107,14 @@ private slots:
         // Watch the block count after every batch, and the event loop's pace.
         int maxBlocks = 0;
         int batches = 0;
-        connect(view.tailer(), &LogTailer::linesAppended, this, [&] {
+        qint64 biggestBatch = 0; // bytes handed to the view in one go
+        connect(view.tailer(), &LogTailer::linesAppended, this, [&](const QStringList &lines) {
             ++batches;
             maxBlocks = std::max(maxBlocks, view.editor()->document()->blockCount());
+            qint64 bytes = 0;
+            for (const QString &l : lines)
+                bytes += l.size() + 1;
+            biggestBatch = std::max(biggestBatch, bytes);
         });
         QElapsedTimer sinceLast;
         qint64 worstLateness = 0;
@@ -129,7 +134,15 @@ private slots:
         QVERIFY(batches >= 4);
         QVERIFY2(maxBlocks <= view.maximumLines(), qPrintable(QString::number(maxBlocks)));
         QVERIFY(view.editor()->document()->blockCount() > view.maximumLines() / 2);
-        QVERIFY2(worstLateness < 200, qPrintable(u"event loop stalled %1 ms"_s.arg(worstLateness)));
+        // Responsiveness rests on bounded work per tick: what a batch hands
+        // the view never exceeds the tailer's budget (plus the line carried
+        // over from the last read and the "skipped" notice), however fast
+        // the flood.
+        QVERIFY2(biggestBatch <= view.tailer()->maxBytesPerTick() + LogTailer::kMaxLineBytes + 256,
+                 qPrintable(u"%1 bytes in one batch"_s.arg(biggestBatch)));
+        // The pace itself is bench/ui's figure; here only "never frozen",
+        // loose enough for a CI machine shared with other jobs.
+        QVERIFY2(worstLateness < 1000, qPrintable(u"event loop stalled %1 ms"_s.arg(worstLateness)));
         qInfo("flood: %d batches, %lld bytes read, %lld skipped, worst timer lateness %lld ms", batches,
               view.tailer()->bytesRead(), view.tailer()->bytesSkipped(), worstLateness);
         QVERIFY(shownLines(view).last().contains(u"flood line"_s));
