@@ -1,6 +1,7 @@
 #include "healthprobe.h"
 
 #include "healthparser.h"
+#include "httpresponseparser.h"
 
 #include <QDateTime>
 #include <QNetworkAccessManager>
@@ -52,6 +53,27 @@ QString firstLine(const QByteArray &output)
 QString bodyLimitText()
 {
     return u"body larger than "_s + QString::number(HealthProbe::MaxBodyBytes / (1024 * 1024)) + u" MiB"_s;
+}
+
+// Why a redirect from the checked URL to TARGET is not followed, or empty
+// when it may be: only the same host and port, and never from HTTPS to HTTP.
+QString refusedRedirect(const QUrl &origin, const QUrl &target)
+{
+    const bool sameHost =
+        target.host().compare(origin.host(), Qt::CaseInsensitive) == 0 &&
+        target.port(defaultPort(target.scheme())) == origin.port(defaultPort(origin.scheme()));
+    if (!sameHost)
+        return u"redirect to another host refused: "_s + target.toDisplayString();
+    if (origin.scheme() == "https"_L1 && target.scheme() != "https"_L1)
+        return u"redirect from HTTPS to HTTP refused: "_s + target.toDisplayString();
+    if (target.scheme() != "http"_L1 && target.scheme() != "https"_L1)
+        return u"redirect to a URL that is not HTTP refused: "_s + target.toDisplayString();
+    return {};
+}
+
+bool isRedirect(int status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
 } // namespace
@@ -134,6 +156,140 @@ void HealthProbe::startHttp()
                   u"invalid health URL \""_s + m_spec.url + u"\" (expected http:// or https://)"_s);
         return;
     }
+    if (url.scheme() == "http"_L1) {
+        startPlainHttp(url);
+        return;
+    }
+    startNamHttp(url);
+}
+
+void HealthProbe::startPlainHttp(const QUrl &url)
+{
+    m_url = url;
+    m_http = std::make_unique<HttpResponseParser>(MaxBodyBytes);
+    m_socket = new QTcpSocket(this);
+    connect(m_socket, &QTcpSocket::connected, this, [this] {
+        QByteArray target = m_url.path(QUrl::FullyEncoded).toLatin1();
+        if (target.isEmpty())
+            target = "/";
+        if (m_url.hasQuery())
+            target += '?' + m_url.query(QUrl::FullyEncoded).toLatin1();
+        QByteArray host = m_url.host(QUrl::FullyEncoded).toLatin1();
+        if (host.contains(':'))
+            host = '[' + host + ']'; // an IPv6 address
+        if (m_url.port() != -1)
+            host += ':' + QByteArray::number(m_url.port());
+        QByteArray request = "GET " + target + " HTTP/1.1\r\nHost: " + host +
+                             "\r\nUser-Agent: Lifeline/" LIFELINE_VERSION
+                             " health-check\r\nAccept: application/json, */*;q=0.5\r\n";
+        if (!m_url.userName().isEmpty()) {
+            const QByteArray credentials = m_url.userName().toUtf8() + ':' + m_url.password().toUtf8();
+            request += "Authorization: Basic " + credentials.toBase64() + "\r\n";
+        }
+        request += "Connection: close\r\n\r\n";
+        m_socket->write(request);
+    });
+    connect(m_socket, &QTcpSocket::readyRead, this, &HealthProbe::onPlainReadable);
+    connect(m_socket, &QTcpSocket::disconnected, this, &HealthProbe::onPlainEof);
+    connect(m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
+        switch (error) {
+        case QAbstractSocket::RemoteHostClosedError:
+            onPlainEof();
+            return;
+        case QAbstractSocket::ConnectionRefusedError:
+            fail(ProbeError::Refused, u"connection refused"_s);
+            return;
+        case QAbstractSocket::HostNotFoundError:
+            fail(ProbeError::Other, u"host not found: "_s + m_url.host());
+            return;
+        default:
+            fail(ProbeError::Other, m_socket->errorString());
+            return;
+        }
+    });
+    m_socket->connectToHost(m_url.host(), quint16(m_url.port(80)));
+}
+
+void HealthProbe::onPlainReadable()
+{
+    if (!m_socket || !m_http)
+        return;
+    const QByteArray data = m_socket->readAll();
+    if (m_http->feed(data) != HttpResponseParser::State::Reading)
+        onPlainAnswer();
+}
+
+void HealthProbe::onPlainEof()
+{
+    if (!m_socket || !m_http)
+        return;
+    if (m_socket->bytesAvailable() > 0 &&
+        m_http->feed(m_socket->readAll()) != HttpResponseParser::State::Reading) {
+        onPlainAnswer();
+        return;
+    }
+    m_http->finishAtEof();
+    onPlainAnswer();
+}
+
+void HealthProbe::onPlainAnswer()
+{
+    const HttpResponseParser &http = *m_http;
+    const int status = http.status();
+    if (http.state() == HttpResponseParser::State::Failed) {
+        if (http.tooLarge())
+            fail(ProbeError::TooLarge, bodyLimitText(), status);
+        else
+            fail(ProbeError::Other, u"bad HTTP answer: "_s + http.error(), status);
+        return;
+    }
+    const QByteArray location = http.header("location");
+    if (isRedirect(status) && !location.isEmpty()) {
+        const QUrl target = m_url.resolved(QUrl::fromEncoded(location));
+        if (const QString refused = refusedRedirect(QUrl(m_spec.url), target); !refused.isEmpty()) {
+            fail(ProbeError::Other, refused, status);
+            return;
+        }
+        if (++m_redirects > MaxRedirects) {
+            fail(ProbeError::Other, u"more than %1 redirects"_s.arg(MaxRedirects), status);
+            return;
+        }
+        dropSocket();
+        if (target.scheme() == "https"_L1)
+            startNamHttp(target); // same host and port, upgraded to TLS
+        else
+            startPlainHttp(target);
+        return;
+    }
+    finishWithAnswer(status, http.body());
+}
+
+// An HTTP answer, good or bad, read whole: HealthParser judges it.
+void HealthProbe::finishWithAnswer(int status, const QByteArray &body)
+{
+    const HealthParser::Verdict v =
+        HealthParser::parse(status, body, m_spec.expectStatusMin, m_spec.expectStatusMax);
+    HealthResult r;
+    r.ok = v.ok;
+    r.error = v.error;
+    r.reason = v.reason;
+    r.report = v.report;
+    r.httpStatus = status;
+    finish(std::move(r));
+}
+
+void HealthProbe::dropSocket()
+{
+    if (QTcpSocket *socket = std::exchange(m_socket, nullptr)) {
+        disconnect(socket, nullptr, this, nullptr);
+        socket->abort();
+        socket->deleteLater();
+    }
+    m_http.reset();
+}
+
+void HealthProbe::startNamHttp(const QUrl &url)
+{
     if (!m_nam) {
         failLater(ProbeError::Other, u"internal error: no network access manager"_s);
         return;
@@ -166,20 +322,9 @@ void HealthProbe::startHttp()
         m_body += reply->readAll();
     });
     connect(reply, &QNetworkReply::redirected, this, [this, reply](const QUrl &to) {
-        const QUrl origin(m_spec.url);
         const QUrl target = reply->url().resolved(to);
-        const bool sameHost =
-            target.host().compare(origin.host(), Qt::CaseInsensitive) == 0 &&
-            target.port(defaultPort(target.scheme())) == origin.port(defaultPort(origin.scheme()));
-        const bool downgrade = origin.scheme() == "https"_L1 && target.scheme() != "https"_L1;
-        if (!sameHost) {
-            stopTransfer(ProbeError::Other,
-                         u"redirect to another host refused: "_s + target.toDisplayString());
-            return;
-        }
-        if (downgrade) {
-            stopTransfer(ProbeError::Other,
-                         u"redirect from HTTPS to HTTP refused: "_s + target.toDisplayString());
+        if (const QString refused = refusedRedirect(QUrl(m_spec.url), target); !refused.isEmpty()) {
+            stopTransfer(ProbeError::Other, refused);
             return;
         }
         m_body.clear();
@@ -246,16 +391,7 @@ void HealthProbe::onHttpFinished()
         return;
     }
     m_body += reply->readAll();
-
-    const HealthParser::Verdict v =
-        HealthParser::parse(status, m_body, m_spec.expectStatusMin, m_spec.expectStatusMax);
-    HealthResult r;
-    r.ok = v.ok;
-    r.error = v.error;
-    r.reason = v.reason;
-    r.report = v.report;
-    r.httpStatus = status;
-    finish(std::move(r));
+    finishWithAnswer(status, m_body);
 }
 
 void HealthProbe::startTcp()
@@ -420,12 +556,7 @@ void HealthProbe::releaseAll()
             reply->abort();
         reply->deleteLater();
     }
-    if (m_socket) {
-        QTcpSocket *socket = std::exchange(m_socket, nullptr);
-        disconnect(socket, nullptr, this, nullptr);
-        socket->abort();
-        socket->deleteLater();
-    }
+    dropSocket();
     if (m_process) {
         killProcessGroup();
         QProcess *process = std::exchange(m_process, nullptr);

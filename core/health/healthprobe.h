@@ -1,7 +1,13 @@
-// One health probe run: HTTP (through a shared QNetworkAccessManager), TCP
-// connect, or a command. Asynchronous, never blocks: start() returns at once
-// and exactly one finished() follows, unless abort() is called first, in which
-// case nothing is emitted. A HealthProbe runs once; make a new one per check.
+// One health probe run: HTTP, TCP connect, or a command. Plain http:// is
+// spoken directly on a QTcpSocket in the calling thread (one GET, Connection:
+// close, HttpResponseParser reading the answer): no thread hop and no
+// connection pool per probe, which is most of what a health check would
+// otherwise cost. https:// goes through the shared QNetworkAccessManager,
+// which brings TLS. Both follow the same rules: redirects only to the same
+// host and port (and never from HTTPS down to HTTP), at most 5; bodies over
+// MaxBodyBytes fail as TooLarge; the whole probe ends at `timeout`. Asynchronous, never blocks: start()
+// returns at once and exactly one finished() follows, unless abort() is called first, in which case nothing
+// is emitted. A HealthProbe runs once; make a new one per check.
 #pragma once
 
 #include "config/servicespec.h"
@@ -10,6 +16,9 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
+#include <QUrl>
+
+#include <memory>
 
 class QNetworkAccessManager;
 class QNetworkReply;
@@ -18,6 +27,8 @@ class QTcpSocket;
 class QTimer;
 
 namespace lifeline {
+
+class HttpResponseParser;
 
 class HealthProbe final : public QObject
 {
@@ -31,6 +42,8 @@ public:
     static constexpr qint64 MaxExecOutput = 64 * 1024;
     // After killing a timed-out command, wait this long for it to go.
     static constexpr int KillGraceMs = 5000;
+    // Redirects followed (same host only) before the probe gives up.
+    static constexpr int MaxRedirects = 5;
 
     // nam is only used by HTTP probes and must outlive the probe.
     HealthProbe(const HealthSpec &spec, QNetworkAccessManager *nam, QObject *parent = nullptr);
@@ -53,6 +66,13 @@ signals:
 
 private:
     void startHttp();
+    void startPlainHttp(const QUrl &url);
+    void startNamHttp(const QUrl &url);
+    void onPlainReadable();
+    void onPlainEof();
+    void onPlainAnswer();
+    void finishWithAnswer(int status, const QByteArray &body);
+    void dropSocket();
     void startTcp();
     void startExec();
     void onDeadline();
@@ -69,7 +89,10 @@ private:
     HealthSpec m_spec;
     QPointer<QNetworkAccessManager> m_nam;
     QNetworkReply *m_reply = nullptr;
-    QTcpSocket *m_socket = nullptr;
+    QTcpSocket *m_socket = nullptr; // TCP probes, and plain HTTP ones
+    std::unique_ptr<HttpResponseParser> m_http;
+    QUrl m_url; // plain HTTP: the URL being asked (after redirects)
+    int m_redirects = 0;
     QProcess *m_process = nullptr;
     QTimer *m_deadline = nullptr;
     QElapsedTimer m_elapsed;

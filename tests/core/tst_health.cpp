@@ -50,6 +50,7 @@ public:
         bool hang = false;         // accept, read the request, never answer
         QByteArray location;       // Location header (redirects)
         bool contentLength = true; // false: body ends when the connection closes
+        QByteArray raw;            // when set: sent as it is instead of a built answer
     };
 
     StubServer() { connect(&m_server, &QTcpServer::newConnection, this, &StubServer::onNewConnection); }
@@ -69,6 +70,7 @@ public:
     int maxActive = 0;
     int abandoned = 0;
     QList<QByteArray> paths;
+    QList<QByteArray> heads; // each request's line and headers, as received
 
 signals:
     void requestReceived(const QByteArray &path);
@@ -87,6 +89,7 @@ private:
                 if (end < 0)
                     return;
                 socket->setProperty("seen", true);
+                heads << buffer->left(end);
                 const QList<QByteArray> requestLine = buffer->left(buffer->indexOf("\r\n")).split(' ');
                 const QByteArray path = requestLine.value(1);
                 onRequest(socket, path);
@@ -119,6 +122,11 @@ private:
                 return;
             guard->setProperty("answered", true);
             --active;
+            if (!answer.raw.isEmpty()) {
+                guard->write(answer.raw);
+                guard->disconnectFromHost();
+                return;
+            }
             QByteArray head = "HTTP/1.1 " + QByteArray::number(answer.status) +
                               " Stub\r\n"
                               "Content-Type: application/json\r\nConnection: close\r\n";
@@ -140,6 +148,21 @@ quint16 freePort()
     if (!s.listen(QHostAddress::LocalHost, 0))
         return 0;
     return s.serverPort();
+}
+
+// Each connection to SERVER gets ANSWER at once, before any request is read,
+// and is closed; CONNECTIONS counts them.
+void answerEveryConnection(QTcpServer &server, const QByteArray &answer, int *connections = nullptr)
+{
+    QObject::connect(&server, &QTcpServer::newConnection, &server, [&server, answer, connections] {
+        while (QTcpSocket *s = server.nextPendingConnection()) {
+            if (connections)
+                ++*connections;
+            s->write(answer);
+            s->disconnectFromHost();
+            QObject::connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+        }
+    });
 }
 
 HealthSpec httpSpec(const QString &url, std::chrono::milliseconds timeout = 3s)
@@ -215,6 +238,12 @@ private slots:
     void httpReportedDegraded();
     void httpRedirectToOtherHostRefused();
     void httpRedirectSameHostFollowed();
+    void httpRedirectLoopEnds();
+    void httpRedirectToHttpsGoesThroughTls();
+    void httpRequestNamesHostAndAsksForJson();
+    void httpChunkedAnswerIsRead();
+    void httpBrokenAnswers_data();
+    void httpBrokenAnswers();
     void httpTlsError();
     void httpTlsSelfSignedCertificate();
     void httpInvalidUrl();
@@ -433,7 +462,7 @@ void TestHealth::httpRedirectToOtherHostRefused()
     StubServer stub;
     QVERIFY(stub.listen());
     const QByteArray target = "http://127.0.0.2:" + QByteArray::number(stub.port()) + "/health";
-    stub.routes.insert("/old", {302, {}, 0, false, target, true});
+    stub.routes.insert("/old", {302, {}, 0, false, target, true, {}});
     const auto r = runProbe(httpSpec(stub.url(u"/old"_s)));
     QVERIFY(r);
     QVERIFY(!r->ok);
@@ -446,7 +475,7 @@ void TestHealth::httpRedirectSameHostFollowed()
 {
     StubServer stub;
     QVERIFY(stub.listen());
-    stub.routes.insert("/old", {301, "moved", 0, false, "/health", true});
+    stub.routes.insert("/old", {301, "moved", 0, false, "/health", true, {}});
     const auto r = runProbe(httpSpec(stub.url(u"/old"_s)));
     QVERIFY(r);
     QVERIFY2(r->ok, qPrintable(r->reason));
@@ -455,18 +484,119 @@ void TestHealth::httpRedirectSameHostFollowed()
     QCOMPARE(stub.paths, (QList<QByteArray>{"/old", "/health"}));
 }
 
+void TestHealth::httpRedirectLoopEnds()
+{
+    StubServer stub;
+    QVERIFY(stub.listen());
+    stub.routes.insert("/loop", {302, {}, 0, false, "/loop", true, {}});
+    const auto r = runProbe(httpSpec(stub.url(u"/loop"_s)));
+    QVERIFY(r);
+    QVERIFY(!r->ok);
+    QCOMPARE(r->error, ProbeError::Other);
+    QCOMPARE(r->reason, u"more than 5 redirects"_s);
+    QCOMPARE(r->httpStatus, 302);
+    QCOMPARE(stub.requests, 1 + HealthProbe::MaxRedirects);
+}
+
+void TestHealth::httpRedirectToHttpsGoesThroughTls()
+{
+    // Same host and port, upgraded to https://: the probe goes on with TLS.
+    // Every connection gets the same plain-text redirect at once, so the TLS
+    // handshake of the second one fails, and says so.
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    const QByteArray target = "https://127.0.0.1:" + QByteArray::number(server.serverPort()) + "/health";
+    int connections = 0;
+    answerEveryConnection(
+        server, "HTTP/1.1 301 Moved\r\nLocation: " + target + "\r\nContent-Length: 0\r\n\r\n", &connections);
+    const auto r =
+        runProbe(httpSpec(u"http://127.0.0.1:"_s + QString::number(server.serverPort()) + u"/old"_s));
+    QVERIFY(r);
+    QVERIFY(!r->ok);
+    QCOMPARE(r->error, ProbeError::Tls);
+    QVERIFY2(r->reason.startsWith(u"TLS error: "_s), qPrintable(r->reason));
+    QCOMPARE(connections, 2);
+}
+
+void TestHealth::httpRequestNamesHostAndAsksForJson()
+{
+    StubServer stub;
+    QVERIFY(stub.listen());
+    const auto r = runProbe(httpSpec(stub.url(u"/health/ready?verbose=1&x=%20"_s)));
+    QVERIFY(r);
+    QVERIFY2(r->ok, qPrintable(r->reason));
+    QCOMPARE(stub.heads.size(), 1);
+    const QList<QByteArray> lines = stub.heads.at(0).split('\n');
+    QCOMPARE(lines.value(0), "GET /health/ready?verbose=1&x=%20 HTTP/1.1\r"_ba);
+    QVERIFY2(lines.contains("Host: 127.0.0.1:" + QByteArray::number(stub.port()) + '\r'), stub.heads.at(0));
+    QVERIFY2(lines.contains("Accept: application/json, */*;q=0.5\r"), stub.heads.at(0));
+    QVERIFY2(lines.contains("User-Agent: Lifeline/" LIFELINE_VERSION " health-check\r"), stub.heads.at(0));
+}
+
+void TestHealth::httpChunkedAnswerIsRead()
+{
+    // Many frameworks stream JSON with chunked transfer coding.
+    StubServer stub;
+    QVERIFY(stub.listen());
+    stub.defaultAnswer.raw =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "10\r\n{\"status\":\"unhea\r\n"
+        "1c\r\nlthy\",\"message\":\"disk full\"}\r\n0\r\n\r\n";
+    const auto r = runProbe(httpSpec(stub.url()));
+    QVERIFY(r);
+    QVERIFY(!r->ok);
+    QCOMPARE(r->httpStatus, 200);
+    QCOMPARE(r->error, ProbeError::ReportedUnhealthy);
+    QCOMPARE(r->reason, u"backend reports \"unhealthy\": disk full"_s);
+}
+
+void TestHealth::httpBrokenAnswers_data()
+{
+    QTest::addColumn<QByteArray>("raw");
+    QTest::addColumn<int>("error");
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("not HTTP at all") << "SSH-2.0-OpenSSH_9.2\r\n"_ba << int(ProbeError::Other)
+                                     << u"bad HTTP answer: not an HTTP response: \"SSH-2.0-OpenSSH_9.2\""_s;
+    QTest::newRow("closed in the middle of the body")
+        << "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"status\""_ba << int(ProbeError::Other)
+        << u"bad HTTP answer: connection closed in the middle of the answer"_s;
+    QTest::newRow("closed without a word")
+        << "\r\n"_ba << int(ProbeError::Other) << u"bad HTTP answer: connection closed without an answer"_s;
+    QTest::newRow("chunk over the cap")
+        << "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n"_ba << int(ProbeError::TooLarge)
+        << u"body larger than 1 MiB"_s;
+    QTest::newRow("bad Content-Length")
+        << "HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\n"_ba << int(ProbeError::Other)
+        << u"bad HTTP answer: bad Content-Length: \"lots\""_s;
+}
+
+void TestHealth::httpBrokenAnswers()
+{
+    // A malformed answer is an ordinary failed check with a clear reason,
+    // never a hang until the timeout and never a crash.
+    QFETCH(QByteArray, raw);
+    QFETCH(int, error);
+    QFETCH(QString, reason);
+    StubServer stub;
+    QVERIFY(stub.listen());
+    stub.defaultAnswer.raw = raw;
+    QElapsedTimer timer;
+    timer.start();
+    const auto r = runProbe(httpSpec(stub.url(), 10s));
+    QVERIFY(r);
+    QVERIFY(!r->ok);
+    QCOMPARE(int(r->error), error);
+    QCOMPARE(r->reason, reason);
+    QVERIFY2(timer.elapsed() < 5000, "waited for the timeout instead of reading the answer");
+}
+
 void TestHealth::httpTlsError()
 {
     // https:// to a plain HTTP server: the handshake fails, and says so.
     QTcpServer server;
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
-    connect(&server, &QTcpServer::newConnection, &server, [&server] {
-        while (QTcpSocket *s = server.nextPendingConnection()) {
-            s->write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            s->disconnectFromHost();
-            connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
-        }
-    });
+    answerEveryConnection(server,
+                          "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     const auto r =
         runProbe(httpSpec(u"https://127.0.0.1:"_s + QString::number(server.serverPort()) + u"/health"_s));
     QVERIFY(r);
