@@ -4,8 +4,9 @@
 //   lifeline-bench-health_scale --ports P1,P2,... --server-logs L1,L2,...
 //       [--checks 200] [--seconds 60] [--interval-ms 1000] [--warmup 5]
 //
-// Creates `checks` HealthMonitor objects sharing one QNetworkAccessManager,
-// check i polling http://127.0.0.1:P/health/i (P = ports[i % #ports]) every
+// Creates `checks` HealthMonitor objects (as a Fleet does: one shared
+// QNetworkAccessManager, which plain http:// checks do not need), check i
+// polling http://127.0.0.1:P/health/i (P = ports[i % #ports]) every
 // interval, their start() staggered evenly over one interval (as services
 // that did not all start in the same millisecond). After `warmup` seconds a
 // window of `seconds` opens: this process's CPU (utime + stime from
@@ -144,7 +145,8 @@ int main(int argc, char *argv[])
     const double rate = double(latencies.size()) / wallS;
     out(u"### 200 HTTP health checks in one process (`lifeline-bench-health_scale`)"_s);
     out(QString());
-    out(u"%1 `HealthMonitor`s sharing one `QNetworkAccessManager`, check *i* polling "
+    out(u"%1 `HealthMonitor`s (plain `http://`: each probe one GET on a `QTcpSocket` in the main thread), "
+        u"check *i* polling "
         "`http://127.0.0.1:P/health/i` every %2 ms, spread over %3 `lifeline-demo-backend`s "
         "(%4 paths each), starts staggered over one interval; %5 s warm-up, then a %6 s window "
         "(%7 s measured)."_s.arg(checks)
