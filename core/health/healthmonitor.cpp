@@ -118,7 +118,7 @@ void HealthMonitor::scheduleNext()
     qint64 next = std::max<qint64>(1, m_spec.interval.count());
     if (m_health == Health::Unknown) {
         // Until the first verdict: ask soon after the start and then back off
-        // (50 ms, 100 ms, 200 ms ... up to StartPeriodPollMs), so dependents
+        // (10 ms, 20 ms, 40 ms ... up to StartPeriodPollMs), so dependents
         // and a recovery's verify step learn "healthy" within moments of the
         // backend being ready instead of a whole interval later.
         next = std::min({next, StartPeriodPollMs, m_rampMs});
@@ -223,9 +223,14 @@ void HealthMonitor::record(const HealthResult &result)
     emit resultAdded(result);
     if (!self || !m_active || !newHealth)
         return;
+    const bool firstVerdict = m_health == Health::Unknown;
     setHealth(*newHealth, reason);
     if (!self || !m_active)
         return;
+    // The start ramp ends with the first verdict: the next probe follows
+    // the schedule from here, not the ramp's timer already running.
+    if (firstVerdict)
+        scheduleNext();
     if (*newHealth == Health::Unhealthy)
         emit unhealthy(reason);
 }

@@ -56,6 +56,7 @@ public:
     StubServer() { connect(&m_server, &QTcpServer::newConnection, this, &StubServer::onNewConnection); }
 
     bool listen() { return m_server.listen(QHostAddress::LocalHost, 0); }
+    bool listenOn(quint16 port) { return m_server.listen(QHostAddress::LocalHost, port); }
     quint16 port() const { return m_server.serverPort(); }
     QString url(const QString &path = u"/health"_s) const
     {
@@ -261,6 +262,7 @@ private slots:
     void monitorHangBecomesUnhealthy();
     void monitorStartPeriodIgnoresFailures();
     void monitorSuccessDuringStartPeriodIsHealthy();
+    void monitorFirstVerdictDoesNotWaitForTheInterval();
     void monitorAtMostOneProbeInFlight();
     void monitorStopReturnsUnknownAndDropsProbe();
     void monitorStopKillsRunningExecProbe();
@@ -879,6 +881,40 @@ void TestHealth::monitorSuccessDuringStartPeriodIsHealthy()
     QVERIFY(!monitor.inStartPeriod());
     stub.defaultAnswer.status = 500;
     QTRY_COMPARE_WITH_TIMEOUT(monitor.health(), Health::Unhealthy, 5000);
+}
+
+void TestHealth::monitorFirstVerdictDoesNotWaitForTheInterval()
+{
+    // interval = 30 s: without the start ramp the first probe would come 1 s
+    // after the start (StartPeriodPollMs); with it, a backend that is ready
+    // is seen healthy after the first one (FirstProbeMs), and one that comes
+    // up a little later is found by the probes that back off from there.
+    StubServer stub;
+    QVERIFY(stub.listen());
+    HealthSpec spec = httpSpec(stub.url(), 2s);
+    spec.interval = 30s;
+    HealthMonitor monitor(spec, &m_nam);
+    QSignalSpy received(&stub, &StubServer::requestReceived);
+    monitor.start();
+    QVERIFY(received.wait(HealthMonitor::StartPeriodPollMs - 100));
+    QTRY_COMPARE_WITH_TIMEOUT(monitor.health(), Health::Healthy, int(HealthMonitor::StartPeriodPollMs - 100));
+    // The verdict ends the ramp: no probe follows until the interval (waiting
+    // for one that must not come; the ramp's next step would be due in 20 ms).
+    QVERIFY(!received.wait(500));
+    QCOMPARE(stub.requests, 1);
+
+    // Nothing listens at first: refused, refused, ... then healthy, all
+    // inside the start ramp, with no failure counted against it.
+    const quint16 port = freePort();
+    HealthMonitor late(httpSpec(u"http://127.0.0.1:%1/health"_s.arg(port), 2s), &m_nam);
+    late.start();
+    QTRY_VERIFY_WITH_TIMEOUT(late.history().size() >= 2, 2000);
+    QCOMPARE(late.health(), Health::Unknown);
+    QCOMPARE(late.history().constFirst().error, ProbeError::Refused);
+    StubServer server;
+    QVERIFY(server.listenOn(port));
+    QTRY_COMPARE_WITH_TIMEOUT(late.health(), Health::Healthy, 3000);
+    late.stop();
 }
 
 void TestHealth::monitorAtMostOneProbeInFlight()
