@@ -211,9 +211,9 @@ void HealthView::updateSummary()
     const Health h = m_monitor->health();
     QString text = QStringLiteral("<b>%1</b>").arg(healthName(h));
     if (const auto last = m_monitor->lastResult()) {
-        text += tr(" \u00b7 last check %1, %2 ms")
-                    .arg(QDateTime::fromMSecsSinceEpoch(last->timeMs).toString(QStringLiteral("HH:mm:ss")))
-                    .arg(last->latencyMs);
+        text += tr(" \u00b7 last check %1, %2")
+                    .arg(QDateTime::fromMSecsSinceEpoch(last->timeMs).toString(QStringLiteral("HH:mm:ss")),
+                         UiStyle::latencyText(last->latencyMs));
         if (!last->ok)
             text += QStringLiteral(" \u00b7 ") + last->reason.toHtmlEscaped();
     }

@@ -133,7 +133,7 @@ QString ServiceTableModel::healthText(const ServiceSupervisor *s) const
     QString text = healthName(h->health());
     if (const auto last = h->lastResult(); last && h->health() != Health::Unknown) {
         if (last->ok)
-            text += QStringLiteral(" · %1 ms").arg(last->latencyMs);
+            text += QStringLiteral(" · ") + UiStyle::latencyText(last->latencyMs);
         else
             text += QStringLiteral(" · ") + last->reason;
     }

@@ -123,4 +123,9 @@ QIcon healthIcon(Health health)
     return badgeIcon(severityColor(-1), Glyph::Question);
 }
 
+QString latencyText(qint64 ms)
+{
+    return ms < 1 ? QStringLiteral("< 1 ms") : QStringLiteral("%1 ms").arg(ms);
+}
+
 } // namespace lifeline::UiStyle

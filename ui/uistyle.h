@@ -26,4 +26,8 @@ enum class Glyph
 };
 QIcon badgeIcon(const QColor &color, Glyph glyph);
 
+// A probe's latency as people read it: "12 ms", and "< 1 ms" for a local
+// answer faster than the millisecond clock can tell (not "0 ms").
+QString latencyText(qint64 ms);
+
 } // namespace lifeline::UiStyle

@@ -10,6 +10,7 @@
 #include "servicetablemodel.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
+#include "uistyle.h"
 
 #include "testsupport.h"
 
@@ -89,6 +90,14 @@ private slots:
         if (!m_fleet->isAllStopped())
             QVERIFY(stopped.wait(15000));
         m_fleet.reset();
+    }
+
+    void latencyReadsForPeople()
+    {
+        // A local probe often answers within the clock's millisecond.
+        QCOMPARE(UiStyle::latencyText(0), u"< 1 ms"_s);
+        QCOMPARE(UiStyle::latencyText(1), u"1 ms"_s);
+        QCOMPARE(UiStyle::latencyText(250), u"250 ms"_s);
     }
 
     void modelFollowsTheFleet()
