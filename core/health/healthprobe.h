@@ -1,12 +1,15 @@
-// One health probe run: HTTP, TCP connect, or a command. Plain http:// is
-// spoken directly on a QTcpSocket in the calling thread (one GET, Connection:
-// close, HttpResponseParser reading the answer): no thread hop and no
-// connection pool per probe, which is most of what a health check would
-// otherwise cost. https:// goes through the shared QNetworkAccessManager,
-// which brings TLS. Both follow the same rules: redirects only to the same
-// host and port (and never from HTTPS down to HTTP), at most 5; bodies over
-// MaxBodyBytes fail as TooLarge; the whole probe ends at `timeout`. Asynchronous, never blocks: start()
-// returns at once and exactly one finished() follows, unless abort() is called first, in which case nothing
+// One health probe run: HTTP, TCP connect, or a command.
+//
+// Plain http:// is spoken directly on a QTcpSocket in the calling thread (one
+// GET, Connection: close, HttpResponseParser reading the answer): no thread
+// hop and no connection pool per probe, which was most of what a check cost.
+// https:// goes through the shared QNetworkAccessManager, which brings TLS.
+// Both follow the same rules: redirects only to the same host and port (never
+// from HTTPS down to HTTP), at most MaxRedirects; bodies over MaxBodyBytes
+// fail as TooLarge; the whole probe ends at `timeout`.
+//
+// Asynchronous, never blocks: start() returns at once and exactly one
+// finished() follows, unless abort() is called first, in which case nothing
 // is emitted. A HealthProbe runs once; make a new one per check.
 #pragma once
 

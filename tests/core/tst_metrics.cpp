@@ -437,8 +437,6 @@ void TestMetrics::treeSampleLiveCpu()
     qint64 lastMs = Clock::system()->nowMs();
     double lastCpu = sampler.sample({pid}, lastMs).cpuPercent;
     QCOMPARE(lastCpu, 0.0); // first sight
-    // QTRY_* evaluates the expression again right after it held: sample at
-    // most every 200 ms so each figure covers a real interval.
     // The kernel's own account of the same interval, read next to each
     // sample: utime + stime (fields 14 and 15 of /proc/PID/stat).
     const auto ticksOf = [pid] {
@@ -452,6 +450,8 @@ void TestMetrics::treeSampleLiveCpu()
     const double msPerTick = 1000.0 / double(::sysconf(_SC_CLK_TCK));
     qint64 lastTicks = ticksOf();
     double kernelCpu = 0;
+    // QTRY_* evaluates the expression again right after it held: sample at
+    // most every 200 ms so each figure covers a real interval.
     auto cpu = [&] {
         const qint64 now = Clock::system()->nowMs();
         if (now - lastMs >= 200) {
