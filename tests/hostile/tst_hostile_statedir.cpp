@@ -22,9 +22,11 @@ struct Run
     QString err;
 };
 
-Run run(const QString &program, const QStringList &args)
+Run run(const QString &program, const QStringList &args,
+        const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment())
 {
     QProcess p;
+    p.setProcessEnvironment(env);
     p.start(program, args);
     Run r;
     if (!p.waitForFinished(30000)) {
@@ -201,6 +203,24 @@ private slots:
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(expected.arg(file)), qPrintable(r.err));
         QVERIFY2(r.err.contains(config), qPrintable(r.err)); // where the state_dir came from
+        verifyNoLifeline(config);
+    }
+
+    // The desktop app takes the same lock through the same function.
+    void desktopAppNamesTheCauseToo()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath(u"state"_s);
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.close();
+        const QString config = writeConfig(dir.path(), file);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(u"QT_QPA_PLATFORM"_s, u"offscreen"_s);
+        env.insert(u"LIFELINE_NO_DIALOGS"_s, u"1"_s);
+        const Run r = run(QStringLiteral(LIFELINE_BIN), {u"--config"_s, config}, env);
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(u"state_dir %1 is not a directory"_s.arg(file)), qPrintable(r.err));
         verifyNoLifeline(config);
     }
 };
