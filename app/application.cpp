@@ -4,6 +4,7 @@
 #include "config/configloader.h"
 #include "control/controlpaths.h"
 #include "control/controlserver.h"
+#include "control/statedir.h"
 #include "mainwindow.h"
 #include "metrics/metricssampler.h"
 #include "metricschart.h"
@@ -267,17 +268,19 @@ int guiMain(int argc, char *argv[])
     const Config &config = *loaded.config;
 
     // One Lifeline per configuration: the lock says who holds it.
-    QDir().mkpath(config.settings.stateDir);
-    QLockFile lock(config.settings.stateDir + QStringLiteral("/lifeline.lock"));
-    lock.setStaleLockTime(0);
-    if (!lock.tryLock(0)) {
-        qint64 pid = 0;
-        QString host, appName;
-        lock.getLockInfo(&pid, &host, &appName);
-        return fail(
-            QStringLiteral("Lifeline is already running"),
-            QStringLiteral("Another Lifeline (pid %1) is already supervising %2.").arg(pid).arg(config.path),
-            1);
+    QString lockError;
+    qint64 holderPid = 0;
+    const std::unique_ptr<QLockFile> lock =
+        takeStateDirLock(config.settings.stateDir, &lockError, &holderPid);
+    if (!lock) {
+        if (holderPid > 0)
+            return fail(QStringLiteral("Lifeline is already running"),
+                        QStringLiteral("Another Lifeline (pid %1) is already supervising %2.")
+                            .arg(holderPid)
+                            .arg(config.path),
+                        1);
+        return fail(QStringLiteral("Lifeline: state_dir unusable"),
+                    QStringLiteral("%1 (configuration %2)").arg(lockError, config.path), 1);
     }
 
     Application application(config, parser.isSet(minimizedOpt));

@@ -4,6 +4,7 @@
 #include "config/configloader.h"
 #include "control/controlpaths.h"
 #include "control/controlserver.h"
+#include "control/statedir.h"
 #include "recovery/recovery.h"
 #include "supervise/fleet.h"
 #include "util/signalpipe.h"
@@ -105,25 +106,10 @@ int runHeadless(const QString &configPath, const QString &socketPathArg)
     }
 
     // 3. ... and per state_dir: two configurations must not share pidfiles and logs.
-    const QString stateDir = config.settings.stateDir;
-    if (!QDir().mkpath(stateDir)) {
-        printErr(u"lifeline: cannot create state_dir %1 (from %2)"_s.arg(stateDir, configName));
-        return 1;
-    }
-    const QString lockPath = QDir(stateDir).filePath(u"lifeline.lock"_s);
-    QLockFile lock(lockPath);
-    lock.setStaleLockTime(0); // a lock is stale only when its holder is gone
-    if (!lock.tryLock(0)) {
-        qint64 holderPid = 0;
-        QString host;
-        QString app;
-        if (lock.error() == QLockFile::LockFailedError && lock.getLockInfo(&holderPid, &host, &app)) {
-            printErr(u"lifeline: state_dir %1 is in use by another Lifeline (pid %2 on %3; lock file %4); "
-                     u"give each configuration its own state_dir"_s.arg(stateDir, QString::number(holderPid),
-                                                                        host, lockPath));
-        } else {
-            printErr(u"lifeline: cannot take the lock %1 for state_dir %2"_s.arg(lockPath, stateDir));
-        }
+    QString lockError;
+    const std::unique_ptr<QLockFile> lock = takeStateDirLock(config.settings.stateDir, &lockError);
+    if (!lock) {
+        printErr(u"lifeline: %1 (configuration %2)"_s.arg(lockError, configName));
         return 1;
     }
 

@@ -42,6 +42,17 @@ qint64 floorTo(qint64 t, qint64 width)
     return t - mod;
 }
 
+// SQLITE_CORRUPT and SQLITE_NOTADB, extended codes included. Qt keeps the
+// code of a failed statement in nativeErrorCode().
+bool isCorruption(const QSqlError &error)
+{
+    if (!error.isValid())
+        return false;
+    bool ok = false;
+    const int code = error.nativeErrorCode().toInt(&ok) & 0xff;
+    return ok && (code == 11 || code == 26);
+}
+
 QString tierTable(int tier)
 {
     return tier == int(HistoryTier::TenSeconds) ? u"samples_10s"_s : u"samples_5m"_s;
@@ -158,8 +169,13 @@ MetricsHistory::MetricsHistory(const QString &stateDir, QObject *parent)
     m_flushTimer.setSingleShot(true);
     m_flushTimer.setInterval(30'000); // see the header
     connect(&m_flushTimer, &QTimer::timeout, this, &MetricsHistory::flush);
+    m_corruptionTimer.setSingleShot(true);
+    m_corruptionTimer.setInterval(0);
+    connect(&m_corruptionTimer, &QTimer::timeout, this,
+            [this] { replaceCorruptDatabase(m_corruptionCause); });
     if (!stateDir.isEmpty())
         m_persistent = openDatabase(stateDir);
+    m_constructing = false;
 }
 
 MetricsHistory::~MetricsHistory()
@@ -177,16 +193,49 @@ void MetricsHistory::setWarning(const QString &message)
 {
     m_lastWarning = message;
     qCWarning(lcHistory).noquote() << message;
-    emit warningRaised(message);
+    if (m_constructing)
+        QMetaObject::invokeMethod(
+            this, [this, message] { emit warningRaised(message); }, Qt::QueuedConnection);
+    else
+        emit warningRaised(message);
 }
 
-bool MetricsHistory::exec(const QString &sql, QString *error) const
+bool MetricsHistory::exec(const QString &sql, QSqlError *error) const
 {
     QSqlQuery q(m_db);
     if (q.exec(sql))
         return true;
     if (error)
-        *error = q.lastError().text();
+        *error = q.lastError();
+    return false;
+}
+
+void MetricsHistory::noteError(const QSqlError &error) const
+{
+    if (!m_persistent || !isCorruption(error) || m_corruptionTimer.isActive())
+        return;
+    m_corruptionCause = error.text();
+    m_corruptionTimer.start();
+}
+
+bool MetricsHistory::replaceCorruptDatabase(const QString &cause)
+{
+    m_corruptionTimer.stop();
+    if (!m_persistent)
+        return false;
+    closeDatabase();
+    const QString aside = moveAside();
+    QString error = aside.isEmpty() ? u"cannot rename it"_s : QString();
+    if (!aside.isEmpty() && tryOpen(&error)) {
+        setWarning(u"history database %1 is damaged (%2); moved it to %3 and started a new one"_s.arg(
+            m_path, cause, aside));
+        return true;
+    }
+    closeDatabase();
+    m_persistent = false;
+    m_pending.clear();
+    setWarning(u"history database %1 is damaged (%2) and cannot be replaced (%3); keeping only the last hour "
+               u"in memory"_s.arg(m_path, cause, error));
     return false;
 }
 
@@ -230,12 +279,24 @@ bool MetricsHistory::tryOpen(QString *error)
         *error = m_db.lastError().text();
         return false;
     }
-    const QString statements[] = {
+    const auto run = [this, error](const auto &statements) {
+        for (const QString &sql : statements) {
+            QSqlError sqlError;
+            if (!exec(sql, &sqlError)) {
+                *error = sqlError.text();
+                return false;
+            }
+        }
+        return true;
+    };
+    const QString settings[] = {
         // auto_vacuum only takes effect on a new file, before the first table.
         u"PRAGMA auto_vacuum = INCREMENTAL"_s,
         u"PRAGMA journal_mode = WAL"_s,
         u"PRAGMA synchronous = NORMAL"_s,
         u"SELECT count(*) FROM sqlite_master"_s,
+    };
+    const QString schema[] = {
         u"CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, service TEXT NOT NULL,"
         " metric TEXT NOT NULL, UNIQUE (service, metric))"_s,
         u"CREATE TABLE IF NOT EXISTS samples_10s (series INTEGER NOT NULL, t INTEGER NOT NULL,"
@@ -252,11 +313,29 @@ bool MetricsHistory::tryOpen(QString *error)
         u"CREATE INDEX IF NOT EXISTS events_t ON events (t)"_s,
         u"PRAGMA user_version = 1"_s,
     };
-    for (const QString &sql : statements) {
-        if (!exec(sql, error))
-            return false;
+    return run(settings) && quickCheck(error) && run(schema);
+}
+
+bool MetricsHistory::quickCheck(QString *error) const
+{
+    // Only the schema is read by the open; damage in any other page would
+    // otherwise surface as failing flushes, for ever. quick_check reads every
+    // page once (no index-to-table cross check), and the size cap bounds it.
+    QSqlQuery q(m_db);
+    if (!q.exec(u"PRAGMA quick_check(1)"_s)) {
+        *error = q.lastError().text();
+        return false;
     }
-    return true;
+    if (!q.next()) {
+        *error = q.lastError().isValid() ? q.lastError().text() : u"quick_check gave no answer"_s;
+        return false;
+    }
+    QString verdict = q.value(0).toString();
+    if (verdict == u"ok")
+        return true;
+    // One line for the log: "*** in database main ***\nPage 3: btreeInitPage() ..."
+    *error = u"integrity check failed: "_s + verdict.remove(u"*** in database main ***"_s).simplified();
+    return false;
 }
 
 void MetricsHistory::closeDatabase()
@@ -284,8 +363,8 @@ QString MetricsHistory::moveAside() const
     return target;
 }
 
-std::optional<qint64> MetricsHistory::seriesId(const QString &service, const QString &metric,
-                                               bool create) const
+std::optional<qint64> MetricsHistory::seriesId(const QString &service, const QString &metric, bool create,
+                                               QSqlError *error) const
 {
     const QString key = seriesKey(service, metric);
     const auto it = m_seriesIds.constFind(key);
@@ -300,14 +379,23 @@ std::optional<qint64> MetricsHistory::seriesId(const QString &service, const QSt
         m_seriesIds.insert(key, id);
         return id;
     }
+    if (q.lastError().isValid()) {
+        noteError(q.lastError());
+        if (error)
+            *error = q.lastError();
+        return std::nullopt;
+    }
     if (!create)
         return std::nullopt;
     QSqlQuery ins(m_db);
     ins.prepare(u"INSERT INTO series (service, metric) VALUES (?, ?)"_s);
     ins.addBindValue(nonNull(service));
     ins.addBindValue(nonNull(metric));
-    if (!ins.exec())
+    if (!ins.exec()) {
+        if (error)
+            *error = ins.lastError();
         return std::nullopt;
+    }
     const qint64 id = ins.lastInsertId().toLongLong();
     m_seriesIds.insert(key, id);
     return id;
@@ -353,54 +441,20 @@ void MetricsHistory::flush()
     if (!m_persistent || m_pending.isEmpty())
         return;
     const qsizetype count = m_pending.size();
-    QString error;
-    bool ok = m_db.transaction();
-    if (!ok)
-        error = m_db.lastError().text();
-    if (ok) {
-        QSqlQuery q[2] = {QSqlQuery(m_db), QSqlQuery(m_db)};
-        for (int tier = 0; tier < 2 && ok; ++tier) {
-            ok = q[tier].prepare(u"INSERT INTO %1 (series, t, vmin, vavg, vmax, n) VALUES (?, ?, ?, ?, ?, ?)"
-                                 " ON CONFLICT (series, t) DO UPDATE SET vmin = min(vmin, excluded.vmin),"
-                                 " vmax = max(vmax, excluded.vmax),"
-                                 " vavg = (vavg * n + excluded.vavg * excluded.n) / (n + excluded.n),"
-                                 " n = n + excluded.n"_s.arg(tierTable(tier)));
-            if (!ok)
-                error = q[tier].lastError().text();
-        }
-        for (auto it = m_pending.cbegin(); ok && it != m_pending.cend(); ++it) {
-            const std::optional<qint64> sid = seriesId(it.key().service, it.key().metric, true);
-            if (!sid) {
-                ok = false;
-                error = u"cannot register series %1/%2"_s.arg(it.key().service, it.key().metric);
-                break;
-            }
-            QSqlQuery &query = q[it.key().tier];
-            query.bindValue(0, *sid);
-            query.bindValue(1, it.key().t);
-            query.bindValue(2, it->min);
-            query.bindValue(3, it->sum / double(it->n));
-            query.bindValue(4, it->max);
-            query.bindValue(5, it->n);
-            if (!query.exec()) {
-                ok = false;
-                error = query.lastError().text();
-            }
-        }
-        if (ok && !m_db.commit()) {
-            ok = false;
-            error = m_db.lastError().text();
-        }
-        if (!ok)
-            m_db.rollback();
+    QSqlError error = writePending();
+    if (isCorruption(error)) {
+        if (!replaceCorruptDatabase(error.text()))
+            return; // said so; memory only from now on
+        // The file went bad under us: these buckets start the fresh one.
+        error = writePending();
     }
     // Dropped either way: pending data must not grow without bound when the
     // disk is full or the file went bad.
     m_pending.clear();
-    if (!ok) {
+    if (error.isValid()) {
         m_seriesIds.clear();
-        setWarning(
-            u"history database %1: could not write %2 buckets (%3)"_s.arg(m_path).arg(count).arg(error));
+        setWarning(u"history database %1: could not write %2 buckets (%3)"_s.arg(m_path).arg(count).arg(
+            error.text()));
         return;
     }
     const qint64 now = nowMs();
@@ -409,6 +463,49 @@ void MetricsHistory::flush()
         prune(now);
     }
     enforceSizeCap();
+}
+
+QSqlError MetricsHistory::writePending()
+{
+    // BEGIN and COMMIT as statements: QSqlDatabase::transaction() drops the
+    // SQLite error code, which tells a damaged file from a full disk.
+    QSqlError error;
+    if (!exec(u"BEGIN"_s, &error))
+        return error;
+    QSqlQuery q[2] = {QSqlQuery(m_db), QSqlQuery(m_db)};
+    for (int tier = 0; tier < 2; ++tier) {
+        if (!q[tier].prepare(u"INSERT INTO %1 (series, t, vmin, vavg, vmax, n) VALUES (?, ?, ?, ?, ?, ?)"
+                             " ON CONFLICT (series, t) DO UPDATE SET vmin = min(vmin, excluded.vmin),"
+                             " vmax = max(vmax, excluded.vmax),"
+                             " vavg = (vavg * n + excluded.vavg * excluded.n) / (n + excluded.n),"
+                             " n = n + excluded.n"_s.arg(tierTable(tier)))) {
+            error = q[tier].lastError();
+            break;
+        }
+    }
+    for (auto it = m_pending.cbegin(); !error.isValid() && it != m_pending.cend(); ++it) {
+        const std::optional<qint64> sid = seriesId(it.key().service, it.key().metric, true, &error);
+        if (!sid) {
+            if (!error.isValid())
+                error = QSqlError(u"cannot register series %1/%2"_s.arg(it.key().service, it.key().metric));
+            break;
+        }
+        QSqlQuery &query = q[it.key().tier];
+        query.bindValue(0, *sid);
+        query.bindValue(1, it.key().t);
+        query.bindValue(2, it->min);
+        query.bindValue(3, it->sum / double(it->n));
+        query.bindValue(4, it->max);
+        query.bindValue(5, it->n);
+        if (!query.exec())
+            error = query.lastError();
+    }
+    q[0].finish();
+    q[1].finish();
+    if (!error.isValid() && exec(u"COMMIT"_s, &error))
+        return {};
+    exec(u"ROLLBACK"_s);
+    return error;
 }
 
 void MetricsHistory::prune(qint64 now)
@@ -426,8 +523,13 @@ void MetricsHistory::prune(qint64 now)
         QSqlQuery q(m_db);
         q.prepare(u"DELETE FROM %1 WHERE t < ?"_s.arg(rule.table));
         q.addBindValue(now - rule.keepMs);
-        if (!q.exec())
+        if (!q.exec()) {
+            if (isCorruption(q.lastError())) {
+                noteError(q.lastError());
+                return;
+            }
             qCWarning(lcHistory) << "history: pruning" << rule.table << "failed:" << q.lastError().text();
+        }
     }
     incrementalVacuum();
 }
@@ -437,16 +539,20 @@ void MetricsHistory::incrementalVacuum() const
     // The pragma frees one page per sqlite3_step(), and QSqlQuery steps a
     // statement without result columns only once; so run it once per free page.
     QSqlQuery count(m_db);
-    if (!count.exec(u"PRAGMA freelist_count"_s) || !count.next())
+    if (!count.exec(u"PRAGMA freelist_count"_s) || !count.next()) {
+        noteError(count.lastError());
         return;
+    }
     const qint64 freePages = count.value(0).toLongLong();
     count.finish();
     QSqlQuery q(m_db);
     if (!q.prepare(u"PRAGMA incremental_vacuum"_s))
         return;
     for (qint64 i = 0; i < freePages; ++i) {
-        if (!q.exec())
+        if (!q.exec()) {
+            noteError(q.lastError());
             break;
+        }
     }
 }
 
@@ -475,6 +581,7 @@ void MetricsHistory::enforceSizeCap()
                 oldest = std::min(oldest, q.value(0).toLongLong());
                 newest = std::max(newest, q.value(1).toLongLong());
             }
+            noteError(q.lastError());
         }
         if (oldest > newest)
             break; // nothing left to delete
@@ -484,7 +591,8 @@ void MetricsHistory::enforceSizeCap()
             QSqlQuery q(m_db);
             q.prepare(u"DELETE FROM %1 WHERE t < ?"_s.arg(table));
             q.addBindValue(cutoff);
-            q.exec();
+            if (!q.exec())
+                noteError(q.lastError());
         }
         m_db.commit();
         incrementalVacuum();
@@ -505,15 +613,26 @@ void MetricsHistory::addEvent(qint64 timeMs, const QString &service, HistoryEven
             m_memoryEvents.removeFirst();
         return;
     }
-    QSqlQuery q(m_db);
-    q.prepare(u"INSERT INTO events (t, service, kind, text) VALUES (?, ?, ?, ?)"_s);
-    q.addBindValue(timeMs);
-    q.addBindValue(nonNull(service));
-    q.addBindValue(historyEventKindName(kind));
-    q.addBindValue(nonNull(text));
-    if (!q.exec())
+    const auto insert = [&] {
+        QSqlQuery q(m_db);
+        q.prepare(u"INSERT INTO events (t, service, kind, text) VALUES (?, ?, ?, ?)"_s);
+        q.addBindValue(timeMs);
+        q.addBindValue(nonNull(service));
+        q.addBindValue(historyEventKindName(kind));
+        q.addBindValue(nonNull(text));
+        return q.exec() ? QSqlError() : q.lastError();
+    };
+    QSqlError error = insert();
+    if (isCorruption(error)) {
+        if (!replaceCorruptDatabase(error.text())) {
+            addEvent(timeMs, service, kind, text); // into memory now
+            return;
+        }
+        error = insert();
+    }
+    if (error.isValid())
         setWarning(u"history database %1: could not record a %2 event of %3 (%4)"_s.arg(
-            m_path, historyEventKindName(kind), service, q.lastError().text()));
+            m_path, historyEventKindName(kind), service, error.text()));
 }
 
 QList<HistoryEvent> MetricsHistory::events(const QString &service, qint64 fromMs, qint64 toMs) const
@@ -538,16 +657,17 @@ QList<HistoryEvent> MetricsHistory::events(const QString &service, qint64 fromMs
     }
     q.addBindValue(fromMs);
     q.addBindValue(toMs);
-    if (!q.exec())
-        return result;
-    while (q.next()) {
-        HistoryEvent e;
-        e.timeMs = q.value(0).toLongLong();
-        e.service = q.value(1).toString();
-        e.kind = historyEventKindFromName(q.value(2).toString()).value_or(HistoryEventKind::Start);
-        e.text = q.value(3).toString();
-        result.append(e);
+    if (q.exec()) {
+        while (q.next()) {
+            HistoryEvent e;
+            e.timeMs = q.value(0).toLongLong();
+            e.service = q.value(1).toString();
+            e.kind = historyEventKindFromName(q.value(2).toString()).value_or(HistoryEventKind::Start);
+            e.text = q.value(3).toString();
+            result.append(e);
+        }
     }
+    noteError(q.lastError());
     return result;
 }
 
@@ -572,6 +692,7 @@ QList<HistoryBucket> MetricsHistory::buckets(const QString &service, const QStri
                                                q.value(3).toDouble(), q.value(4).toLongLong()});
             }
         }
+        noteError(q.lastError());
     }
     for (auto it = m_pending.cbegin(); it != m_pending.cend(); ++it) {
         const PendingKey &k = it.key();
@@ -649,16 +770,17 @@ QList<QPointF> MetricsHistory::series(const QString &service, const QString &met
             q.addBindValue(tierEnd);
             q.addBindValue(fromMs);
             q.addBindValue(acc.width());
-            if (!q.exec())
-                continue;
-            while (q.next()) {
-                const qint64 t = q.value(0).toLongLong();
-                const double v = q.value(1).toDouble();
-                if (wantMin)
-                    acc.addMin(t, v);
-                else
-                    acc.addMax(t, v);
+            if (q.exec()) {
+                while (q.next()) {
+                    const qint64 t = q.value(0).toLongLong();
+                    const double v = q.value(1).toDouble();
+                    if (wantMin)
+                        acc.addMin(t, v);
+                    else
+                        acc.addMax(t, v);
+                }
             }
+            noteError(q.lastError());
         }
     }
     for (auto it = m_pending.cbegin(); it != m_pending.cend(); ++it) {

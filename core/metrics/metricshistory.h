@@ -9,6 +9,12 @@
 // memory anyway, and charts read pending buckets too).
 // The file is capped in size (oldest rows go first). A database that cannot
 // be read is moved aside and replaced, never a crash; lastWarning() says so.
+// Damage inside the file is looked for twice: PRAGMA quick_check at open
+// (linear in the file, which the size cap bounds; it runs where the open
+// always ran, before the first sample), and SQLITE_CORRUPT / SQLITE_NOTADB
+// from any later read or write, after which the file is moved aside to
+// history.sqlite.corrupt-<time> (with its -wal and -shm) and a fresh one
+// takes the pending buckets: one warning, and later flushes succeed.
 // A series is a (service, metric) pair; the empty service is the system.
 // Times are wall-clock milliseconds since the epoch (they outlive a restart).
 #pragma once
@@ -18,6 +24,7 @@
 #include <QObject>
 #include <QPointF>
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QString>
 #include <QTimer>
 
@@ -124,6 +131,8 @@ public:
                                          int maxPoints);
 
 signals:
+    // Also for a problem found while constructing: that one is emitted from
+    // the event loop, so whoever connects right after construction hears it.
     void warningRaised(const QString &message);
 
 private:
@@ -158,15 +167,25 @@ private:
 
     bool openDatabase(const QString &stateDir);
     bool tryOpen(QString *error);
+    bool quickCheck(QString *error) const;
     void closeDatabase();
     QString moveAside() const;
+    // Moves a corrupt file aside and opens a fresh one; false (and memory
+    // only from then on) when that fails too. Warns once either way.
+    bool replaceCorruptDatabase(const QString &cause);
+    // A read or write that failed on a corrupt file: replace it from the
+    // event loop (readers are const and in the middle of their work).
+    void noteError(const QSqlError &error) const;
     void setWarning(const QString &message);
-    bool exec(const QString &sql, QString *error = nullptr) const;
+    bool exec(const QString &sql, QSqlError *error = nullptr) const;
+    QSqlError writePending();
     void incrementalVacuum() const;
-    std::optional<qint64> seriesId(const QString &service, const QString &metric, bool create) const;
+    std::optional<qint64> seriesId(const QString &service, const QString &metric, bool create,
+                                   QSqlError *error = nullptr) const;
     qint64 nowMs() const { return m_now(); }
 
     bool m_persistent = false;
+    bool m_constructing = true;
     QString m_path;
     QString m_connectionName;
     QSqlDatabase m_db;
@@ -175,6 +194,8 @@ private:
     qint64 m_lastPruneMs = 0;
     std::function<qint64()> m_now;
     QTimer m_flushTimer;
+    mutable QTimer m_corruptionTimer;
+    mutable QString m_corruptionCause;
     QHash<QString, Ring> m_rings; // key: service + U+001F + metric
     QHash<PendingKey, Agg> m_pending;
     mutable QHash<QString, qint64> m_seriesIds;

@@ -88,6 +88,7 @@ private slots:
     void seriesFromRingIsFullRate();
     void sevenDayQuery();
     void corruptFileMovedAside();
+    void openWarningReachesLateListeners();
     void unusableStateDirKeepsMemory();
     void events();
 };
@@ -379,6 +380,23 @@ void TestHistory::corruptFileMovedAside()
     QVERIFY2(h.lastWarning().contains(u"moved it to"_s), qPrintable(h.lastWarning())); // no new problem
     RawDb raw(path);
     QCOMPARE(raw.scalar(u"SELECT vmax FROM samples_10s"_s).toDouble(), 42.0);
+}
+
+void TestHistory::openWarningReachesLateListeners()
+{
+    QTemporaryDir dir;
+    {
+        QFile f(dir.filePath(u"history.sqlite"_s));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray(8192, 'x'));
+    }
+    // Like Fleet, which connects to the event log right after construction.
+    MetricsHistory h(dir.path());
+    QSignalSpy warnings(&h, &MetricsHistory::warningRaised);
+    QVERIFY(warnings.wait(5000));
+    QCOMPARE(warnings.size(), 1);
+    QCOMPARE(warnings.first().first().toString(), h.lastWarning());
+    QVERIFY2(h.lastWarning().contains(u"moved it to"_s), qPrintable(h.lastWarning()));
 }
 
 void TestHistory::unusableStateDirKeepsMemory()
