@@ -26,11 +26,13 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QString>
+#include <QThread>
 #include <QTimer>
 
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace lifeline {
@@ -134,6 +136,10 @@ signals:
     // Also for a problem found while constructing: that one is emitted from
     // the event loop, so whoever connects right after construction hears it.
     void warningRaised(const QString &message);
+    // The integrity check of the file found at start has finished (it runs
+    // on a thread of its own: quick_check reads every page, seconds for a
+    // large history). ok is false when the file was found damaged.
+    void integrityChecked(bool ok);
 
 private:
     struct Point
@@ -167,7 +173,10 @@ private:
 
     bool openDatabase(const QString &stateDir);
     bool tryOpen(QString *error);
-    bool quickCheck(QString *error) const;
+    // Runs PRAGMA quick_check on its own connection and thread; a verdict
+    // other than "ok" replaces the file, unless it was replaced meanwhile.
+    void startIntegrityCheck();
+    static QString quickCheck(const QString &path, const QString &connectionName);
     void closeDatabase();
     QString moveAside() const;
     // Moves a corrupt file aside and opens a fresh one; false (and memory
@@ -195,6 +204,8 @@ private:
     std::function<qint64()> m_now;
     QTimer m_flushTimer;
     mutable QTimer m_corruptionTimer;
+    std::unique_ptr<QThread> m_checkThread;
+    int m_generation = 0; // bumped each time the file is replaced
     mutable QString m_corruptionCause;
     QHash<QString, Ring> m_rings; // key: service + U+001F + metric
     QHash<PendingKey, Agg> m_pending;
