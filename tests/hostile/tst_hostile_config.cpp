@@ -172,6 +172,20 @@ private slots:
                  qPrintable(r.err));
     }
 
+    // The engine itself, started on a FIFO: exit 2 with the message, at once.
+    void headlessStartOnFifo()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(u"lifeline.toml"_s);
+        QVERIFY(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0);
+        Headless h;
+        h.process.start(QStringLiteral(LIFELINE_BIN), {u"--headless"_s, u"--config"_s, path});
+        QVERIFY2(h.process.waitForFinished(15000), "lifeline --headless blocked on a FIFO");
+        QCOMPARE(h.process.exitCode(), 2);
+        QVERIFY2(h.readErr().contains(u"not a regular file (a FIFO)"_s), qPrintable(h.err));
+    }
+
     void checkConfigDevice()
     {
         const CtlResult r = checkConfig(u"/dev/zero"_s, 15'000);
