@@ -3,6 +3,7 @@
 // warnings, the values of a full example, and the unit parsers.
 
 #include "config/configloader.h"
+#include "config/configwriter.h"
 #include "config/servicespec.h"
 #include "fixtures/config/chain.h"
 
@@ -91,6 +92,7 @@ private slots:
     void loadFileDevice();
     void loadFileTooLarge();
     void loadFileThroughSymlink();
+    void writerRefusesFifo();
 };
 
 void TestConfig::errors_data()
@@ -1298,6 +1300,22 @@ void TestConfig::loadFileThroughSymlink()
     const LoadResult r = ConfigLoader::loadFile(dir.filePath(u"lifeline.toml"_s));
     QVERIFY2(r.ok(), qPrintable(dump(r.errors)));
     QCOMPARE(r.config->services.first().name, u"a"_s);
+}
+
+void TestConfig::writerRefusesFifo()
+{
+    // The service editor reads the file before editing it: the same rule.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(u"lifeline.toml"_s);
+    QVERIFY(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0);
+    QString error;
+    QVERIFY(!ConfigWriter::setOnExit(path, OnExit::Stop, &error));
+    QVERIFY2(error.endsWith(u"not a regular file (a FIFO)"_s), qPrintable(error));
+    struct stat st = {};
+    QVERIFY(::stat(QFile::encodeName(path).constData(), &st) == 0);
+    QVERIFY(S_ISFIFO(st.st_mode)); // nothing was written over it
+    QVERIFY(!QFile::exists(ConfigWriter::backupPath(path)));
 }
 
 QTEST_GUILESS_MAIN(TestConfig)
