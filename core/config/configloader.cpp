@@ -5,16 +5,23 @@
 #include <QFileInfo>
 #include <QHash>
 #include <QRegularExpression>
+#include <QScopeGuard>
+#include <QSet>
 #include <QUrl>
 
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
-#include <functional>
+#include <cstring>
 #include <limits>
 #include <utility>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -122,6 +129,59 @@ const QStringList kHealthKeys{u"url"_s,          u"tcp"_s,       u"exec"_s,
 const QStringList kLogsKeys{u"max_size"_s, u"backups"_s};
 const QStringList kRecoveryKeys{u"clean"_s, u"backup_logs"_s, u"keep_backups"_s, u"verify_timeout"_s};
 
+// "a -> b -> a"; a cycle through thousands of services keeps its ends and
+// says how many it left out, so the message stays readable.
+QString cyclePath(const QStringList &names)
+{
+    constexpr qsizetype kEnds = 20;
+    if (names.size() <= 2 * kEnds + 1)
+        return names.join(u" -> "_s);
+    return names.first(kEnds).join(u" -> "_s) + u" -> ... (%1 more) ... -> "_s.arg(names.size() - 2 * kEnds) +
+           names.last(kEnds).join(u" -> "_s);
+}
+
+bool hasWildcard(const QString &part)
+{
+    return part.contains(u'*') || part.contains(u'?') || part.contains(u'[');
+}
+
+// One component of a recovery.clean glob against one file name, the way
+// recovery resolves it (QDir name filters: case-sensitive, and a wildcard
+// matches a hidden name only when the part itself starts with a dot).
+bool globPartMatches(const QString &part, const QString &name)
+{
+    if (!hasWildcard(part))
+        return part == name;
+    if (name.startsWith(u'.') && !part.startsWith(u'.'))
+        return false;
+    const QRegularExpression re(QRegularExpression::wildcardToRegularExpression(part));
+    return re.match(name).hasMatch();
+}
+
+// What Lifeline keeps in its state_dir. The history database stands for
+// every history* file (its -wal and -shm companions).
+struct StateEntry
+{
+    QString name;
+    bool isDir;
+};
+const QList<StateEntry> kStateEntries{
+    {u"history.sqlite"_s, false},
+    {u"history.sqlite-wal"_s, false},
+    {u"history.sqlite-shm"_s, false},
+    {u"lifeline.lock"_s, false},
+    {u"lifeline.log"_s, false},
+    {u"logs"_s, true},
+    {u"run"_s, true},
+    {u"recovery"_s, true},
+};
+
+QString existingOrClean(const QString &path)
+{
+    const QString canonical = QFileInfo(path).canonicalFilePath();
+    return canonical.isEmpty() ? QDir::cleanPath(path) : canonical;
+}
+
 // Who a message is about: `service "api"` (or `service #2` before a name is
 // known), `settings`, `recovery`, or nothing for the top level; plus a prefix
 // for keys of a sub-table ("health.").
@@ -216,12 +276,14 @@ private:
     void loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &s);
     void loadLogs(const toml::table &t, ServiceSpec &spec, const Scope &s);
     void checkDependencies();
+    void checkCleanGlobs();
 
     QString m_file;
     QString m_baseDir;
     LoadResult m_result;
     Config m_config;
-    QList<ServiceInfo> m_infos; // parallel to m_config.services
+    QList<ServiceInfo> m_infos;               // parallel to m_config.services
+    QList<std::pair<int, Item>> m_cleanItems; // (index in the file's list, glob); parallel to recovery.clean
 };
 
 void Loader::checkKeys(const toml::table &table, const QStringList &known, const Scope &s)
@@ -511,9 +573,11 @@ void Loader::loadRecovery(const toml::table &root)
                 error(*item.node, s, u"clean[%1]"_s.arg(index),
                       quoted(item.value) + u" must be relative to a service's cwd"_s);
             else
-                recovery.clean.append(item.value);
+                m_cleanItems.append({index, item});
             ++index;
         }
+        for (const auto &entry : std::as_const(m_cleanItems))
+            recovery.clean.append(entry.second.value);
     }
     if (auto v = getBool(*t, u"backup_logs"_s, s))
         recovery.backupLogs = *v;
@@ -551,7 +615,6 @@ void Loader::loadService(const toml::table &t, int index)
     spec.pos = SourcePos{int(t.source().begin.line), int(t.source().begin.column)};
     Scope s{u"service #%1 (line %2)"_s.arg(index).arg(spec.pos.line), {}};
 
-    static const QRegularExpression validName(u"^[A-Za-z0-9_.-]{1,64}$"_s);
     const toml::node *nameNode = t.get("name");
     if (!nameNode) {
         error(t, s, u"name"_s, u"missing; every service needs a name"_s);
@@ -563,10 +626,11 @@ void Loader::loadService(const toml::table &t, int index)
         } else {
             info.named = true;
             s.label = u"service "_s + quoted(spec.name);
-            if (!validName.match(spec.name).hasMatch())
+            if (!isValidServiceName(spec.name))
                 error(*nameNode, s, u"name"_s,
                       u"invalid name "_s + quoted(spec.name) +
-                          u" (use 1-64 characters from A-Z, a-z, 0-9, '_', '.', '-')"_s);
+                          u" (use 1-64 characters from A-Z, a-z, 0-9, '_', '.', '-', not starting with '.';"
+                          u" the name becomes a file name: logs/NAME.log, run/NAME.pid)"_s);
         }
     } else {
         typeError(*nameNode, s, u"name"_s, u"a string"_s);
@@ -749,10 +813,15 @@ void Loader::loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &se
         }
     }
 
-    if (auto v = getDuration(t, u"interval"_s, s, Millis(1)))
-        h.interval = *v;
-    if (auto v = getDuration(t, u"timeout"_s, s, Millis(1)))
-        h.timeout = *v;
+    // A default never makes a written value invalid: the one left out adapts
+    // to the one written (interval = "1s" alone gets a 1s timeout).
+    const std::optional<Millis> interval = getDuration(t, u"interval"_s, s, Millis(1));
+    const std::optional<Millis> timeout = getDuration(t, u"timeout"_s, s, Millis(1));
+    if (interval)
+        h.interval = *interval;
+    else if (timeout)
+        h.interval = std::max(h.interval, *timeout);
+    h.timeout = timeout ? *timeout : std::min(h.timeout, h.interval);
     if (auto v = getDuration(t, u"start_period"_s, s))
         h.startPeriod = *v;
     if (auto v = getInt(t, u"failures"_s, s, 1, 1000))
@@ -789,13 +858,13 @@ void Loader::loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &se
                   u"expected an HTTP status 100-599 or a range such as \"200-399\""_s);
         }
     }
-    if (h.timeout >= h.interval) {
-        const toml::node *at = t.get("timeout");
-        if (!at)
-            at = t.get("interval");
-        error(*at, s, at == t.get("timeout") ? u"timeout"_s : u"interval"_s,
-              u"timeout must be shorter than interval (timeout "_s + formatDuration(h.timeout) +
-                  u", interval "_s + formatDuration(h.interval) + u')');
+    // Equal is fine (Docker's defaults are 30s/30s): the next probe waits
+    // for the one in flight. Only two written values can disagree.
+    if (interval && timeout && *timeout > *interval) {
+        error(*t.get("timeout"), s, u"timeout"_s,
+              u"timeout must not be longer than interval (timeout "_s + formatDuration(*timeout) +
+                  u", interval "_s + formatDuration(*interval) +
+                  u" at line %1; both written here)"_s.arg(t.get("interval")->source().begin.line));
     }
 }
 
@@ -857,36 +926,132 @@ void Loader::checkDependencies()
     }
 
     // Cycles: depth-first in file order; a back edge closes a cycle, reported
-    // at the depends_on entry that closes it.
+    // at the depends_on entry that closes it. An explicit stack, not
+    // recursion: a chain of 50 000 services must not overflow the C++ stack.
     enum Colour
     {
         White,
         Grey,
         Black
     };
+    struct Frame
+    {
+        qsizetype service;
+        qsizetype nextEdge;
+    };
     QList<Colour> colour(services.size(), White);
-    QList<qsizetype> stack;
-    std::function<void(qsizetype)> visit = [&](qsizetype u) {
-        colour[u] = Grey;
-        stack.append(u);
-        for (const auto &[v, node] : edges[u]) {
+    QList<qsizetype> depth(services.size(), -1); // index in `path` while Grey
+    QList<Frame> path;
+    for (qsizetype root = 0; root < services.size(); ++root) {
+        if (colour[root] != White || byName.value(services[root].name, -1) != root)
+            continue;
+        colour[root] = Grey;
+        depth[root] = 0;
+        path.append({root, 0});
+        while (!path.isEmpty()) {
+            const qsizetype u = path.last().service;
+            if (path.last().nextEdge == edges[u].size()) {
+                colour[u] = Black;
+                path.removeLast();
+                continue;
+            }
+            const auto [v, node] = edges[u][path.last().nextEdge++];
             if (colour[v] == Grey) {
                 QStringList names;
-                for (qsizetype k = stack.indexOf(v); k < stack.size(); ++k)
-                    names.append(services[stack[k]].name);
+                for (qsizetype k = depth[v]; k < path.size(); ++k)
+                    names.append(services[path[k].service].name);
                 names.append(services[v].name);
                 error(*node, Scope{u"service "_s + quoted(services[u].name), {}}, u"depends_on"_s,
-                      u"dependency cycle "_s + names.join(u" -> "_s));
+                      u"dependency cycle "_s + cyclePath(names));
             } else if (colour[v] == White) {
-                visit(v);
+                colour[v] = Grey;
+                depth[v] = path.size();
+                path.append({v, 0});
             }
         }
-        stack.removeLast();
-        colour[u] = Black;
+    }
+}
+
+// A recovery.clean glob is resolved in every service's cwd, and the default
+// cwd is state_dir: "*" there would delete the history, the lock (letting a
+// second Lifeline start), the logs before their backup, the pidfiles.
+void Loader::checkCleanGlobs()
+{
+    if (m_cleanItems.isEmpty())
+        return;
+    const QString stateDir = existingOrClean(m_config.settings.stateDir);
+
+    // Each distinct cwd from which a glob could reach state_dir: the path
+    // from there to state_dir, or "inside" when the cwd is in one of the
+    // state folders (logs/, run/, recovery/), where every match is state.
+    struct Reach
+    {
+        const ServiceSpec *service;
+        QString cwd;
+        QStringList prefix;
+        bool inside = false;
     };
-    for (qsizetype i = 0; i < services.size(); ++i) {
-        if (colour[i] == White && byName.value(services[i].name, -1) == i)
-            visit(i);
+    QList<Reach> reaches;
+    QSet<QString> seen;
+    for (const ServiceSpec &spec : std::as_const(m_config.services)) {
+        const QString cwd = spec.cwd.isEmpty() ? stateDir : existingOrClean(spec.cwd);
+        if (seen.contains(cwd))
+            continue;
+        seen.insert(cwd);
+        const auto outside = [](const QString &rel) { return rel == u".."_s || rel.startsWith(u"../"_s); };
+        const QString toState = QDir(cwd).relativeFilePath(stateDir);
+        if (toState == u"."_s) {
+            reaches.append({&spec, cwd, {}});
+        } else if (!outside(toState)) {
+            reaches.append({&spec, cwd, toState.split(u'/')});
+        } else if (const QString fromState = QDir(stateDir).relativeFilePath(cwd); !outside(fromState)) {
+            const QString top = fromState.section(u'/', 0, 0);
+            if (std::any_of(kStateEntries.cbegin(), kStateEntries.cend(),
+                            [&](const StateEntry &e) { return e.isDir && e.name == top; }))
+                reaches.append({&spec, cwd, {}, true});
+        }
+    }
+
+    for (const auto &[index, item] : std::as_const(m_cleanItems)) {
+        QStringList parts = item.value.split(u'/', Qt::SkipEmptyParts);
+        parts.removeAll(u"."_s);
+        if (parts.isEmpty() || parts.contains(u".."_s))
+            continue; // recovery refuses these by itself
+        for (const Reach &reach : std::as_const(reaches)) {
+            QStringList hits;
+            if (reach.inside)
+                hits.append(u"anything (the cwd is inside state_dir's own folders)"_s);
+            for (const StateEntry &entry : reach.inside ? QList<StateEntry>() : kStateEntries) {
+                const QStringList target = reach.prefix + QStringList{entry.name};
+                // A glob deletes what it matches, folders with their contents.
+                bool match = parts.size() <= target.size() || entry.isDir;
+                for (qsizetype i = 0; match && i < std::min(parts.size(), target.size()); ++i)
+                    match = globPartMatches(parts[i], target[i]);
+                if (!match)
+                    continue;
+                QString what;
+                if (parts.size() < target.size())
+                    what = target.first(parts.size()).join(u'/') + (parts.size() == reach.prefix.size()
+                                                                        ? u"/ (state_dir itself)"_s
+                                                                        : u"/ (which holds state_dir)"_s);
+                else if (parts.size() == target.size())
+                    what = target.join(u'/') + (entry.isDir ? u"/"_s : QString());
+                else
+                    what = u"files in "_s + target.join(u'/') + u'/';
+                if (!hits.contains(what))
+                    hits.append(what);
+            }
+            if (hits.isEmpty())
+                continue;
+            const bool defaultCwd = reach.service->cwd.isEmpty();
+            error(*item.node, Scope{u"recovery"_s, {}}, u"clean[%1]"_s.arg(index),
+                  quoted(item.value) + u" would delete Lifeline's own state: in "_s + reach.cwd +
+                      u", the cwd of service "_s + quoted(reach.service->name) +
+                      (defaultCwd ? u" (by default its cwd is state_dir)"_s : QString()) +
+                      u", it matches "_s + hits.join(u", "_s) +
+                      u"; make the glob narrower (e.g. \"tmp/*.lock\") or give the service its own cwd"_s);
+            break; // one error per glob
+        }
     }
 }
 
@@ -912,6 +1077,14 @@ LoadResult Loader::run(const QByteArray &text)
     loadServices(root);
     loadRecovery(root);
     checkDependencies();
+    checkCleanGlobs();
+    if (m_config.services.isEmpty()) {
+        Diagnostic d;
+        d.severity = Diagnostic::Severity::Warning;
+        d.file = m_file;
+        d.message = u"no services: the file has no [[service]] table, so there is nothing to supervise"_s;
+        m_result.warnings.append(d);
+    }
 
     const auto byPosition = [](const Diagnostic &a, const Diagnostic &b) {
         return std::pair(a.line, a.column) < std::pair(b.line, b.column);
@@ -936,33 +1109,100 @@ QString Diagnostic::toString() const
     return where + (severity == Severity::Error ? u": error: "_s : u": warning: "_s) + message;
 }
 
+namespace {
+
+QString fileTypeName(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return u"it is a directory"_s;
+    if (S_ISFIFO(mode))
+        return u"not a regular file (a FIFO)"_s;
+    if (S_ISCHR(mode))
+        return u"not a regular file (a character device)"_s;
+    if (S_ISBLK(mode))
+        return u"not a regular file (a block device)"_s;
+    if (S_ISSOCK(mode))
+        return u"not a regular file (a socket)"_s;
+    return u"not a regular file"_s;
+}
+
+QString tooLargeText(qint64 bytes)
+{
+    const QString size = bytes > 0 ? u" ("_s + formatSize(bytes) + u')' : QString();
+    return u"it is larger than 16 MiB"_s + size + u"; a configuration file is never that big"_s;
+}
+
+} // namespace
+
+std::optional<QByteArray> readConfigFile(const QString &path, QString *error)
+{
+    const auto fail = [&](const QString &why) -> std::optional<QByteArray> {
+        if (error)
+            *error = u"cannot read configuration file "_s + quoted(path) + u": "_s + why;
+        return std::nullopt;
+    };
+    const auto errnoText = [](int e) {
+        return e == ENOENT ? u"no such file"_s : QString::fromLocal8Bit(std::strerror(e));
+    };
+    const QByteArray native = QFile::encodeName(path);
+    struct stat st = {};
+    // Judged before open(): opening a FIFO waits for a writer, opening a
+    // device may do something.
+    if (::stat(native.constData(), &st) != 0)
+        return fail(errnoText(errno));
+    if (!S_ISREG(st.st_mode))
+        return fail(fileTypeName(st.st_mode));
+    // Something else may be renamed over the path in between: O_NONBLOCK
+    // keeps open() from waiting, and fstat() judges what was opened.
+    const int fd = ::open(native.constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return fail(errnoText(errno));
+    const auto closeFd = qScopeGuard([fd] { ::close(fd); });
+    if (::fstat(fd, &st) != 0)
+        return fail(errnoText(errno));
+    if (!S_ISREG(st.st_mode))
+        return fail(fileTypeName(st.st_mode));
+    if (st.st_size > kMaxConfigBytes)
+        return fail(tooLargeText(st.st_size));
+    // st_size is only a hint (0 for /proc files, and the file may grow).
+    QByteArray data;
+    char buffer[64 * 1024];
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fail(errnoText(errno));
+        if (n == 0)
+            return data;
+        if (data.size() + n > kMaxConfigBytes)
+            return fail(tooLargeText(0));
+        data.append(buffer, n);
+    }
+}
+
+bool isValidServiceName(const QString &name)
+{
+    // anchoredPattern(): a plain "$" would also match before a trailing newline.
+    static const QRegularExpression valid(
+        QRegularExpression::anchoredPattern(u"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}"_s));
+    return valid.match(name).hasMatch();
+}
+
 LoadResult ConfigLoader::loadFile(const QString &path)
 {
-    const QFileInfo info(path);
-    const QString absolute = info.absoluteFilePath();
-    QFile file(absolute);
-    auto fail = [&](const QString &message) {
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    QString why;
+    const std::optional<QByteArray> data = readConfigFile(absolute, &why);
+    if (!data) {
         LoadResult result;
         Diagnostic d;
         d.file = absolute;
-        d.message = message;
+        d.message = why;
         result.errors.append(d);
         return result;
-    };
-    if (!info.exists())
-        return fail(u"cannot read configuration file "_s + quoted(absolute) + u": no such file"_s);
-    if (info.isDir())
-        return fail(u"cannot read configuration file "_s + quoted(absolute) + u": it is a directory"_s);
-    if (!file.open(QIODevice::ReadOnly))
-        return fail(u"cannot read configuration file "_s + quoted(absolute) + u": "_s + file.errorString());
-    // A config file is small; anything huge is a mistake (or /dev/zero).
-    constexpr qint64 kMaxConfigBytes = 16 * 1024 * 1024;
-    const QByteArray data = file.read(kMaxConfigBytes + 1);
-    if (file.error() != QFileDevice::NoError)
-        return fail(u"cannot read configuration file "_s + quoted(absolute) + u": "_s + file.errorString());
-    if (data.size() > kMaxConfigBytes)
-        return fail(u"configuration file "_s + quoted(absolute) + u" is larger than 16 MB"_s);
-    return loadString(data, absolute);
+    }
+    return loadString(*data, absolute);
 }
 
 LoadResult ConfigLoader::loadString(const QByteArray &toml, const QString &path)

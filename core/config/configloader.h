@@ -5,6 +5,7 @@
 
 #include "servicespec.h"
 
+#include <QByteArray>
 #include <QList>
 #include <QString>
 
@@ -46,6 +47,20 @@ public:
     // the file's folder).
     static LoadResult loadString(const QByteArray &toml, const QString &path);
 };
+
+// A configuration file is small; anything bigger is a mistake (or /dev/zero).
+constexpr qint64 kMaxConfigBytes = 16 * 1024 * 1024;
+
+// The bytes of a configuration file. Only a regular file of at most
+// kMaxConfigBytes is read: a FIFO would block open() and read() forever, a
+// device may never end. On failure: std::nullopt, and *error says why
+// ("cannot read configuration file \"PATH\": not a regular file (a FIFO)").
+// Every reader of a configuration (loader, watcher, writer) goes through here.
+std::optional<QByteArray> readConfigFile(const QString &path, QString *error = nullptr);
+
+// Service names become file names (logs/NAME.log, run/NAME.pid): 1-64
+// characters from A-Z, a-z, 0-9, '_', '.', '-', not starting with a dot.
+bool isValidServiceName(const QString &name);
 
 // Strict unit parsing, shared with the UI's service editor.
 // Durations: "500ms", "3s", "5m", "1h", "1d", combinations like "1m30s"; a bare "0" is 0.

@@ -4,7 +4,6 @@
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 
-#include <QFile>
 #include <QFileInfo>
 
 using namespace Qt::StringLiterals;
@@ -101,9 +100,8 @@ ConfigWatcher::ConfigWatcher(const Config &current, QObject *parent)
     , m_config(current)
 {
     m_config.path = QFileInfo(current.path).absoluteFilePath();
-    QFile file(m_config.path);
-    if (file.open(QIODevice::ReadOnly))
-        m_lastBytes = file.readAll();
+    if (const std::optional<QByteArray> bytes = readConfigFile(m_config.path))
+        m_lastBytes = *bytes;
     m_debounce.setSingleShot(true);
     m_debounce.setInterval(300);
     connect(&m_debounce, &QTimer::timeout, this, &ConfigWatcher::reloadNow);
@@ -129,21 +127,24 @@ void ConfigWatcher::reloadNow()
 {
     m_debounce.stop();
     rewatch();
-    QFile file(m_config.path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        // Missing for a moment while an editor saves: the folder's change
-        // when it comes back triggers another reload.
-        const LoadResult r = ConfigLoader::loadFile(m_config.path);
-        const QString text = r.errors.isEmpty() ? m_config.path + u": cannot read: "_s + file.errorString()
-                                                : r.errors.first().toString();
-        if (!m_missingReported) {
-            m_missingReported = true;
-            emit reloadFailed(text);
+    QString why;
+    const std::optional<QByteArray> read = readConfigFile(m_config.path, &why);
+    if (!read) {
+        // Missing for a moment while an editor saves (the folder's change
+        // when it comes back triggers another reload), or something that is
+        // not a file to read (a FIFO renamed over it): the running
+        // configuration stays. Each cause is reported once.
+        Diagnostic d;
+        d.file = m_config.path;
+        d.message = why;
+        if (d.toString() != m_unreadableReported) {
+            m_unreadableReported = d.toString();
+            emit reloadFailed(m_unreadableReported);
         }
         return;
     }
-    m_missingReported = false;
-    const QByteArray bytes = file.readAll();
+    m_unreadableReported.clear();
+    const QByteArray &bytes = *read;
     if (bytes == m_lastBytes) {
         // Touched, or saved back to what is running: nothing to do. A later
         // failure of the same bytes must be reported again.

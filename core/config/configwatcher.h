@@ -79,9 +79,9 @@ private:
     void rewatch();
 
     Config m_config;
-    QByteArray m_lastBytes;   // of the file behind m_config
-    QByteArray m_failedBytes; // the last content that failed, reported once
-    bool m_missingReported = false;
+    QByteArray m_lastBytes;       // of the file behind m_config
+    QByteArray m_failedBytes;     // the last content that failed, reported once
+    QString m_unreadableReported; // why the file could not be read, reported once
     QFileSystemWatcher m_watcher;
     QTimer m_debounce;
 };

@@ -3,7 +3,6 @@
 #include "configloader.h"
 
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QSaveFile>
@@ -307,15 +306,10 @@ bool fail(QString *error, const QString &text)
 // exist yet, so that the first service can be added to a new file.
 std::optional<QByteArray> readCurrent(const QString &path, bool *exists, QString *error)
 {
-    QFile file(path);
-    *exists = file.exists();
+    *exists = QFileInfo::exists(path);
     if (!*exists)
         return QByteArray();
-    if (!file.open(QIODevice::ReadOnly)) {
-        fail(error, u"cannot read configuration file "_s + quotedName(path) + u": "_s + file.errorString());
-        return std::nullopt;
-    }
-    return file.readAll();
+    return readConfigFile(path, error);
 }
 
 bool writeFile(const QString &path, const QByteArray &bytes, QString *error)

@@ -1,8 +1,12 @@
 #include "servicespec.h"
 
 #include <QCryptographicHash>
+#include <QSet>
 
 #include <algorithm>
+#include <functional>
+#include <queue>
+#include <vector>
 
 using namespace Qt::StringLiterals;
 
@@ -58,39 +62,51 @@ const ServiceSpec *Config::service(const QString &name) const
 
 QStringList Config::startOrder() const
 {
-    // Repeatedly take the first service (in file order) whose dependencies are
-    // all placed: a topological order that keeps file order wherever the
-    // dependencies allow it. Quadratic, which is nothing for a config file.
+    // Always the first service (in file order) whose dependencies are all
+    // placed: a topological order that keeps file order wherever the
+    // dependencies allow it. Kahn's algorithm with the ready services in a
+    // min-heap of file positions: n log n, so 50 000 services take no time.
+    QHash<QString, qsizetype> index;
+    for (qsizetype i = 0; i < services.size(); ++i) {
+        if (!index.contains(services[i].name)) // the first of a duplicated name, as service() finds
+            index.insert(services[i].name, i);
+    }
+    QList<int> waitingFor(services.size(), 0);
+    QList<QList<qsizetype>> dependents(services.size());
+    for (qsizetype i = 0; i < services.size(); ++i) {
+        QSet<qsizetype> deps;
+        for (const QString &dep : services[i].dependsOn) {
+            // Unknown names cannot be waited for; the loader rejects them, so
+            // this is only a safety net.
+            const auto it = index.constFind(dep);
+            if (it != index.cend() && !deps.contains(*it)) {
+                deps.insert(*it);
+                dependents[*it].append(i);
+            }
+        }
+        waitingFor[i] = int(deps.size());
+    }
+    std::priority_queue<qsizetype, std::vector<qsizetype>, std::greater<>> ready;
+    for (qsizetype i = 0; i < services.size(); ++i) {
+        if (waitingFor[i] == 0)
+            ready.push(i);
+    }
     QStringList order;
     QList<bool> placed(services.size(), false);
-    qsizetype remaining = services.size();
-    while (remaining > 0) {
-        bool progress = false;
-        for (qsizetype i = 0; i < services.size(); ++i) {
-            if (placed[i])
-                continue;
-            const bool ready = std::all_of(services[i].dependsOn.cbegin(), services[i].dependsOn.cend(),
-                                           [&](const QString &dep) {
-                                               // Unknown names cannot be waited for; the loader
-                                               // rejects them, so this is only a safety net.
-                                               return order.contains(dep) || !service(dep);
-                                           });
-            if (ready) {
-                placed[i] = true;
-                order.append(services[i].name);
-                --remaining;
-                progress = true;
-                break;
-            }
+    while (!ready.empty()) {
+        const qsizetype i = ready.top();
+        ready.pop();
+        placed[i] = true;
+        order.append(services[i].name);
+        for (qsizetype d : std::as_const(dependents[i])) {
+            if (--waitingFor[d] == 0)
+                ready.push(d);
         }
-        if (!progress) {
-            // A cycle (the loader rejects those too): keep file order for the rest.
-            for (qsizetype i = 0; i < services.size(); ++i) {
-                if (!placed[i])
-                    order.append(services[i].name);
-            }
-            break;
-        }
+    }
+    // A cycle (the loader rejects those too): keep file order for the rest.
+    for (qsizetype i = 0; i < services.size(); ++i) {
+        if (!placed[i])
+            order.append(services[i].name);
     }
     return order;
 }

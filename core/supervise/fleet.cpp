@@ -294,12 +294,24 @@ bool Fleet::start(const QString &name, QString *error)
             *error = unknownService(name);
         return false;
     }
+    // Starting a service by hand starts what it needs first, all the way
+    // down; pump() starts them in dependency order. A walk with its own
+    // stack: a chain of 50 000 services must not overflow the C++ stack.
     m_wantStopped.remove(name);
     m_wantStarted.insert(name);
-    // Starting a service by hand starts what it needs first.
-    for (const QString &dep : s->spec().dependsOn) {
-        if (ServiceSupervisor *d = service(dep); d && !isRunningState(d->state()))
-            start(dep);
+    QStringList todo{name};
+    QSet<QString> seen{name};
+    while (!todo.isEmpty()) {
+        const ServiceSupervisor *cur = service(todo.takeLast());
+        for (const QString &dep : cur->spec().dependsOn) {
+            ServiceSupervisor *d = service(dep);
+            if (!d || isRunningState(d->state()) || seen.contains(dep))
+                continue;
+            seen.insert(dep);
+            m_wantStopped.remove(dep);
+            m_wantStarted.insert(dep);
+            todo.append(dep);
+        }
     }
     pump();
     return true;
@@ -407,14 +419,19 @@ bool Fleet::isAllStopped() const
 
 QStringList Fleet::dependentsOf(const QString &name) const
 {
-    QStringList out;
+    // Linear in the size of the graph, however long a chain is.
+    QHash<QString, QStringList> direct;
+    for (const ServiceSupervisor *s : m_services) {
+        for (const QString &dep : s->spec().dependsOn)
+            direct[dep].append(s->name());
+    }
+    QSet<QString> out;
     QStringList frontier{name};
     while (!frontier.isEmpty()) {
-        const QString cur = frontier.takeFirst();
-        for (const ServiceSupervisor *s : m_services) { // start order: dependents come later
-            if (s->spec().dependsOn.contains(cur) && !out.contains(s->name())) {
-                out.append(s->name());
-                frontier.append(s->name());
+        for (const QString &d : direct.value(frontier.takeLast())) {
+            if (!out.contains(d)) {
+                out.insert(d);
+                frontier.append(d);
             }
         }
     }

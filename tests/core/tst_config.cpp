@@ -3,7 +3,9 @@
 // warnings, the values of a full example, and the unit parsers.
 
 #include "config/configloader.h"
+#include "config/configwriter.h"
 #include "config/servicespec.h"
+#include "fixtures/config/chain.h"
 
 #include <QDir>
 #include <QFile>
@@ -11,6 +13,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
@@ -76,6 +79,20 @@ private slots:
     void loadFileReadError();
     void loadFileResolvesRelativeToFile();
     void demoConfig();
+    void healthDefaultsFollowWrittenValues_data();
+    void healthDefaultsFollowWrittenValues();
+    void serviceNames_data();
+    void serviceNames();
+    void zeroServicesWarns();
+    void deepDependencyChain();
+    void cycleInLongChain();
+    void cleanGlobsOverStateDir_data();
+    void cleanGlobsOverStateDir();
+    void loadFileFifo();
+    void loadFileDevice();
+    void loadFileTooLarge();
+    void loadFileThroughSymlink();
+    void writerRefusesFifo();
 };
 
 void TestConfig::errors_data()
@@ -104,6 +121,15 @@ void TestConfig::errors_data()
     QTest::newRow("name wrong type") << QByteArray("[[service]]\nname = 5\ncommand = [\"x\"]\n") << 2 << 8
                                      << QStringList{u"service #1"_s,
                                                     u"name: expected a string, got an integer"_s};
+    QTest::newRow("name dot-dot") << QByteArray("[[service]]\nname = \"..\"\ncommand = [\"x\"]\n") << 2 << 8
+                                  << QStringList{u"name: invalid name \"..\""_s, u"not starting with '.'"_s,
+                                                 u"logs/NAME.log"_s};
+    QTest::newRow("name hidden") << QByteArray("[[service]]\nname = \".api\"\ncommand = [\"x\"]\n") << 2 << 8
+                                 << QStringList{u"name: invalid name \".api\""_s, u"not starting with '.'"_s};
+    QTest::newRow("name path") << QByteArray("[[service]]\nname = \"a/../../b\"\ncommand = [\"x\"]\n") << 2
+                               << 8 << QStringList{u"name: invalid name \"a/../../b\""_s};
+    QTest::newRow("name unicode") << QByteArray("[[service]]\nname = \"caf\u00e9\"\ncommand = [\"x\"]\n") << 2
+                                  << 8 << QStringList{u"name: invalid name \"caf\u00e9\""_s};
     QTest::newRow("name duplicate") << api("\n[[service]]\nname = \"api\"\ncommand = [\"y\"]\n") << 6 << 8
                                     << QStringList{u"service \"api\""_s, u"name: duplicate service name"_s,
                                                    u"first defined at line 2"_s};
@@ -305,12 +331,10 @@ void TestConfig::errors_data()
                                              u"health: one of url, tcp or exec is required"_s};
     QTest::newRow("exec empty") << api("[service.health]\nexec = []\n") << 5 << 8
                                 << QStringList{u"service \"api\""_s, u"health.exec: must not be empty"_s};
-    QTest::newRow("timeout not shorter")
-        << api("[service.health]\nurl = \"http://h/\"\ninterval = \"5s\"\ntimeout = \"5s\"\n") << 7 << 11
-        << QStringList{u"service \"api\""_s, u"health.timeout: timeout must be shorter than interval"_s};
-    QTest::newRow("default timeout vs short interval")
-        << api("[service.health]\nurl = \"http://h/\"\ninterval = \"2s\"\n") << 6 << 12
-        << QStringList{u"service \"api\""_s, u"health.interval: timeout must be shorter than interval"_s};
+    QTest::newRow("timeout longer than interval, both written")
+        << api("[service.health]\nurl = \"http://h/\"\ninterval = \"5s\"\ntimeout = \"6s\"\n") << 7 << 11
+        << QStringList{u"service \"api\""_s, u"health.timeout: timeout must not be longer than interval"_s,
+                       u"timeout 6s, interval 5s at line 6; both written here"_s};
     QTest::newRow("expect_status text")
         << api("[service.health]\nurl = \"http://h/\"\nexpect_status = \"ok\"\n") << 6 << 17
         << QStringList{u"service \"api\""_s, u"health.expect_status:"_s};
@@ -379,7 +403,8 @@ void TestConfig::warnings_data()
     QTest::newRow("service unknown, no suggestion")
         << api("priority = 10\n") << 4 << 1 << u"service \"api\": unknown key \"priority\"; it is ignored"_s;
     QTest::newRow("settings typo")
-        << QByteArray("[settings]\n  sample_intervall = \"1s\"\n") << 2 << 3
+        << QByteArray("[settings]\n  sample_intervall = \"1s\"\n[[service]]\nname = \"a\"\ncommand = \"x\"\n")
+        << 2 << 3
         << u"settings: unknown key \"sample_intervall\" (did you mean \"sample_interval\"?); it is ignored"_s;
     QTest::newRow("health typo")
         << api("[service.health]\nurl = \"http://h/\"\nintervall = \"10s\"\n") << 6 << 1
@@ -388,10 +413,10 @@ void TestConfig::warnings_data()
         << api("[service.logs]\nmax_sise = \"1MB\"\n") << 5 << 1
         << u"service \"api\": unknown key \"logs.max_sise\" (did you mean \"logs.max_size\"?); it is ignored"_s;
     QTest::newRow("recovery typo")
-        << QByteArray("[recovery]\nbackup_log = true\n") << 2 << 1
+        << QByteArray("[recovery]\nbackup_log = true\n[[service]]\nname = \"a\"\ncommand = \"x\"\n") << 2 << 1
         << u"recovery: unknown key \"backup_log\" (did you mean \"backup_logs\"?); it is ignored"_s;
     QTest::newRow("top-level typo")
-        << QByteArray("[setings]\nx = 1\n") << 1 << 2
+        << QByteArray("[setings]\nx = 1\n[[service]]\nname = \"a\"\ncommand = \"x\"\n") << 1 << 2
         << u"unknown key \"setings\" (did you mean \"settings\"?); it is ignored"_s;
 }
 
@@ -1036,6 +1061,261 @@ void TestConfig::demoConfig()
     QVERIFY2(r.warnings.isEmpty(), qPrintable(dump(r.warnings)));
     QVERIFY(r.ok());
     QVERIFY(!r.config->services.isEmpty());
+}
+
+void TestConfig::healthDefaultsFollowWrittenValues_data()
+{
+    QTest::addColumn<QByteArray>("keys");
+    QTest::addColumn<qint64>("interval");
+    QTest::addColumn<qint64>("timeout");
+
+    // The default timeout (5s) never makes a shorter written interval invalid.
+    QTest::newRow("interval 1s alone") << QByteArray("interval = \"1s\"\n") << 1000LL << 1000LL;
+    QTest::newRow("interval 200ms alone") << QByteArray("interval = \"200ms\"\n") << 200LL << 200LL;
+    QTest::newRow("interval 10s alone") << QByteArray("interval = \"10s\"\n") << 10'000LL << 5000LL;
+    // Nor does the default interval (30s) make a longer written timeout invalid.
+    QTest::newRow("timeout 60s alone") << QByteArray("timeout = \"60s\"\n") << 60'000LL << 60'000LL;
+    QTest::newRow("timeout 2s alone") << QByteArray("timeout = \"2s\"\n") << 30'000LL << 2000LL;
+    // Equal is valid: the next probe waits for the one in flight (Docker: 30s/30s).
+    QTest::newRow("equal") << QByteArray("interval = \"5s\"\ntimeout = \"5s\"\n") << 5000LL << 5000LL;
+    QTest::newRow("neither") << QByteArray() << 30'000LL << 5000LL;
+}
+
+void TestConfig::healthDefaultsFollowWrittenValues()
+{
+    QFETCH(QByteArray, keys);
+    QFETCH(qint64, interval);
+    QFETCH(qint64, timeout);
+    const LoadResult r =
+        ConfigLoader::loadString(api("[service.health]\nurl = \"http://h/\"\n" + keys), kFile);
+    QVERIFY2(r.ok(), qPrintable(dump(r.errors)));
+    QVERIFY2(r.warnings.isEmpty(), qPrintable(dump(r.warnings)));
+    const HealthSpec &h = r.config->services.first().health;
+    QCOMPARE(h.interval.count(), interval);
+    QCOMPARE(h.timeout.count(), timeout);
+}
+
+void TestConfig::serviceNames_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("valid");
+
+    QTest::newRow("plain") << u"api"_s << true;
+    QTest::newRow("all allowed characters") << u"Api_2.worker-x"_s << true;
+    QTest::newRow("leading dash") << u"-x"_s << true;
+    QTest::newRow("leading underscore") << u"_x"_s << true;
+    QTest::newRow("64 characters") << QString(64, u'a') << true;
+    QTest::newRow("65 characters") << QString(65, u'a') << false;
+    QTest::newRow("empty") << QString() << false;
+    QTest::newRow("dot") << u"."_s << false;
+    QTest::newRow("dot-dot") << u".."_s << false;
+    QTest::newRow("hidden") << u".api"_s << false;
+    QTest::newRow("slash") << u"a/b"_s << false;
+    QTest::newRow("climbing path") << u"a/../../b"_s << false;
+    QTest::newRow("space") << u"my api"_s << false;
+    QTest::newRow("unicode letter") << u"caf\u00e9"_s << false;
+    QTest::newRow("unicode digit") << u"api\u0663"_s << false;
+    QTest::newRow("NUL") << u"a"_s + QChar(0) + u"b"_s << false;
+    QTest::newRow("newline") << u"a\nb"_s << false;
+    QTest::newRow("trailing newline") << u"api\n"_s << false;
+}
+
+void TestConfig::serviceNames()
+{
+    QFETCH(QString, name);
+    QFETCH(bool, valid);
+    QCOMPARE(isValidServiceName(name), valid);
+}
+
+void TestConfig::zeroServicesWarns()
+{
+    for (const QByteArray &toml : {QByteArray(), QByteArray("[settings]\non_exit = \"stop\"\n")}) {
+        const LoadResult r = ConfigLoader::loadString(toml, kFile);
+        QVERIFY2(r.ok(), qPrintable(dump(r.errors)));
+        QCOMPARE(r.config->services.size(), 0);
+        QVERIFY2(r.warnings.size() == 1, qPrintable(dump(r.warnings)));
+        QVERIFY2(r.warnings.first().message.contains(u"no services"_s), qPrintable(dump(r.warnings)));
+        QVERIFY(r.warnings.first().toString().startsWith(kFile + u": warning: "_s));
+    }
+}
+
+void TestConfig::deepDependencyChain()
+{
+    // Deep enough to overflow the stack of a recursive walk (it crashed at 30 000).
+    constexpr int kDepth = 50'000;
+    const LoadResult r = ConfigLoader::loadString(dependencyChainToml(kDepth, false), kFile);
+    QVERIFY2(r.ok(), qPrintable(dump(r.errors).left(2000)));
+    QCOMPARE(r.config->services.size(), kDepth);
+    const QStringList order = r.config->startOrder();
+    QCOMPARE(order.size(), kDepth);
+    QCOMPARE(order.first(), u"s%1"_s.arg(kDepth - 1));
+    QCOMPARE(order.last(), u"s0"_s);
+}
+
+void TestConfig::cycleInLongChain()
+{
+    constexpr int kDepth = 50'000;
+    const LoadResult r = ConfigLoader::loadString(dependencyChainToml(kDepth, true), kFile);
+    QVERIFY(!r.ok());
+    QVERIFY2(r.errors.size() == 1, qPrintable(dump(r.errors).left(2000)));
+    const Diagnostic &e = r.errors.first();
+    // At the depends_on entry that closes it: the last service's.
+    QCOMPARE(e.line, kDepth * 4);
+    QCOMPARE(e.column, 15);
+    QVERIFY2(e.message.startsWith(
+                 u"service \"s%1\": depends_on: dependency cycle s0 -> s1 -> s2 -> "_s.arg(kDepth - 1)),
+             qPrintable(e.message.left(300)));
+    QVERIFY2(e.message.endsWith(u" -> s%1 -> s0"_s.arg(kDepth - 1)), qPrintable(e.message.right(300)));
+    QVERIFY2(e.message.contains(u"(%1 more)"_s.arg(kDepth + 1 - 40)), qPrintable(e.message));
+    QVERIFY2(e.message.size() < 2000, qPrintable(e.message.left(300)));
+}
+
+void TestConfig::cleanGlobsOverStateDir_data()
+{
+    // Paths under /srv/ll (state_dir /srv/ll/state); nothing needs to exist.
+    QTest::addColumn<QByteArray>("cwd"); // empty = the default, state_dir
+    QTest::addColumn<QByteArray>("glob");
+    QTest::addColumn<QStringList>("mentions"); // empty = accepted
+
+    const QStringList none;
+    QTest::newRow("* in the default cwd") << QByteArray() << QByteArray("*")
+                                          << QStringList{u"\"*\" would delete Lifeline's own state"_s,
+                                                         u"in /srv/ll/state, the cwd of service \"api\""_s,
+                                                         u"by default its cwd is state_dir"_s,
+                                                         u"history.sqlite"_s,
+                                                         u"lifeline.lock"_s,
+                                                         u"lifeline.log"_s,
+                                                         u"logs/"_s,
+                                                         u"run/"_s,
+                                                         u"recovery/"_s};
+    QTest::newRow("*.log in the default cwd")
+        << QByteArray() << QByteArray("*.log") << QStringList{u"it matches lifeline.log;"_s};
+    QTest::newRow("*.lock in the default cwd")
+        << QByteArray() << QByteArray("./*.lock") << QStringList{u"it matches lifeline.lock;"_s};
+    QTest::newRow("history* in the default cwd")
+        << QByteArray() << QByteArray("history*") << QStringList{u"history.sqlite, history.sqlite-wal"_s};
+    QTest::newRow("logs/* in the default cwd")
+        << QByteArray() << QByteArray("logs/*.log") << QStringList{u"files in logs/"_s};
+    QTest::newRow("r* in the default cwd")
+        << QByteArray() << QByteArray("r*") << QStringList{u"it matches run/, recovery/;"_s};
+    QTest::newRow("tmp/*.lock in the default cwd") << QByteArray() << QByteArray("tmp/*.lock") << none;
+    QTest::newRow("*.pyc in the default cwd") << QByteArray() << QByteArray("*.pyc") << none;
+    QTest::newRow("* in the service's own folder") << QByteArray("/srv/ll/app") << QByteArray("*") << none;
+    QTest::newRow("* in the folder holding state_dir")
+        << QByteArray("/srv/ll") << QByteArray("*") << QStringList{u"state/ (state_dir itself)"_s};
+    QTest::newRow("*/logs in the folder holding state_dir")
+        << QByteArray("/srv/ll") << QByteArray("*/logs") << QStringList{u"state/logs/"_s};
+    QTest::newRow("* two levels above state_dir")
+        << QByteArray("/srv") << QByteArray("*") << QStringList{u"ll/ (which holds state_dir)"_s};
+    QTest::newRow("tmp/* in the folder holding state_dir")
+        << QByteArray("/srv/ll") << QByteArray("tmp/*") << none;
+    QTest::newRow("anything in state_dir/logs")
+        << QByteArray("/srv/ll/state/logs") << QByteArray("old.txt") << QStringList{u"anything"_s};
+    QTest::newRow("* in a work folder inside state_dir")
+        << QByteArray("/srv/ll/state/work") << QByteArray("*") << none;
+}
+
+void TestConfig::cleanGlobsOverStateDir()
+{
+    QFETCH(QByteArray, cwd);
+    QFETCH(QByteArray, glob);
+    QFETCH(QStringList, mentions);
+    const QByteArray toml = "[settings]\nstate_dir = \"/srv/ll/state\"\n"
+                            "[[service]]\nname = \"api\"\ncommand = \"x\"\n" +
+                            (cwd.isEmpty() ? QByteArray() : "cwd = \"" + cwd + "\"\n") +
+                            "[recovery]\nclean = [\"tmp/x\", \"" + glob + "\"]\n";
+    const LoadResult r = ConfigLoader::loadString(toml, kFile);
+    if (mentions.isEmpty()) {
+        QVERIFY2(r.ok(), qPrintable(dump(r.errors)));
+        return;
+    }
+    QVERIFY(!r.ok());
+    // "tmp/x" (column 10) is harmless, except from inside a state folder.
+    QList<Diagnostic> errors = r.errors;
+    errors.removeIf([](const Diagnostic &d) { return d.column == 10; });
+    QVERIFY2(errors.size() == 1, qPrintable(dump(r.errors)));
+    QCOMPARE(r.errors.size(), mentions.contains(u"anything"_s) ? 2 : 1);
+    const Diagnostic &e = errors.first();
+    const int line = cwd.isEmpty() ? 7 : 8;
+    QCOMPARE(u"%1:%2"_s.arg(e.line).arg(e.column), u"%1:%2"_s.arg(line).arg(19));
+    QVERIFY2(e.message.startsWith(u"recovery: clean[1]: \""_s + QString::fromUtf8(glob) + u'"'),
+             qPrintable(e.message));
+    for (const QString &m : mentions)
+        QVERIFY2(e.message.contains(m), qPrintable(e.message + u"\n  does not contain: "_s + m));
+}
+
+void TestConfig::loadFileFifo()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(u"lifeline.toml"_s);
+    QVERIFY(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0);
+    // Nobody writes to it: a plain open() would wait here forever.
+    const LoadResult r = ConfigLoader::loadFile(path);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.errors.size(), 1);
+    QCOMPARE(r.errors.first().message,
+             u"cannot read configuration file \""_s + path + u"\": not a regular file (a FIFO)"_s);
+    QString why;
+    QVERIFY(!readConfigFile(path, &why));
+    QVERIFY(why.endsWith(u"not a regular file (a FIFO)"_s));
+}
+
+void TestConfig::loadFileDevice()
+{
+    // Would read forever (and fill memory) without the type check.
+    const LoadResult r = ConfigLoader::loadFile(u"/dev/zero"_s);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.errors.size(), 1);
+    QCOMPARE(r.errors.first().message,
+             u"cannot read configuration file \"/dev/zero\": not a regular file (a character device)"_s);
+}
+
+void TestConfig::loadFileTooLarge()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(u"huge.toml"_s);
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    QVERIFY(f.resize(200LL * 1000 * 1000)); // sparse: no disk used
+    f.close();
+    const LoadResult r = ConfigLoader::loadFile(path);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.errors.size(), 1);
+    QVERIFY2(r.errors.first().message.contains(u"larger than 16 MiB (200 MB)"_s),
+             qPrintable(r.errors.first().message));
+}
+
+void TestConfig::loadFileThroughSymlink()
+{
+    // A config kept in a dotfiles repository and linked into place still loads.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QFile f(dir.filePath(u"real.toml"_s));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("[[service]]\nname = \"a\"\ncommand = \"x\"\n");
+    f.close();
+    QVERIFY(QFile::link(f.fileName(), dir.filePath(u"lifeline.toml"_s)));
+    const LoadResult r = ConfigLoader::loadFile(dir.filePath(u"lifeline.toml"_s));
+    QVERIFY2(r.ok(), qPrintable(dump(r.errors)));
+    QCOMPARE(r.config->services.first().name, u"a"_s);
+}
+
+void TestConfig::writerRefusesFifo()
+{
+    // The service editor reads the file before editing it: the same rule.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(u"lifeline.toml"_s);
+    QVERIFY(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0);
+    QString error;
+    QVERIFY(!ConfigWriter::setOnExit(path, OnExit::Stop, &error));
+    QVERIFY2(error.endsWith(u"not a regular file (a FIFO)"_s), qPrintable(error));
+    struct stat st = {};
+    QVERIFY(::stat(QFile::encodeName(path).constData(), &st) == 0);
+    QVERIFY(S_ISFIFO(st.st_mode)); // nothing was written over it
+    QVERIFY(!QFile::exists(ConfigWriter::backupPath(path)));
 }
 
 QTEST_GUILESS_MAIN(TestConfig)
