@@ -24,6 +24,7 @@
 #include <QTextStream>
 
 #include <cstdio>
+#include <string_view>
 
 namespace lifeline {
 
@@ -300,16 +301,30 @@ void Application::quitDeadlinePassed()
     emit exitRequested(1);
 }
 
+static void setIdentity()
+{
+    QCoreApplication::setApplicationName(QStringLiteral("lifeline"));
+    QCoreApplication::setOrganizationName(QStringLiteral("lifeline"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(LIFELINE_VERSION));
+}
+
+// --help and --version only print. QApplication aborts without a display, so
+// they must be recognised before one exists; the Qt options QApplication
+// takes out of argv (-platform, -style …) make a full parse impossible yet.
+static bool asksOnlyForText(int argc, char *argv[])
+{
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a(argv[i]);
+        if (a == "--")
+            return false;
+        if (a == "--help" || a == "-h" || a == "-?" || a == "--help-all" || a == "--version" || a == "-v")
+            return true;
+    }
+    return false;
+}
+
 int guiMain(int argc, char *argv[])
 {
-    QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("lifeline"));
-    QApplication::setApplicationDisplayName(QStringLiteral("Lifeline"));
-    QApplication::setOrganizationName(QStringLiteral("lifeline"));
-    QApplication::setApplicationVersion(QStringLiteral(LIFELINE_VERSION));
-    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
-    QApplication::setDesktopFileName(QStringLiteral("lifeline"));
-
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Keeps your local backends alive."));
     parser.addHelpOption();
@@ -323,6 +338,19 @@ int guiMain(int argc, char *argv[])
     const QCommandLineOption headlessOpt(QStringLiteral("headless"),
                                          QStringLiteral("Run without a display."));
     parser.addOptions({configOpt, minimizedOpt, socketOpt, headlessOpt});
+
+    if (asksOnlyForText(argc, argv)) {
+        QCoreApplication core(argc, argv);
+        setIdentity();
+        parser.process(core); // prints, then exits: 0, or 1 on a usage error
+        return 0;
+    }
+
+    QApplication app(argc, argv);
+    setIdentity();
+    QApplication::setApplicationDisplayName(QStringLiteral("Lifeline"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
+    QApplication::setDesktopFileName(QStringLiteral("lifeline"));
     parser.process(app);
 
     const QString configPath = parser.isSet(configOpt) ? parser.value(configOpt) : defaultConfigPath();
