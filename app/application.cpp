@@ -1,22 +1,16 @@
 #include "application.h"
 
-#include "app/livereload.h"
 #include "config/configloader.h"
 #include "control/controlpaths.h"
-#include "control/controlserver.h"
 #include "control/statedir.h"
-#include "mainwindow.h"
+#include "logs/eventlog.h"
 #include "metrics/metricssampler.h"
 #include "metricschart.h"
-#include "recovery/recovery.h"
 #include "recoverydialog.h"
 #include "servicedetailpane.h"
 #include "servicetablemodel.h"
 #include "settingsdialog.h"
-#include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
-#include "traycontroller.h"
-#include "util/signalpipe.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -31,6 +25,7 @@
 #include <QTextStream>
 
 #include <cstdio>
+#include <string_view>
 
 namespace lifeline {
 
@@ -42,202 +37,295 @@ static int fail(const QString &title, const QString &text, int code)
     return code;
 }
 
-namespace {
+std::optional<Application::QuitAnswer> Application::s_nextQuitAnswer;
 
-// Owns the pieces of the running desktop app and the few decisions that
-// need all of them: what closing the window means, how quitting treats the
-// services (on_exit), and the emergency-recovery flow.
-class Application final : public QObject
+void Application::setNextQuitAnswer(QuitAnswer answer)
 {
-    Q_OBJECT
+    s_nextQuitAnswer = answer;
+}
 
-public:
-    Application(const Config &config, bool minimized)
-        : m_fleet(config, this)
-        , m_control(&m_fleet, this)
-        , m_recovery(&m_fleet, this)
-        , m_reload(&m_fleet, &m_recovery, this)
-        , m_window(&m_fleet)
-        , m_tray(&m_fleet, this)
-        , m_minimized(minimized)
-    {
-        m_control.setRecovery(&m_recovery);
-        // Edits on disk (by hand or through the service editor) apply live:
-        // changed services restart with their new definition, added ones
-        // start, removed ones stop and go; unchanged ones are never touched.
-        connect(&m_reload, &LiveReload::applied, this, [this](const QString &summary) {
-            m_window.showNotice(tr("Configuration reloaded: %1").arg(summary), 0);
-        });
-        connect(&m_reload, &LiveReload::deferred, this, [this] {
-            m_window.showNotice(tr("Configuration changed: applied when the recovery has finished"), 1);
-        });
-        connect(&m_reload, &LiveReload::failed, this, [this](const QString &errors) {
-            m_window.showNotice(tr("Configuration not reloaded (the running one stays): %1").arg(errors), 2);
-        });
-        connect(&m_window, &MainWindow::settingsRequested, this, &Application::showSettings);
-        // A recovery that did not bring everything back says so loudly, even
-        // when it was started from lifelinectl and nobody watches the window.
-        connect(&m_recovery, &Recovery::finished, this, [this](const RecoveryReport &report) {
-            if (report.ok) {
-                m_tray.notify(QString(),
-                              tr("Emergency recovery done: every service is running and healthy."));
-                m_window.showNotice(tr("Emergency recovery done"), 0);
-            } else {
-                m_tray.notify(QString(), tr("Emergency recovery FAILED: %1").arg(report.summary()),
-                              QSystemTrayIcon::Critical);
-                m_window.showNotice(tr("Emergency recovery failed: %1").arg(report.summary()), 2);
-            }
-        });
-        m_window.detailPane()->setRange(ChartRange(SettingsDialog::defaultRange()));
-        m_tray.setNotificationsEnabled(SettingsDialog::notificationsEnabled());
-        connect(&m_window, &MainWindow::quitRequested, this, [this] { quit(); });
-        connect(&m_window, &MainWindow::emergencyRecoveryRequested, this, &Application::showRecovery);
-        connect(&m_tray, &TrayController::showRequested, this, &Application::showWindow);
-        connect(&m_tray, &TrayController::emergencyRecoveryRequested, this, &Application::showRecovery);
-        connect(&m_tray, &TrayController::quitRequested, this, [this] { quit(); });
-        connect(&m_tray, &TrayController::availabilityChanged, this, &Application::applyTrayAvailability);
-        connect(&m_fleet, &Fleet::allStopped, this, [this] {
-            if (m_quitting)
-                qApp->quit();
-        });
-        // The table shows the sampler's figures; it never reads /proc itself.
-        connect(m_fleet.sampler(), &MetricsSampler::sampled, this, [this] {
-            for (const ServiceSupervisor *s : m_fleet.services()) {
-                if (const auto sample = m_fleet.sampler()->lastService(s->name()))
-                    m_window.model()->setUsage(s->name(), sample->cpuPercent, sample->rssBytes);
-            }
-        });
-        applyTrayAvailability(m_tray.isAvailable());
-
-        // A session logout or `kill` sends SIGTERM: quit in order, following
-        // on_exit without asking (nobody is there to answer).
-        QString error;
-        if (m_signals.install(&error)) {
-            m_signalNotifier = new QSocketNotifier(m_signals.readFd(), QSocketNotifier::Read, this);
-            connect(m_signalNotifier, &QSocketNotifier::activated, this, [this] {
-                if (!m_signals.drain().isEmpty())
-                    quit(false);
-            });
+Application::Application(const Config &config, bool minimized)
+    : m_fleet(config, this)
+    , m_control(&m_fleet, this)
+    , m_recovery(&m_fleet, this)
+    , m_reload(&m_fleet, &m_recovery, this)
+    , m_window(&m_fleet)
+    , m_tray(&m_fleet, this)
+    , m_minimized(minimized)
+{
+    m_control.setRecovery(&m_recovery);
+    // Edits on disk (by hand or through the service editor) apply live:
+    // changed services restart with their new definition, added ones
+    // start, removed ones stop and go; unchanged ones are never touched.
+    connect(&m_reload, &LiveReload::applied, this, [this](const QString &summary) {
+        m_window.showNotice(tr("Configuration reloaded: %1").arg(summary), 0);
+    });
+    connect(&m_reload, &LiveReload::deferred, this, [this] {
+        m_window.showNotice(tr("Configuration changed: applied when the recovery has finished"), 1);
+    });
+    connect(&m_reload, &LiveReload::failed, this, [this](const QString &errors) {
+        m_window.showNotice(tr("Configuration not reloaded (the running one stays): %1").arg(errors), 2);
+    });
+    connect(&m_window, &MainWindow::settingsRequested, this, &Application::showSettings);
+    // A recovery that did not bring everything back says so loudly, even
+    // when it was started from lifelinectl and nobody watches the window.
+    connect(&m_recovery, &Recovery::finished, this, [this](const RecoveryReport &report) {
+        if (report.ok) {
+            m_tray.notify(QString(), tr("Emergency recovery done: every service is running and healthy."));
+            m_window.showNotice(tr("Emergency recovery done"), 0);
         } else {
-            std::fprintf(stderr, "lifeline: %s\n", qPrintable(error));
+            m_tray.notify(QString(), tr("Emergency recovery FAILED: %1").arg(report.summary()),
+                          QSystemTrayIcon::Critical);
+            m_window.showNotice(tr("Emergency recovery failed: %1").arg(report.summary()), 2);
         }
-    }
-
-    bool listen(const QString &socketPath, QString *error) { return m_control.listen(socketPath, error); }
-
-    void run()
-    {
-        m_fleet.boot();
-        if (m_minimized && m_tray.isAvailable())
-            return; // starts in the tray
-        m_window.show();
-    }
-
-private:
-    void applyTrayAvailability(bool available)
-    {
-        // Without a tray, closing must quit: never a window that cannot come back.
-        m_window.setHideOnClose(available);
-        qApp->setQuitOnLastWindowClosed(!available);
-        if (!available && !m_window.isVisible() && !m_quitting)
-            m_window.show();
-    }
-
-    void showWindow()
-    {
-        m_window.show();
-        m_window.setWindowState((m_window.windowState() & ~Qt::WindowMinimized) | Qt::WindowActive);
-        m_window.raise();
-        m_window.activateWindow();
-    }
-
-    void showRecovery()
-    {
-        showWindow();
-        if (!m_recoveryDialog) {
-            m_recoveryDialog = new RecoveryDialog(&m_recovery, &m_window);
-            m_recoveryDialog->setAttribute(Qt::WA_DeleteOnClose);
-        }
-        m_recoveryDialog->show();
-        m_recoveryDialog->raise();
-    }
-
-    void showSettings()
-    {
-        auto *d = new SettingsDialog(m_reload.config().path, m_reload.config().settings.onExit, &m_window);
-        d->setAttribute(Qt::WA_DeleteOnClose);
-        connect(d, &SettingsDialog::defaultRangeChanged, this,
-                [this](int r) { m_window.detailPane()->setRange(ChartRange(r)); });
-        connect(d, &SettingsDialog::notificationsChanged, &m_tray, &TrayController::setNotificationsEnabled);
-        d->open();
-    }
-
-    void quit(bool interactive = true)
-    {
+    });
+    m_window.detailPane()->setRange(ChartRange(SettingsDialog::defaultRange()));
+    m_tray.setNotificationsEnabled(SettingsDialog::notificationsEnabled());
+    connect(&m_window, &MainWindow::quitRequested, this, [this] { quit(); });
+    connect(&m_window, &MainWindow::emergencyRecoveryRequested, this, &Application::showRecovery);
+    connect(&m_tray, &TrayController::showRequested, this, &Application::showWindow);
+    connect(&m_tray, &TrayController::emergencyRecoveryRequested, this, &Application::showRecovery);
+    connect(&m_tray, &TrayController::quitRequested, this, [this] { quit(); });
+    connect(&m_tray, &TrayController::availabilityChanged, this, &Application::applyTrayAvailability);
+    connect(&m_fleet, &Fleet::allStopped, this, [this] {
         if (m_quitting)
-            return;
-        OnExit mode = m_reload.config().settings.onExit; // follows edits made while running
-        if (mode == OnExit::Ask && !interactive)
-            mode = OnExit::Stop;
-        QStringList running;
+            emit exitRequested(0);
+    });
+    m_quitDeadline.setSingleShot(true);
+    connect(&m_quitDeadline, &QTimer::timeout, this, &Application::quitDeadlinePassed);
+    // The table shows the sampler's figures; it never reads /proc itself.
+    connect(m_fleet.sampler(), &MetricsSampler::sampled, this, [this] {
         for (const ServiceSupervisor *s : m_fleet.services()) {
-            if (isRunningState(s->state()) || s->state() == ServiceState::Backoff)
-                running << QStringLiteral("%1 (pid %2)").arg(s->name()).arg(s->pid());
+            if (const auto sample = m_fleet.sampler()->lastService(s->name()))
+                m_window.model()->setUsage(s->name(), sample->cpuPercent, sample->rssBytes);
         }
-        if (mode == OnExit::Ask && !running.isEmpty()) {
-            QMessageBox box(QMessageBox::Question, tr("Quit Lifeline"),
-                            tr("These services are running:\n\n%1\n\nStop them, or keep them running without "
-                               "supervision? A Lifeline started later adopts services kept running.")
-                                .arg(running.join(QLatin1Char('\n'))),
-                            QMessageBox::NoButton, &m_window);
-            QPushButton *stop = box.addButton(tr("Stop services and quit"), QMessageBox::DestructiveRole);
-            QPushButton *keep = box.addButton(tr("Keep them running and quit"), QMessageBox::AcceptRole);
-            box.addButton(QMessageBox::Cancel);
-            box.setDefaultButton(keep);
-            box.exec();
-            if (box.clickedButton() == stop)
-                mode = OnExit::Stop;
-            else if (box.clickedButton() == keep)
-                mode = OnExit::Keep;
-            else
-                return;
+    });
+    // Only Application decides when the process ends: Qt's automatic quit on
+    // the last closed window would cut a stop in the middle, or end the app
+    // while the quit question is still open.
+    qApp->setQuitOnLastWindowClosed(false);
+    applyTrayAvailability(m_tray.isAvailable());
+
+    // A session logout or `kill` sends SIGTERM: quit in order, following
+    // on_exit without asking (nobody is there to answer).
+    QString error;
+    if (m_signals.install(&error)) {
+        m_signalNotifier = new QSocketNotifier(m_signals.readFd(), QSocketNotifier::Read, this);
+        connect(m_signalNotifier, &QSocketNotifier::activated, this, [this] {
+            if (!m_signals.drain().isEmpty())
+                quit(false);
+        });
+    } else {
+        say(error);
+    }
+}
+
+Application::~Application() = default;
+
+void Application::run()
+{
+    m_fleet.boot();
+    if (m_minimized && m_tray.isAvailable())
+        return; // starts in the tray
+    m_window.show();
+}
+
+void Application::applyTrayAvailability(bool available)
+{
+    // Without a tray, closing must quit: never a window that cannot come back.
+    m_window.setHideOnClose(available);
+    if (!available && !m_window.isVisible() && !m_quitting)
+        m_window.show();
+}
+
+void Application::showWindow()
+{
+    m_window.show();
+    m_window.setWindowState((m_window.windowState() & ~Qt::WindowMinimized) | Qt::WindowActive);
+    m_window.raise();
+    m_window.activateWindow();
+}
+
+void Application::showRecovery()
+{
+    showWindow();
+    if (!m_recoveryDialog) {
+        m_recoveryDialog = new RecoveryDialog(&m_recovery, &m_window);
+        m_recoveryDialog->setAttribute(Qt::WA_DeleteOnClose);
+    }
+    m_recoveryDialog->show();
+    m_recoveryDialog->raise();
+}
+
+void Application::showSettings()
+{
+    auto *d = new SettingsDialog(m_reload.config().path, m_reload.config().settings.onExit, &m_window);
+    d->setAttribute(Qt::WA_DeleteOnClose);
+    connect(d, &SettingsDialog::defaultRangeChanged, this,
+            [this](int r) { m_window.detailPane()->setRange(ChartRange(r)); });
+    connect(d, &SettingsDialog::notificationsChanged, &m_tray, &TrayController::setNotificationsEnabled);
+    d->open();
+}
+
+void Application::say(const QString &text)
+{
+    std::fprintf(stderr, "lifeline: %s\n", qPrintable(text));
+    if (EventLog *log = m_fleet.eventLog())
+        log->write(QString(), text);
+}
+
+// Services with a process alive now. A service in backoff, exited or fatal
+// has none: nothing to stop or keep, and nothing restarts it once we are gone.
+QStringList Application::liveServices() const
+{
+    QStringList live;
+    for (const ServiceSupervisor *s : m_fleet.services()) {
+        if (isRunningState(s->state()) && s->pid() > 0)
+            live << QStringLiteral("%1 (pid %2)").arg(s->name()).arg(s->pid());
+    }
+    return live;
+}
+
+void Application::quit(bool interactive)
+{
+    if (m_quitting) {
+        // The decision is taken and the deadline bounds it; a second request
+        // (tray, Ctrl+Q, another signal) only hears how far it has got.
+        if (m_quitDeadline.isActive()) {
+            say(tr("already quitting: waiting for %1 to stop, %2 s at most")
+                    .arg(liveServices().join(QStringLiteral(", ")))
+                    .arg((m_quitDeadline.remainingTime() + 999) / 1000));
         }
-        m_quitting = true;
-        m_control.close();
-        if (mode == OnExit::Keep || running.isEmpty()) {
-            m_fleet.detachAll();
-            qApp->quit();
+        return;
+    }
+    if (m_quitDialog) {
+        if (interactive) {
+            m_quitDialog->raise();
+            m_quitDialog->activateWindow();
             return;
         }
-        m_window.hide();
-        m_fleet.stopAll(); // quits on allStopped()
+        // A signal while the person is still deciding: the signal wins, and
+        // the dialog goes without its answer ever counting. Whoever sent it
+        // (a logout, systemd, kill) expects us gone within their own timeout,
+        // and a later "Keep them running" must not half-undo a stop begun.
+        m_quitDialog->disconnect(this);
+        m_quitDialog->close(); // WA_DeleteOnClose
+        m_quitDialog = nullptr;
     }
+    OnExit mode = m_reload.config().settings.onExit; // follows edits made while running
+    if (mode == OnExit::Ask && !interactive)
+        mode = OnExit::Stop;
+    const QStringList live = liveServices();
+    if (mode == OnExit::Ask && !live.isEmpty()) {
+        askBeforeQuit(live);
+        return;
+    }
+    beginQuit(mode);
+}
 
-    Fleet m_fleet;
-    ControlServer m_control;
-    Recovery m_recovery;
-    LiveReload m_reload;
-    MainWindow m_window;
-    TrayController m_tray;
-    QPointer<RecoveryDialog> m_recoveryDialog;
-    SignalPipe m_signals;
-    QSocketNotifier *m_signalNotifier = nullptr;
-    bool m_minimized = false;
-    bool m_quitting = false;
-};
+void Application::askBeforeQuit(const QStringList &live)
+{
+    if (s_nextQuitAnswer) {
+        const QuitAnswer answer = *s_nextQuitAnswer;
+        s_nextQuitAnswer.reset();
+        answerQuit(answer);
+        return;
+    }
+    // open(), not exec(): the event loop keeps supervising (and hears
+    // signals) while the question is on screen.
+    auto *box =
+        new QMessageBox(QMessageBox::Question, tr("Quit Lifeline"),
+                        tr("These services are running:\n\n%1\n\nStop them, or keep them running "
+                           "without supervision? A Lifeline started later adopts services kept running.")
+                            .arg(live.join(QLatin1Char('\n'))),
+                        QMessageBox::NoButton, &m_window);
+    box->setObjectName(QStringLiteral("quitDialog"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    QPushButton *stop = box->addButton(tr("Stop services and quit"), QMessageBox::DestructiveRole);
+    stop->setObjectName(QStringLiteral("stopAndQuit"));
+    QPushButton *keep = box->addButton(tr("Keep them running and quit"), QMessageBox::AcceptRole);
+    keep->setObjectName(QStringLiteral("keepAndQuit"));
+    box->addButton(QMessageBox::Cancel);
+    box->setDefaultButton(keep);
+    connect(box, &QMessageBox::finished, this, [this, box, stop, keep] {
+        m_quitDialog = nullptr;
+        if (box->clickedButton() == stop)
+            answerQuit(QuitAnswer::StopServices);
+        else if (box->clickedButton() == keep)
+            answerQuit(QuitAnswer::KeepServices);
+    });
+    m_quitDialog = box;
+    box->open();
+}
 
-} // namespace
+void Application::answerQuit(QuitAnswer answer)
+{
+    if (answer == QuitAnswer::StopServices)
+        beginQuit(OnExit::Stop);
+    else if (answer == QuitAnswer::KeepServices)
+        beginQuit(OnExit::Keep);
+}
+
+void Application::beginQuit(OnExit mode)
+{
+    m_quitting = true;
+    m_control.close();
+    m_window.hide();
+    const QStringList live = liveServices();
+    if (live.isEmpty()) {
+        emit exitRequested(0);
+        return;
+    }
+    if (mode == OnExit::Keep) {
+        m_fleet.detachAll();
+        emit exitRequested(0);
+        return;
+    }
+    // Dependents stop before what they need, so the worst case is every
+    // stop_timeout in a row, each ended by SIGKILL; past that, something
+    // (a process stuck in the kernel, a lost exit) will not report, and
+    // quitting must not wait for it forever.
+    qint64 budget = 5000;
+    for (const ServiceSupervisor *s : m_fleet.services()) {
+        if (isRunningState(s->state()))
+            budget += s->spec().stopTimeout.count();
+    }
+    m_quitDeadline.start(std::chrono::milliseconds(budget));
+    m_fleet.stopAll(); // allStopped() ends the process; it may come at once
+}
+
+void Application::quitDeadlinePassed()
+{
+    say(tr("quitting although %1 did not stop within %2 s")
+            .arg(liveServices().join(QStringLiteral(", ")))
+            .arg(m_quitDeadline.interval() / 1000.0));
+    emit exitRequested(1);
+}
+
+static void setIdentity()
+{
+    QCoreApplication::setApplicationName(QStringLiteral("lifeline"));
+    QCoreApplication::setOrganizationName(QStringLiteral("lifeline"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(LIFELINE_VERSION));
+}
+
+// --help and --version only print. QApplication aborts without a display, so
+// they must be recognised before one exists; the Qt options QApplication
+// takes out of argv (-platform, -style …) make a full parse impossible yet.
+static bool asksOnlyForText(int argc, char *argv[])
+{
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a(argv[i]);
+        if (a == "--")
+            return false;
+        if (a == "--help" || a == "-h" || a == "-?" || a == "--help-all" || a == "--version" || a == "-v")
+            return true;
+    }
+    return false;
+}
 
 int guiMain(int argc, char *argv[])
 {
-    QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("lifeline"));
-    QApplication::setApplicationDisplayName(QStringLiteral("Lifeline"));
-    QApplication::setOrganizationName(QStringLiteral("lifeline"));
-    QApplication::setApplicationVersion(QStringLiteral(LIFELINE_VERSION));
-    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
-    QApplication::setDesktopFileName(QStringLiteral("lifeline"));
-
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Keeps your local backends alive."));
     parser.addHelpOption();
@@ -251,6 +339,19 @@ int guiMain(int argc, char *argv[])
     const QCommandLineOption headlessOpt(QStringLiteral("headless"),
                                          QStringLiteral("Run without a display."));
     parser.addOptions({configOpt, minimizedOpt, socketOpt, headlessOpt});
+
+    if (asksOnlyForText(argc, argv)) {
+        QCoreApplication core(argc, argv);
+        setIdentity();
+        parser.process(core); // prints, then exits: 0, or 1 on a usage error
+        return 0;
+    }
+
+    QApplication app(argc, argv);
+    setIdentity();
+    QApplication::setApplicationDisplayName(QStringLiteral("Lifeline"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
+    QApplication::setDesktopFileName(QStringLiteral("lifeline"));
     parser.process(app);
 
     const QString configPath = parser.isSet(configOpt) ? parser.value(configOpt) : defaultConfigPath();
@@ -284,6 +385,7 @@ int guiMain(int argc, char *argv[])
     }
 
     Application application(config, parser.isSet(minimizedOpt));
+    QObject::connect(&application, &Application::exitRequested, &app, &QCoreApplication::exit);
     const QString socketPath =
         parser.isSet(socketOpt) ? parser.value(socketOpt) : socketPathForConfig(config.path);
     QString error;
@@ -294,5 +396,3 @@ int guiMain(int argc, char *argv[])
 }
 
 } // namespace lifeline
-
-#include "application.moc"

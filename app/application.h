@@ -3,6 +3,97 @@
 // (ui), and wires them together. Nothing else knows all of them.
 #pragma once
 
+#include "app/livereload.h"
+#include "control/controlserver.h"
+#include "mainwindow.h"
+#include "recovery/recovery.h"
+#include "supervise/fleet.h"
+#include "traycontroller.h"
+#include "util/signalpipe.h"
+
+#include <QMessageBox>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <optional>
+
+class QSocketNotifier;
+
 namespace lifeline {
+
+class RecoveryDialog;
+
 int guiMain(int argc, char *argv[]);
-}
+
+// Owns the pieces of the running desktop app and the few decisions that
+// need all of them: what closing the window means, how quitting treats the
+// services (on_exit), and the emergency-recovery flow.
+class Application final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Application)
+
+public:
+    enum class QuitAnswer
+    {
+        StopServices,
+        KeepServices,
+        Cancel,
+    };
+    // Test hook, after KeePassXC's MessageBox::setNextAnswer: the next quit
+    // question is answered with `answer` instead of being shown.
+    static void setNextQuitAnswer(QuitAnswer answer);
+
+    Application(const Config &config, bool minimized);
+    ~Application() override;
+
+    bool listen(const QString &socketPath, QString *error) { return m_control.listen(socketPath, error); }
+    void run();
+
+    // A person (window, tray) asks to quit: on_exit = "ask" asks them. A
+    // signal asks non-interactively: "ask" becomes "stop".
+    void quit(bool interactive = true);
+    bool isQuitting() const { return m_quitting; }
+
+    Fleet *fleet() { return &m_fleet; }
+    MainWindow *window() { return &m_window; }
+    TrayController *tray() { return &m_tray; }
+    // The open quit question, or nullptr.
+    QMessageBox *quitDialog() const { return m_quitDialog; }
+
+signals:
+    // The process should end now with this exit code; guiMain ends the event
+    // loop with QCoreApplication::exit(), which no window can refuse.
+    void exitRequested(int code);
+
+private:
+    void applyTrayAvailability(bool available);
+    void showWindow();
+    void showRecovery();
+    void showSettings();
+    QStringList liveServices() const;
+    void askBeforeQuit(const QStringList &live);
+    void answerQuit(QuitAnswer answer);
+    void beginQuit(OnExit mode);
+    void quitDeadlinePassed();
+    void say(const QString &text);
+
+    static std::optional<QuitAnswer> s_nextQuitAnswer;
+
+    Fleet m_fleet;
+    ControlServer m_control;
+    Recovery m_recovery;
+    LiveReload m_reload;
+    MainWindow m_window;
+    TrayController m_tray;
+    QPointer<RecoveryDialog> m_recoveryDialog;
+    QPointer<QMessageBox> m_quitDialog;
+    SignalPipe m_signals;
+    QSocketNotifier *m_signalNotifier = nullptr;
+    QTimer m_quitDeadline;
+    bool m_minimized = false;
+    bool m_quitting = false;
+};
+
+} // namespace lifeline

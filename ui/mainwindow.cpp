@@ -113,22 +113,30 @@ MainWindow::MainWindow(Fleet *fleet, QWidget *parent)
 
     createActions();
 
-    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] {
-        m_detail->setService(selectedService());
-        updateActions();
-    });
+    // The selection is the one source of truth for "the selected service". A
+    // mouse press moves the current index before it selects (QAbstractItemView::
+    // mousePressEvent), the keyboard selects first: following currentRowChanged
+    // read a half-updated selection on every click.
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &MainWindow::followSelection);
     connect(m_table, &QTableView::customContextMenuRequested, this, [this](const QPoint &pos) {
         const QModelIndex idx = m_table->indexAt(pos);
-        if (idx.isValid())
+        if (idx.isValid() && selectedService() != m_model->serviceAt(idx.row()))
             m_table->selectRow(idx.row());
-        QMenu menu(this);
-        menu.addAction(m_start);
-        menu.addAction(m_stop);
-        menu.addAction(m_restart);
-        menu.addAction(m_restartDependents);
-        menu.addSeparator();
-        menu.addAction(m_openLogs);
-        menu.exec(m_table->viewport()->mapToGlobal(pos));
+        // popup(), not exec(): no nested event loop on the GUI thread.
+        auto *menu = new QMenu(this);
+        menu->setObjectName(QStringLiteral("serviceContextMenu"));
+        menu->setAttribute(Qt::WA_DeleteOnClose);
+        menu->addAction(m_start);
+        menu->addAction(m_stop);
+        menu->addAction(m_restart);
+        menu->addAction(m_restartDependents);
+        menu->addSeparator();
+        menu->addAction(m_editService);
+        menu->addAction(m_removeService);
+        menu->addSeparator();
+        menu->addAction(m_openLogs);
+        menu->popup(m_table->viewport()->mapToGlobal(pos));
     });
     connect(m_table, &QTableView::doubleClicked, this, [this] { m_detail->setFocus(); });
     connect(fleet, &Fleet::serviceStateChanged, this, [this] {
@@ -140,9 +148,7 @@ MainWindow::MainWindow(Fleet *fleet, QWidget *parent)
     // The model has already dropped the row; the pane must not keep showing
     // a service that is gone (its supervisor is deleted next).
     connect(fleet, &Fleet::serviceRemoved, this, [this] {
-        if (m_detail->service() != selectedService())
-            m_detail->setService(selectedService());
-        updateActions();
+        followSelection();
         updateBanner();
     });
     connect(fleet, &Fleet::serviceAdded, this, [this] { updateBanner(); });
@@ -262,25 +268,27 @@ void MainWindow::createActions()
 
 ServiceSupervisor *MainWindow::selectedService() const
 {
-    const QModelIndex current = m_table->selectionModel()->currentIndex();
-    if (!current.isValid() || !m_table->selectionModel()->isRowSelected(current.row(), {}))
-        return nullptr;
-    return m_model->serviceAt(current.row());
+    const QModelIndexList rows = m_table->selectionModel()->selectedRows();
+    return rows.isEmpty() ? nullptr : m_model->serviceAt(rows.constFirst().row());
 }
 
 void MainWindow::selectService(const QString &name)
 {
     const int row = m_model->rowOf(name);
     if (row < 0) {
-        m_table->clearSelection();
         m_table->selectionModel()->setCurrentIndex({}, QItemSelectionModel::Clear);
-        m_detail->setService(nullptr);
-        return;
+    } else {
+        m_table->selectionModel()->setCurrentIndex(
+            m_model->index(row, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
     }
-    const QModelIndex idx = m_model->index(row, 0);
-    m_table->selectionModel()->setCurrentIndex(idx, QItemSelectionModel::ClearAndSelect |
-                                                        QItemSelectionModel::Rows);
-    m_detail->setService(selectedService());
+    followSelection();
+}
+
+void MainWindow::followSelection()
+{
+    ServiceSupervisor *s = selectedService();
+    if (m_detail->service() != s)
+        m_detail->setService(s);
     updateActions();
 }
 
@@ -365,10 +373,7 @@ void MainWindow::restoreState()
     QMainWindow::restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
     const QString selected = settings.value(QStringLiteral("window/selected")).toString();
-    if (!selected.isEmpty())
-        selectService(selected);
-    else
-        m_detail->setService(nullptr);
+    selectService(selected);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -380,7 +385,9 @@ void MainWindow::closeEvent(QCloseEvent *event)
         event->ignore();
         return;
     }
-    event->accept();
+    // Without a tray, closing asks to quit; the window stays until the quit
+    // is decided (it may be cancelled) and the app hides it itself.
+    event->ignore();
     emit quitRequested();
 }
 

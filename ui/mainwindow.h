@@ -35,7 +35,8 @@ public:
     ServiceSupervisor *selectedService() const;
     void selectService(const QString &name);
 
-    // With a tray, closing hides the window; without one it quits.
+    // With a tray, closing hides the window; without one it asks to quit
+    // (quitRequested) and stays open until the app decides.
     void setHideOnClose(bool hide) { m_hideOnClose = hide; }
     bool hideOnClose() const { return m_hideOnClose; }
 
@@ -47,6 +48,8 @@ public:
     QAction *restartAllAction() const { return m_restartAll; }
     QAction *recoveryAction() const { return m_recovery; }
     QAction *openLogsAction() const { return m_openLogs; }
+    QAction *editServiceAction() const { return m_editService; }
+    QAction *removeServiceAction() const { return m_removeService; }
     QPushButton *recoveryButton() const { return m_recoveryButton; }
     QLabel *banner() const { return m_banner; }
     ServiceDetailPane *detailPane() const { return m_detail; }
@@ -68,6 +71,7 @@ protected:
 
 private:
     void createActions();
+    void followSelection();
     void updateActions();
     void updateBanner();
     void saveState();

@@ -789,6 +789,7 @@ void ServiceSupervisor::watchAdopted()
 
 void ServiceSupervisor::detach()
 {
+    const bool alive = !m_mainGone && m_pid > 0; // m_pid outlives its process, for display
     m_restartTimer.stop();
     m_pollTimer.stop();
     if (m_process) {
@@ -807,7 +808,8 @@ void ServiceSupervisor::detach()
     }
     m_mainGone = true; // as far as this object is concerned: nothing to kill on destruction
     m_pgid = 0;
-    log(QStringLiteral("left running (pid %1) as on_exit asks").arg(m_pid));
+    if (alive)
+        log(QStringLiteral("left running (pid %1) as on_exit asks").arg(m_pid));
 }
 
 void ServiceSupervisor::tick()

@@ -1,20 +1,37 @@
 // MainWindow's promises to a person: closing never strands the app (hide to
-// the tray only when there is one), the recovery button is wired, and the
-// banner says what is wrong in words.
+// the tray only when there is one), the recovery button is wired, the banner
+// says what is wrong in words, and the table answers a mouse the way it
+// answers the keyboard. Clicks are real mouse events on the table's viewport
+// at the row's visualRect; setting the current index in code is not a click.
 #include "config/configloader.h"
 #include "mainwindow.h"
+#include "servicedetailpane.h"
+#include "servicetablemodel.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QLabel>
+#include <QMenu>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 using namespace lifeline;
+
+// verifyShows() compares several things; a failure there ends the test too.
+#define VERIFY_SHOWS(window, service)                                                                        \
+    do {                                                                                                     \
+        verifyShows(window, service);                                                                        \
+        if (QTest::currentTestFailed())                                                                      \
+            return;                                                                                          \
+    } while (false)
 
 class TestMainWindow : public QObject
 {
@@ -31,11 +48,143 @@ private:
         return r.config.value_or(Config{});
     }
 
+    static QByteArray twoServices()
+    {
+        return "[[service]]\nname = \"a\"\ncommand = [\"true\"]\nautostart = false\n"
+               "[[service]]\nname = \"b\"\ncommand = [\"true\"]\nautostart = false\n";
+    }
+
+    static QPoint rowCenter(MainWindow &w, int row)
+    {
+        return w.table()->visualRect(w.model()->index(row, ServiceTableModel::Name)).center();
+    }
+
+    static void verifyShows(MainWindow &w, ServiceSupervisor *s)
+    {
+        QCOMPARE(w.selectedService(), s);
+        QCOMPARE(w.detailPane()->service(), s);
+        QCOMPARE(w.startAction()->isEnabled(), s != nullptr);
+        QCOMPARE(w.restartAction()->isEnabled(), s != nullptr);
+        QCOMPARE(w.editServiceAction()->isEnabled(), s != nullptr);
+        QCOMPARE(w.removeServiceAction()->isEnabled(), s != nullptr);
+    }
+
+    // Right and double clicks go in where the platform's do, at the window
+    // (QWindow overloads): Qt then makes the context-menu event after a right
+    // press, and a double click is press, release, press, double-click, as
+    // from a real mouse. (The QWidget overloads send neither.) The timer only
+    // unblocks a menu opened with exec(), so that such a build fails here
+    // instead of hanging.
+    static void rightClick(MainWindow &w, int row)
+    {
+        QTimer::singleShot(5000, &w, [] {
+            if (QWidget *popup = QApplication::activePopupWidget())
+                popup->close();
+        });
+        QTest::mouseClick(w.windowHandle(), Qt::RightButton, {}, atRow(w, row));
+    }
+
+    static void doubleClick(MainWindow &w, int row)
+    {
+        QTest::mouseDClick(w.windowHandle(), Qt::LeftButton, {}, atRow(w, row));
+    }
+
+    static QPoint atRow(MainWindow &w, int row)
+    {
+        return w.table()->viewport()->mapTo(&w, rowCenter(w, row));
+    }
+
 private slots:
     void initTestCase()
     {
         QStandardPaths::setTestModeEnabled(true);
         QVERIFY(m_dir.isValid());
+    }
+
+    void init()
+    {
+        QSettings().clear(); // no row remembered from an earlier test's window
+    }
+
+    void clickOnARowShowsThatService()
+    {
+        Fleet fleet(config(twoServices()));
+        MainWindow w(&fleet);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        VERIFY_SHOWS(w, nullptr);
+
+        QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 1));
+        VERIFY_SHOWS(w, fleet.service(QStringLiteral("b")));
+        QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 0));
+        VERIFY_SHOWS(w, fleet.service(QStringLiteral("a")));
+
+        // The keyboard and code take the same path as the mouse.
+        QTest::keyClick(w.table(), Qt::Key_Down);
+        VERIFY_SHOWS(w, fleet.service(QStringLiteral("b")));
+        w.selectService(QStringLiteral("a"));
+        VERIFY_SHOWS(w, fleet.service(QStringLiteral("a")));
+        w.selectService(QString());
+        VERIFY_SHOWS(w, nullptr);
+    }
+
+    void clickedServiceIsTheOneTheActionsDrive()
+    {
+        Fleet fleet(config("[[service]]\nname = \"a\"\ncommand = [\"true\"]\nautostart = false\n"
+                           "[[service]]\nname = \"b\"\ncommand = [\"sleep\", \"30\"]\nautostart = false\n"));
+        MainWindow w(&fleet);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 1));
+        w.startAction()->trigger();
+        ServiceSupervisor *b = fleet.service(QStringLiteral("b"));
+        QTRY_COMPARE(b->state(), ServiceState::Running);
+        QCOMPARE(fleet.service(QStringLiteral("a"))->state(), ServiceState::Stopped);
+        QTRY_VERIFY(w.stopAction()->isEnabled());
+        QVERIFY(!w.startAction()->isEnabled());
+        w.stopAction()->trigger();
+        QTRY_COMPARE(b->state(), ServiceState::Stopped);
+    }
+
+    void rightClickOnARowOpensItsMenu()
+    {
+        Fleet fleet(config(twoServices()));
+        MainWindow w(&fleet);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 0));
+        VERIFY_SHOWS(w, fleet.service(QStringLiteral("a")));
+
+        // Another row: the menu is for that one, and the pane follows.
+        rightClick(w, 1);
+        QTRY_VERIFY(qobject_cast<QMenu *>(QApplication::activePopupWidget()));
+        auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget());
+        QCOMPARE(menu->objectName(), QStringLiteral("serviceContextMenu"));
+        QVERIFY(menu->actions().contains(w.startAction()));
+        QVERIFY(menu->actions().contains(w.editServiceAction()));
+        VERIFY_SHOWS(w, fleet.service(QStringLiteral("b")));
+        menu->close();
+        QTRY_VERIFY(!QApplication::activePopupWidget());
+
+        // The selected row: nothing resets to the overview.
+        rightClick(w, 1);
+        QTRY_VERIFY(QApplication::activePopupWidget());
+        VERIFY_SHOWS(w, fleet.service(QStringLiteral("b")));
+        QApplication::activePopupWidget()->close();
+        QTRY_VERIFY(!QApplication::activePopupWidget());
+        VERIFY_SHOWS(w, fleet.service(QStringLiteral("b")));
+    }
+
+    void doubleClickOnARowFocusesItsDetails()
+    {
+        Fleet fleet(config(twoServices()));
+        MainWindow w(&fleet);
+        w.show();
+        QApplication::setActiveWindow(&w);
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        doubleClick(w, 1);
+        VERIFY_SHOWS(w, fleet.service(QStringLiteral("b")));
+        QTRY_VERIFY(w.detailPane()->hasFocus() || w.detailPane()->isAncestorOf(QApplication::focusWidget()));
     }
 
     void closeWithoutTrayQuits()
@@ -46,7 +195,7 @@ private slots:
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QSignalSpy quit(&w, &MainWindow::quitRequested);
-        QVERIFY(w.close());
+        QVERIFY(!w.close()); // the app decides, and may be told to cancel
         QCOMPARE(quit.size(), 1);
     }
 

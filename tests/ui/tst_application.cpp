@@ -1,0 +1,261 @@
+// The whole desktop app in-process (offscreen), driven the way a person and a
+// session do it: Ctrl+Q on the window, the quit question answered with the
+// mouse or scripted, SIGTERM from outside. The promise under test: quitting
+// always ends the process, one decision wins, and what the event log says was
+// left running was really alive.
+#include "application.h"
+#include "config/configloader.h"
+#include "logs/eventlog.h"
+#include "supervise/servicesupervisor.h"
+
+#include <QApplication>
+#include <QFile>
+#include <QMenu>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+#include <memory>
+#include <optional>
+
+#include <unistd.h>
+
+using namespace lifeline;
+
+namespace {
+
+bool alive(qint64 pid)
+{
+    return pid > 0 && ::kill(pid_t(pid), 0) == 0;
+}
+
+QByteArray sleeper(const char *name, const QByteArray &extra = {})
+{
+    return "[[service]]\nname = \"" + QByteArray(name) +
+           "\"\ncommand = [\"sleep\", \"60\"]\nstop_timeout = \"2s\"\n" + extra + "\n";
+}
+
+// Ignores SIGTERM: only the SIGKILL after stop_timeout ends it.
+QByteArray stubborn(const char *name)
+{
+    return "[[service]]\nname = \"" + QByteArray(name) +
+           "\"\ncommand = [\"/bin/sh\", \"-c\", \"trap '' TERM; while :; do sleep 0.2; done\"]\n"
+           "stop_timeout = \"1s\"\n";
+}
+
+} // namespace
+
+class TestApplication : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    int m_configs = 0;
+    std::optional<Config> m_config;
+
+    std::unique_ptr<Application> start(const QByteArray &onExit, const QByteArray &services)
+    {
+        const QString base = m_dir.filePath(QStringLiteral("c%1").arg(++m_configs));
+        const QByteArray toml = "[settings]\nstate_dir = \"" + base.toUtf8() + "/state\"\non_exit = \"" +
+                                onExit + "\"\n" + services;
+        const QString path = base + QStringLiteral(".toml");
+        QFile f(path);
+        if (!f.open(QIODevice::WriteOnly) || f.write(toml) != toml.size())
+            return nullptr;
+        f.close();
+        LoadResult r = ConfigLoader::loadFile(path);
+        if (!r.ok())
+            return nullptr;
+        m_config = *r.config;
+        auto app = std::make_unique<Application>(*m_config, false);
+        QString error;
+        if (!app->listen(base + QStringLiteral(".sock"), &error))
+            qWarning("listen: %s", qPrintable(error));
+        app->run();
+        return app;
+    }
+
+    // start(), then waits until `name` runs; nullptr if it never does.
+    std::unique_ptr<Application> startRunning(const QByteArray &onExit, const QByteArray &services,
+                                              const QString &name)
+    {
+        auto app = start(onExit, services);
+        if (!app || !QTest::qWaitFor(
+                        [&] { return app->fleet()->service(name)->state() == ServiceState::Running; }, 15000))
+            return nullptr;
+        return app;
+    }
+
+    // Ctrl+Q, then waits for the quit question to show.
+    static bool openQuitQuestion(Application &app)
+    {
+        return pressCtrlQ(app) &&
+               QTest::qWaitFor([&] { return app.quitDialog() && app.quitDialog()->isVisible(); }, 10000);
+    }
+
+    static bool pressCtrlQ(Application &app)
+    {
+        MainWindow *w = app.window();
+        QApplication::setActiveWindow(w);
+        if (!QTest::qWaitForWindowActive(w))
+            return false;
+        QTest::keyClick(w, Qt::Key_Q, Qt::ControlModifier);
+        return true;
+    }
+
+    static QByteArray eventLog(Application &app)
+    {
+        QFile f(app.fleet()->eventLog()->path());
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(m_dir.isValid());
+    }
+
+    void ctrlQWithEveryServiceStoppedEnds()
+    {
+        auto app = start("ask", sleeper("a") + sleeper("b"));
+        QVERIFY(app);
+        Fleet *fleet = app->fleet();
+        QTRY_COMPARE(fleet->service(QStringLiteral("a"))->state(), ServiceState::Running);
+        QTRY_COMPARE(fleet->service(QStringLiteral("b"))->state(), ServiceState::Running);
+        const qint64 pidA = fleet->service(QStringLiteral("a"))->pid();
+        QSignalSpy stopped(fleet, &Fleet::allStopped);
+        fleet->stopAll(); // what `lifelinectl stop all` does
+        QVERIFY(stopped.wait(15000));
+
+        QSignalSpy exit(app.get(), &Application::exitRequested);
+        QVERIFY(pressCtrlQ(*app));
+        QVERIFY(!app->quitDialog()); // nothing running: nothing to ask
+        QTRY_COMPARE(exit.size(), 1);
+        QCOMPARE(exit.first().first().toInt(), 0);
+        QVERIFY(!eventLog(*app).contains("left running"));
+        QVERIFY(!alive(pidA));
+    }
+
+    void aSecondQuitAfterAStalledOneStillEnds()
+    {
+        auto app = startRunning("stop", stubborn("stubborn"), QStringLiteral("stubborn"));
+        QVERIFY(app);
+        ServiceSupervisor *s = app->fleet()->service(QStringLiteral("stubborn"));
+        const qint64 pid = s->pid();
+        QSignalSpy exit(app.get(), &Application::exitRequested);
+        QVERIFY(pressCtrlQ(*app));
+        QVERIFY(app->isQuitting());
+        QVERIFY(!app->window()->isVisible());
+        // Again, from the tray and from a signal, while the stop waits out
+        // stop_timeout: heard, and the first quit still ends the process.
+        app->tray()->menu()->findChild<QAction *>(QStringLiteral("quitAction"))->trigger();
+        ::kill(::getpid(), SIGTERM);
+        QTRY_COMPARE_WITH_TIMEOUT(exit.size(), 1, 15000);
+        QCOMPARE(exit.first().first().toInt(), 0);
+        QCOMPARE(s->state(), ServiceState::Stopped);
+        QVERIFY(!alive(pid));
+        QVERIFY(eventLog(*app).contains("already quitting"));
+    }
+
+    void quitEndsEvenWhenTheServicesNeverReportStopped()
+    {
+        auto app = startRunning("stop", stubborn("stubborn"), QStringLiteral("stubborn"));
+        QVERIFY(app);
+        QSignalSpy exit(app.get(), &Application::exitRequested);
+        app->quit();
+        // Something restarts the services behind the stop's back, so
+        // allStopped() never comes: the deadline (stop_timeout + 5 s) ends it.
+        app->fleet()->startAll();
+        QTRY_COMPARE_WITH_TIMEOUT(exit.size(), 1, 20000);
+        QCOMPARE(exit.first().first().toInt(), 1);
+        QVERIFY(eventLog(*app).contains("quitting although stubborn"));
+    }
+
+    void sigtermWhileTheQuitQuestionIsOpenStopsOnce()
+    {
+        auto app = startRunning("ask", sleeper("a"), QStringLiteral("a"));
+        QVERIFY(app);
+        ServiceSupervisor *s = app->fleet()->service(QStringLiteral("a"));
+        const qint64 pid = s->pid();
+        QSignalSpy exit(app.get(), &Application::exitRequested);
+        QVERIFY(openQuitQuestion(*app));
+        QPointer<QMessageBox> box = app->quitDialog();
+        QPointer<QPushButton> keep = box->findChild<QPushButton *>(QStringLiteral("keepAndQuit"));
+        QVERIFY(keep);
+
+        // The signal is the one decision: the question goes, on_exit "ask"
+        // becomes "stop", and no later click can turn it into "keep".
+        ::kill(::getpid(), SIGTERM);
+        QTRY_VERIFY(!box);
+        QVERIFY(app->isQuitting());
+        QTRY_COMPARE(exit.size(), 1);
+        QCOMPARE(exit.first().first().toInt(), 0);
+        QCOMPARE(s->state(), ServiceState::Stopped);
+        QVERIFY(!alive(pid));
+        QVERIFY(!keep);
+        QVERIFY(!eventLog(*app).contains("left running"));
+    }
+
+    void quitQuestionAnsweredWithTheMouse()
+    {
+        auto app = startRunning("ask", sleeper("a"), QStringLiteral("a"));
+        QVERIFY(app);
+        ServiceSupervisor *s = app->fleet()->service(QStringLiteral("a"));
+        const qint64 pid = s->pid();
+        QSignalSpy exit(app.get(), &Application::exitRequested);
+
+        // Cancel: nothing changes, the window stays.
+        QVERIFY(openQuitQuestion(*app));
+        QTest::mouseClick(app->quitDialog()->button(QMessageBox::Cancel), Qt::LeftButton);
+        QTRY_VERIFY(!app->quitDialog());
+        QVERIFY(!app->isQuitting());
+        QVERIFY(app->window()->isVisible());
+        QCOMPARE(s->state(), ServiceState::Running);
+
+        QVERIFY(openQuitQuestion(*app));
+        QTest::mouseClick(app->quitDialog()->findChild<QPushButton *>(QStringLiteral("stopAndQuit")),
+                          Qt::LeftButton);
+        QTRY_COMPARE(exit.size(), 1);
+        QCOMPARE(s->state(), ServiceState::Stopped);
+        QVERIFY(!alive(pid));
+    }
+
+    void keepLeavesOnlyLiveServicesRunning()
+    {
+        auto app = start("ask", sleeper("kept") + sleeper("stopped"));
+        QVERIFY(app);
+        Fleet *fleet = app->fleet();
+        ServiceSupervisor *kept = fleet->service(QStringLiteral("kept"));
+        ServiceSupervisor *stopped = fleet->service(QStringLiteral("stopped"));
+        QTRY_COMPARE(kept->state(), ServiceState::Running);
+        QTRY_COMPARE(stopped->state(), ServiceState::Running);
+        const qint64 keptPid = kept->pid();
+        const qint64 stoppedPid = stopped->pid();
+        fleet->stop(QStringLiteral("stopped"));
+        QTRY_COMPARE(stopped->state(), ServiceState::Stopped);
+
+        QSignalSpy exit(app.get(), &Application::exitRequested);
+        Application::setNextQuitAnswer(Application::QuitAnswer::KeepServices);
+        app->tray()->menu()->findChild<QAction *>(QStringLiteral("quitAction"))->trigger();
+        QVERIFY(!app->quitDialog());
+        QTRY_COMPARE(exit.size(), 1);
+        QVERIFY(alive(keptPid));
+        const QByteArray log = eventLog(*app);
+        const auto leftRunning = [](qint64 pid) {
+            return QByteArray("left running (pid %1)").replace("%1", QByteArray::number(pid));
+        };
+        QVERIFY2(log.contains(leftRunning(keptPid)), log.constData());
+        QVERIFY2(!log.contains(leftRunning(stoppedPid)), log.constData());
+        ::kill(pid_t(keptPid), SIGKILL); // kept on purpose; the test ends it
+        QTRY_VERIFY(!alive(keptPid));
+    }
+};
+
+QTEST_MAIN(TestApplication)
+#include "tst_application.moc"
