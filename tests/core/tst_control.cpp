@@ -20,11 +20,13 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QScopeGuard>
+#include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <memory>
+#include <vector>
 
 #include <csignal>
 #include <sys/socket.h>
@@ -628,6 +630,57 @@ private slots:
         const QJsonArray results = reply->value(u"results"_s).toArray();
         QVERIFY(!results.isEmpty());
         QCOMPARE(results.last().toObject().value(u"ok"_s), QJsonValue(true));
+        // The backend's newest report comes once, beside results without reports.
+        QCOMPARE(reply->value(u"report"_s).toObject().value(u"status"_s).toString(), u"healthy"_s);
+        QVERIFY(!results.last().toObject().contains(u"report"_s));
+    }
+
+    // At most kMaxClients connections are served at once; one more hears why.
+    void connectionsOverTheCapAreRefused()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(u"cap.sock"_s);
+        ControlServer server(nullptr);
+        QString error;
+        QVERIFY2(server.listen(path, &error), qPrintable(error));
+        QSignalSpy connected(&server, &ControlServer::clientConnected);
+        std::vector<std::unique_ptr<QLocalSocket>> clients;
+        for (int i = 0; i < ControlServer::kMaxClients; ++i) {
+            clients.push_back(std::make_unique<QLocalSocket>());
+            clients.back()->connectToServer(path);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(connected.size(), ControlServer::kMaxClients, 10000);
+
+        QLocalSocket extra;
+        extra.connectToServer(path);
+        QTRY_VERIFY_WITH_TIMEOUT(extra.canReadLine(), 10000);
+        const QJsonObject refusal = QJsonDocument::fromJson(extra.readLine()).object();
+        QCOMPARE(refusal.value(u"ok"_s).toBool(true), false);
+        QVERIFY2(refusal.value(u"error"_s).toString().contains(u"64 clients are connected already"_s),
+                 qPrintable(refusal.value(u"error"_s).toString()));
+        QTRY_COMPARE_WITH_TIMEOUT(extra.state(), QLocalSocket::UnconnectedState, 10000);
+        QCOMPARE(connected.size(), ControlServer::kMaxClients);
+
+        // One leaves: the next one is served again.
+        clients.front()->disconnectFromServer();
+        clients.erase(clients.begin());
+        std::unique_ptr<QLocalSocket> next;
+        QJsonObject answer;
+        const auto served = [&] {
+            if (next && next->canReadLine())
+                answer = QJsonDocument::fromJson(next->readLine()).object();
+            if (answer.value(u"ok"_s).toBool())
+                return true;
+            if (!next || next->state() == QLocalSocket::UnconnectedState || !answer.isEmpty()) {
+                answer = {};
+                next = std::make_unique<QLocalSocket>();
+                next->connectToServer(path);
+                next->write("{\"cmd\":\"ping\"}\n");
+            }
+            return false;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(served(), 10000);
+        QVERIFY(QFileInfo::exists(path));
     }
 };
 
