@@ -98,6 +98,21 @@ QStringList readSince(const QString &path, qint64 offset, bool errorsOnly, qint6
     return lines;
 }
 
+// The last `lines` lines of a service log, read back through its rotated
+// files (PATH, PATH.1, PATH.2 ... newest first) until there are enough: right
+// after a rotation the live file holds a line or two.
+QStringList tailRotated(const QString &path, int lines, bool errorsOnly)
+{
+    QStringList out = tailLines(path, lines, errorsOnly);
+    for (int n = 1; out.size() < lines; ++n) {
+        const QString older = path + u'.' + QString::number(n);
+        if (!QFileInfo::exists(older))
+            break;
+        out = tailLines(older, int(lines - out.size()), errorsOnly) + out;
+    }
+    return out;
+}
+
 // "2026-11-25T12:00:00.123Z ..." -> the timestamp; empty when the line has none.
 QStringView timeKey(const QString &line)
 {
@@ -553,7 +568,7 @@ QJsonObject ControlServer::cmdLogs(const QJsonObject &request) const
         // Sizes first: a line written while tailing may show twice, never be lost.
         outCursor = QFileInfo(outPath).size();
         errCursor = QFileInfo(errPath).size();
-        result = mergeLines(tailLines(outPath, lines, errorsOnly), tailLines(errPath, lines, false));
+        result = mergeLines(tailRotated(outPath, lines, errorsOnly), tailRotated(errPath, lines, false));
         if (result.size() > lines)
             result = result.mid(result.size() - lines);
     }
