@@ -2,11 +2,13 @@
 // lifeline --headless --config FILE [--socket P]   the engine alone
 #include "app/headless.h"
 #include "application.h"
+#include "platform/rlimit.h"
 
 #include <cstring>
 
 int main(int argc, char *argv[])
 {
+    lifeline::raiseOpenFileLimit();
     // Decide before any QApplication exists: the headless engine must never
     // touch a display (no QtGui platform plugin is even loaded).
     for (int i = 1; i < argc; ++i) {

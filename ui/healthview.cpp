@@ -107,7 +107,7 @@ void HealthView::setMonitor(HealthMonitor *monitor)
     }
     m_table->setUpdatesEnabled(true);
     if (!history.isEmpty())
-        showReport(history.last().report);
+        showReport(monitor->lastReport());
     m_resultConnection = connect(monitor, &HealthMonitor::resultAdded, this, &HealthView::addResult);
     m_healthConnection = connect(monitor, &HealthMonitor::healthChanged, this, &HealthView::updateSummary);
     updateSummary();

@@ -258,6 +258,21 @@ DemoBackend::Response DemoBackend::healthResponse(bool detailed)
         object.insert(u"health_checks"_s, QJsonObject{{u"database"_s, m_unhealthy ? u"timeout"_s : u"ok"_s},
                                                       {u"disk"_s, u"ok"_s}});
     }
+    if (m_options.healthBodySize > 0) {
+        // A backend that puts everything it knows into /health: many small
+        // checks, as a real report of that size would be.
+        if (m_bulkChecks.isEmpty()) {
+            qint64 size = toJson(object).size() + 12;
+            for (int i = 0; size < m_options.healthBodySize; ++i) {
+                const QJsonObject check{{u"name"_s, u"check-%1"_s.arg(i, 6, 10, QLatin1Char('0'))},
+                                        {u"status"_s, u"ok"_s},
+                                        {u"latency_ms"_s, i % 97}};
+                size += toJson(check).size() + 1;
+                m_bulkChecks.append(check);
+            }
+        }
+        object.insert(u"checks"_s, m_bulkChecks);
+    }
     return {m_unhealthy ? 503 : 200, toJson(object)};
 }
 

@@ -4,6 +4,7 @@
 #include "systemstats.h"
 
 #include <QElapsedTimer>
+#include <QJsonArray>
 #include <QObject>
 #include <QTcpServer>
 #include <QTimer>
@@ -79,6 +80,7 @@ private:
     bool m_unhealthy = false; ///< /health answers 503
 
     std::vector<std::unique_ptr<char[]>> m_leaked; ///< touched blocks that grow RSS
+    QJsonArray m_bulkChecks;                       ///< --health-body-size: the padding of /health, made once
     QElapsedTimer m_floodClock;
     quint64 m_floodLines = 0; ///< lines written so far by --flood
     std::string m_floodBuffer;

@@ -38,7 +38,7 @@ QString usageText()
     return u"usage: lifeline-demo-backend --port P [--name NAME] [--ready-after DUR] [--crash-after DUR]\n"
            u"                             [--exit-code N] [--hang-after DUR] [--unhealthy-after DUR]\n"
            u"                             [--leak MB_PER_S] [--flood LINES_PER_S] [--ignore-term]\n"
-           u"                             [--spawn-grandchild]\n"
+           u"                             [--spawn-grandchild] [--health-body-size BYTES]\n"
            u"DUR: 500ms, 3s, 1m, 1h\n"_s;
 }
 
@@ -56,10 +56,16 @@ std::optional<DemoOptions> parseOptions(const QStringList &args, QString *error)
             options.spawnGrandchild = true;
             continue;
         }
-        static const QLatin1String withValue[] = {
-            "--port"_L1,      "--name"_L1,       "--ready-after"_L1,     "--crash-after"_L1,
-            "--exit-code"_L1, "--hang-after"_L1, "--unhealthy-after"_L1, "--leak"_L1,
-            "--flood"_L1};
+        static const QLatin1String withValue[] = {"--port"_L1,
+                                                  "--name"_L1,
+                                                  "--ready-after"_L1,
+                                                  "--crash-after"_L1,
+                                                  "--exit-code"_L1,
+                                                  "--hang-after"_L1,
+                                                  "--unhealthy-after"_L1,
+                                                  "--leak"_L1,
+                                                  "--flood"_L1,
+                                                  "--health-body-size"_L1};
         if (std::find(std::begin(withValue), std::end(withValue), flag) == std::end(withValue)) {
             *error = u"unknown option: "_s + flag;
             return std::nullopt;
@@ -99,6 +105,9 @@ std::optional<DemoOptions> parseOptions(const QStringList &args, QString *error)
             options.leakMbPerSecond = value.toDouble(&ok);
             ok = ok && std::isfinite(options.leakMbPerSecond) && options.leakMbPerSecond >= 0 &&
                  options.leakMbPerSecond <= 10000;
+        } else if (flag == "--health-body-size"_L1) {
+            options.healthBodySize = value.toLongLong(&ok);
+            ok = ok && options.healthBodySize >= 0 && options.healthBodySize <= 64LL * 1024 * 1024;
         } else if (flag == "--flood"_L1) {
             options.floodLinesPerSecond = value.toInt(&ok);
             ok = ok && options.floodLinesPerSecond >= 0 && options.floodLinesPerSecond <= 10'000'000;

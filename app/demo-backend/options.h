@@ -24,6 +24,7 @@ struct DemoOptions
     int floodLinesPerSecond = 0;            ///< write this many lines per second to stdout
     bool ignoreTerm = false;                ///< SIGTERM is ignored
     bool spawnGrandchild = false;           ///< fork a setsid() child that keeps the port
+    qint64 healthBodySize = 0;              ///< pad /health answers to about this many bytes
 };
 
 /// Parses "500ms", "3s", "1m", "1h", "1.5s" (a bare number means seconds).

@@ -102,6 +102,7 @@ public:
     {
         const std::optional<QJsonObject> reply = m_client.request(request);
         if (!reply) {
+            // Exit 3 only when no Lifeline is there; a socket we may not use is a failure (1).
             if (m_client.error() == ControlClient::Error::NotRunning) {
                 printErr(u"lifelinectl: no Lifeline is running "_s + m_target.describe());
                 *exitCode = NotRunning;

@@ -24,7 +24,12 @@ bool ControlClient::connectToServer()
         return true;
     m_socket.connectToServer(m_socketPath);
     if (!m_socket.waitForConnected(m_timeoutMs)) {
-        fail(Error::NotRunning, u"cannot connect to %1: %2"_s.arg(m_socketPath, m_socket.errorString()));
+        if (m_socket.error() == QLocalSocket::SocketAccessError)
+            fail(Error::PermissionDenied,
+                 u"permission denied on the control socket %1: it belongs to another user, or its mode "
+                 u"does not let us in"_s.arg(m_socketPath));
+        else
+            fail(Error::NotRunning, u"cannot connect to %1: %2"_s.arg(m_socketPath, m_socket.errorString()));
         return false;
     }
     return true;

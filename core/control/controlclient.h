@@ -16,9 +16,10 @@ public:
     enum class Error
     {
         None,
-        NotRunning, // nothing listens on the socket: no Lifeline for that config
-        Timeout,    // connected, but no reply in time
-        Protocol,   // the connection closed early, or the reply is not a JSON object
+        NotRunning,       // nothing listens on the socket: no Lifeline for that config
+        PermissionDenied, // the socket is there, but not ours to use (EACCES): another user's Lifeline?
+        Timeout,          // connected, but no reply in time
+        Protocol,         // the connection closed early, or the reply is not a JSON object
     };
 
     explicit ControlClient(const QString &socketPath, int timeoutMs = 5000);

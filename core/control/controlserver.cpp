@@ -11,24 +11,31 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QLocalServer>
 #include <QLocalSocket>
+#include <QLoggingCategory>
+#include <QSocketNotifier>
+#include <QTimer>
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
-#ifdef Q_OS_UNIX
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#endif
 
 using namespace Qt::StringLiterals;
 
 namespace lifeline {
 
+Q_LOGGING_CATEGORY(lcControl, "lifeline.control")
+
 namespace {
 
+constexpr int kResumeAcceptMs = 200;
 constexpr int kDefaultLogLines = 100;
 constexpr int kMaxLogLines = 100'000;
 constexpr qint64 kMaxFollowChunk = 1024 * 1024; // per file and request
@@ -91,6 +98,21 @@ QStringList readSince(const QString &path, qint64 offset, bool errorsOnly, qint6
     return lines;
 }
 
+// The last `lines` lines of a service log, read back through its rotated
+// files (PATH, PATH.1, PATH.2 ... newest first) until there are enough: right
+// after a rotation the live file holds a line or two.
+QStringList tailRotated(const QString &path, int lines, bool errorsOnly)
+{
+    QStringList out = tailLines(path, lines, errorsOnly);
+    for (int n = 1; out.size() < lines; ++n) {
+        const QString older = path + u'.' + QString::number(n);
+        if (!QFileInfo::exists(older))
+            break;
+        out = tailLines(older, int(lines - out.size()), errorsOnly) + out;
+    }
+    return out;
+}
+
 // "2026-11-25T12:00:00.123Z ..." -> the timestamp; empty when the line has none.
 QStringView timeKey(const QString &line)
 {
@@ -134,9 +156,14 @@ QString configLabel(const Fleet *fleet)
 ControlServer::ControlServer(Fleet *fleet, QObject *parent)
     : QObject(parent)
     , m_fleet(fleet)
-    , m_server(new QLocalServer(this))
+    , m_resume(new QTimer(this))
 {
-    connect(m_server, &QLocalServer::newConnection, this, &ControlServer::onNewConnection);
+    m_resume->setSingleShot(true);
+    m_resume->setInterval(kResumeAcceptMs);
+    connect(m_resume, &QTimer::timeout, this, [this] {
+        if (m_notifier)
+            m_notifier->setEnabled(true);
+    });
 }
 
 ControlServer::~ControlServer()
@@ -190,12 +217,39 @@ bool ControlServer::listen(const QString &socketPath, QString *error)
             return false;
         }
     }
-    m_server->setSocketOptions(QLocalServer::UserAccessOption);
-    if (!m_server->listen(socketPath)) {
-        *error = u"cannot listen on the control socket %1 (for %2): %3"_s.arg(
-            socketPath, configLabel(m_fleet), m_server->errorString());
+    const auto failed = [&](const char *what, int err) {
+        *error = u"cannot listen on the control socket %1 (for %2): %3: %4"_s.arg(
+            socketPath, configLabel(m_fleet), QLatin1String(what),
+            QString::fromLocal8Bit(std::strerror(err)));
         return false;
+    };
+    const QByteArray path = QFile::encodeName(socketPath);
+    sockaddr_un addr = {};
+    if (path.isEmpty() || size_t(path.size()) >= sizeof(addr.sun_path))
+        return failed("path", ENAMETOOLONG);
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.constData(), size_t(path.size()));
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return failed("socket", errno);
+    if (::bind(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) != 0) {
+        const int err = errno;
+        ::close(fd);
+        return failed("bind", err);
     }
+    // Our user only, set while nobody can connect yet (it does not listen).
+    if (::chmod(path.constData(), S_IRUSR | S_IWUSR) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+        const int err = errno;
+        ::close(fd);
+        ::unlink(path.constData());
+        return failed("listen", err);
+    }
+    m_listenFd = fd;
+    m_notifier = new QSocketNotifier(fd, QSocketNotifier::Read, this);
+    connect(m_notifier, &QSocketNotifier::activated, this, &ControlServer::onAcceptReady);
+    m_spareFd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    m_starved = false;
+    m_refused = 0;
     m_socketPath = socketPath;
     return true;
 }
@@ -209,29 +263,145 @@ void ControlServer::close()
         s->abort();
         s->deleteLater();
     }
-    if (m_server->isListening())
-        m_server->close(); // removes the socket file
+    m_resume->stop();
+    if (m_notifier) {
+        m_notifier->setEnabled(false);
+        delete std::exchange(m_notifier, nullptr);
+    }
+    if (m_listenFd >= 0) {
+        ::close(std::exchange(m_listenFd, -1));
+        QFile::remove(m_socketPath);
+    }
+    if (m_spareFd >= 0)
+        ::close(std::exchange(m_spareFd, -1));
     m_socketPath.clear();
 }
 
 bool ControlServer::isListening() const
 {
-    return m_server->isListening();
+    return m_listenFd >= 0;
 }
 
-void ControlServer::onNewConnection()
+void ControlServer::onAcceptReady()
 {
-    while (QLocalSocket *socket = m_server->nextPendingConnection()) {
-        m_buffers.insert(socket, QByteArray());
-        connect(socket, &QLocalSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
-        connect(socket, &QLocalSocket::disconnected, this, [this, socket] {
-            m_buffers.remove(socket);
-            socket->deleteLater();
-        });
-        emit clientConnected();
-        if (socket->bytesAvailable() > 0)
-            onReadyRead(socket);
+    // Bounded, so a flood of clients cannot keep the event loop here; the
+    // notifier fires again for the rest.
+    for (int i = 0; i < kMaxClients && m_listenFd >= 0; ++i) {
+        const int fd = ::accept4(m_listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            if (m_starved) {
+                m_starved = false;
+                note(u"control socket %1: accepting connections again (%2 refused meanwhile)"_s
+                         .arg(m_socketPath)
+                         .arg(std::exchange(m_refused, 0)));
+            }
+            if (m_buffers.size() >= kMaxClients)
+                refuse(fd, u"Lifeline refused the connection: %1 clients are connected already, the most it "
+                           u"serves at once; try again when one has finished"_s.arg(kMaxClients));
+            else
+                serve(fd);
+            continue;
+        }
+        const int err = errno;
+        switch (err) {
+        case EINTR:
+        case ECONNABORTED: // the client gave up while waiting
+        case EPROTO:
+            continue;
+        case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+        case EWOULDBLOCK:
+#endif
+            return;
+        case EMFILE:
+        case ENFILE: {
+            const QString why = u"Lifeline is out of file descriptors (%1) and cannot serve the connection "
+                                u"now; try again later"_s.arg(QString::fromLocal8Bit(std::strerror(err)));
+            if (!m_starved) {
+                m_starved = true;
+                struct rlimit limit = {};
+                ::getrlimit(RLIMIT_NOFILE, &limit);
+                note(u"control socket %1: out of file descriptors (%2; limit %3, %4 clients connected): "
+                     u"refusing connections until some are closed"_s.arg(
+                         m_socketPath, QString::fromLocal8Bit(std::strerror(err)),
+                         limit.rlim_cur == RLIM_INFINITY ? u"unlimited"_s : QString::number(limit.rlim_cur),
+                         QString::number(m_buffers.size())));
+            }
+            if (refuseWithSpare(why))
+                continue;
+            pauseAccepting();
+            return;
+        }
+        default:
+            if (!m_starved) {
+                m_starved = true;
+                note(u"control socket %1: accept failed: %2; trying again every %3 ms"_s.arg(
+                    m_socketPath, QString::fromLocal8Bit(std::strerror(err)),
+                    QString::number(kResumeAcceptMs)));
+            }
+            pauseAccepting();
+            return;
+        }
     }
+}
+
+// Gives up the spare descriptor for one accept(), so a client waiting while
+// we have none hears why instead of hanging; false when that did not work.
+bool ControlServer::refuseWithSpare(const QString &why)
+{
+    if (m_spareFd < 0)
+        return false;
+    ::close(std::exchange(m_spareFd, -1));
+    const int fd = ::accept4(m_listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+        refuse(fd, why);
+        ++m_refused;
+    }
+    m_spareFd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return fd >= 0 && m_spareFd >= 0;
+}
+
+// Never closes the listening socket: a level-triggered notifier on a socket
+// we cannot accept from would spin, so it rests for kResumeAcceptMs.
+void ControlServer::pauseAccepting()
+{
+    if (m_notifier)
+        m_notifier->setEnabled(false);
+    m_resume->start();
+}
+
+void ControlServer::refuse(int fd, const QString &why)
+{
+    const QByteArray line = QJsonDocument(errorReply(why)).toJson(QJsonDocument::Compact) + '\n';
+    // Best effort: a fresh connection has room for one short line.
+    [[maybe_unused]] const ssize_t written = ::send(fd, line.constData(), size_t(line.size()), MSG_NOSIGNAL);
+    ::close(fd);
+}
+
+void ControlServer::note(const QString &text)
+{
+    qCWarning(lcControl).noquote() << text;
+    if (m_fleet && m_fleet->eventLog())
+        m_fleet->eventLog()->write(QString(), text);
+}
+
+void ControlServer::serve(int fd)
+{
+    auto *socket = new QLocalSocket(this);
+    if (!socket->setSocketDescriptor(fd)) {
+        ::close(fd);
+        delete socket;
+        return;
+    }
+    m_buffers.insert(socket, QByteArray());
+    connect(socket, &QLocalSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
+    connect(socket, &QLocalSocket::disconnected, this, [this, socket] {
+        m_buffers.remove(socket);
+        socket->deleteLater();
+    });
+    emit clientConnected();
+    if (socket->bytesAvailable() > 0)
+        onReadyRead(socket);
 }
 
 void ControlServer::onReadyRead(QLocalSocket *socket)
@@ -398,7 +568,7 @@ QJsonObject ControlServer::cmdLogs(const QJsonObject &request) const
         // Sizes first: a line written while tailing may show twice, never be lost.
         outCursor = QFileInfo(outPath).size();
         errCursor = QFileInfo(errPath).size();
-        result = mergeLines(tailLines(outPath, lines, errorsOnly), tailLines(errPath, lines, false));
+        result = mergeLines(tailRotated(outPath, lines, errorsOnly), tailRotated(errPath, lines, false));
         if (result.size() > lines)
             result = result.mid(result.size() - lines);
     }

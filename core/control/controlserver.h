@@ -1,4 +1,4 @@
-// The control socket: a QLocalServer speaking one JSON object per line each
+// The control socket: a Unix-domain socket speaking one JSON object per line each
 // way, used by lifelinectl (and the GUI for single-instance hand-over).
 //
 //   {"cmd":"ping"}                          -> {"ok":true,"config":PATH,"pid":N,"version":V}
@@ -17,6 +17,13 @@
 // connection stays usable. A line longer than 1 MiB gets an error and the
 // connection is closed. Nothing here blocks: every client is served from the
 // event loop as its bytes arrive.
+//
+// The listening socket is ours, not a QLocalServer: Qt 6.4's QLocalServer
+// closes itself (and removes the socket file) on any accept() error,
+// EMFILE included, which left Lifeline unreachable for good. Here running
+// out of file descriptors refuses the waiting clients with a reason (a spare
+// descriptor is given up for that moment) and the socket keeps listening.
+// At most kMaxClients connections are served at once; more are refused.
 #pragma once
 
 #include <QByteArray>
@@ -25,8 +32,9 @@
 #include <QObject>
 #include <QPointer>
 
-class QLocalServer;
 class QLocalSocket;
+class QSocketNotifier;
+class QTimer;
 
 namespace lifeline {
 
@@ -41,6 +49,7 @@ class ControlServer final : public QObject
 
 public:
     static constexpr qsizetype kMaxLineBytes = 1024 * 1024;
+    static constexpr int kMaxClients = 64;
 
     explicit ControlServer(Fleet *fleet, QObject *parent = nullptr);
     ~ControlServer() override;
@@ -53,7 +62,7 @@ public:
     // Single instance: if a live server answers on socketPath, fails with
     // "another Lifeline is already running for CONFIG (socket PATH)".
     // A stale socket file is removed. The socket is made accessible to our
-    // user only (QLocalServer::UserAccessOption).
+    // user only (mode 0600, set before it listens).
     bool listen(const QString &socketPath, QString *error);
     void close();
     bool isListening() const;
@@ -69,7 +78,12 @@ signals:
     void clientConnected();
 
 private:
-    void onNewConnection();
+    void onAcceptReady();
+    void serve(int fd);
+    void refuse(int fd, const QString &why);
+    bool refuseWithSpare(const QString &why);
+    void pauseAccepting();
+    void note(const QString &text);
     void onReadyRead(QLocalSocket *socket);
 
     QJsonObject cmdStatus() const;
@@ -80,7 +94,12 @@ private:
     void onRecoveryFinished(const RecoveryReport &report);
 
     Fleet *m_fleet;
-    QLocalServer *m_server;
+    int m_listenFd = -1;
+    QSocketNotifier *m_notifier = nullptr;
+    QTimer *m_resume;       // accepting again after a pause for want of descriptors
+    int m_spareFd = -1;     // /dev/null, closed for a moment to accept and refuse when out of descriptors
+    bool m_starved = false; // accept() failing (out of descriptors, ...) since it last worked
+    int m_refused = 0;      // connections refused for want of descriptors since then
     QString m_socketPath;
     QHash<QLocalSocket *, QByteArray> m_buffers; // partial request line per client
     Recovery *m_recovery = nullptr;

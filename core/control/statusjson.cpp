@@ -56,10 +56,11 @@ QJsonObject serviceHealthJson(const Fleet &fleet, const ServiceSupervisor &servi
             jr.insert(u"latency_ms"_s, r.latencyMs);
             jr.insert(u"http_status"_s, r.httpStatus);
             jr.insert(u"detail"_s, r.reason);
-            if (!r.report.isEmpty())
-                jr.insert(u"report"_s, r.report);
             results.append(jr);
         }
+        // Only the newest report: a backend's JSON may be large, and one is what a person reads.
+        if (const QJsonObject report = h->lastReport(); !report.isEmpty())
+            o.insert(u"report"_s, report);
     }
     o.insert(u"results"_s, results);
     return o;

@@ -39,7 +39,8 @@ struct SystemFigures
 // "healthy", "unhealthy" or "unknown". Today always "unknown" (no health module yet).
 QString serviceHealthName(const Fleet &fleet, const ServiceSupervisor &service);
 // The reply body of the "health" command: {"health": <serviceHealthName>,
-// "results": [recent probe results, newest last]}. Today results is empty.
+// "results": [recent probe results, newest last], "report": the newest JSON
+// report of the backend, capped (absent when it sent none)}.
 QJsonObject serviceHealthJson(const Fleet &fleet, const ServiceSupervisor &service);
 // RSS summed over ServiceSupervisor::treePids() from /proc; CPU over the time
 // since the previous call for the same service (0 on the first call).

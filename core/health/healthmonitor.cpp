@@ -9,6 +9,7 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <utility>
 
 using namespace Qt::StringLiterals;
 
@@ -99,7 +100,9 @@ std::optional<HealthResult> HealthMonitor::lastResult() const
         return std::nullopt;
     const int last =
         m_ring.size() < HistorySize ? int(m_ring.size()) - 1 : (m_next + HistorySize - 1) % HistorySize;
-    return m_ring.at(last);
+    HealthResult result = m_ring.at(last);
+    result.report = m_lastReport;
+    return result;
 }
 
 QList<HealthResult> HealthMonitor::history() const
@@ -185,10 +188,12 @@ void HealthMonitor::record(const HealthResult &result)
 {
     const bool grace = inStartPeriod();
 
+    HealthResult kept = result;
+    m_lastReport = std::exchange(kept.report, {});
     if (m_ring.size() < HistorySize) {
-        m_ring.append(result);
+        m_ring.append(kept);
     } else {
-        m_ring[m_next] = result;
+        m_ring[m_next] = kept;
         m_next = (m_next + 1) % HistorySize;
     }
 

@@ -7,6 +7,9 @@
 //   - at most one probe in flight: a tick that finds one running is skipped;
 //   - stop(): Unknown again, timers stopped, a running probe aborted and its
 //     result dropped. The history (last HistorySize results) is kept.
+// The history holds results without their reports: only the latest report is
+// kept (lastReport()), so a backend answering a megabyte of JSON every
+// second costs one capped report, not HistorySize of them.
 // Reasons do not repeat the service name; whoever displays them adds it.
 #pragma once
 
@@ -72,8 +75,12 @@ public:
     bool probeNow();
 
     Health health() const { return m_health; }
+    // The newest result, with the latest report.
     std::optional<HealthResult> lastResult() const;
-    QList<HealthResult> history() const; // oldest first, at most HistorySize
+    // The backend's JSON report of the newest result (at most
+    // HealthParser::MaxReportBytes); empty when it sent none.
+    QJsonObject lastReport() const { return m_lastReport; }
+    QList<HealthResult> history() const; // oldest first, at most HistorySize, reports left out
     int consecutiveFailures() const { return m_consecutiveFailures; }
     int consecutiveSuccesses() const { return m_consecutiveSuccesses; }
     bool inStartPeriod() const;
@@ -121,8 +128,9 @@ private:
     int m_skippedTicks = 0;
     qint64 m_rampMs = FirstProbeMs;
 
-    QList<HealthResult> m_ring; // circular once full; m_next is the oldest then
+    QList<HealthResult> m_ring; // circular once full; m_next is the oldest then; no reports
     int m_next = 0;
+    QJsonObject m_lastReport;
 };
 
 } // namespace lifeline

@@ -1,6 +1,7 @@
 #include "healthparser.h"
 
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QJsonValue>
 
 using namespace Qt::StringLiterals;
@@ -55,17 +56,19 @@ HealthParser::Verdict HealthParser::parse(int status, const QByteArray &body, in
     bool isJson = false;
     Reported reported = Reported::Nothing;
     QString reportedText;
+    QJsonObject report; // whole, for the verdict; v.report is what is kept
     if (!body.trimmed().isEmpty()) {
         QJsonParseError err;
         const QJsonDocument doc = QJsonDocument::fromJson(body, &err);
         isJson = err.error == QJsonParseError::NoError;
         if (isJson && doc.isObject()) {
-            v.report = doc.object();
-            const QJsonValue s = v.report.value("status"_L1);
+            report = doc.object();
+            const QJsonValue s = report.value("status"_L1);
             if (s.isString()) {
                 reportedText = s.toString().trimmed();
                 reported = classify(reportedText);
             }
+            v.report = capReport(report, body.size());
         }
     }
 
@@ -84,7 +87,7 @@ HealthParser::Verdict HealthParser::parse(int status, const QByteArray &body, in
         v.error =
             reported == Reported::Degraded ? ProbeError::ReportedDegraded : ProbeError::ReportedUnhealthy;
         v.reason = u"backend reports \""_s + reportedText + u'"';
-        const QString message = backendMessage(v.report);
+        const QString message = backendMessage(report);
         if (!message.isEmpty())
             v.reason += u": "_s + message;
         return v;
@@ -103,6 +106,26 @@ HealthParser::Verdict HealthParser::parse(int status, const QByteArray &body, in
     v.error = ProbeError::None;
     v.reason = (body.trimmed().isEmpty() || isJson) ? http : http + u", body is not JSON"_s;
     return v;
+}
+
+QJsonObject HealthParser::capReport(const QJsonObject &report, qsizetype bodyBytes)
+{
+    if (bodyBytes <= MaxReportBytes)
+        return report;
+    const QString note = u"… truncated, %1 bytes total"_s.arg(bodyBytes);
+    // Room for the note itself and the braces.
+    qsizetype room = MaxReportBytes - note.toUtf8().size() - 32;
+    QJsonObject kept;
+    for (auto it = report.constBegin(); it != report.constEnd(); ++it) {
+        const qsizetype size =
+            QJsonDocument(QJsonObject{{it.key(), it.value()}}).toJson(QJsonDocument::Compact).size();
+        if (size > room)
+            continue;
+        kept.insert(it.key(), it.value());
+        room -= size;
+    }
+    kept.insert(u"truncated"_s, note);
+    return kept;
 }
 
 } // namespace lifeline

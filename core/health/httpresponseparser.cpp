@@ -1,6 +1,7 @@
 #include "httpresponseparser.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <limits>
 
@@ -200,7 +201,10 @@ HttpResponseParser::State HttpResponseParser::feed(const char *data, qsizetype s
             case Phase::ChunkSize: {
                 const qsizetype ext = line.indexOf(';');
                 const QByteArray digits = (ext < 0 ? line : line.left(ext)).trimmed();
-                bool ok = !digits.isEmpty() && digits.size() <= 15;
+                // Hex digits only: toLongLong(16) would also take "0x2", "+2" or "-0".
+                bool ok = !digits.isEmpty() && digits.size() <= 15 &&
+                          std::all_of(digits.cbegin(), digits.cend(),
+                                      [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
                 const qint64 chunk = ok ? digits.toLongLong(&ok, 16) : 0;
                 if (!ok || chunk < 0) {
                     fail(u"bad chunk size: \"%1\""_s.arg(QString::fromLatin1(printable(line))));

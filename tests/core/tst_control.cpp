@@ -20,11 +20,13 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QScopeGuard>
+#include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <memory>
+#include <vector>
 
 #include <csignal>
 #include <sys/socket.h>
@@ -628,6 +630,93 @@ private slots:
         const QJsonArray results = reply->value(u"results"_s).toArray();
         QVERIFY(!results.isEmpty());
         QCOMPARE(results.last().toObject().value(u"ok"_s), QJsonValue(true));
+        // The backend's newest report comes once, beside results without reports.
+        QCOMPARE(reply->value(u"report"_s).toObject().value(u"status"_s).toString(), u"healthy"_s);
+        QVERIFY(!results.last().toObject().contains(u"report"_s));
+    }
+
+    // Right after a rotation the live file holds a line or two; `logs -n N`
+    // reads on through NAME.log.1, .2 ... until it has N lines.
+    void logsReadBackThroughRotatedFiles()
+    {
+        QTemporaryDir dir;
+        const QByteArray svc =
+            "[[service]]\nname = \"rot\"\ncommand = [\"/bin/sh\", \"-c\", \"i=1; while [ $i -le 600 ]; do "
+            "printf 'numbered-line-%05d\\\\n' $i; i=$((i+1)); done; exec sleep 600\"]\nstop_timeout = "
+            "\"3s\"\n"
+            "[service.logs]\nmax_size = \"2KB\"\nbackups = 10\n";
+        const QString config = writeConfig(dir, svc);
+        const QString socketPath = socketPathForConfig(config);
+        Headless h;
+        start(h, config);
+        QTRY_VERIFY_WITH_TIMEOUT(answers(socketPath), 10000);
+        const QString log = dir.filePath(u"state/logs/rot.log"_s);
+        const auto logs = [&](int n) {
+            const auto reply =
+                call(socketPath, {{u"cmd"_s, u"logs"_s}, {u"name"_s, u"rot"_s}, {u"lines"_s, n}});
+            return reply ? reply->value(u"lines"_s).toArray() : QJsonArray();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(!logs(1).isEmpty() && logs(1).last().toString() == u"numbered-line-00600"_s,
+                                 10000);
+        QVERIFY2(QFile::exists(log + u".3"_s), "the logger did not rotate as configured");
+        QVERIFY2(QFileInfo(log).size() < 120 * 20, "the live file alone holds the lines asked for");
+
+        const QJsonArray lines = logs(120);
+        QCOMPARE(lines.size(), 120);
+        for (int i = 0; i < 120; ++i)
+            QCOMPARE(lines.at(i).toString(), u"numbered-line-%1"_s.arg(481 + i, 5, 10, QLatin1Char('0')));
+        // Asking for more than there is gives everything, oldest first.
+        const QJsonArray all = logs(100'000);
+        QCOMPARE(all.size(), 600);
+        QCOMPARE(all.first().toString(), u"numbered-line-00001"_s);
+    }
+
+    // At most kMaxClients connections are served at once; one more hears why.
+    void connectionsOverTheCapAreRefused()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(u"cap.sock"_s);
+        ControlServer server(nullptr);
+        QString error;
+        QVERIFY2(server.listen(path, &error), qPrintable(error));
+        QSignalSpy connected(&server, &ControlServer::clientConnected);
+        std::vector<std::unique_ptr<QLocalSocket>> clients;
+        for (int i = 0; i < ControlServer::kMaxClients; ++i) {
+            clients.push_back(std::make_unique<QLocalSocket>());
+            clients.back()->connectToServer(path);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(connected.size(), ControlServer::kMaxClients, 10000);
+
+        QLocalSocket extra;
+        extra.connectToServer(path);
+        QTRY_VERIFY_WITH_TIMEOUT(extra.canReadLine(), 10000);
+        const QJsonObject refusal = QJsonDocument::fromJson(extra.readLine()).object();
+        QCOMPARE(refusal.value(u"ok"_s).toBool(true), false);
+        QVERIFY2(refusal.value(u"error"_s).toString().contains(u"64 clients are connected already"_s),
+                 qPrintable(refusal.value(u"error"_s).toString()));
+        QTRY_COMPARE_WITH_TIMEOUT(extra.state(), QLocalSocket::UnconnectedState, 10000);
+        QCOMPARE(connected.size(), ControlServer::kMaxClients);
+
+        // One leaves: the next one is served again.
+        clients.front()->disconnectFromServer();
+        clients.erase(clients.begin());
+        std::unique_ptr<QLocalSocket> next;
+        QJsonObject answer;
+        const auto served = [&] {
+            if (next && next->canReadLine())
+                answer = QJsonDocument::fromJson(next->readLine()).object();
+            if (answer.value(u"ok"_s).toBool())
+                return true;
+            if (!next || next->state() == QLocalSocket::UnconnectedState || !answer.isEmpty()) {
+                answer = {};
+                next = std::make_unique<QLocalSocket>();
+                next->connectToServer(path);
+                next->write("{\"cmd\":\"ping\"}\n");
+            }
+            return false;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(served(), 10000);
+        QVERIFY(QFileInfo::exists(path));
     }
 };
 

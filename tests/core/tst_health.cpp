@@ -2,6 +2,7 @@
 // (small QTcpServer stubs below and lifeline-demo-backend), real TCP ports
 // and real child processes.
 #include "health/healthmonitor.h"
+#include "health/healthparser.h"
 #include "health/healthprobe.h"
 #include "platform/procfs.h"
 #include "util/clock.h"
@@ -10,6 +11,8 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
 #include <QNetworkReply>
@@ -268,6 +271,7 @@ private slots:
     void monitorStopKillsRunningExecProbe();
     void monitorPortCheckTurnsSuccessIntoFailure();
     void monitorHistoryIsBounded();
+    void monitorKeepsOnlyTheLatestReportCapped();
     void monitorWithDemoBackend();
 
     // Port ownership
@@ -1074,6 +1078,47 @@ void TestHealth::monitorHistoryIsBounded()
     for (qsizetype i = 1; i < h.size(); ++i)
         QVERIFY(h.at(i).timeMs >= h.at(i - 1).timeMs);
     QCOMPARE(h.last().timeMs, monitor.lastResult()->timeMs);
+}
+
+// A backend answering a large report on every check: the history keeps
+// results without reports, the latest report is capped and says so.
+void TestHealth::monitorKeepsOnlyTheLatestReportCapped()
+{
+    StubServer stub;
+    QVERIFY(stub.listen());
+    const QByteArray body = QJsonDocument(QJsonObject{{u"status"_s, u"healthy"_s},
+                                                      {u"name"_s, u"big"_s},
+                                                      {u"padding"_s, QString(300'000, u'x')}})
+                                .toJson(QJsonDocument::Compact);
+    stub.defaultAnswer.body = body;
+    HealthSpec spec = httpSpec(stub.url());
+    spec.interval = 20ms;
+    spec.startPeriod = 0ms;
+    HealthMonitor monitor(spec, &m_nam);
+    QSignalSpy added(&monitor, &HealthMonitor::resultAdded);
+    monitor.start();
+    QTRY_VERIFY_WITH_TIMEOUT(added.size() >= 5, 15'000);
+    monitor.stop();
+
+    const QJsonObject report = monitor.lastReport();
+    QCOMPARE(report.value(u"status"_s).toString(), u"healthy"_s);
+    QCOMPARE(report.value(u"name"_s).toString(), u"big"_s);
+    QVERIFY(!report.contains(u"padding"_s));
+    QCOMPARE(report.value(u"truncated"_s).toString(), u"… truncated, %1 bytes total"_s.arg(body.size()));
+    QVERIFY(QJsonDocument(report).toJson(QJsonDocument::Compact).size() <= HealthParser::MaxReportBytes);
+    QCOMPARE(monitor.lastResult()->report, report);
+    // Whoever listens gets the (capped) report with the result.
+    QCOMPARE(added.last().at(0).value<HealthResult>().report, report);
+    const QList<HealthResult> history = monitor.history();
+    QVERIFY(history.size() >= 5);
+    for (const HealthResult &r : history) {
+        QVERIFY(r.ok);
+        QVERIFY(r.report.isEmpty());
+    }
+
+    // A report under the cap is kept whole.
+    const QJsonObject small{{u"status"_s, u"ok"_s}, {u"detail"_s, QString(100, u'y')}};
+    QCOMPARE(HealthParser::capReport(small, 200), small);
 }
 
 void TestHealth::monitorWithDemoBackend()

@@ -98,6 +98,16 @@ private slots:
         QTest::newRow("bad chunk size")
             << "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"_ba << false << failed << 200
             << QByteArray() << u"bad chunk size: \"zz\""_s << false;
+        // strtoll-style parsing would read these as 2, 2 and 0 (the last one ending the body early).
+        QTest::newRow("chunk size with 0x prefix")
+            << "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nok\r\n0\r\n\r\n"_ba << false
+            << failed << 200 << QByteArray() << u"bad chunk size: \"0x2\""_s << false;
+        QTest::newRow("chunk size with a sign")
+            << "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+2\r\nok\r\n0\r\n\r\n"_ba << false
+            << failed << 200 << QByteArray() << u"bad chunk size: \"+2\""_s << false;
+        QTest::newRow("chunk size -0")
+            << "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-0\r\n\r\n"_ba << false << failed << 200
+            << QByteArray() << u"bad chunk size: \"-0\""_s << false;
         QTest::newRow("chunk longer than its size")
             << "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n"_ba << false
             << failed << 200 << QByteArray() << u"chunk data longer than its size"_s << false;

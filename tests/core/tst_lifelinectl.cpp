@@ -12,14 +12,17 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLocalServer>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <csignal>
+#include <unistd.h>
 
 using namespace lifeline;
 using namespace Qt::StringLiterals;
@@ -497,6 +500,39 @@ private slots:
             ctl({u"--socket"_s, m_dir.filePath(u"none.sock"_s), u"stop"_s, u"all"_s}, false);
         QCOMPARE(bySocket.exitCode, 3);
         QVERIFY(bySocket.err.contains(u"no Lifeline is running"_s));
+    }
+
+    // A socket that is there but not ours to use is not "no Lifeline": exit 1
+    // saying "permission denied" with the path. Root passes any mode, so as
+    // root lifelinectl runs as nobody (setpriv).
+    void permissionDeniedIsNotNotRunning()
+    {
+        QTemporaryDir dir;
+        QVERIFY(QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner |
+                                                      QFile::ExeGroup | QFile::ExeOther));
+        const QString path = dir.filePath(u"locked.sock"_s);
+        QLocalServer server;
+        QVERIFY(server.listen(path));
+        QVERIFY(QFile::setPermissions(path, QFileDevice::Permissions()));
+
+        QString program = QStringLiteral(LIFELINE_CTL);
+        QStringList args{u"--socket"_s, path, u"status"_s};
+        if (::geteuid() == 0) {
+            program = QStandardPaths::findExecutable(u"setpriv"_s);
+            if (program.isEmpty())
+                QSKIP("running as root without setpriv: cannot be denied anything");
+            args = QStringList{u"--reuid=65534"_s, u"--regid=65534"_s, u"--clear-groups"_s,
+                               QStringLiteral(LIFELINE_CTL)} +
+                   args;
+        }
+        QProcess p;
+        p.start(program, args);
+        QVERIFY(p.waitForFinished(15000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(p.exitCode() == 1, qPrintable(QString::number(p.exitCode()) + u": "_s + err));
+        QVERIFY2(err.contains(u"permission denied on the control socket %1"_s.arg(path)), qPrintable(err));
+        QVERIFY2(!err.contains(u"no Lifeline is running"_s), qPrintable(err));
     }
 
     void defaultConfigIsTheLocalFile()
