@@ -163,6 +163,10 @@ void Fleet::updateMetricsTargets(const QStringList &limitsFor)
 
 QStringList Fleet::applyConfig(const Config &newConfig, const ConfigDiff &diff)
 {
+    // A reload while quitting would start what the shutdown is stopping, and
+    // the shutdown would wait for it forever.
+    if (refuseWhileShuttingDown(QStringLiteral("configuration reload"), nullptr))
+        return {};
     // The state folder holds the lock, the logs, the pidfiles and the
     // history: it stays what Lifeline started with (ConfigDiff says so).
     const QString keptStateDir = stateDir();
@@ -282,8 +286,34 @@ static QString unknownService(const QString &name)
     return QStringLiteral("unknown service \"%1\"").arg(name);
 }
 
+void Fleet::beginShutdown()
+{
+    if (m_shuttingDown)
+        return;
+    m_shuttingDown = true;
+    m_wantStarted.clear();
+    for (ServiceSupervisor *s : std::as_const(m_services))
+        s->beginShutdown();
+    m_eventLog->write(QString(), QStringLiteral("shutting down: no service starts, restarts or reloads now"));
+    emit shutdownBegun();
+}
+
+bool Fleet::refuseWhileShuttingDown(const QString &what, QString *error)
+{
+    if (!m_shuttingDown)
+        return false;
+    const QString text = QStringLiteral("%1 refused: Lifeline is shutting down").arg(what);
+    if (error)
+        *error = text;
+    m_eventLog->write(QString(), text);
+    emit eventLogged(QString(), text);
+    return true;
+}
+
 bool Fleet::start(const QString &name, QString *error)
 {
+    if (refuseWhileShuttingDown(QStringLiteral("start %1").arg(name), error))
+        return false;
     if (name == QLatin1String("all")) {
         startAll();
         return true;
@@ -326,6 +356,8 @@ bool Fleet::stop(const QString &name, QString *error)
 
 bool Fleet::restart(const QString &name, QString *error)
 {
+    if (refuseWhileShuttingDown(QStringLiteral("restart %1").arg(name), error))
+        return false;
     if (name == QLatin1String("all")) {
         restartAll();
         return true;
@@ -343,6 +375,8 @@ bool Fleet::restart(const QString &name, QString *error)
 
 bool Fleet::restartWithDependents(const QString &name, QString *error)
 {
+    if (refuseWhileShuttingDown(QStringLiteral("restart %1").arg(name), error))
+        return false;
     ServiceSupervisor *s = service(name);
     if (!s) {
         if (error)
@@ -363,6 +397,8 @@ bool Fleet::restartWithDependents(const QString &name, QString *error)
 
 void Fleet::startAll()
 {
+    if (refuseWhileShuttingDown(QStringLiteral("start all"), nullptr))
+        return;
     m_stoppingAll = false;
     m_wantStopped.clear();
     for (ServiceSupervisor *s : std::as_const(m_services))
@@ -381,6 +417,8 @@ void Fleet::stopAll()
 
 void Fleet::restartAll()
 {
+    if (refuseWhileShuttingDown(QStringLiteral("restart all"), nullptr))
+        return;
     for (ServiceSupervisor *s : std::as_const(m_services)) {
         if (isRunningState(s->state()))
             s->restart();

@@ -284,7 +284,7 @@ void ServiceSupervisor::restart()
 
 void ServiceSupervisor::restartForFailure(const QString &reason)
 {
-    if (m_state != ServiceState::Running)
+    if (m_state != ServiceState::Running || m_shuttingDown)
         return;
     m_forcedReason = reason;
     log(QStringLiteral("restarting: %1").arg(reason));
@@ -308,6 +308,15 @@ bool ServiceSupervisor::abandonStop(const QString &reason)
 void ServiceSupervisor::launch()
 {
     m_restartTimer.stop();
+    // Every way to a start (request, backoff timer, fatal_retry, restart after
+    // a stop, leftovers gone) passes here: the one place the latch is needed.
+    if (m_shuttingDown) {
+        log(QStringLiteral("not started: Lifeline is shutting down"));
+        if (m_state == ServiceState::Starting || m_state == ServiceState::Stopping ||
+            m_state == ServiceState::Backoff)
+            setState(ServiceState::Stopped); // -> STOPPED
+        return;
+    }
     setState(ServiceState::Starting); // * -> STARTING
     // Never start a second copy next to what is left of an earlier one (a
     // worker still holding the port, an escaped grandchild): end it first.
@@ -808,6 +817,14 @@ void ServiceSupervisor::detach()
     m_mainGone = true; // as far as this object is concerned: nothing to kill on destruction
     m_pgid = 0;
     log(QStringLiteral("left running (pid %1) as on_exit asks").arg(m_pid));
+}
+
+void ServiceSupervisor::beginShutdown()
+{
+    m_shuttingDown = true;
+    m_restartTimer.stop();
+    if (m_afterStop == AfterStop::Start)
+        m_afterStop = AfterStop::Nothing;
 }
 
 void ServiceSupervisor::tick()

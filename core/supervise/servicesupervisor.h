@@ -103,6 +103,10 @@ public:
     // let go of the process without killing it (QProcess's destructor would).
     void detach();
 
+    // Lifeline is quitting (Fleet::beginShutdown): never launches again, not
+    // on a request, a scheduled restart, a restart after a stop, nor a check.
+    void beginShutdown();
+
     // Advances time-based rules (stable_after); called by the fleet's tick.
     void tick();
 
@@ -171,6 +175,7 @@ private:
     qint64 m_stopDeadlineMs = 0;
     bool m_killed = false;
     bool m_stopAbandoned = false; // abandonStop(): the old process may still end
+    bool m_shuttingDown = false;
     qint64 m_restartAtMs = 0;
     QTimer m_restartTimer;
     QTimer m_pollTimer;
