@@ -89,6 +89,9 @@ ServiceSupervisor *Fleet::createSupervisor(const ServiceSpec &spec)
         m_eventLog->write(s->name(), text);
         emit eventLogged(s->name(), text);
     });
+    connect(s, &ServiceSupervisor::logsDropping, this, [this, s](const QString &file, const QString &reason) {
+        emit serviceLogsDropping(s->name(), file, reason);
+    });
     // Events go next to the samples so charts can mark restarts and exits.
     connect(s, &ServiceSupervisor::started, this, [this, s](pid_t pid) {
         m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Start,

@@ -106,6 +106,9 @@ signals:
     void eventLogged(const QString &service, const QString &text);
     void serviceHealthChanged(const QString &name, lifeline::Health health);
     void waitingChanged(const QString &name, const QString &reason);
+    // A service's logger began dropping lines of `file` (a full disk): the
+    // service keeps running, its output is lost until the disk has room.
+    void serviceLogsDropping(const QString &name, const QString &file, const QString &reason);
     // services() changes only between these pairs (row = index in services()),
     // so a model can insert and remove rows.
     void serviceAboutToBeAdded(int row, const QString &name);
