@@ -74,6 +74,14 @@ TrayController::TrayController(Fleet *fleet, const Options &options, QObject *pa
 
     connect(m_fleet, &Fleet::serviceStateChanged, this, &TrayController::onStateChanged);
     connect(m_fleet, &Fleet::serviceHealthChanged, this, &TrayController::onHealthChanged);
+    connect(m_fleet, &Fleet::serviceLogsDropping, this,
+            [this](const QString &name, const QString &file, const QString &reason) {
+                notify(name,
+                       QStringLiteral(
+                           "%1 keeps running, but its log lines are being dropped: cannot write %2 (%3)")
+                           .arg(name, file, reason),
+                       QSystemTrayIcon::Warning);
+            });
     refresh();
 
     m_pendingTimer.setSingleShot(true);

@@ -1,6 +1,6 @@
 // lifeline-logger: the per-service log writer (design.md, "Pitfalls": lossless rotation).
 //
-//   lifeline-logger --out FILE [--err FILE] --max-size BYTES --backups N
+//   lifeline-logger --out FILE [--err FILE] --max-size BYTES --backups N [--status-fd FD]
 //
 // A service writes into pipes owned by this tiny process rather than into pipes read by Lifeline,
 // like daemontools' multilog and runit's svlogd: the service never gets SIGPIPE when Lifeline
@@ -14,12 +14,26 @@
 // that line's tail), and a line longer than max-size is written whole. Every byte read is written
 // exactly once.
 //
-// TERM, INT, HUP and PIPE are ignored: the logger drains its inputs until EOF, so the signal sent
+// TERM, INT, HUP, PIPE and XFSZ are ignored: the logger drains its inputs until EOF, so the signal sent
 // to the service's process group does not lose the service's last words. Exit 0 when every input
-// reached EOF, 1 on an I/O error (with the file name), 64 on a usage error.
+// reached EOF, 1 when a file cannot be opened at start (with the file name), 64 on a usage error.
+//
+// A write that fails later (a full disk, a quota, an I/O error) never ends the logger: if it
+// exited, the service would block on a full pipe or die of SIGPIPE, so a full disk would take the
+// service down with it. It keeps draining its inputs and counts the lines it has to drop, tries
+// again at most once a second, and when a write succeeds it first writes
+// "[lifeline: N lines dropped: no space left on device]". Its own error file is on the same full
+// disk, so it tells Lifeline through --status-fd: a pipe it inherits, written without blocking in
+// records of one line (atomic below PIPE_BUF):
+//   "drop out|err N ERRNO\n"    N more lines dropped (sent on the first drop, then once a second)
+//   "resume out|err TOTAL\n"    writing again; TOTAL lines were dropped since the failure
+// A full status pipe holds a record back until the next try; a closed one (Lifeline has quit:
+// the logger outlives it) is closed here and reporting stops, EPIPE and SIGPIPE are harmless.
 //
 // No Qt on purpose: it is small, starts fast and outlives Lifeline like the service does.
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -34,6 +48,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace lifeline::logger {
@@ -41,6 +56,52 @@ namespace {
 
 constexpr size_t kReadBuffer = 64 * 1024;
 constexpr int kErrFd = 3;
+constexpr long long kRetryMs = 1000; // between two tries to write after a failure, and two reports
+
+long long monotonicMs()
+{
+    timespec ts = {};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+/// The non-blocking line-record pipe to Lifeline (--status-fd); absent when not given.
+class StatusChannel
+{
+public:
+    void open(int fd)
+    {
+        if (::fcntl(fd, F_GETFD) < 0)
+            return; // not inherited: nobody to tell (an adopted service's old logger, a test)
+        const int flags = ::fcntl(fd, F_GETFL);
+        ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        m_fd = fd;
+    }
+
+    /// True when the record went out (or there is nobody to send it to); false: try again later.
+    bool send(const std::string &record)
+    {
+        if (m_fd < 0)
+            return true;
+        for (;;) {
+            const ssize_t n = ::write(m_fd, record.data(), record.size());
+            if (n == static_cast<ssize_t>(record.size()))
+                return true;
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && errno == EAGAIN)
+                return false;
+            // EPIPE: Lifeline has gone (the logger outlives it); anything else: the same to us.
+            ::close(m_fd);
+            m_fd = -1;
+            return true;
+        }
+    }
+
+private:
+    int m_fd = -1;
+};
 
 [[noreturn]] void fail(const std::string &what, const std::string &file, int error)
 {
@@ -52,8 +113,10 @@ constexpr int kErrFd = 3;
 {
     std::fprintf(stderr,
                  "lifeline-logger: %s\n"
-                 "usage: lifeline-logger --out FILE [--err FILE] --max-size BYTES --backups N\n"
-                 "  reads fd 0 into --out and fd 3 into --err until EOF, rotating at max-size\n",
+                 "usage: lifeline-logger --out FILE [--err FILE] --max-size BYTES --backups N "
+                 "[--status-fd FD]\n"
+                 "  reads fd 0 into --out and fd 3 into --err until EOF, rotating at max-size;\n"
+                 "  reports dropped lines (a full disk) as records on FD\n",
                  message.c_str());
     std::exit(64); // EX_USAGE
 }
@@ -69,10 +132,13 @@ bool parseNumber(const std::string &text, unsigned long long *value)
 class LogFile
 {
 public:
-    LogFile(std::string path, unsigned long long maxSize, unsigned backups)
+    LogFile(std::string path, std::string stream, unsigned long long maxSize, unsigned backups,
+            StatusChannel *status)
         : m_path(std::move(path))
+        , m_stream(std::move(stream))
         , m_maxSize(maxSize)
         , m_backups(backups)
+        , m_status(status)
     {}
 
     /// Blocks until no other logger holds FILE.lock, then opens FILE for appending.
@@ -86,12 +152,18 @@ public:
             if (errno != EINTR)
                 fail("cannot lock", lockPath, errno);
         }
-        reopen();
+        if (!reopen())
+            fail("cannot open", m_path, m_lastError);
     }
 
-    /// Appends data, rotating first whenever it would take the file past max-size.
+    /// Appends data, rotating first whenever it would take the file past max-size. What cannot be
+    /// written is dropped and counted; nothing here ends the process.
     void write(const char *data, size_t length)
     {
+        if (m_dropError != 0 && !resume()) {
+            drop(data, length);
+            return;
+        }
         while (length > 0) {
             size_t count = 0;
             if (m_size + length <= m_maxSize) {
@@ -102,8 +174,11 @@ public:
             } else if (const size_t room = m_size < m_maxSize ? m_maxSize - m_size : 0;
                        const size_t fit = throughLastNewline(data, std::min(room, length))) {
                 count = fit;
-                writeRaw(data, count);
-                rotate();
+                const size_t written = writeRaw(data, count);
+                if (written < count || !rotate()) {
+                    drop(data + written, length - written);
+                    return;
+                }
                 data += count;
                 length -= count;
                 continue;
@@ -111,14 +186,40 @@ public:
                 // A line longer than max-size: written whole, into a file of its own.
                 count = throughFirstNewline(data, length);
             } else {
-                rotate();
+                if (!rotate()) {
+                    drop(data, length);
+                    return;
+                }
                 continue;
             }
-            writeRaw(data, count);
+            const size_t written = writeRaw(data, count);
+            if (written < count) {
+                drop(data + written, length - written);
+                return;
+            }
             data += count;
             length -= count;
         }
     }
+
+    /// Sends what Lifeline has not heard yet: new drops at most once a second, a resume at once.
+    void report(long long nowMs)
+    {
+        if (m_unreported > 0 && nowMs >= m_nextReportMs) {
+            if (m_status->send("drop " + m_stream + ' ' + std::to_string(m_unreported) + ' ' +
+                               std::to_string(m_dropError ? m_dropError : m_lastError) + '\n')) {
+                m_unreported = 0;
+                m_nextReportMs = nowMs + kRetryMs;
+            }
+        }
+        if (m_unreported == 0 && m_resumeTotal > 0) {
+            if (m_status->send("resume " + m_stream + ' ' + std::to_string(m_resumeTotal) + '\n'))
+                m_resumeTotal = 0;
+        }
+    }
+
+    /// Something is waiting to be reported or retried: the poll must wake up for it.
+    bool wantsTimer() const { return m_unreported > 0 || m_resumeTotal > 0; }
 
 private:
     static size_t throughFirstNewline(const char *data, size_t length)
@@ -133,68 +234,136 @@ private:
         return newline ? static_cast<size_t>(static_cast<const char *>(newline) - data) + 1 : 0;
     }
 
-    void writeRaw(const char *data, size_t length)
+    /// Returns how many bytes were written: all of them, or fewer when the file refused more
+    /// (errno is then in m_lastError).
+    size_t writeRaw(const char *data, size_t length)
     {
-        if (length == 0)
-            return;
-        const char last = data[length - 1];
-        while (length > 0) {
-            const ssize_t written = ::write(m_fd, data, length);
+        size_t done = 0;
+        while (done < length) {
+            const ssize_t written = m_fd < 0 ? -1 : ::write(m_fd, data + done, length - done);
             if (written < 0) {
-                if (errno == EINTR)
+                if (m_fd >= 0 && errno == EINTR)
                     continue;
-                fail("cannot write", m_path, errno);
+                m_lastError = m_fd < 0 ? EBADF : errno;
+                break;
             }
-            data += written;
-            length -= static_cast<size_t>(written);
+            done += static_cast<size_t>(written);
             m_size += static_cast<unsigned long long>(written);
         }
-        m_midLine = last != '\n';
+        if (done > 0)
+            m_midLine = data[done - 1] != '\n';
+        return done;
     }
 
-    void reopen()
+    bool reopen()
     {
         if (m_fd >= 0)
             ::close(m_fd);
         m_fd = ::open(m_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-        if (m_fd < 0)
-            fail("cannot open", m_path, errno);
         struct stat info = {};
-        if (::fstat(m_fd, &info) != 0)
-            fail("cannot stat", m_path, errno);
+        if (m_fd < 0 || ::fstat(m_fd, &info) != 0) {
+            m_lastError = errno;
+            return false;
+        }
         m_size = static_cast<unsigned long long>(info.st_size);
         // A file left by an earlier run may end inside a line; new output starts a new line anyway.
         m_midLine = false;
+        return true;
     }
 
-    void rotate()
+    bool rotate()
     {
         if (m_backups == 0) {
-            if (::ftruncate(m_fd, 0) != 0)
-                fail("cannot truncate", m_path, errno);
+            if (::ftruncate(m_fd, 0) != 0) {
+                m_lastError = errno;
+                return false;
+            }
             m_size = 0;
             m_midLine = false;
-            return;
+            return true;
         }
         for (unsigned i = m_backups; i > 1; --i) {
             const std::string from = m_path + '.' + std::to_string(i - 1);
             const std::string to = m_path + '.' + std::to_string(i);
-            if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT)
-                fail("cannot rotate", from, errno);
+            if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
+                m_lastError = errno;
+                return false;
+            }
         }
         const std::string first = m_path + ".1";
-        if (::rename(m_path.c_str(), first.c_str()) != 0)
-            fail("cannot rotate", m_path, errno);
-        reopen();
+        if (::rename(m_path.c_str(), first.c_str()) != 0) {
+            m_lastError = errno;
+            return false;
+        }
+        return reopen();
+    }
+
+    /// The rest of a chunk that could not be written: counted, never kept (the pipe must drain).
+    void drop(const char *data, size_t length)
+    {
+        if (m_dropError == 0) {
+            m_dropError = m_lastError;
+            m_nextRetryMs = monotonicMs() + kRetryMs;
+            // Most likely on the same full disk, but worth the try.
+            std::fprintf(stderr, "lifeline-logger: cannot write %s: %s; dropping lines until it can\n",
+                         m_path.c_str(), std::strerror(m_dropError));
+        }
+        if (length == 0)
+            return;
+        const auto newlines = static_cast<unsigned long long>(std::count(data, data + length, '\n'));
+        m_dropped += newlines;
+        m_unreported += newlines;
+        m_dropEndsMidLine = data[length - 1] != '\n';
+    }
+
+    /// After a failure: at most once a second, writes the marker; true when it went in.
+    bool resume()
+    {
+        const long long now = monotonicMs();
+        if (now < m_nextRetryMs)
+            return false;
+        m_nextRetryMs = now + kRetryMs;
+        if (m_fd < 0 && !reopen())
+            return false;
+        // The line the failure cut counts as dropped too.
+        const unsigned long long lines = m_dropped + (m_dropEndsMidLine ? 1 : 0);
+        std::string reason = std::strerror(m_dropError);
+        if (!reason.empty())
+            reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
+        const std::string marker = std::string(m_midLine ? "\n" : "") +
+                                   "[lifeline: " + std::to_string(lines) + " lines dropped: " + reason +
+                                   "]\n";
+        const size_t written = writeRaw(marker.data(), marker.size());
+        if (written < marker.size())
+            return false; // a torn marker ends without a newline: the next try starts a line
+        if (m_dropEndsMidLine)
+            ++m_unreported;
+        m_resumeTotal = lines;
+        m_dropped = 0;
+        m_dropError = 0;
+        m_dropEndsMidLine = false;
+        m_nextReportMs = 0; // the last count and the resume go out now
+        return true;
     }
 
     std::string m_path;
+    std::string m_stream; ///< "out" or "err", in status records
     unsigned long long m_maxSize;
     unsigned m_backups;
+    StatusChannel *m_status;
     int m_fd = -1;
     int m_lockFd = -1;
     unsigned long long m_size = 0;
     bool m_midLine = false; ///< the last byte written was not a newline
+    int m_lastError = 0;    ///< errno of the last failed write, rename or open
+    // Dropping: m_dropError != 0 from the first failure until the marker is written.
+    int m_dropError = 0;
+    unsigned long long m_dropped = 0;     ///< newlines dropped since the failure
+    bool m_dropEndsMidLine = false;       ///< the last dropped byte was not a newline
+    unsigned long long m_unreported = 0;  ///< dropped lines Lifeline has not been told about
+    unsigned long long m_resumeTotal = 0; ///< a resume record still to send
+    long long m_nextRetryMs = 0;
+    long long m_nextReportMs = 0;
 };
 
 struct Options
@@ -203,6 +372,7 @@ struct Options
     std::string err;
     unsigned long long maxSize = 0;
     unsigned backups = 0;
+    int statusFd = -1;
 };
 
 Options parseOptions(int argc, char **argv)
@@ -230,6 +400,10 @@ Options parseOptions(int argc, char **argv)
                 usage("invalid --backups '" + value + "'");
             options.backups = static_cast<unsigned>(number);
             haveBackups = true;
+        } else if (flag == "--status-fd") {
+            if (!parseNumber(value, &number) || number < 3 || number > 1024)
+                usage("invalid --status-fd '" + value + "'");
+            options.statusFd = static_cast<int>(number);
         } else {
             usage("unknown option " + std::string(flag));
         }
@@ -246,7 +420,8 @@ int run(int argc, char **argv)
     struct sigaction ignore = {};
     ignore.sa_handler = SIG_IGN;
     sigemptyset(&ignore.sa_mask);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE})
+    // SIGXFSZ: a file size limit (ulimit -f) is one more write error, not a reason to die.
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGXFSZ})
         ::sigaction(sig, &ignore, nullptr);
 
     const bool withErr = !options.err.empty();
@@ -255,9 +430,13 @@ int run(int argc, char **argv)
 
     // Locks are always taken in the order out, err, so two loggers cannot deadlock. When --err
     // names the same file as --out, both inputs share one LogFile (one lock, one rotation).
-    LogFile out(options.out, options.maxSize, options.backups);
+    StatusChannel status;
+    if (options.statusFd >= 0)
+        status.open(options.statusFd);
+
+    LogFile out(options.out, "out", options.maxSize, options.backups, &status);
     out.open();
-    LogFile err(options.err, options.maxSize, options.backups);
+    LogFile err(options.err, "err", options.maxSize, options.backups, &status);
     LogFile *errTarget = &out;
     if (withErr && options.err != options.out) {
         err.open();
@@ -280,7 +459,8 @@ int run(int argc, char **argv)
         fds.clear();
         for (const Input &input : inputs)
             fds.push_back({input.fd, POLLIN, 0});
-        if (::poll(fds.data(), fds.size(), -1) < 0) {
+        const bool timed = out.wantsTimer() || err.wantsTimer();
+        if (::poll(fds.data(), fds.size(), timed ? static_cast<int>(kRetryMs) : -1) < 0) {
             if (errno == EINTR)
                 continue;
             std::fprintf(stderr, "lifeline-logger: poll: %s\n", std::strerror(errno));
@@ -302,6 +482,9 @@ int run(int argc, char **argv)
             }
             inputs[i].file->write(buffer.data(), static_cast<size_t>(got));
         }
+        const long long now = monotonicMs();
+        out.report(now);
+        err.report(now);
     }
     return 0;
 }

@@ -6,6 +6,7 @@
 #include "control/controlserver.h"
 #include "control/statedir.h"
 #include "recovery/recovery.h"
+#include "supervise/exitstatus.h"
 #include "supervise/fleet.h"
 #include "util/signalpipe.h"
 
@@ -45,19 +46,11 @@ void printOut(const QString &text)
 QString usageText()
 {
     return u"usage: lifeline --headless [--config FILE] [--socket PATH]\n"
-           u"  Runs the supervision engine without a display. SIGTERM or SIGINT stops it\n"
-           u"  (and, per settings.on_exit, stops or keeps the services).\n"
+           u"  Runs the supervision engine without a display. SIGTERM, SIGINT, SIGHUP or\n"
+           u"  SIGQUIT stops it (and, per settings.on_exit, stops or keeps the services).\n"
            u"  --config FILE   the configuration (default: ./lifeline.toml, else\n"
            u"                  $XDG_CONFIG_HOME/lifeline/lifeline.toml)\n"
            u"  --socket PATH   the control socket (default: derived from the config path)"_s;
-}
-
-// SIGTERM/SIGINT -> one byte into a pipe; the event loop reads it through a
-// QSocketNotifier. The handler itself only calls write(2), which is
-// async-signal-safe; no Qt in the handler.
-QString signalLabel(int sig)
-{
-    return sig == SIGINT ? u"SIGINT"_s : sig == SIGTERM ? u"SIGTERM"_s : u"signal %1"_s.arg(sig);
 }
 
 } // namespace
@@ -148,21 +141,23 @@ int runHeadless(const QString &configPath, const QString &socketPathArg)
             return;
         if (shuttingDown) {
             printErr(u"lifeline: %1 received; already shutting down (services get stop_timeout, then "
-                     u"SIGKILL)"_s.arg(signalLabel(sigs.constLast())));
+                     u"SIGKILL)"_s.arg(signalName(sigs.constLast())));
             return;
         }
         shuttingDown = true;
+        // From here on nothing starts: no reload, no restart, no lifelinectl start.
+        fleet.beginShutdown();
         const qsizetype count = fleet.services().size();
         if (fleet.config().settings.onExit == OnExit::Keep) { // follows reloads
             // on_exit = keep: the services outlive us; a later Lifeline adopts them.
             printErr(u"lifeline: %1 received; leaving %2 services running (on_exit = keep)"_s.arg(
-                signalLabel(sigs.constFirst()), QString::number(count)));
+                signalName(sigs.constFirst()), QString::number(count)));
             fleet.detachAll();
             QCoreApplication::exit(0);
             return;
         }
         // stop, or ask with nobody to ask: stop everything in reverse dependency order.
-        printErr(u"lifeline: %1 received; stopping %2 services"_s.arg(signalLabel(sigs.constFirst()),
+        printErr(u"lifeline: %1 received; stopping %2 services"_s.arg(signalName(sigs.constFirst()),
                                                                       QString::number(count)));
         QObject::connect(&fleet, &Fleet::allStopped, &fleet, [] { QCoreApplication::exit(0); });
         fleet.stopAll();

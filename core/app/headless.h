@@ -1,6 +1,7 @@
 // `lifeline --headless`: the engine without a display. Loads the
 // configuration, makes sure it is the only Lifeline for it, supervises the
-// services and serves the control socket until SIGTERM/SIGINT.
+// services and serves the control socket until SIGTERM, SIGINT, SIGHUP or
+// SIGQUIT (util/signalpipe.h).
 #pragma once
 
 #include <QString>

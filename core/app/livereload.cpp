@@ -22,12 +22,21 @@ LiveReload::LiveReload(Fleet *fleet, Recovery *recovery, QObject *parent)
         apply();
     });
     connect(&m_watcher, &ConfigWatcher::reloadFailed, this, &LiveReload::failed);
+    connect(m_fleet, &Fleet::shutdownBegun, this, &LiveReload::stop);
     if (m_recovery) {
         connect(m_recovery, &Recovery::finished, this, [this] {
             if (m_pending)
                 apply();
         });
     }
+}
+
+void LiveReload::stop()
+{
+    m_stopped = true;
+    m_pending = false;
+    m_watcher.stop();
+    disconnect(&m_watcher, nullptr, this, nullptr);
 }
 
 void LiveReload::apply()

@@ -3,7 +3,9 @@
 // the difference (Fleet::applyConfig). An edit that arrives while an
 // emergency recovery runs waits until it has finished — the recovery walks
 // the services step by step and must not see them change under it — and is
-// then applied against what runs at that moment.
+// then applied against what runs at that moment. Once the Fleet shuts down
+// (Fleet::shutdownBegun) nothing is reloaded any more: the watcher stops and
+// a change waiting for its debounce or for a recovery is dropped.
 #pragma once
 
 #include "config/configwatcher.h"
@@ -27,6 +29,7 @@ public:
     ConfigWatcher *watcher() { return &m_watcher; }
     const Config &config() const { return m_watcher.config(); }
     bool isPending() const { return m_pending; }
+    bool isStopped() const { return m_stopped; }
 
 signals:
     // One line for a person: what changed and what was done about it.
@@ -38,11 +41,13 @@ signals:
 
 private:
     void apply();
+    void stop();
 
     Fleet *m_fleet;
     Recovery *m_recovery;
     ConfigWatcher m_watcher;
     bool m_pending = false;
+    bool m_stopped = false;
 };
 
 } // namespace lifeline

@@ -116,6 +116,13 @@ void ConfigWatcher::scheduleReload()
     m_debounce.start();
 }
 
+void ConfigWatcher::stop()
+{
+    m_debounce.stop();
+    m_debounce.disconnect(this);
+    m_watcher.disconnect(this);
+}
+
 void ConfigWatcher::rewatch()
 {
     // A file replaced by a rename is a new file: watch it again.

@@ -66,6 +66,9 @@ public:
 
     // Reads the file now (a "Reload" menu entry); the signals follow as for a change.
     void reloadNow();
+    // Stops watching for good (Lifeline is quitting): a change waiting for
+    // its debounce is dropped and nothing is read again by itself.
+    void stop();
 
 signals:
     // The file loaded: config() is the new configuration, `diff` says what

@@ -89,6 +89,9 @@ ServiceSupervisor *Fleet::createSupervisor(const ServiceSpec &spec)
         m_eventLog->write(s->name(), text);
         emit eventLogged(s->name(), text);
     });
+    connect(s, &ServiceSupervisor::logsDropping, this, [this, s](const QString &file, const QString &reason) {
+        emit serviceLogsDropping(s->name(), file, reason);
+    });
     // Events go next to the samples so charts can mark restarts and exits.
     connect(s, &ServiceSupervisor::started, this, [this, s](pid_t pid) {
         m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Start,
@@ -163,6 +166,10 @@ void Fleet::updateMetricsTargets(const QStringList &limitsFor)
 
 QStringList Fleet::applyConfig(const Config &newConfig, const ConfigDiff &diff)
 {
+    // A reload while quitting would start what the shutdown is stopping, and
+    // the shutdown would wait for it forever.
+    if (refuseWhileShuttingDown(QStringLiteral("configuration reload"), nullptr))
+        return {};
     // The state folder holds the lock, the logs, the pidfiles and the
     // history: it stays what Lifeline started with (ConfigDiff says so).
     const QString keptStateDir = stateDir();
@@ -282,8 +289,34 @@ static QString unknownService(const QString &name)
     return QStringLiteral("unknown service \"%1\"").arg(name);
 }
 
+void Fleet::beginShutdown()
+{
+    if (m_shuttingDown)
+        return;
+    m_shuttingDown = true;
+    m_wantStarted.clear();
+    for (ServiceSupervisor *s : std::as_const(m_services))
+        s->beginShutdown();
+    m_eventLog->write(QString(), QStringLiteral("shutting down: no service starts, restarts or reloads now"));
+    emit shutdownBegun();
+}
+
+bool Fleet::refuseWhileShuttingDown(const QString &what, QString *error)
+{
+    if (!m_shuttingDown)
+        return false;
+    const QString text = QStringLiteral("%1 refused: Lifeline is shutting down").arg(what);
+    if (error)
+        *error = text;
+    m_eventLog->write(QString(), text);
+    emit eventLogged(QString(), text);
+    return true;
+}
+
 bool Fleet::start(const QString &name, QString *error)
 {
+    if (refuseWhileShuttingDown(QStringLiteral("start %1").arg(name), error))
+        return false;
     if (name == QLatin1String("all")) {
         startAll();
         return true;
@@ -338,6 +371,8 @@ bool Fleet::stop(const QString &name, QString *error)
 
 bool Fleet::restart(const QString &name, QString *error)
 {
+    if (refuseWhileShuttingDown(QStringLiteral("restart %1").arg(name), error))
+        return false;
     if (name == QLatin1String("all")) {
         restartAll();
         return true;
@@ -355,6 +390,8 @@ bool Fleet::restart(const QString &name, QString *error)
 
 bool Fleet::restartWithDependents(const QString &name, QString *error)
 {
+    if (refuseWhileShuttingDown(QStringLiteral("restart %1").arg(name), error))
+        return false;
     ServiceSupervisor *s = service(name);
     if (!s) {
         if (error)
@@ -375,6 +412,8 @@ bool Fleet::restartWithDependents(const QString &name, QString *error)
 
 void Fleet::startAll()
 {
+    if (refuseWhileShuttingDown(QStringLiteral("start all"), nullptr))
+        return;
     m_stoppingAll = false;
     m_wantStopped.clear();
     for (ServiceSupervisor *s : std::as_const(m_services))
@@ -393,6 +432,8 @@ void Fleet::stopAll()
 
 void Fleet::restartAll()
 {
+    if (refuseWhileShuttingDown(QStringLiteral("restart all"), nullptr))
+        return;
     for (ServiceSupervisor *s : std::as_const(m_services)) {
         if (isRunningState(s->state()))
             s->restart();

@@ -63,6 +63,12 @@ public:
     // Lifeline quits and leaves the services running (on_exit = keep).
     void detachAll();
     bool isAllStopped() const;
+    // Lifeline is quitting. A latch, never undone: from here on nothing
+    // starts, restarts or reloads (start/restart fail with a reason,
+    // applyConfig does nothing, a crash is not restarted), so the stop or
+    // detach that follows is the last word. Emits shutdownBegun() once.
+    void beginShutdown();
+    bool isShuttingDown() const { return m_shuttingDown; }
 
     // A reloaded configuration (ConfigWatcher): changed services take their
     // new definition and restart if they were running (a stopped one stays
@@ -96,9 +102,13 @@ public:
 signals:
     void serviceStateChanged(const QString &name, lifeline::ServiceState from, lifeline::ServiceState to);
     void allStopped();
+    void shutdownBegun();
     void eventLogged(const QString &service, const QString &text);
     void serviceHealthChanged(const QString &name, lifeline::Health health);
     void waitingChanged(const QString &name, const QString &reason);
+    // A service's logger began dropping lines of `file` (a full disk): the
+    // service keeps running, its output is lost until the disk has room.
+    void serviceLogsDropping(const QString &name, const QString &file, const QString &reason);
     // services() changes only between these pairs (row = index in services()),
     // so a model can insert and remove rows.
     void serviceAboutToBeAdded(int row, const QString &name);
@@ -117,6 +127,7 @@ private:
     void updateMetricsTargets(const QStringList &limitsFor);
     ServiceSupervisor *createSupervisor(const ServiceSpec &spec);
     void finishRemovals();
+    bool refuseWhileShuttingDown(const QString &what, QString *error);
 
     struct Waiting
     {
@@ -135,6 +146,7 @@ private:
     QSet<QString> m_wantStopped; // waiting for their dependents to stop first
     QSet<QString> m_removing;    // removed from the configuration, stopping
     bool m_stoppingAll = false;
+    bool m_shuttingDown = false;
     std::unique_ptr<EventLog> m_eventLog;
     QNetworkAccessManager *m_network = nullptr;
     MetricsHistory *m_history = nullptr;

@@ -2,6 +2,7 @@
 
 #include "config/configloader.h"
 #include "health/healthmonitor.h"
+#include "logs/loggerchannel.h"
 #include "platform/childregistry.h"
 #include "util/clock.h"
 
@@ -284,7 +285,7 @@ void ServiceSupervisor::restart()
 
 void ServiceSupervisor::restartForFailure(const QString &reason)
 {
-    if (m_state != ServiceState::Running)
+    if (m_state != ServiceState::Running || m_shuttingDown)
         return;
     m_forcedReason = reason;
     log(QStringLiteral("restarting: %1").arg(reason));
@@ -308,6 +309,15 @@ bool ServiceSupervisor::abandonStop(const QString &reason)
 void ServiceSupervisor::launch()
 {
     m_restartTimer.stop();
+    // Every way to a start (request, backoff timer, fatal_retry, restart after
+    // a stop, leftovers gone) passes here: the one place the latch is needed.
+    if (m_shuttingDown) {
+        log(QStringLiteral("not started: Lifeline is shutting down"));
+        if (m_state == ServiceState::Starting || m_state == ServiceState::Stopping ||
+            m_state == ServiceState::Backoff)
+            setState(ServiceState::Stopped); // -> STOPPED
+        return;
+    }
     setState(ServiceState::Starting); // * -> STARTING
     // Never start a second copy next to what is left of an earlier one (a
     // worker still holding the port, an escaped grandchild): end it first.
@@ -339,17 +349,26 @@ void ServiceSupervisor::launch()
     // (copy-and-truncate would lose what the child writes in between).
     int outPipe[2] = {-1, -1};
     int errPipe[2] = {-1, -1};
+    int statusPipe[2] = {-1, -1}; // the logger's reports (a full disk) back to us
     Fd outW, errW;
     QString error;
-    if (::pipe2(outPipe, O_CLOEXEC) != 0 || ::pipe2(errPipe, O_CLOEXEC) != 0) {
+    if (::pipe2(outPipe, O_CLOEXEC) != 0 || ::pipe2(errPipe, O_CLOEXEC) != 0 ||
+        ::pipe2(statusPipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        for (int fd : {outPipe[0], outPipe[1], errPipe[0], errPipe[1], statusPipe[0], statusPipe[1]}) {
+            if (fd >= 0)
+                ::close(fd);
+        }
         onStartFailed(QStringLiteral("cannot create log pipes: %1").arg(errnoText()));
         return;
     }
     {
-        Fd outR(outPipe[0]), errR(errPipe[0]);
+        Fd outR(outPipe[0]), errR(errPipe[0]), statusR(statusPipe[0]), statusW(statusPipe[1]);
         outW.fd = outPipe[1];
         errW.fd = errPipe[1];
-        if (!spawnLogger(outR.fd, errR.fd, &error)) {
+        if (spawnLogger(outR.fd, errR.fd, statusW.fd, &error)) {
+            listenToLogger(statusR.fd);
+            statusR.fd = -1;
+        } else {
             // Without the logger the child appends to its files directly:
             // it still survives us, but its logs do not rotate.
             log(QStringLiteral("warning: %1; logs will not rotate").arg(error));
@@ -365,7 +384,7 @@ void ServiceSupervisor::launch()
                 return;
             }
         }
-    } // our copies of the read ends close here: only the logger holds them
+    } // our copies of the read ends and of the status write end close here: only the logger holds them
 
     auto *process = new QProcess(this);
     m_process = process;
@@ -432,7 +451,7 @@ bool ServiceSupervisor::preflightPorts()
     return true;
 }
 
-bool ServiceSupervisor::spawnLogger(int outFd, int errFd, QString *error)
+bool ServiceSupervisor::spawnLogger(int outFd, int errFd, int statusFd, QString *error)
 {
     if (m_ctx.loggerPath.isEmpty() || !QFileInfo(m_ctx.loggerPath).isExecutable()) {
         *error = QStringLiteral("lifeline-logger not found (looked for \"%1\")").arg(m_ctx.loggerPath);
@@ -443,14 +462,24 @@ bool ServiceSupervisor::spawnLogger(int outFd, int errFd, QString *error)
     const QByteArray err = QFile::encodeName(errLogPath());
     const QByteArray maxSize = QByteArray::number(m_spec.logs.maxSize);
     const QByteArray backups = QByteArray::number(m_spec.logs.backups);
-    const char *argv[] = {path.constData(),    "--out",      out.constData(),     "--err",
-                          err.constData(),     "--max-size", maxSize.constData(), "--backups",
-                          backups.constData(), nullptr};
+    const char *argv[] = {path.constData(),
+                          "--out",
+                          out.constData(),
+                          "--err",
+                          err.constData(),
+                          "--max-size",
+                          maxSize.constData(),
+                          "--backups",
+                          backups.constData(),
+                          "--status-fd",
+                          "4",
+                          nullptr};
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, outFd, 0);
     posix_spawn_file_actions_adddup2(&actions, errFd, 3);
+    posix_spawn_file_actions_adddup2(&actions, statusFd, 4);
     // Not Lifeline's terminal or pipes: the logger outlives us, and would keep
     // whatever read our output (a terminal, `| tail`) waiting forever.
     const QByteArray loggerErr =
@@ -479,6 +508,32 @@ bool ServiceSupervisor::spawnLogger(int outFd, int errFd, QString *error)
     }
     // Not a QProcess child: the fleet's orphan reaper collects it when it exits.
     return true;
+}
+
+void ServiceSupervisor::listenToLogger(int statusReadFd)
+{
+    // One channel per logger, alive until that logger exits: a logger still
+    // draining the last run's output may report after the next run started.
+    // A service adopted from an earlier Lifeline has none (loggerchannel.h).
+    auto *channel = new LoggerChannel(statusReadFd, this);
+    connect(
+        channel, &LoggerChannel::dropped, this,
+        [this](const QString &stream, qint64 lines, const QString &reason) {
+            m_logsDropped += lines;
+            const QString file = stream == QLatin1String("err") ? errLogPath() : logPath();
+            if (m_droppingFiles.contains(file))
+                return;
+            m_droppingFiles.insert(file);
+            log(QStringLiteral("logs: cannot write %1 (%2); dropping its lines, the service keeps running")
+                    .arg(file, reason));
+            emit logsDropping(file, reason);
+        });
+    connect(channel, &LoggerChannel::resumed, this, [this](const QString &stream, qint64 total) {
+        const QString file = stream == QLatin1String("err") ? errLogPath() : logPath();
+        m_droppingFiles.remove(file);
+        log(QStringLiteral("logs: writing %1 again; %2 lines were dropped").arg(file).arg(total));
+        emit logsResumed(file, total);
+    });
 }
 
 void ServiceSupervisor::onProcessStarted()
@@ -810,6 +865,14 @@ void ServiceSupervisor::detach()
     m_pgid = 0;
     if (alive)
         log(QStringLiteral("left running (pid %1) as on_exit asks").arg(m_pid));
+}
+
+void ServiceSupervisor::beginShutdown()
+{
+    m_shuttingDown = true;
+    m_restartTimer.stop();
+    if (m_afterStop == AfterStop::Start)
+        m_afterStop = AfterStop::Nothing;
 }
 
 void ServiceSupervisor::tick()

@@ -15,6 +15,7 @@
 
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 #include <QTimer>
 
 #include <functional>
@@ -71,6 +72,9 @@ public:
     bool hasExited() const { return m_hasExited; }
     QString lastError() const { return m_lastError; } // why it is not running, for display
     QString restartReason() const { return m_restartReason; }
+    // Log lines the service wrote that its logger could not (a full disk),
+    // since Lifeline started; the service itself kept running.
+    qint64 logsDropped() const { return m_logsDropped; }
     QString logPath() const;     // state_dir/logs/<name>.log
     QString errLogPath() const;  // state_dir/logs/<name>.err.log
     QString pidfilePath() const; // state_dir/run/<name>.pid
@@ -103,6 +107,10 @@ public:
     // let go of the process without killing it (QProcess's destructor would).
     void detach();
 
+    // Lifeline is quitting (Fleet::beginShutdown): never launches again, not
+    // on a request, a scheduled restart, a restart after a stop, nor a check.
+    void beginShutdown();
+
     // Advances time-based rules (stable_after); called by the fleet's tick.
     void tick();
 
@@ -116,6 +124,10 @@ signals:
     // definition may replace: connect here, not to the monitor).
     void healthChanged(lifeline::Health health, const QString &reason);
     void healthMonitorReplaced();
+    // The logger began dropping the lines of `file` (once per episode), and
+    // writes it again after `lines` dropped lines.
+    void logsDropping(const QString &file, const QString &reason);
+    void logsResumed(const QString &file, qint64 lines);
 
 private:
     enum class AfterStop
@@ -128,7 +140,8 @@ private:
     void setState(ServiceState to);
     void launch();
     bool preflightPorts();
-    bool spawnLogger(int outFd, int errFd, QString *error);
+    bool spawnLogger(int outFd, int errFd, int statusFd, QString *error);
+    void listenToLogger(int statusReadFd);
     void onProcessStarted();
     void onProcessFinished(const ExitStatus &status);
     void onStartFailed(const QString &error);
@@ -171,6 +184,9 @@ private:
     qint64 m_stopDeadlineMs = 0;
     bool m_killed = false;
     bool m_stopAbandoned = false; // abandonStop(): the old process may still end
+    bool m_shuttingDown = false;
+    qint64 m_logsDropped = 0;
+    QSet<QString> m_droppingFiles; // files whose logger drops lines right now
     qint64 m_restartAtMs = 0;
     QTimer m_restartTimer;
     QTimer m_pollTimer;

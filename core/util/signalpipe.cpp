@@ -20,13 +20,15 @@ extern "C" void onTerminationSignal(int sig)
     errno = savedErrno;
 }
 
+extern "C" void onBrokenPipe(int) {}
+
 } // namespace
 
 SignalPipe::~SignalPipe()
 {
     if (m_installed) {
-        ::sigaction(SIGTERM, &m_oldTerm, nullptr);
-        ::sigaction(SIGINT, &m_oldInt, nullptr);
+        for (size_t i = 0; i < kHandled.size(); ++i)
+            ::sigaction(kHandled[i], &m_old[i], nullptr);
     }
     g_signalWriteFd = -1;
     for (int fd : m_fds) {
@@ -43,12 +45,13 @@ bool SignalPipe::install(QString *error)
         return false;
     }
     g_signalWriteFd = m_fds[1];
-    struct sigaction sa = {};
-    sa.sa_handler = onTerminationSignal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    ::sigaction(SIGTERM, &sa, &m_oldTerm);
-    ::sigaction(SIGINT, &sa, &m_oldInt);
+    for (size_t i = 0; i < kHandled.size(); ++i) {
+        struct sigaction sa = {};
+        sa.sa_handler = kHandled[i] == SIGPIPE ? onBrokenPipe : onTerminationSignal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        ::sigaction(kHandled[i], &sa, &m_old[i]);
+    }
     m_installed = true;
     return true;
 }

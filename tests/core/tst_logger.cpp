@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
@@ -157,6 +158,7 @@ private slots:
     void errWithoutFd3ExitsOne();
     void usageErrors_data();
     void usageErrors();
+    void writeErrorDropsLinesAndReportsThem();
 
 private:
     /// A QProcess killed in cleanup() if a failed test left it running.
@@ -546,6 +548,80 @@ void TestLogger::usageErrors()
     QVERIFY2(err.contains(message), err.constData());
     QVERIFY(err.contains("usage: lifeline-logger --out FILE"));
     QVERIFY(QDir(m_dir->path()).isEmpty()); // nothing created
+}
+
+// A file that refuses writes (here: a file size limit, EFBIG; on a full disk
+// ENOSPC) must not end the logger, or the service would block on a full pipe
+// or die of SIGPIPE. The logger drains, counts, reports on --status-fd, and
+// writes a marker with the count once the file takes writes again.
+void TestLogger::writeErrorDropsLinesAndReportsThem()
+{
+    int status[2] = {-1, -1};
+    QCOMPARE(::pipe2(status, O_CLOEXEC | O_NONBLOCK), 0);
+    const int statusW = status[1];
+    QProcess *logger = newProcess();
+    logger->setChildProcessModifier([statusW] {
+        ::dup2(statusW, 4);
+        const rlimit small{200, RLIM_INFINITY};
+        ::setrlimit(RLIMIT_FSIZE, &small);
+    });
+    logger->start(QStringLiteral(LIFELINE_LOGGER), {u"--out"_s, m_out, u"--max-size"_s, u"100000"_s,
+                                                    u"--backups"_s, u"1"_s, u"--status-fd"_s, u"4"_s});
+    QVERIFY(logger->waitForStarted(5000));
+    ::close(status[1]);
+    QByteArray records;
+    const auto readRecords = [&] {
+        char buf[512];
+        ssize_t n;
+        while ((n = ::read(status[0], buf, sizeof(buf))) > 0)
+            records.append(buf, n);
+        return records;
+    };
+    const auto droppedSoFar = [&] {
+        qint64 total = 0;
+        for (const QByteArray &line : readRecords().split('\n')) {
+            const QList<QByteArray> parts = line.split(' ');
+            if (parts.size() == 4 && parts[0] == "drop")
+                total += parts[2].toLongLong();
+        }
+        return total;
+    };
+
+    for (int i = 1; i <= 100; ++i)
+        logger->write(QByteArray("line ") + QByteArray::number(i) + '\n');
+    QTRY_VERIFY_WITH_TIMEOUT(droppedSoFar() > 0, 10000);
+    QVERIFY2(records.startsWith("drop out "), records.constData());
+    QVERIFY2(records.contains(QByteArray(" " + QByteArray::number(EFBIG) + "\n")), records.constData());
+    QCOMPARE(logger->state(), QProcess::Running); // it drains on
+    QVERIFY(QFileInfo(m_out).size() <= 200);
+
+    // Room again: the next write (tried at most once a second) starts with the marker.
+    const rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+    QCOMPARE(::prlimit(pid_t(logger->processId()), RLIMIT_FSIZE, &unlimited, nullptr), 0);
+    int afters = 0;
+    QTRY_VERIFY_WITH_TIMEOUT((logger->write("after\n"), ++afters, readFile(m_out).contains("after\n")),
+                             10000);
+    QTRY_VERIFY_WITH_TIMEOUT(readRecords().contains("resume out "), 5000);
+    logger->closeWriteChannel();
+    QVERIFY(logger->waitForFinished(10000));
+    QCOMPARE(logger->exitStatus(), QProcess::NormalExit);
+    QCOMPARE(logger->exitCode(), 0);
+
+    const QByteArray text = readFile(m_out);
+    static const QRegularExpression marker(u"\\[lifeline: (\\d+) lines dropped: file too large\\]\n"_s);
+    const auto match = marker.match(QString::fromUtf8(text));
+    QVERIFY2(match.hasMatch(), text.constData());
+    const qint64 lines = match.captured(1).toLongLong();
+    QVERIFY(lines > 0);
+    QVERIFY(text.endsWith("after\n"));
+    // Every line is in the file or counted (the one the failure cut may be both), and Lifeline
+    // was told the same count as the file says.
+    const qint64 inFile = text.count('\n') - 1;
+    QVERIFY2(inFile + lines >= 100 + afters && inFile + lines <= 100 + afters + 1, text.constData());
+    QCOMPARE(droppedSoFar(), lines);
+    QVERIFY2(records.contains(QByteArray("resume out " + QByteArray::number(lines) + "\n")),
+             records.constData());
+    ::close(status[0]);
 }
 
 QTEST_GUILESS_MAIN(TestLogger)

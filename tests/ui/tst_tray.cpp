@@ -402,6 +402,24 @@ private slots:
         QVERIFY(stopFleet(fleet));
     }
 
+    // A full disk: the service runs on, but a person should know its logs are being lost.
+    void droppedLogLinesAreANotice()
+    {
+        const Config cfg = load({});
+        Fleet fleet(cfg);
+        TrayController tray(&fleet);
+        QSignalSpy shown(&tray, &TrayController::notificationShown);
+        emit fleet.serviceLogsDropping(QStringLiteral("api"), QStringLiteral("/state/logs/api.log"),
+                                       QStringLiteral("No space left on device"));
+        QCOMPARE(shown.size(), 1);
+        const TrayController::Notification n = tray.lastNotification();
+        QCOMPARE(n.icon, QSystemTrayIcon::Warning);
+        QVERIFY2(n.text.contains(QStringLiteral("/state/logs/api.log")) &&
+                     n.text.contains(QStringLiteral("No space left on device")) &&
+                     n.text.contains(QStringLiteral("keeps running")),
+                 qPrintable(n.text));
+    }
+
     void waitsForALateTray()
     {
         Config cfg = load({});
