@@ -269,6 +269,8 @@ void Application::answerQuit(QuitAnswer answer)
 void Application::beginQuit(OnExit mode)
 {
     m_quitting = true;
+    // From here on nothing starts again: no reload, restart or backoff.
+    m_fleet.beginShutdown();
     m_control.close();
     m_window.hide();
     const QStringList live = liveServices();
@@ -290,7 +292,7 @@ void Application::beginQuit(OnExit mode)
         if (isRunningState(s->state()))
             budget += s->spec().stopTimeout.count();
     }
-    m_quitDeadline.start(std::chrono::milliseconds(budget));
+    m_quitDeadline.start(m_quitDeadlineOverride.value_or(std::chrono::milliseconds(budget)));
     m_fleet.stopAll(); // allStopped() ends the process; it may come at once
 }
 

@@ -16,6 +16,7 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <chrono>
 #include <optional>
 
 class QSocketNotifier;
@@ -61,6 +62,9 @@ public:
     TrayController *tray() { return &m_tray; }
     // The open quit question, or nullptr.
     QMessageBox *quitDialog() const { return m_quitDialog; }
+    // Replaces the stop budget a quit computes (every stop_timeout in a row
+    // plus 5 s): the test seam for a stop that never reports.
+    void setQuitDeadline(std::chrono::milliseconds deadline) { m_quitDeadlineOverride = deadline; }
 
 signals:
     // The process should end now with this exit code; guiMain ends the event
@@ -92,6 +96,7 @@ private:
     SignalPipe m_signals;
     QSocketNotifier *m_signalNotifier = nullptr;
     QTimer m_quitDeadline;
+    std::optional<std::chrono::milliseconds> m_quitDeadlineOverride;
     bool m_minimized = false;
     bool m_quitting = false;
 };

@@ -506,6 +506,8 @@ QJsonObject ControlServer::cmdStartStop(const QString &cmd, const QJsonObject &r
         return badRequest(u"\"%1\" needs \"name\" (a service name or \"all\")"_s.arg(cmd));
     const QString name = nameValue.toString();
     if (name == u"all"_s) {
+        if (cmd != u"stop"_s && m_fleet->isShuttingDown())
+            return errorReply(u"%1 all refused: Lifeline is shutting down"_s.arg(cmd));
         if (cmd == u"start"_s)
             m_fleet->startAll();
         else if (cmd == u"stop"_s)

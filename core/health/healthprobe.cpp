@@ -10,6 +10,7 @@
 #include <QProcess>
 
 #include "platform/childregistry.h"
+#include "platform/rlimit.h"
 #include <QTcpSocket>
 #include <QTimer>
 #include <QUrl>
@@ -434,7 +435,10 @@ void HealthProbe::startExec()
     m_process->setStandardInputFile(QProcess::nullDevice());
 #ifdef Q_OS_UNIX
     // Its own process group, so a timeout kills whatever the command started too.
-    m_process->setChildProcessModifier([] { ::setpgid(0, 0); });
+    m_process->setChildProcessModifier([] {
+        ::setpgid(0, 0);
+        restoreOpenFileLimitInChild();
+    });
 #endif
     QProcess *process = m_process;
     connect(process, &QProcess::readyReadStandardOutput, this, [this, process] {

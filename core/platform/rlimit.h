@@ -14,4 +14,11 @@ namespace lifeline {
 // effect afterwards (0 when unknown or unlimited). Call first thing in main().
 quint64 raiseOpenFileLimit();
 
+// Puts back the soft limit Lifeline started with, so services and probes get
+// the limit their user's session gives them, not ours (some programs still
+// break above 1024, which is why systemd hands children 1024 too). For a
+// child between fork and exec: async-signal-safe; does nothing when the limit
+// was never raised.
+void restoreOpenFileLimitInChild();
+
 } // namespace lifeline

@@ -8,4 +8,6 @@ quint64 raiseOpenFileLimit()
     return 0;
 }
 
+void restoreOpenFileLimitInChild() {}
+
 } // namespace lifeline

@@ -4,6 +4,7 @@
 #include "health/healthmonitor.h"
 #include "logs/loggerchannel.h"
 #include "platform/childregistry.h"
+#include "platform/rlimit.h"
 #include "util/clock.h"
 
 #include <QDateTime>
@@ -408,6 +409,7 @@ void ServiceSupervisor::launch()
     // Runs in the child between fork and exec: async-signal-safe calls only.
     process->setChildProcessModifier([outFd, errFd] {
         ::setsid(); // own session and process group: the whole tree can be signalled
+        restoreOpenFileLimitInChild();
         ::dup2(outFd, STDOUT_FILENO);
         ::dup2(errFd, STDERR_FILENO);
     });

@@ -133,6 +133,15 @@ private slots:
         startLimited(h, config, u"64:4096"_s);
         QTRY_VERIFY_WITH_TIMEOUT(answers(socketPathForConfig(config)), 15000);
         QCOMPARE(openFileLimits(h.process.processId()), (QStringList{u"4096"_s, u"4096"_s}));
+        // ... for Lifeline only: the service gets the limit it was started under.
+        qint64 servicePid = 0;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (servicePid = QJsonDocument::fromJson(
+                              lifelinectl({u"--config"_s, config, u"status"_s, u"--json"_s}).out.toUtf8())
+                              .object()[u"services"_s][0][u"pid"_s]
+                              .toInteger()) > 0,
+            15000);
+        QCOMPARE(openFileLimits(servicePid), (QStringList{u"64"_s, u"4096"_s}));
     }
 
     // 150 clients against a Lifeline allowed 64 descriptors: those it cannot

@@ -258,6 +258,11 @@ private slots:
         QCOMPARE(reply->value(u"ok"_s).toBool(), false);
         QVERIFY2(reply->value(u"error"_s).toString().contains(u"shutting down"_s),
                  QJsonDocument(*reply).toJson().constData());
+        const auto all = client.request({{u"cmd"_s, u"restart"_s}, {u"name"_s, u"all"_s}});
+        QVERIFY2(all.has_value(), qPrintable(client.errorString()));
+        QCOMPARE(all->value(u"ok"_s).toBool(), false);
+        QVERIFY2(all->value(u"error"_s).toString().contains(u"shutting down"_s),
+                 QJsonDocument(*all).toJson().constData());
         verifyCleanExit(30000);
         QVERIFY(pidOf(u"idle"_s) == 0);
     }
