@@ -633,6 +633,26 @@ std::optional<SystemMemory> ProcFs::systemMemory() const
     return m;
 }
 
+OomKillCounts ProcFs::oomKillCounts() const
+{
+    OomKillCounts c;
+    const QByteArray root = QFile::encodeName(m_root);
+    if (const std::optional<QByteArray> vmstat = readFile(root + "/vmstat"))
+        c.system = parseCounter(*vmstat, "oom_kill");
+    // cgroup v2: "0::/user.slice/..." names our group under /sys/fs/cgroup.
+    if (const std::optional<QByteArray> cg = readFile(root + "/self/cgroup")) {
+        for (const QByteArray &line : cg->split('\n')) {
+            if (!line.startsWith("0::"))
+                continue;
+            QByteArray dir = "/sys/fs/cgroup" + line.mid(3).trimmed();
+            if (const std::optional<QByteArray> events = readFile(dir + "/memory.events"))
+                c.cgroup = parseCounter(*events, "oom_kill");
+            break;
+        }
+    }
+    return c;
+}
+
 QString ProcFs::userName(uid_t uid)
 {
     long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);

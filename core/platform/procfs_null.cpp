@@ -112,6 +112,11 @@ std::optional<SystemMemory> ProcFs::systemMemory() const
     return std::nullopt;
 }
 
+OomKillCounts ProcFs::oomKillCounts() const
+{
+    return {};
+}
+
 QString ProcFs::userName(uid_t)
 {
     return {};

@@ -403,14 +403,17 @@ void ServiceSupervisor::launch()
         if (process != m_process)
             return;
         // On Unix a CrashExit's exitCode() is the signal number.
-        onProcessFinished(status == QProcess::CrashExit ? ExitStatus::signaled(code)
-                                                        : ExitStatus::exited(code));
+        onProcessFinished(status == QProcess::CrashExit
+                              ? ExitStatus::signaled(code, m_killed, m_oomBefore, m_proc.oomKillCounts())
+                              : ExitStatus::exited(code));
     });
 
     m_mainGone = false;
     m_adopted = false;
     m_pgid = 0;
     m_pid = 0;
+    m_killed = false; // a SIGKILL of an earlier stop is not this process's
+    m_oomBefore = m_oomLatest = m_proc.oomKillCounts();
     process->start();
     // The fork has happened (or failed) by now; the pid is known at once.
     if (m_process == process && process->processId() > 0) {
@@ -814,6 +817,12 @@ void ServiceSupervisor::tick()
 {
     if (m_state == ServiceState::Running)
         m_tracker.noteRunning(m_startedAtMs, now());
+    if (m_process) {
+        // The baseline one tick old: a tick that runs between an OOM kill and
+        // the exit it causes must not hide the counter's rise.
+        m_oomBefore = m_oomLatest;
+        m_oomLatest = m_proc.oomKillCounts();
+    }
 }
 
 } // namespace lifeline

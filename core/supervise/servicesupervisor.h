@@ -169,7 +169,10 @@ private:
     AfterStop m_afterStop = AfterStop::Nothing;
     bool m_mainGone = true; // the main process has exited (or there is none)
     qint64 m_stopDeadlineMs = 0;
-    bool m_killed = false;
+    bool m_killed = false; // this stop sent SIGKILL: a SIGKILL death is ours
+    // The OOM killer's counters while the process runs (exitstatus.h).
+    OomKillCounts m_oomBefore;
+    OomKillCounts m_oomLatest;
     bool m_stopAbandoned = false; // abandonStop(): the old process may still end
     qint64 m_restartAtMs = 0;
     QTimer m_restartTimer;
