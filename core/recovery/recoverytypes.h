@@ -61,8 +61,8 @@ struct RecoveryStep
         Stop,
         FindLeftovers,
         CheckResources,
+        BackupLogs, // before Clean: nothing a glob matches can cost a log first
         Clean,
-        BackupLogs,
         Start,
         Verify
     };
@@ -87,8 +87,8 @@ struct RecoveryPlan
     QList<RecoveryItem>
         leftovers; // marker-carrying / pidfile-named processes outside the live trees (step 2)
     QList<RecoveryItem> portHolders; // processes holding a service's port that are not the service (step 2)
-    QList<RecoveryItem> clean; // files that would be removed, and patterns/matches that are refused (step 4)
-    QList<RecoveryItem> logs;  // log files that would be backed up, with sizes (step 5)
+    QList<RecoveryItem> logs;  // log files that would be backed up, with sizes (step 4)
+    QList<RecoveryItem> clean; // files that would be removed, and patterns/matches that are refused (step 5)
     bool backupLogs = true;
     QStringList services; // start order (step 6)
 
