@@ -173,6 +173,9 @@ public:
     std::optional<SystemCpuTimes> systemCpu() const;
     std::optional<SystemMemory> systemMemory() const;
     OomKillCounts oomKillCounts() const;
+    // Where a process's descriptor leads ("pipe:[1234]", "/dev/null", a
+    // path), from PID/fd/FD; nullopt when it is closed or unreadable.
+    std::optional<QString> fdTarget(pid_t pid, int fd) const;
 
     // Pure parsers, shared by all platforms and tested on their own.
     // parseStat: one /proc/PID/stat line; comm is everything between the

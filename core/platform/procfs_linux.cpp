@@ -653,6 +653,17 @@ OomKillCounts ProcFs::oomKillCounts() const
     return c;
 }
 
+std::optional<QString> ProcFs::fdTarget(pid_t pid, int fd) const
+{
+    const QByteArray path =
+        QFile::encodeName(m_root) + '/' + QByteArray::number(pid) + "/fd/" + QByteArray::number(fd);
+    char buf[4096];
+    const ssize_t n = ::readlink(path.constData(), buf, sizeof buf);
+    if (n <= 0 || size_t(n) >= sizeof buf)
+        return std::nullopt;
+    return QFile::decodeName(QByteArray(buf, n));
+}
+
 QString ProcFs::userName(uid_t uid)
 {
     long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);

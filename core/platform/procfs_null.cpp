@@ -117,6 +117,11 @@ OomKillCounts ProcFs::oomKillCounts() const
     return {};
 }
 
+std::optional<QString> ProcFs::fdTarget(pid_t, int) const
+{
+    return std::nullopt;
+}
+
 QString ProcFs::userName(uid_t)
 {
     return {};

@@ -129,6 +129,28 @@ Recovery::Discovery Recovery::discover(const QList<pid_t> &exclude) const
         }
     }
 
+    // Our own re-parented children: an escapee whose service is known is a
+    // leftover like a marker carrier; any other came from some service tree
+    // (nothing else of ours leaves a session), so it is listed for consent.
+    for (const OrphanProcess &o : m_fleet->freshOrphans()) {
+        if (exclude.contains(o.pid) || ours.contains(o.pid))
+            continue;
+        if (!o.service.isEmpty()) {
+            ours.insert(o.pid, d.leftovers.size());
+            d.leftovers.append(
+                processItem(proc, o.pid, o.service,
+                            u"escaped %1's tree, re-parented to Lifeline: %2"_s.arg(o.service, o.why)));
+            continue;
+        }
+        RecoveryItem item = processItem(proc, o.pid, QString(),
+                                        u"re-parented to Lifeline from a service tree that cannot be told"_s);
+        if (item.uid != me)
+            item.action = u"belongs to user %1: not touched"_s.arg(who(item));
+        else
+            item.needsConsent = true;
+        d.orphans.append(item);
+    }
+
     for (const ServiceSupervisor *s : m_fleet->services()) {
         for (quint16 port : s->spec().ports) {
             const std::optional<PortHolder> holder = proc.portHolder(port);
@@ -304,6 +326,11 @@ RecoveryPlan Recovery::plan() const
         if (item.needsConsent)
             item.action = u"will be ended only if you agree (checkbox, or lifelinectl recover --yes)"_s;
         p.portHolders.append(item);
+    }
+    for (RecoveryItem &item : d.orphans) {
+        if (item.needsConsent)
+            item.action = u"will be ended only if you agree (checkbox, or lifelinectl recover --yes)"_s;
+        p.orphans.append(item);
     }
     p.clean = planClean();
     p.backupLogs = m_fleet->config().recovery.backupLogs;
@@ -601,18 +628,24 @@ void Recovery::stepFindLeftovers()
         item.action = QFile::remove(item.path) ? u"removed"_s : u"could not be removed"_s;
         items.append(item);
     }
-    for (RecoveryItem item : d.portHolders) {
+    // Ended only with the person's consent; listed as not touched otherwise.
+    const auto withConsent = [&](RecoveryItem item, const QString &notEnded) {
         if (item.needsConsent && m_options.killForeignPortHolders) {
             item.why += u"; ended with your consent"_s;
             addTarget(item);
-            continue;
+            return;
         }
         if (item.needsConsent)
-            item.action = u"not ended: not started by Lifeline, and ending it needs your consent "
-                          u"(the checkbox, or lifelinectl recover --yes)"_s;
+            item.action =
+                u"not ended: "_s + notEnded +
+                u", and ending it needs your consent (the checkbox, or lifelinectl recover --yes)"_s;
         ++m_untouched;
         items.append(item);
-    }
+    };
+    for (const RecoveryItem &item : d.orphans)
+        withConsent(item, u"which service it came from cannot be told"_s);
+    for (const RecoveryItem &item : d.portHolders)
+        withConsent(item, u"not started by Lifeline"_s);
     // Signal: SIGTERM to each, re-checking (pid, start time) and owner first.
     const uid_t me = ::getuid();
     const pid_t self = ::getpid();
@@ -691,8 +724,9 @@ void Recovery::pollTargets()
                               ? u"nothing left over: no marker-carrying processes, no port held"_s
                               : u"ended %1 process(es)"_s.arg(ended);
         if (m_untouched > 0)
-            message += u"; %1 process(es) holding a service's port were NOT touched (see the list)"_s.arg(
-                m_untouched);
+            message +=
+                u"; %1 process(es) holding a service's port or orphaned were NOT touched (see the list)"_s
+                    .arg(m_untouched);
         finishStep(m_untouched > 0 ? RecoveryStepStatus::Warning : RecoveryStepStatus::Ok, message);
         return;
     }

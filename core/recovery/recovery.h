@@ -3,8 +3,10 @@
 //
 //   1 stop every service (Fleet::stopAll(), waits for allStopped)
 //   2 end what is left: processes carrying a service's LIFELINE_SERVICE_ID
-//     marker, processes named by a verified pidfile, and holders of a
-//     service's ports. A port holder not proven ours is ended only with
+//     marker, processes named by a verified pidfile, escapees re-parented to
+//     Lifeline and attributed to a service (Fleet::orphans()), and holders
+//     of a service's ports. An orphan no service is proven for is ended only
+//     with the same consent as a foreign port holder. A port holder not proven ours is ended only with
 //     RecoveryOptions::killForeignPortHolders; other users' processes never.
 //     SIGTERM, then SIGKILL after termGraceMs; (pid, start time) is checked
 //     before every signal so a reused pid is never hit.
@@ -106,6 +108,7 @@ private:
         QList<RecoveryItem> leftovers;   // ours: marker, pidfile, descendants
         QList<RecoveryItem> portHolders; // not ours (foreign or other users)
         QList<RecoveryItem> stalePidfiles;
+        QList<RecoveryItem> orphans; // re-parented to us, no service proven
     };
     Discovery discover(const QList<pid_t> &exclude) const;
     QList<RecoveryItem> planLogs() const;

@@ -167,6 +167,12 @@ bool RecoveryPlan::hasForeignPortHolders() const
                        [](const RecoveryItem &i) { return i.needsConsent; });
 }
 
+bool RecoveryPlan::needsConsent() const
+{
+    return hasForeignPortHolders() || std::any_of(orphans.cbegin(), orphans.cend(),
+                                                  [](const RecoveryItem &i) { return i.needsConsent; });
+}
+
 QJsonObject RecoveryPlan::toJson() const
 {
     QJsonObject o;
@@ -174,6 +180,7 @@ QJsonObject RecoveryPlan::toJson() const
     o[u"to_stop"_s] = itemsJson(toStop);
     o[u"leftovers"_s] = itemsJson(leftovers);
     o[u"port_holders"_s] = itemsJson(portHolders);
+    o[u"orphans"_s] = itemsJson(orphans);
     o[u"clean"_s] = itemsJson(clean);
     o[u"logs"_s] = itemsJson(logs);
     o[u"backup_logs"_s] = backupLogs;
@@ -201,6 +208,8 @@ QString RecoveryPlan::toText() const
     appendSection(out, next() + u"Processes that will be stopped"_s, toStop, u"(none running)"_s);
     appendSection(out, next() + u"Leftover processes that will be ended"_s, leftovers, u"(none)"_s);
     appendSection(out, next() + u"Processes holding a service's port"_s, portHolders, u"(none)"_s);
+    appendSection(out, next() + u"Orphans re-parented to Lifeline from an unknown service tree"_s, orphans,
+                  u"(none)"_s);
     if (backupLogs)
         appendSection(out, next() + u"Logs to back up, then empty"_s, logs, u"(none)"_s);
     else

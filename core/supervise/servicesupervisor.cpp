@@ -15,11 +15,13 @@
 #include <QSaveFile>
 #include <QSocketNotifier>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -192,7 +194,27 @@ TreeQuery ServiceSupervisor::treeQuery() const
 QList<pid_t> ServiceSupervisor::treePids() const
 {
     const TreeQuery q = treeQuery();
-    return m_proc.serviceTrees({q}, markerKey()).value(q.name);
+    QList<TreeQuery> queries{q};
+    if (m_ctx.escapees) {
+        for (TreeQuery root : m_ctx.escapees(m_spec.name)) {
+            root.name = q.name + QLatin1Char('/') + QString::number(root.mainPid);
+            root.markerValue = q.markerValue;
+            queries.append(root);
+        }
+    }
+    if (queries.size() == 1)
+        return m_proc.serviceTrees(queries, markerKey()).value(q.name);
+    QList<pid_t> all;
+    for (const QList<pid_t> &tree : m_proc.serviceTrees(queries, markerKey()))
+        all += tree;
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    return all;
+}
+
+bool ServiceSupervisor::ownsOutput(const QString &fdTarget) const
+{
+    return m_outputs.contains(fdTarget);
 }
 
 void ServiceSupervisor::log(const QString &text)
@@ -366,6 +388,7 @@ void ServiceSupervisor::launch()
             }
         }
     } // our copies of the read ends close here: only the logger holds them
+    rememberOutputs(outW.fd, errW.fd);
 
     auto *process = new QProcess(this);
     m_process = process;
@@ -481,7 +504,28 @@ bool ServiceSupervisor::spawnLogger(int outFd, int errFd, QString *error)
         return false;
     }
     // Not a QProcess child: the fleet's orphan reaper collects it when it exits.
+    ChildRegistry::addHelper(pid);
     return true;
+}
+
+void ServiceSupervisor::rememberOutputs(int outFd, int errFd)
+{
+    // A pipe's inode names it for as long as anyone holds it; an escapee
+    // holding the write end keeps it alive. Kept for the last few runs: an
+    // escapee of an earlier run is still this service's.
+    constexpr qsizetype kKeep = 32;
+    for (const int fd : {outFd, errFd}) {
+        struct stat st = {};
+        if (fd < 0 || ::fstat(fd, &st) != 0)
+            continue;
+        const QString target = S_ISFIFO(st.st_mode)
+                                   ? QStringLiteral("pipe:[%1]").arg(quint64(st.st_ino))
+                                   : QFileInfo(fd == outFd ? logPath() : errLogPath()).canonicalFilePath();
+        m_outputs.removeAll(target);
+        m_outputs.append(target);
+    }
+    if (m_outputs.size() > kKeep)
+        m_outputs.remove(0, m_outputs.size() - kKeep);
 }
 
 void ServiceSupervisor::onProcessStarted()
