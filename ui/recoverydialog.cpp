@@ -120,7 +120,7 @@ void RecoveryDialog::buildPlanPage()
     auto *v = new QVBoxLayout(page);
     auto *intro =
         new QLabel(tr("Emergency recovery stops every service, ends what is left of them, checks disk and "
-                      "memory, cleans the configured temporary files, backs up and empties the logs, and "
+                      "memory, backs up and empties the logs, cleans the configured temporary files, and "
                       "starts everything again in dependency order. Only processes that provably belong to "
                       "a service are ended; nothing is matched by name. This is what would be done now:"),
                    page);
@@ -139,7 +139,9 @@ void RecoveryDialog::buildPlanPage()
     v->addWidget(m_planView, 1);
 
     m_consent =
-        new QCheckBox(tr("Also end processes that hold our ports but were not started by Lifeline"), page);
+        new QCheckBox(tr("Also end processes that hold our ports but were not started by Lifeline, and "
+                         "orphans re-parented to Lifeline whose service cannot be told"),
+                      page);
     m_consent->setChecked(false);
     m_consent->setToolTip(tr("Processes of other users are never touched, with or without this."));
     v->addWidget(m_consent);
@@ -239,13 +241,15 @@ void RecoveryDialog::refreshPlan()
     addSection(m_planView, tr("Left over, will be ended"), plan.leftovers, tr("nothing left over"));
     addSection(m_planView, tr("Holding the services' ports"), plan.portHolders,
                tr("no port is held by another process"));
-    addSection(m_planView, tr("Files to clean"), plan.clean, tr("nothing to clean"));
+    if (!plan.orphans.isEmpty())
+        addSection(m_planView, tr("Orphans from an unknown service tree"), plan.orphans, QString());
     if (plan.backupLogs)
         addSection(m_planView, tr("Logs to back up, then empty"), plan.logs, tr("no log files yet"));
     else
         new QTreeWidgetItem(m_planView, {tr("Logs are not backed up (backup_logs = false)")});
+    addSection(m_planView, tr("Files to clean"), plan.clean, tr("nothing to clean"));
     new QTreeWidgetItem(m_planView, {tr("Then started in this order: %1").arg(plan.services.join(u", "_s))});
-    m_consent->setEnabled(plan.hasForeignPortHolders());
+    m_consent->setEnabled(plan.needsConsent());
     m_recover->setEnabled(true);
 }
 

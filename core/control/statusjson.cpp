@@ -142,9 +142,21 @@ QJsonObject statusJson(const Fleet &fleet)
     system.insert(u"memory_percent"_s, sys.memoryPercent);
     system.insert(u"disk_percent"_s, sys.diskPercent);
 
+    // Processes re-parented to Lifeline from a service tree (Fleet::orphans()).
+    QJsonArray orphans;
+    for (const OrphanProcess &p : fleet.orphans()) {
+        QJsonObject x;
+        x.insert(u"pid"_s, qint64(p.pid));
+        x.insert(u"cmdline"_s, QJsonArray::fromStringList(p.cmdline));
+        x.insert(u"service"_s, p.service.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(p.service));
+        x.insert(u"why"_s, p.why);
+        orphans.append(x);
+    }
+
     QJsonObject o;
     o.insert(u"services"_s, services);
     o.insert(u"system"_s, system);
+    o.insert(u"orphans"_s, orphans);
     return o;
 }
 
@@ -244,6 +256,19 @@ QString statusTable(const QJsonObject &status)
                .arg(system.value(u"cpu_percent"_s).toDouble(), 0, 'f', 1)
                .arg(system.value(u"memory_percent"_s).toDouble(), 0, 'f', 1)
                .arg(system.value(u"disk_percent"_s).toDouble(), 0, 'f', 1);
+    for (const QJsonValue &v : status.value(u"orphans"_s).toArray()) {
+        const QJsonObject o = v.toObject();
+        QStringList cmd;
+        for (const QJsonValue &a : o.value(u"cmdline"_s).toArray())
+            cmd << a.toString();
+        out +=
+            u"orphan: pid %1 (%2), %3\n"_s.arg(o.value(u"pid"_s).toInteger())
+                .arg(
+                    cmd.join(u' '),
+                    o.value(u"service"_s).isString()
+                        ? u"escaped from "_s + o.value(u"service"_s).toString() + u", ended with it"_s
+                        : u"from no service tree it can be traced to; see `lifelinectl recover --dry-run`"_s);
+    }
     return out;
 }
 

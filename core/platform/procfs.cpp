@@ -30,6 +30,28 @@ QString PortHolder::describe() const
     return text;
 }
 
+bool OomKillCounts::roseBy(const OomKillCounts &later) const
+{
+    const auto rose = [](const std::optional<quint64> &a, const std::optional<quint64> &b) {
+        return a && b && *b > *a;
+    };
+    return rose(system, later.system) || rose(cgroup, later.cgroup);
+}
+
+std::optional<quint64> ProcFs::parseCounter(const QByteArray &text, const QByteArray &key)
+{
+    for (const QByteArray &line : text.split('\n')) {
+        const QList<QByteArray> f = line.simplified().split(' ');
+        if (f.size() != 2 || f.at(0) != key)
+            continue;
+        bool ok = false;
+        const quint64 v = f.at(1).toULongLong(&ok);
+        if (ok)
+            return v;
+    }
+    return std::nullopt;
+}
+
 std::optional<ProcInfo> ProcFs::parseStat(const QByteArray &line)
 {
     // "PID (comm) S ppid pgrp session tty tpgid flags ..." — comm is chosen by

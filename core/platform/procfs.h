@@ -59,6 +59,18 @@ struct SystemMemory
     qint64 availableBytes = 0; // MemAvailable: what can be used without swapping
 };
 
+// How many processes the kernel's OOM killer has ended: in the whole system
+// (/proc/vmstat oom_kill) and in Lifeline's cgroup and below it (cgroup v2
+// memory.events oom_kill). Each nullopt when it cannot be read.
+struct OomKillCounts
+{
+    std::optional<quint64> system;
+    std::optional<quint64> cgroup;
+    // True when a counter readable both times is higher in `later`: the
+    // OOM killer ended some process in between.
+    bool roseBy(const OomKillCounts &later) const;
+};
+
 // One service's identity, for finding many trees in one pass (serviceTrees()).
 struct TreeQuery
 {
@@ -160,6 +172,10 @@ public:
     int fdCount(pid_t pid) const;
     std::optional<SystemCpuTimes> systemCpu() const;
     std::optional<SystemMemory> systemMemory() const;
+    OomKillCounts oomKillCounts() const;
+    // Where a process's descriptor leads ("pipe:[1234]", "/dev/null", a
+    // path), from PID/fd/FD; nullopt when it is closed or unreadable.
+    std::optional<QString> fdTarget(pid_t pid, int fd) const;
 
     // Pure parsers, shared by all platforms and tested on their own.
     // parseStat: one /proc/PID/stat line; comm is everything between the
@@ -168,6 +184,8 @@ public:
     static std::optional<ProcInfo> parseStat(const QByteArray &line);
     // parseCmdline: NUL-separated argv, with or without the trailing NUL.
     static QStringList parseCmdline(const QByteArray &raw);
+    // The value of a "key value" line (vmstat, memory.events); nullopt when absent.
+    static std::optional<quint64> parseCounter(const QByteArray &text, const QByteArray &key);
 
     static QString userName(uid_t uid); // empty when the uid has no passwd entry
     static qint64 clockTicksPerSecond();

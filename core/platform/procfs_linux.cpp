@@ -633,6 +633,37 @@ std::optional<SystemMemory> ProcFs::systemMemory() const
     return m;
 }
 
+OomKillCounts ProcFs::oomKillCounts() const
+{
+    OomKillCounts c;
+    const QByteArray root = QFile::encodeName(m_root);
+    if (const std::optional<QByteArray> vmstat = readFile(root + "/vmstat"))
+        c.system = parseCounter(*vmstat, "oom_kill");
+    // cgroup v2: "0::/user.slice/..." names our group under /sys/fs/cgroup.
+    if (const std::optional<QByteArray> cg = readFile(root + "/self/cgroup")) {
+        for (const QByteArray &line : cg->split('\n')) {
+            if (!line.startsWith("0::"))
+                continue;
+            QByteArray dir = "/sys/fs/cgroup" + line.mid(3).trimmed();
+            if (const std::optional<QByteArray> events = readFile(dir + "/memory.events"))
+                c.cgroup = parseCounter(*events, "oom_kill");
+            break;
+        }
+    }
+    return c;
+}
+
+std::optional<QString> ProcFs::fdTarget(pid_t pid, int fd) const
+{
+    const QByteArray path =
+        QFile::encodeName(m_root) + '/' + QByteArray::number(pid) + "/fd/" + QByteArray::number(fd);
+    char buf[4096];
+    const ssize_t n = ::readlink(path.constData(), buf, sizeof buf);
+    if (n <= 0 || size_t(n) >= sizeof buf)
+        return std::nullopt;
+    return QFile::decodeName(QByteArray(buf, n));
+}
+
 QString ProcFs::userName(uid_t uid)
 {
     long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);

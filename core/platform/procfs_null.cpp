@@ -112,6 +112,16 @@ std::optional<SystemMemory> ProcFs::systemMemory() const
     return std::nullopt;
 }
 
+OomKillCounts ProcFs::oomKillCounts() const
+{
+    return {};
+}
+
+std::optional<QString> ProcFs::fdTarget(pid_t, int) const
+{
+    return std::nullopt;
+}
+
 QString ProcFs::userName(uid_t)
 {
     return {};

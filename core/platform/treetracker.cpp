@@ -62,6 +62,7 @@ QHash<QString, QList<pid_t>> TreeTracker::fullPass(const QList<TreeQuery> &queri
     m_incrementalPossible = m_proc.hasTaskChildren() && isSubreaper();
     const std::optional<qint64> lastPid = m_proc.lastPid(); // before: a fork during the pass shows next time
     TreePass pass = m_proc.serviceTreePass(queries, m_markerKey);
+    forgetGone();
     remember(pass, lastPid);
     m_queries = queries;
     m_valid = true;
@@ -156,10 +157,22 @@ void TreeTracker::remember(const TreePass &pass, std::optional<qint64> lastPid)
     m_lastPid = lastPid;
     m_lastTrees = pass.trees;
     m_reached.clear();
-    for (const QList<ProcessKey> &keys : pass.reached) {
-        for (const ProcessKey &k : keys)
+    for (auto it = pass.reached.cbegin(); it != pass.reached.cend(); ++it) {
+        for (const ProcessKey &k : it.value()) {
             m_reached.insert(k.pid, k.startTime);
+            m_lastSeen.insert(k, it.key());
+        }
     }
+}
+
+void TreeTracker::forgetGone()
+{
+    // On full passes only: one stat per remembered process, bounded by what
+    // the trees held since, not by the process table.
+    m_lastSeen.removeIf([this](const QHash<ProcessKey, QString>::iterator &it) {
+        const std::optional<ProcInfo> p = m_proc.treeStat(it.key().pid);
+        return !p || p->isZombie() || p->startTime != it.key().startTime;
+    });
 }
 
 } // namespace lifeline

@@ -70,6 +70,12 @@ public:
     void setFullPassEvery(int calls) { m_fullPassEvery = calls; }
     int fullPassEvery() const { return m_fullPassEvery; }
 
+    // The service whose tree last held this process, while it lives: an
+    // escapee that left every tree (its parent died, it was re-parented to
+    // Lifeline) is still attributed to where it came from. Empty when no pass
+    // ever reached it.
+    QString lastSeenIn(const ProcessKey &key) const { return m_lastSeen.value(key); }
+
     bool lastWasFullPass() const { return m_lastWasFull; }
     // Children files present and this process a subreaper, as of the last full pass.
     bool incrementalPossible() const { return m_incrementalPossible; }
@@ -83,6 +89,7 @@ private:
     QHash<QString, QList<pid_t>> fullPass(const QList<TreeQuery> &queries);
     std::optional<QHash<QString, QList<pid_t>>> incrementalPass(const QList<TreeQuery> &queries);
     void remember(const TreePass &pass, std::optional<qint64> lastPid);
+    void forgetGone(); // drops m_lastSeen entries of processes that have ended
     std::optional<QHash<QString, QList<pid_t>>> quietPass();
 
     QByteArray m_markerKey;
@@ -100,6 +107,7 @@ private:
     bool m_lastWasQuiet = false;
     std::optional<qint64> m_lastPid;          // read just before the previous pass
     QHash<QString, QList<pid_t>> m_lastTrees; // its result
+    QHash<ProcessKey, QString> m_lastSeen;    // every process any pass reached -> its service
 };
 
 } // namespace lifeline

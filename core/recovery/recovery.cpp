@@ -129,6 +129,28 @@ Recovery::Discovery Recovery::discover(const QList<pid_t> &exclude) const
         }
     }
 
+    // Our own re-parented children: an escapee whose service is known is a
+    // leftover like a marker carrier; any other came from some service tree
+    // (nothing else of ours leaves a session), so it is listed for consent.
+    for (const OrphanProcess &o : m_fleet->freshOrphans()) {
+        if (exclude.contains(o.pid) || ours.contains(o.pid))
+            continue;
+        if (!o.service.isEmpty()) {
+            ours.insert(o.pid, d.leftovers.size());
+            d.leftovers.append(
+                processItem(proc, o.pid, o.service,
+                            u"escaped %1's tree, re-parented to Lifeline: %2"_s.arg(o.service, o.why)));
+            continue;
+        }
+        RecoveryItem item = processItem(proc, o.pid, QString(),
+                                        u"re-parented to Lifeline from a service tree that cannot be told"_s);
+        if (item.uid != me)
+            item.action = u"belongs to user %1: not touched"_s.arg(who(item));
+        else
+            item.needsConsent = true;
+        d.orphans.append(item);
+    }
+
     for (const ServiceSupervisor *s : m_fleet->services()) {
         for (quint16 port : s->spec().ports) {
             const std::optional<PortHolder> holder = proc.portHolder(port);
@@ -173,29 +195,73 @@ Recovery::Discovery Recovery::discover(const QList<pid_t> &exclude) const
     return d;
 }
 
+QList<ProtectedPath> Recovery::protectedPaths() const
+{
+    // The most specific first: its name is the one a refusal gives.
+    QList<ProtectedPath> out{{m_fleet->stateDir() + u"/logs"_s, u"the services' logs"_s}};
+    for (const ServiceSupervisor *s : m_fleet->services()) {
+        for (const QString &log : {s->logPath(), s->errLogPath()})
+            out.append({QFileInfo(log).absolutePath(), u"the log folder of %1"_s.arg(s->name())});
+    }
+    if (!m_fleet->config().path.isEmpty())
+        out.append({m_fleet->config().path, u"Lifeline's configuration"_s});
+    out.append({m_fleet->stateDir(), u"Lifeline's state folder (state_dir)"_s});
+    return out;
+}
+
+QList<Recovery::CleanEntry> Recovery::cleanEntries() const
+{
+    QList<CleanEntry> out;
+    const QStringList patterns = m_fleet->config().recovery.clean;
+    if (patterns.isEmpty())
+        return out;
+    const QList<ProtectedPath> protect = protectedPaths();
+    QHash<QString, qsizetype> byPath;
+    for (const ServiceSupervisor *s : m_fleet->services()) {
+        const QString cwd = cwdOf(s);
+        for (const CleanMatch &m : resolveCleanGlobs(cwd, patterns, protect)) {
+            // Services sharing a cwd, or two patterns matching one file: one entry.
+            const QString key = m.path == m.pattern ? cwd + u'\n' + m.pattern : QDir::cleanPath(m.path);
+            if (const auto it = byPath.constFind(key); it != byPath.cend()) {
+                CleanEntry &e = out[it.value()];
+                if (!e.patterns.contains(m.pattern))
+                    e.patterns.append(m.pattern);
+                continue;
+            }
+            byPath.insert(key, out.size());
+            out.append({s->name(), cwd, m, {m.pattern}});
+        }
+    }
+    return out;
+}
+
+static QString matchedBy(const QStringList &patterns, const QString &cwd)
+{
+    QStringList quoted;
+    for (const QString &p : patterns)
+        quoted.append(u'"' + p + u'"');
+    return u"matches %1 in %2"_s.arg(quoted.join(u" and "_s), cwd);
+}
+
+static RecoveryItem cleanItem(const QString &service, const CleanMatch &m, const QString &why)
+{
+    RecoveryItem item;
+    item.kind = RecoveryItem::Kind::File;
+    item.service = service;
+    item.path = m.path;
+    item.bytes = m.bytes;
+    item.why = why;
+    return item;
+}
+
 QList<RecoveryItem> Recovery::planClean() const
 {
     QList<RecoveryItem> items;
-    QSet<QString> seen;
-    const QStringList patterns = m_fleet->config().recovery.clean;
-    if (patterns.isEmpty())
-        return items;
-    for (const ServiceSupervisor *s : m_fleet->services()) {
-        for (const CleanMatch &m : resolveCleanGlobs(cwdOf(s), patterns)) {
-            const QString key = m.pattern + u'\n' + m.path;
-            if (seen.contains(key))
-                continue;
-            seen.insert(key);
-            RecoveryItem item;
-            item.kind = RecoveryItem::Kind::File;
-            item.service = s->name();
-            item.path = m.path;
-            item.bytes = m.bytes;
-            item.why = u"matches \"%1\" in %2"_s.arg(m.pattern, cwdOf(s));
-            item.action = m.refused ? u"refused: "_s + m.reason
-                                    : (m.isDir ? u"folder will be removed"_s : u"will be removed"_s);
-            items.append(item);
-        }
+    for (const CleanEntry &e : cleanEntries()) {
+        RecoveryItem item = cleanItem(e.service, e.match, matchedBy(e.patterns, e.cwd));
+        item.action = e.match.refused ? u"refused: "_s + e.match.reason
+                                      : (e.match.isDir ? u"folder will be removed"_s : u"will be removed"_s);
+        items.append(item);
     }
     return items;
 }
@@ -260,6 +326,11 @@ RecoveryPlan Recovery::plan() const
         if (item.needsConsent)
             item.action = u"will be ended only if you agree (checkbox, or lifelinectl recover --yes)"_s;
         p.portHolders.append(item);
+    }
+    for (RecoveryItem &item : d.orphans) {
+        if (item.needsConsent)
+            item.action = u"will be ended only if you agree (checkbox, or lifelinectl recover --yes)"_s;
+        p.orphans.append(item);
     }
     p.clean = planClean();
     p.backupLogs = m_fleet->config().recovery.backupLogs;
@@ -376,11 +447,11 @@ void Recovery::beginStep(int index)
     case RecoveryStep::Id::CheckResources:
         stepCheckResources();
         return;
-    case RecoveryStep::Id::Clean:
-        stepClean();
-        return;
     case RecoveryStep::Id::BackupLogs:
         stepBackupLogs();
+        return;
+    case RecoveryStep::Id::Clean:
+        stepClean();
         return;
     case RecoveryStep::Id::Start:
         stepStart();
@@ -557,18 +628,24 @@ void Recovery::stepFindLeftovers()
         item.action = QFile::remove(item.path) ? u"removed"_s : u"could not be removed"_s;
         items.append(item);
     }
-    for (RecoveryItem item : d.portHolders) {
+    // Ended only with the person's consent; listed as not touched otherwise.
+    const auto withConsent = [&](RecoveryItem item, const QString &notEnded) {
         if (item.needsConsent && m_options.killForeignPortHolders) {
             item.why += u"; ended with your consent"_s;
             addTarget(item);
-            continue;
+            return;
         }
         if (item.needsConsent)
-            item.action = u"not ended: not started by Lifeline, and ending it needs your consent "
-                          u"(the checkbox, or lifelinectl recover --yes)"_s;
+            item.action =
+                u"not ended: "_s + notEnded +
+                u", and ending it needs your consent (the checkbox, or lifelinectl recover --yes)"_s;
         ++m_untouched;
         items.append(item);
-    }
+    };
+    for (const RecoveryItem &item : d.orphans)
+        withConsent(item, u"which service it came from cannot be told"_s);
+    for (const RecoveryItem &item : d.portHolders)
+        withConsent(item, u"not started by Lifeline"_s);
     // Signal: SIGTERM to each, re-checking (pid, start time) and owner first.
     const uid_t me = ::getuid();
     const pid_t self = ::getpid();
@@ -647,8 +724,9 @@ void Recovery::pollTargets()
                               ? u"nothing left over: no marker-carrying processes, no port held"_s
                               : u"ended %1 process(es)"_s.arg(ended);
         if (m_untouched > 0)
-            message += u"; %1 process(es) holding a service's port were NOT touched (see the list)"_s.arg(
-                m_untouched);
+            message +=
+                u"; %1 process(es) holding a service's port or orphaned were NOT touched (see the list)"_s
+                    .arg(m_untouched);
         finishStep(m_untouched > 0 ? RecoveryStepStatus::Warning : RecoveryStepStatus::Ok, message);
         return;
     }
@@ -732,53 +810,7 @@ void Recovery::stepCheckResources()
         finishStep(RecoveryStepStatus::Warning, u"low resources: "_s + low.join(u"; "_s));
 }
 
-// ---- step 4: clean -------------------------------------------------------------------
-
-void Recovery::stepClean()
-{
-    const QStringList patterns = m_fleet->config().recovery.clean;
-    if (patterns.isEmpty()) {
-        finishStep(RecoveryStepStatus::Ok, u"nothing to clean ([recovery] clean is empty)"_s);
-        return;
-    }
-    int removed = 0, refused = 0, errors = 0;
-    QSet<QString> seen;
-    for (const ServiceSupervisor *s : m_fleet->services()) {
-        const QString cwd = cwdOf(s);
-        for (const CleanMatch &m : resolveCleanGlobs(cwd, patterns)) {
-            const QString key = m.pattern + u'\n' + m.path;
-            if (seen.contains(key))
-                continue;
-            seen.insert(key);
-            RecoveryItem item;
-            item.kind = RecoveryItem::Kind::File;
-            item.service = s->name();
-            item.path = m.path;
-            item.bytes = m.bytes;
-            item.why = u"matches \"%1\" in %2"_s.arg(m.pattern, cwd);
-            QString error;
-            if (m.refused) {
-                item.action = u"refused: "_s + m.reason;
-                ++refused;
-            } else if (removeCleanMatch(m, &error)) {
-                item.action = m.isDir ? u"folder removed"_s : u"removed"_s;
-                ++removed;
-            } else {
-                item.action = u"not removed: "_s + error;
-                ++errors;
-            }
-            current().items.append(item);
-        }
-    }
-    QString message = u"removed %1 file(s)"_s.arg(removed);
-    if (refused > 0)
-        message += u"; refused %1 (outside the service's cwd)"_s.arg(refused);
-    if (errors > 0)
-        message += u"; %1 could not be removed"_s.arg(errors);
-    finishStep(refused + errors > 0 ? RecoveryStepStatus::Warning : RecoveryStepStatus::Ok, message);
-}
-
-// ---- step 5: logs ---------------------------------------------------------------------
+// ---- step 4: logs ---------------------------------------------------------------------
 
 void Recovery::stepBackupLogs()
 {
@@ -877,6 +909,50 @@ void Recovery::backupNextLog()
         message += u"; %1 problem(s), see the list (no log was emptied without a verified copy)"_s.arg(
             m_stepWarnings);
     finishStep(m_stepWarnings > 0 ? RecoveryStepStatus::Warning : RecoveryStepStatus::Ok, message);
+}
+
+// ---- step 5: clean -------------------------------------------------------------------
+
+void Recovery::stepClean()
+{
+    if (m_fleet->config().recovery.clean.isEmpty()) {
+        finishStep(RecoveryStepStatus::Ok, u"nothing to clean ([recovery] clean is empty)"_s);
+        return;
+    }
+    int removed = 0, refused = 0, errors = 0;
+    QStringList removedPaths;
+    for (const CleanEntry &e : cleanEntries()) {
+        const CleanMatch &m = e.match;
+        RecoveryItem item = cleanItem(e.service, m, matchedBy(e.patterns, e.cwd));
+        const QString path = QDir::cleanPath(m.path);
+        const auto within = std::find_if(removedPaths.cbegin(), removedPaths.cend(),
+                                         [&path](const QString &r) { return path.startsWith(r + u'/'); });
+        QString error;
+        if (m.refused) {
+            item.action = u"refused: "_s + m.reason;
+            ++refused;
+        } else if (within != removedPaths.cend()) {
+            item.action = u"already removed with the folder %1"_s.arg(*within);
+        } else if (!QFileInfo::exists(m.path) && !QFileInfo(m.path).isSymLink()) {
+            item.action = u"already gone"_s;
+        } else if (removeCleanMatch(m, &error)) {
+            item.action = m.isDir ? u"folder removed"_s : u"removed"_s;
+            removedPaths.append(path);
+            ++removed;
+        } else {
+            item.action = u"not removed: "_s + error;
+            ++errors;
+        }
+        current().items.append(item);
+    }
+    QString message = u"removed %1 file(s)"_s.arg(removed);
+    if (refused > 0)
+        message +=
+            u"; refused %1 (outside the service's cwd, or Lifeline's own state or logs: see the list)"_s.arg(
+                refused);
+    if (errors > 0)
+        message += u"; %1 could not be removed"_s.arg(errors);
+    finishStep(refused + errors > 0 ? RecoveryStepStatus::Warning : RecoveryStepStatus::Ok, message);
 }
 
 // ---- step 6: start ---------------------------------------------------------------------

@@ -3,16 +3,21 @@
 //
 //   1 stop every service (Fleet::stopAll(), waits for allStopped)
 //   2 end what is left: processes carrying a service's LIFELINE_SERVICE_ID
-//     marker, processes named by a verified pidfile, and holders of a
-//     service's ports. A port holder not proven ours is ended only with
+//     marker, processes named by a verified pidfile, escapees re-parented to
+//     Lifeline and attributed to a service (Fleet::orphans()), and holders
+//     of a service's ports. An orphan no service is proven for is ended only
+//     with the same consent as a foreign port holder. A port holder not proven ours is ended only with
 //     RecoveryOptions::killForeignPortHolders; other users' processes never.
 //     SIGTERM, then SIGKILL after termGraceMs; (pid, start time) is checked
 //     before every signal so a reused pid is never hit.
 //   3 check free disk (state_dir, each cwd) and available memory
-//   4 remove files matching [recovery] clean globs, strictly inside each cwd
-//   5 back up every log (live and rotated) into state_dir/backups/<stamp>/,
+//   4 back up every log (live and rotated) into state_dir/backups/<stamp>/,
 //     verified byte for byte; only then empty the live logs; keep the newest
 //     keep_backups folders
+//   5 remove files matching [recovery] clean globs, strictly inside each cwd
+//     and never Lifeline's own state (state_dir), a log or the configuration,
+//     even when a service's cwd is state_dir; after the backup, so a glob
+//     that slips past those rules still cannot cost the logs
 //   6 start every service in dependency order (Fleet::startAll())
 //   7 verify: every service Running and, with a health check, Healthy within
 //     verify_timeout (counted from step 6)
@@ -31,6 +36,7 @@
 // stop a run.
 #pragma once
 
+#include "recovery/recoveryfiles.h"
 #include "recovery/recoverytypes.h"
 
 #include <QElapsedTimer>
@@ -102,10 +108,22 @@ private:
         QList<RecoveryItem> leftovers;   // ours: marker, pidfile, descendants
         QList<RecoveryItem> portHolders; // not ours (foreign or other users)
         QList<RecoveryItem> stalePidfiles;
+        QList<RecoveryItem> orphans; // re-parented to us, no service proven
     };
     Discovery discover(const QList<pid_t> &exclude) const;
     QList<RecoveryItem> planLogs() const;
     QList<RecoveryItem> planClean() const;
+    // The clean globs of every service resolved, one entry per path however
+    // many patterns or services match it.
+    struct CleanEntry
+    {
+        QString service;
+        QString cwd;
+        CleanMatch match;
+        QStringList patterns;
+    };
+    QList<CleanEntry> cleanEntries() const;
+    QList<ProtectedPath> protectedPaths() const;
     QString cwdOf(const ServiceSupervisor *s) const;
 
     void beginStep(int index);
@@ -148,7 +166,7 @@ private:
     qint64 m_termSentMs = 0;
     qint64 m_killSentMs = -1;
     int m_untouched = 0;
-    // Step 5
+    // Step 4
     struct LogJob
     {
         QString service;

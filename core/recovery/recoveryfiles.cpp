@@ -29,6 +29,55 @@ bool isInside(const QString &canonical, const QString &canonicalRoot)
     return canonical.startsWith(root);
 }
 
+bool isSameOrInside(const QString &canonical, const QString &canonicalRoot)
+{
+    return !canonical.isEmpty() && (canonical == canonicalRoot || isInside(canonical, canonicalRoot));
+}
+
+// The canonical form of a path that may not exist yet (a log not written so
+// far): its nearest existing ancestor resolved, the rest appended.
+QString canonicalOrPlanned(const QString &path)
+{
+    QString rest;
+    QString head = QDir::cleanPath(QFileInfo(path).absoluteFilePath());
+    while (!head.isEmpty()) {
+        const QString canonical = QFileInfo(head).canonicalFilePath();
+        if (!canonical.isEmpty())
+            return QDir::cleanPath(canonical + rest);
+        const qsizetype slash = head.lastIndexOf(u'/');
+        if (slash < 0)
+            break;
+        rest = head.mid(slash) + rest;
+        head = head.left(slash);
+    }
+    return QDir::cleanPath(path);
+}
+
+// Why removing `fi` (canonical target `canonical`, canonical location of the
+// entry itself `self`) would hurt one of `protect`; empty when it would not.
+QString protectedReason(const QFileInfo &fi, const QString &canonical, const QString &self,
+                        const QList<ProtectedPath> &protect)
+{
+    QStringList roots;
+    for (const ProtectedPath &p : protect)
+        roots.append(canonicalOrPlanned(p.path));
+    // What it is comes before what it points to or holds.
+    for (qsizetype i = 0; i < roots.size(); ++i) {
+        if (isSameOrInside(self, roots.at(i)))
+            return u"%1 %2 (%3): never cleaned"_s.arg(self == roots.at(i) ? u"is"_s : u"lies inside"_s,
+                                                      protect.at(i).what, roots.at(i));
+    }
+    for (qsizetype i = 0; i < roots.size(); ++i) {
+        if (fi.isSymLink() && isSameOrInside(canonical, roots.at(i)))
+            return u"points into %1 (%2): never cleaned"_s.arg(protect.at(i).what, roots.at(i));
+    }
+    for (qsizetype i = 0; i < roots.size(); ++i) {
+        if (fi.isDir() && !fi.isSymLink() && isInside(roots.at(i), self))
+            return u"holds %1 (%2): never cleaned"_s.arg(protect.at(i).what, roots.at(i));
+    }
+    return QString();
+}
+
 CleanMatch refusedPattern(const QString &pattern, const QString &reason)
 {
     CleanMatch m;
@@ -116,7 +165,8 @@ bool appendRange(const QString &src, const QString &dst, qint64 from, qint64 to,
 
 } // namespace
 
-QList<CleanMatch> resolveCleanGlobs(const QString &cwd, const QStringList &patterns)
+QList<CleanMatch> resolveCleanGlobs(const QString &cwd, const QStringList &patterns,
+                                    const QList<ProtectedPath> &protect)
 {
     QList<CleanMatch> out;
     const QString root = QFileInfo(cwd).canonicalFilePath();
@@ -183,7 +233,13 @@ QList<CleanMatch> resolveCleanGlobs(const QString &cwd, const QStringList &patte
             m.bytes = (m.isDir || fi.isSymLink()) ? -1 : fi.size();
             const QString canonical = fi.canonicalFilePath();
             const QString parent = QFileInfo(fi.absolutePath()).canonicalFilePath();
-            if (fi.isSymLink() && canonical.isEmpty()) {
+            const QString guarded =
+                parent.isEmpty() ? QString()
+                                 : protectedReason(fi, canonical, parent + u'/' + fi.fileName(), protect);
+            if (!guarded.isEmpty()) {
+                m.refused = true;
+                m.reason = guarded;
+            } else if (fi.isSymLink() && canonical.isEmpty()) {
                 m.refused = true;
                 m.reason = u"dangling symlink to %1"_s.arg(fi.symLinkTarget());
             } else if (parent != root && !isInside(parent, root)) {

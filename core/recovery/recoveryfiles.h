@@ -21,13 +21,25 @@ struct CleanMatch
     QString reason;       // why it was refused
 };
 
+// A path that cleaning never touches, whatever the globs say: Lifeline's own
+// state (state_dir: the lock, the history, lifeline.log, run/, recovery/),
+// the services' logs, the configuration file.
+struct ProtectedPath
+{
+    QString path; // absolute; it and everything below it
+    QString what; // "Lifeline's state folder (state_dir)"
+};
+
 // Every match of `patterns` inside `cwd`. Patterns are relative paths whose
 // components may hold wildcards (*, ?, [...]); a pattern that is absolute
 // or has a ".." component is refused as a whole. Each match whose canonical
 // path (or whose parent's canonical path) lies outside the canonical cwd —
 // a symlink leading out — is returned refused, as is a dangling symlink.
+// So is each match that is, lies inside, resolves into (a symlink) or holds
+// (a folder) one of `protect`, compared by canonical paths.
 // Hidden entries match only a component that starts with '.'.
-QList<CleanMatch> resolveCleanGlobs(const QString &cwd, const QStringList &patterns);
+QList<CleanMatch> resolveCleanGlobs(const QString &cwd, const QStringList &patterns,
+                                    const QList<ProtectedPath> &protect = {});
 
 // Removes one accepted match (a file, a symlink itself, or a directory tree
 // without following symlinks). False + *error on failure.

@@ -108,10 +108,10 @@ QString RecoveryStep::titleOf(Id id)
         return u"End leftover processes"_s;
     case Id::CheckResources:
         return u"Check disk and memory"_s;
-    case Id::Clean:
-        return u"Clean temporary files"_s;
     case Id::BackupLogs:
         return u"Back up logs"_s;
+    case Id::Clean:
+        return u"Clean temporary files"_s;
     case Id::Start:
         return u"Start every service"_s;
     case Id::Verify:
@@ -129,10 +129,10 @@ QString RecoveryStep::keyOf(Id id)
         return u"find_leftovers"_s;
     case Id::CheckResources:
         return u"check_resources"_s;
-    case Id::Clean:
-        return u"clean"_s;
     case Id::BackupLogs:
         return u"backup_logs"_s;
+    case Id::Clean:
+        return u"clean"_s;
     case Id::Start:
         return u"start"_s;
     case Id::Verify:
@@ -167,6 +167,12 @@ bool RecoveryPlan::hasForeignPortHolders() const
                        [](const RecoveryItem &i) { return i.needsConsent; });
 }
 
+bool RecoveryPlan::needsConsent() const
+{
+    return hasForeignPortHolders() || std::any_of(orphans.cbegin(), orphans.cend(),
+                                                  [](const RecoveryItem &i) { return i.needsConsent; });
+}
+
 QJsonObject RecoveryPlan::toJson() const
 {
     QJsonObject o;
@@ -174,6 +180,7 @@ QJsonObject RecoveryPlan::toJson() const
     o[u"to_stop"_s] = itemsJson(toStop);
     o[u"leftovers"_s] = itemsJson(leftovers);
     o[u"port_holders"_s] = itemsJson(portHolders);
+    o[u"orphans"_s] = itemsJson(orphans);
     o[u"clean"_s] = itemsJson(clean);
     o[u"logs"_s] = itemsJson(logs);
     o[u"backup_logs"_s] = backupLogs;
@@ -194,16 +201,22 @@ static void appendSection(QString &out, const QString &title, const QList<Recove
 
 QString RecoveryPlan::toText() const
 {
+    // Numbered as read, one number per section shown.
+    int number = 0;
+    const auto next = [&number] { return QString::number(++number) + u". "_s; };
     QString out = u"Emergency recovery plan (dry run: nothing was changed)\n\n"_s;
-    appendSection(out, u"1. Processes that will be stopped"_s, toStop, u"(none running)"_s);
-    appendSection(out, u"2. Leftover processes that will be ended"_s, leftovers, u"(none)"_s);
-    appendSection(out, u"2. Processes holding a service's port"_s, portHolders, u"(none)"_s);
-    appendSection(out, u"4. Files to clean"_s, clean, u"(none)"_s);
+    appendSection(out, next() + u"Processes that will be stopped"_s, toStop, u"(none running)"_s);
+    appendSection(out, next() + u"Leftover processes that will be ended"_s, leftovers, u"(none)"_s);
+    appendSection(out, next() + u"Processes holding a service's port"_s, portHolders, u"(none)"_s);
+    appendSection(out, next() + u"Orphans re-parented to Lifeline from an unknown service tree"_s, orphans,
+                  u"(none)"_s);
     if (backupLogs)
-        appendSection(out, u"5. Logs to back up, then empty"_s, logs, u"(none)"_s);
+        appendSection(out, next() + u"Logs to back up, then empty"_s, logs, u"(none)"_s);
     else
-        out += u"5. Logs: not backed up (backup_logs = false)\n"_s;
-    out += u"6. Start order: "_s + (services.isEmpty() ? u"(no services)"_s : services.join(u", "_s)) + u'\n';
+        out += next() + u"Logs: not backed up (backup_logs = false)\n"_s;
+    appendSection(out, next() + u"Files to clean"_s, clean, u"(none)"_s);
+    out += next() + u"Start order: "_s + (services.isEmpty() ? u"(no services)"_s : services.join(u", "_s)) +
+           u'\n';
     return out;
 }
 

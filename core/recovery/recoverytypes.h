@@ -61,8 +61,8 @@ struct RecoveryStep
         Stop,
         FindLeftovers,
         CheckResources,
+        BackupLogs, // before Clean: nothing a glob matches can cost a log first
         Clean,
-        BackupLogs,
         Start,
         Verify
     };
@@ -87,13 +87,19 @@ struct RecoveryPlan
     QList<RecoveryItem>
         leftovers; // marker-carrying / pidfile-named processes outside the live trees (step 2)
     QList<RecoveryItem> portHolders; // processes holding a service's port that are not the service (step 2)
-    QList<RecoveryItem> clean; // files that would be removed, and patterns/matches that are refused (step 4)
-    QList<RecoveryItem> logs;  // log files that would be backed up, with sizes (step 5)
+    // Processes re-parented to Lifeline that no service tree can be proven
+    // for (Fleet::orphans()): ours, as our children, but whose is unknown;
+    // ended only with consent (step 2).
+    QList<RecoveryItem> orphans;
+    QList<RecoveryItem> logs;  // log files that would be backed up, with sizes (step 4)
+    QList<RecoveryItem> clean; // files that would be removed, and patterns/matches that are refused (step 5)
     bool backupLogs = true;
     QStringList services; // start order (step 6)
 
     // A port holder that is ours to end only with the person's consent.
     bool hasForeignPortHolders() const;
+    // Anything ended only with consent: such a port holder, or an orphan.
+    bool needsConsent() const;
     QJsonObject toJson() const;
     QString toText() const;
 };
@@ -103,7 +109,8 @@ struct RecoveryOptions
 {
     // The person's consent (GUI checkbox, `lifelinectl recover --yes`) to end
     // processes of our own user that hold a service's port but were not
-    // started by Lifeline. Processes of other users are never signalled.
+    // started by Lifeline, and orphans re-parented to Lifeline that no
+    // service can be proven for. Processes of other users are never signalled.
     bool killForeignPortHolders = false;
     qint64 minFreeDiskBytes = 100LL * 1000 * 1000;
     qint64 minAvailableMemoryBytes = 100LL * 1000 * 1000;

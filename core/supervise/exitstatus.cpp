@@ -50,8 +50,6 @@ QString signalName(int sig)
 static QString signalHint(int sig)
 {
     switch (sig) {
-    case SIGKILL:
-        return QStringLiteral(" — out of memory?");
     case SIGSEGV:
     case SIGBUS:
     case SIGILL:
@@ -70,6 +68,17 @@ static QString signalHint(int sig)
     }
 }
 
+ExitStatus ExitStatus::signaled(int sig, bool killedByLifeline, const OomKillCounts &before,
+                                const OomKillCounts &atExit)
+{
+    Cause cause = Cause::Unknown;
+    if (sig == SIGKILL && killedByLifeline)
+        cause = Cause::StopTimeout;
+    else if (sig == SIGKILL && before.roseBy(atExit))
+        cause = Cause::OutOfMemory;
+    return signaled(sig, cause);
+}
+
 QString ExitStatus::describe() const
 {
     switch (kind) {
@@ -82,6 +91,10 @@ QString ExitStatus::describe() const
                 .arg(signalName(code - 128));
         return QStringLiteral("exit code %1").arg(code);
     case Kind::Signaled:
+        if (code == SIGKILL && cause == Cause::StopTimeout)
+            return QStringLiteral("killed by Lifeline after stop_timeout (SIGKILL)");
+        if (code == SIGKILL && cause == Cause::OutOfMemory)
+            return QStringLiteral("killed by SIGKILL (9) — out of memory (the kernel's OOM killer)");
         return QStringLiteral("killed by %1 (%2)%3").arg(signalName(code)).arg(code).arg(signalHint(code));
     case Kind::Unknown:
         break;

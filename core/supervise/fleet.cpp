@@ -21,6 +21,8 @@
 #include <QNetworkProxy>
 #include <QStandardPaths>
 
+#include <unistd.h>
+
 namespace lifeline {
 
 static QString findLogger()
@@ -61,6 +63,7 @@ Fleet::Fleet(const Config &config, QObject *parent, Clock *clock)
     m_context.loggerPath = findLogger();
     m_context.clock = m_clock;
     m_context.network = m_network;
+    m_context.escapees = [this](const QString &service) { return escapeesOf(service); };
 
     setupMetrics();
     for (const QString &name : config.startOrder()) {
@@ -260,8 +263,11 @@ void Fleet::finishRemovals()
 
 Fleet::~Fleet()
 {
-    qDeleteAll(m_services); // each kills what is left of its own tree
+    // Each kills what is left of its own tree, asking this fleet for its
+    // escapees: so all of them go now, removed ones awaiting deleteLater too,
+    // not after this object's members are gone.
     m_services.clear();
+    qDeleteAll(findChildren<ServiceSupervisor *>(Qt::FindDirectChildrenOnly));
     reapOrphans(ChildRegistry::pids());
 }
 
@@ -633,11 +639,122 @@ void Fleet::onStateChanged(ServiceSupervisor *s, ServiceState from, ServiceState
 
 void Fleet::tick()
 {
-    reapOrphans(ChildRegistry::pids());
+    for (pid_t pid : reapOrphans(ChildRegistry::pids()))
+        ChildRegistry::removeHelper(pid);
+    scanOrphans();
+    announceOrphans();
     if (!m_wantStarted.isEmpty())
         pump(); // bounded readiness waits are judged on the tick
     for (ServiceSupervisor *s : std::as_const(m_services))
         s->tick();
+}
+
+// ---- orphans ---------------------------------------------------------------
+
+void Fleet::scanOrphans()
+{
+    const pid_t self = ::getpid();
+    const pid_t ourSession = ::getsid(0);
+    QList<pid_t> children;
+    if (const std::optional<QList<pid_t>> kids = m_proc.taskChildren(self)) {
+        children = *kids;
+    } else {
+        for (const ProcInfo &p : m_proc.allProcesses()) {
+            if (p.ppid == self)
+                children.append(p.pid);
+        }
+    }
+    const QList<pid_t> owned = ChildRegistry::pids();
+    QHash<ProcessKey, OrphanProcess> found;
+    for (pid_t pid : std::as_const(children)) {
+        if (owned.contains(pid) || ChildRegistry::isHelper(pid))
+            continue;
+        const std::optional<ProcInfo> stat = m_proc.processStat(pid);
+        // Services run in sessions of their own, so nothing in ours came from
+        // one: that is Lifeline's own doing (a detached viewer, a test's helper).
+        if (!stat || stat->isZombie() || stat->ppid != self || stat->sid == ourSession)
+            continue;
+        const ProcessKey key{pid, stat->startTime};
+        OrphanProcess o = m_orphans.value(key);
+        if (o.pid == 0) {
+            const std::optional<ProcInfo> info = m_proc.process(pid);
+            if (!info || info->startTime != key.startTime)
+                continue;
+            o.pid = pid;
+            o.startTime = key.startTime;
+            o.pgid = info->pgid;
+            o.uid = info->uid;
+            o.cmdline = info->cmdline.isEmpty()
+                            ? QStringList{QLatin1Char('[') + info->comm + QLatin1Char(']')}
+                            : info->cmdline;
+        }
+        if (!o.service.isEmpty() && !service(o.service))
+            o.service.clear(); // its service was removed from the configuration
+        if (o.service.isEmpty()) {
+            // Proof, not a guess: a tree it was seen in, or the log pipe that
+            // only that service's processes were given.
+            if (const QString seen = m_tracker.lastSeenIn(key); !seen.isEmpty() && service(seen)) {
+                o.service = seen;
+                o.why = QStringLiteral("was part of %1's tree").arg(seen);
+            }
+            for (int fd = 1; o.service.isEmpty() && fd <= 2; ++fd) {
+                const std::optional<QString> target = m_proc.fdTarget(pid, fd);
+                for (const ServiceSupervisor *s : std::as_const(m_services)) {
+                    if (target && s->ownsOutput(*target)) {
+                        o.service = s->name();
+                        o.why =
+                            QStringLiteral("writes to %1's log (%2 is %3)")
+                                .arg(s->name(), fd == 1 ? QStringLiteral("stdout") : QStringLiteral("stderr"),
+                                     *target);
+                        break;
+                    }
+                }
+            }
+        }
+        found.insert(key, o);
+    }
+    m_orphans = found;
+}
+
+QList<TreeQuery> Fleet::escapeesOf(const QString &service)
+{
+    scanOrphans(); // a stop must not wait for the next tick to see a fresh escapee
+    QList<TreeQuery> roots;
+    for (const OrphanProcess &o : std::as_const(m_orphans)) {
+        if (o.service == service)
+            roots.append(TreeQuery{service, o.pid, o.pgid, {}});
+    }
+    return roots;
+}
+
+void Fleet::announceOrphans()
+{
+    bool changed = m_announced.size() != m_orphans.size();
+    for (auto it = m_orphans.cbegin(); it != m_orphans.cend(); ++it) {
+        const OrphanProcess &o = it.value();
+        const auto seen = m_announced.constFind(it.key());
+        if (seen != m_announced.cend() && seen.value() == o.service)
+            continue;
+        changed = true;
+        const QString what = QStringLiteral("pid %1 (%2)").arg(o.pid).arg(o.cmdline.join(QLatin1Char(' ')));
+        const QString text =
+            o.service.isEmpty()
+                ? QStringLiteral(
+                      "orphan %1 was re-parented to Lifeline from no service tree it can be traced "
+                      "to; not ended (see status and emergency recovery)")
+                      .arg(what)
+                : QStringLiteral("%1 escaped the service's process tree (re-parented to Lifeline; %2): it is "
+                                 "ended with the service")
+                      .arg(what, o.why);
+        m_eventLog->write(o.service, text);
+        emit eventLogged(o.service, text);
+    }
+    if (!changed)
+        return;
+    m_announced.clear();
+    for (auto it = m_orphans.cbegin(); it != m_orphans.cend(); ++it)
+        m_announced.insert(it.key(), it.value().service);
+    emit orphansChanged();
 }
 
 } // namespace lifeline

@@ -30,6 +30,20 @@ class MetricsHistory;
 class MetricsSampler;
 class ServiceSupervisor;
 
+// A process re-parented to Lifeline (the child subreaper) that is none of
+// its own children (services, loggers, probes): it came from a service tree
+// whose process in between has died, usually a daemon's double fork.
+struct OrphanProcess
+{
+    pid_t pid = 0;
+    quint64 startTime = 0;
+    pid_t pgid = 0;
+    uid_t uid = 0;
+    QStringList cmdline;
+    QString service; // the tree it is proven to come from; empty when that cannot be told
+    QString why;     // how that was told
+};
+
 class Fleet final : public QObject
 {
     Q_OBJECT
@@ -89,6 +103,18 @@ public:
     // or a dependency that never became healthy); empty when not waiting.
     QString waitingReason(const QString &name) const;
 
+    // Orphans as of the last look (every tick, and whenever a service's tree
+    // is asked for). One attributed to a service is part of its tree: a stop
+    // ends it. The others are listed (status, the window's events, recovery)
+    // and ended only by a recovery the person agreed to.
+    QList<OrphanProcess> orphans() const { return m_orphans.values(); }
+    // Looks again now (a recovery, after it stopped everything).
+    QList<OrphanProcess> freshOrphans()
+    {
+        scanOrphans();
+        return orphans();
+    }
+
     // The worst state of all services, for the tray: 0 good, 1 degraded, 2 bad.
     int severity() const;
 
@@ -116,6 +142,8 @@ signals:
     void serviceAboutToBeRemoved(int row, const QString &name);
     // The supervisor is deleted once control returns to the event loop.
     void serviceRemoved(const QString &name);
+    // orphans() changed (a new one, one gone, or one attributed).
+    void orphansChanged();
 
 private:
     void pump();
@@ -128,6 +156,9 @@ private:
     ServiceSupervisor *createSupervisor(const ServiceSpec &spec);
     void finishRemovals();
     bool refuseWhileShuttingDown(const QString &what, QString *error);
+    void scanOrphans();
+    void announceOrphans();
+    QList<TreeQuery> escapeesOf(const QString &service);
 
     struct Waiting
     {
@@ -153,6 +184,9 @@ private:
     MetricsSampler *m_sampler = nullptr;
     QTimer m_tick;
     TreeTracker m_tracker{ServiceSupervisor::markerKey()}; // the services' trees, tick to tick
+    ProcFs m_proc;
+    QHash<ProcessKey, OrphanProcess> m_orphans;
+    QHash<ProcessKey, QString> m_announced; // orphan -> the service it was announced with
 };
 
 } // namespace lifeline

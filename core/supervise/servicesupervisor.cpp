@@ -17,11 +17,13 @@
 #include <QSaveFile>
 #include <QSocketNotifier>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -194,7 +196,27 @@ TreeQuery ServiceSupervisor::treeQuery() const
 QList<pid_t> ServiceSupervisor::treePids() const
 {
     const TreeQuery q = treeQuery();
-    return m_proc.serviceTrees({q}, markerKey()).value(q.name);
+    QList<TreeQuery> queries{q};
+    if (m_ctx.escapees) {
+        for (TreeQuery root : m_ctx.escapees(m_spec.name)) {
+            root.name = q.name + QLatin1Char('/') + QString::number(root.mainPid);
+            root.markerValue = q.markerValue;
+            queries.append(root);
+        }
+    }
+    if (queries.size() == 1)
+        return m_proc.serviceTrees(queries, markerKey()).value(q.name);
+    QList<pid_t> all;
+    for (const QList<pid_t> &tree : m_proc.serviceTrees(queries, markerKey()))
+        all += tree;
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    return all;
+}
+
+bool ServiceSupervisor::ownsOutput(const QString &fdTarget) const
+{
+    return m_outputs.contains(fdTarget);
 }
 
 void ServiceSupervisor::log(const QString &text)
@@ -386,6 +408,7 @@ void ServiceSupervisor::launch()
             }
         }
     } // our copies of the read ends and of the status write end close here: only the logger holds them
+    rememberOutputs(outW.fd, errW.fd);
 
     auto *process = new QProcess(this);
     m_process = process;
@@ -424,14 +447,17 @@ void ServiceSupervisor::launch()
         if (process != m_process)
             return;
         // On Unix a CrashExit's exitCode() is the signal number.
-        onProcessFinished(status == QProcess::CrashExit ? ExitStatus::signaled(code)
-                                                        : ExitStatus::exited(code));
+        onProcessFinished(status == QProcess::CrashExit
+                              ? ExitStatus::signaled(code, m_killed, m_oomBefore, m_proc.oomKillCounts())
+                              : ExitStatus::exited(code));
     });
 
     m_mainGone = false;
     m_adopted = false;
     m_pgid = 0;
     m_pid = 0;
+    m_killed = false; // a SIGKILL of an earlier stop is not this process's
+    m_oomBefore = m_oomLatest = m_proc.oomKillCounts();
     process->start();
     // The fork has happened (or failed) by now; the pid is known at once.
     if (m_process == process && process->processId() > 0) {
@@ -509,6 +535,7 @@ bool ServiceSupervisor::spawnLogger(int outFd, int errFd, int statusFd, QString 
         return false;
     }
     // Not a QProcess child: the fleet's orphan reaper collects it when it exits.
+    ChildRegistry::addHelper(pid);
     return true;
 }
 
@@ -536,6 +563,26 @@ void ServiceSupervisor::listenToLogger(int statusReadFd)
         log(QStringLiteral("logs: writing %1 again; %2 lines were dropped").arg(file).arg(total));
         emit logsResumed(file, total);
     });
+}
+
+void ServiceSupervisor::rememberOutputs(int outFd, int errFd)
+{
+    // A pipe's inode names it for as long as anyone holds it; an escapee
+    // holding the write end keeps it alive. Kept for the last few runs: an
+    // escapee of an earlier run is still this service's.
+    constexpr qsizetype kKeep = 32;
+    for (const int fd : {outFd, errFd}) {
+        struct stat st = {};
+        if (fd < 0 || ::fstat(fd, &st) != 0)
+            continue;
+        const QString target = S_ISFIFO(st.st_mode)
+                                   ? QStringLiteral("pipe:[%1]").arg(quint64(st.st_ino))
+                                   : QFileInfo(fd == outFd ? logPath() : errLogPath()).canonicalFilePath();
+        m_outputs.removeAll(target);
+        m_outputs.append(target);
+    }
+    if (m_outputs.size() > kKeep)
+        m_outputs.remove(0, m_outputs.size() - kKeep);
 }
 
 void ServiceSupervisor::onProcessStarted()
@@ -881,6 +928,12 @@ void ServiceSupervisor::tick()
 {
     if (m_state == ServiceState::Running)
         m_tracker.noteRunning(m_startedAtMs, now());
+    if (m_process) {
+        // The baseline one tick old: a tick that runs between an OOM kill and
+        // the exit it causes must not hide the counter's rise.
+        m_oomBefore = m_oomLatest;
+        m_oomLatest = m_proc.oomKillCounts();
+    }
 }
 
 } // namespace lifeline

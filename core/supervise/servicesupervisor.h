@@ -40,6 +40,10 @@ struct SupervisorContext
     Clock *clock = nullptr;  // nullptr -> Clock::system()
     Millis pollInterval{50}; // how often /proc is looked at while a tree is being stopped
     QNetworkAccessManager *network = nullptr; // shared by all HTTP health probes; nullptr -> no HTTP probes
+    // Processes re-parented to Lifeline that are proven to come from this
+    // service's tree (Fleet's orphan scan), as tree roots (mainPid, pgid):
+    // part of treePids(), so a stop ends them. Empty function -> none.
+    std::function<QList<TreeQuery>(const QString &service)> escapees;
 };
 
 class ServiceSupervisor final : public QObject
@@ -84,6 +88,10 @@ public:
     QList<pid_t> treePids() const;
     // What identifies the tree, for ProcFs::serviceTrees() over many services.
     TreeQuery treeQuery() const;
+    // True when `fdTarget` (ProcFs::fdTarget) is the write end of one of the
+    // log pipes (or, without the logger, a log file) this service's runs were
+    // given: a process holding it as stdout/stderr inherited it from the tree.
+    bool ownsOutput(const QString &fdTarget) const;
 
     // A person's requests.
     void start();   // from stopped/exited/fatal/backoff: starts now, forgets the crash history
@@ -142,6 +150,7 @@ private:
     bool preflightPorts();
     bool spawnLogger(int outFd, int errFd, int statusFd, QString *error);
     void listenToLogger(int statusReadFd);
+    void rememberOutputs(int outFd, int errFd);
     void onProcessStarted();
     void onProcessFinished(const ExitStatus &status);
     void onStartFailed(const QString &error);
@@ -182,7 +191,10 @@ private:
     AfterStop m_afterStop = AfterStop::Nothing;
     bool m_mainGone = true; // the main process has exited (or there is none)
     qint64 m_stopDeadlineMs = 0;
-    bool m_killed = false;
+    bool m_killed = false; // this stop sent SIGKILL: a SIGKILL death is ours
+    // The OOM killer's counters while the process runs (exitstatus.h).
+    OomKillCounts m_oomBefore;
+    OomKillCounts m_oomLatest;
     bool m_stopAbandoned = false; // abandonStop(): the old process may still end
     bool m_shuttingDown = false;
     qint64 m_logsDropped = 0;
@@ -190,6 +202,7 @@ private:
     qint64 m_restartAtMs = 0;
     QTimer m_restartTimer;
     QTimer m_pollTimer;
+    QStringList m_outputs; // the fd targets of the recent runs' stdout/stderr (ownsOutput)
 };
 
 } // namespace lifeline

@@ -280,6 +280,72 @@ private slots:
         QCOMPARE(hidden.at(0).path, cwd + u"/tmp/.hidden.lock"_s);
     }
 
+    // Lifeline's own state, the logs and the configuration are never
+    // cleaned: not as a match, not through a folder that holds them, not
+    // through a symlink into them.
+    void cleanGlobsNeverTouchProtectedPaths()
+    {
+        const QString state = path(u"state"_s);
+        QVERIFY(writeAll(state + u"/lifeline.lock"_s, "lock"));
+        QVERIFY(writeAll(state + u"/logs/api.log"_s, "log"));
+        QVERIFY(writeAll(state + u"/junk.tmp"_s, "junk"));
+        const QString app = path(u"app"_s);
+        QVERIFY(writeAll(app + u"/lifeline.toml"_s, "[settings]"));
+        QVERIFY(writeAll(app + u"/junk.tmp"_s, "junk"));
+        QVERIFY(QFile::link(state + u"/lifeline.lock"_s, app + u"/lock-link"_s));
+        QVERIFY(QDir().mkpath(app + u"/nest"_s));
+        const QList<ProtectedPath> protect{{state + u"/logs"_s, u"the services' logs"_s},
+                                           {app + u"/lifeline.toml"_s, u"Lifeline's configuration"_s},
+                                           {state, u"Lifeline's state folder (state_dir)"_s}};
+
+        QHash<QString, CleanMatch> byPath;
+        for (const CleanMatch &c : resolveCleanGlobs(state, {u"*"_s, u"logs/*"_s}, protect))
+            byPath.insert(c.path, c);
+        for (const CleanMatch &c : resolveCleanGlobs(app, {u"*"_s}, protect))
+            byPath.insert(c.path, c);
+        // With the cwd the state folder itself, everything in it is Lifeline's.
+        for (const char *rel : {"/lifeline.lock", "/junk.tmp", "/logs", "/logs/api.log"}) {
+            const CleanMatch m = byPath.value(state + QLatin1String(rel));
+            QVERIFY2(m.refused && m.reason.contains(u"never cleaned"_s), rel);
+        }
+        QVERIFY(byPath.value(state + u"/logs"_s).reason.contains(u"logs"_s));
+        QVERIFY(byPath.value(app + u"/lifeline.toml"_s).refused);
+        QVERIFY2(byPath.value(app + u"/lock-link"_s).reason.contains(u"points into"_s),
+                 qPrintable(byPath.value(app + u"/lock-link"_s).reason));
+        QVERIFY(!byPath.value(app + u"/junk.tmp"_s).refused);
+        QVERIFY(!byPath.value(app + u"/nest"_s).refused);
+
+        // A folder that holds the state folder is refused as a whole.
+        const QList<CleanMatch> parent = resolveCleanGlobs(m_dir->path(), {u"st*"_s}, protect);
+        QCOMPARE(parent.size(), 1);
+        QVERIFY2(parent.at(0).refused && parent.at(0).reason.startsWith(u"is Lifeline's state"_s),
+                 qPrintable(parent.at(0).reason));
+        const QList<CleanMatch> holder =
+            resolveCleanGlobs(m_dir->path(), {u"*"_s}, {{state + u"/logs"_s, u"the services' logs"_s}});
+        const auto it = std::find_if(holder.cbegin(), holder.cend(),
+                                     [&](const CleanMatch &c) { return c.path == state; });
+        QVERIFY(it != holder.cend());
+        QVERIFY2(it->refused && it->reason.startsWith(u"holds the services' logs"_s), qPrintable(it->reason));
+    }
+
+    // The dry run is numbered as a person reads it: 1., 2., 3., ... over
+    // the sections shown, whichever are.
+    void planIsNumberedAsRead()
+    {
+        for (const bool backup : {true, false}) {
+            RecoveryPlan plan;
+            plan.backupLogs = backup;
+            plan.services = {u"api"_s};
+            int expected = 0;
+            for (const QString &line : plan.toText().split(u'\n')) {
+                if (line.isEmpty() || !line.at(0).isDigit())
+                    continue;
+                QCOMPARE(line.section(u'.', 0, 0).toInt(), ++expected);
+            }
+            QVERIFY(expected >= 6);
+        }
+    }
+
     void logCopyIsVerifiedBeforeTruncation()
     {
         const QString live = path(u"logs/api.log"_s);

@@ -20,6 +20,10 @@
 #include <QTest>
 #include <QTimer>
 
+#include <optional>
+
+Q_DECLARE_METATYPE(lifeline::OomKillCounts)
+
 #include <csignal>
 #include <unistd.h>
 
@@ -338,7 +342,66 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(s.state(), ServiceState::Stopped, 5000);
         for (pid_t p : tree)
             QVERIFY2(!alive(p), qPrintable(QStringLiteral("pid %1 survived the stop").arg(p)));
-        QCOMPARE(s.lastExit().describe(), QStringLiteral("killed by SIGKILL (9) — out of memory?"));
+        QCOMPARE(s.lastExit().describe(), QStringLiteral("killed by Lifeline after stop_timeout (SIGKILL)"));
+    }
+
+    // Who sent a SIGKILL, from what Lifeline did and the kernel's OOM counters.
+    void sigkillCause_data()
+    {
+        QTest::addColumn<int>("sig");
+        QTest::addColumn<bool>("ours");
+        QTest::addColumn<OomKillCounts>("before");
+        QTest::addColumn<OomKillCounts>("atExit");
+        QTest::addColumn<QString>("text");
+        const OomKillCounts none;
+        const OomKillCounts sys5{5, std::nullopt}, sys6{6, std::nullopt};
+        const OomKillCounts both{5, 2}, cgRose{5, 3};
+        const QString oom = QStringLiteral("killed by SIGKILL (9) — out of memory (the kernel's OOM killer)");
+        const QString plain = QStringLiteral("killed by SIGKILL (9)");
+        const QString ours = QStringLiteral("killed by Lifeline after stop_timeout (SIGKILL)");
+        QTest::newRow("kill -9 by a person") << SIGKILL << false << sys5 << sys5 << plain;
+        QTest::newRow("vmstat oom_kill rose") << SIGKILL << false << sys5 << sys6 << oom;
+        QTest::newRow("cgroup oom_kill rose") << SIGKILL << false << both << cgRose << oom;
+        QTest::newRow("ours after stop_timeout") << SIGKILL << true << sys5 << sys5 << ours;
+        QTest::newRow("ours, though oom_kill rose") << SIGKILL << true << sys5 << sys6 << ours;
+        QTest::newRow("counters unreadable") << SIGKILL << false << none << none << plain;
+        QTest::newRow("readable only at exit") << SIGKILL << false << none << sys6 << plain;
+        QTest::newRow("SIGSEGV is a crash")
+            << SIGSEGV << false << sys5 << sys6 << QStringLiteral("killed by SIGSEGV (11) — crashed");
+    }
+    void sigkillCause()
+    {
+        QFETCH(int, sig);
+        QFETCH(bool, ours);
+        QFETCH(OomKillCounts, before);
+        QFETCH(OomKillCounts, atExit);
+        QFETCH(QString, text);
+        const ExitStatus st = ExitStatus::signaled(sig, ours, before, atExit);
+        QCOMPARE(st.describe(), text);
+        QCOMPARE(st.shellCode(), 128 + sig);
+    }
+
+    // A person's kill -9 is not called out of memory, nor Lifeline's doing;
+    // the next stop's SIGKILL after stop_timeout is Lifeline's.
+    void sigkillByPersonAndByLifeline()
+    {
+        ServiceSpec spec = demo({QStringLiteral("--ignore-term")});
+        spec.restart = RestartPolicy::Always;
+        spec.stopTimeout = 300ms;
+        ServiceSupervisor s(spec, context());
+        s.start();
+        QTRY_COMPARE(s.state(), ServiceState::Running);
+        const OomKillCounts before = ProcFs().oomKillCounts();
+        QVERIFY(::kill(s.pid(), SIGKILL) == 0);
+        QTRY_VERIFY(s.hasExited());
+        if (before.roseBy(ProcFs().oomKillCounts()))
+            QSKIP("the kernel's OOM killer ended a process meanwhile; the verdict would be right to say so");
+        QCOMPARE(s.lastExit().describe(), QStringLiteral("killed by SIGKILL (9)"));
+        QTRY_COMPARE_WITH_TIMEOUT(s.state(), ServiceState::Running, 5000); // restarted
+        s.stop();
+        QTRY_COMPARE_WITH_TIMEOUT(s.state(), ServiceState::Stopped, 5000);
+        QCOMPARE(s.lastExit().describe(), QStringLiteral("killed by Lifeline after stop_timeout (SIGKILL)"));
+        QCOMPARE(s.lastExit().shellCode(), 137);
     }
 
     // The main process alone is SIGKILLed: the grandchild still holds the port;

@@ -133,6 +133,7 @@ private slots:
     void fakeWithoutChildrenFilesAlwaysFull();
     void fakeOutsideOurSubtreeNeedsTheFullPass();
     void fakeQuietTickReusesTheLastResult();
+    void fakeEscapeeRemembersItsTree();
 
     // Live kernel.
     void liveChildForkedLater();
@@ -355,6 +356,43 @@ void TestTreeTracker::fakeIncrementalFollowsChanges()
     COMPARE_TREES(trees, ProcFs(root).serviceTrees(queries, kKey));
     QCOMPARE(tracker.fullPasses(), 1);
     QCOMPARE(tracker.incrementalPasses(), 3);
+}
+
+void TestTreeTracker::fakeEscapeeRemembersItsTree()
+{
+    // 110 is the service's child without the marker, in a group of its own:
+    // a member by descent only. Its parent is gone and it is re-parented to
+    // us: no tree holds it any more, but it is remembered as the service's
+    // for as long as it lives, and forgotten once it has ended.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString root = dir.path();
+    const pid_t self = ::getpid();
+    const pid_t main = kFake + 100;
+    const pid_t esc = kFake + 110;
+    const QByteArray marker = kKey + "=svc-1\0"_ba;
+    QVERIFY(writeFake(root, Fake{self, 1, ::getpgrp(), 'R', {}, ::getuid(), 5, {{self, {main}}}}));
+    QVERIFY(writeFake(root, Fake{main, self, main, 'S', marker, ::getuid(), 700, {{main, {esc}}}}));
+    QVERIFY(writeFake(root, Fake{esc, main, esc, 'S', {}, ::getuid(), 800}));
+
+    const QList<TreeQuery> queries{{u"svc"_s, main, main, "svc-1"}};
+    TreeTracker tracker(kKey, root);
+    QCOMPARE(tracker.trees(queries).value(u"svc"_s), sorted({main, esc}));
+    QCOMPARE(tracker.lastSeenIn({esc, 800}), u"svc"_s);
+    QCOMPARE(tracker.lastSeenIn({esc, 999}), QString()); // the same pid, another process
+
+    QVERIFY(writeFake(root, Fake{self, 1, ::getpgrp(), 'R', {}, ::getuid(), 5, {{self, {main, esc}}}}));
+    QVERIFY(writeFake(root, Fake{main, self, main, 'S', marker, ::getuid(), 700, {{main, {}}}}));
+    QVERIFY(writeFake(root, Fake{esc, self, esc, 'S', {}, ::getuid(), 800}));
+    tracker.invalidate();
+    QCOMPARE(tracker.trees(queries).value(u"svc"_s), QList<pid_t>{main});
+    QCOMPARE(tracker.lastSeenIn({esc, 800}), u"svc"_s);
+
+    QVERIFY(removeFake(root, esc));
+    QVERIFY(writeFake(root, Fake{self, 1, ::getpgrp(), 'R', {}, ::getuid(), 5, {{self, {main}}}}));
+    tracker.invalidate();
+    QCOMPARE(tracker.trees(queries).value(u"svc"_s), QList<pid_t>{main});
+    QCOMPARE(tracker.lastSeenIn({esc, 800}), QString());
 }
 
 void TestTreeTracker::fakePidReuseIsNotFollowed()
