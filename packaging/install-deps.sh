@@ -9,6 +9,7 @@ PKGS=(
   libqt6sql6-sqlite qt6-httpserver-dev qt6-svg-dev libqt6svg6 qt6-qpa-plugins
   libtomlplusplus-dev
   xvfb xauth trayer imagemagick x11-utils clang-format curl
+  python3 util-linux procps
 )
 
 if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then

@@ -4,6 +4,7 @@
 #include "supervise/fleet.h"
 
 #include <QHostAddress>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QTcpServer>
 
@@ -27,3 +28,24 @@ inline bool stopFleet(lifeline::Fleet &fleet)
     fleet.stopAll();
     return fleet.isAllStopped() || stopped.wait(15000);
 }
+
+// A child the test started (a `lifeline --headless`, usually): asked to end,
+// then killed if it will not, and waited for when the test ends.
+struct HeadlessProcess
+{
+    QProcess process;
+
+    HeadlessProcess() = default;
+    HeadlessProcess(const HeadlessProcess &) = delete;
+    HeadlessProcess &operator=(const HeadlessProcess &) = delete;
+    ~HeadlessProcess()
+    {
+        if (process.state() != QProcess::NotRunning) {
+            process.terminate();
+            if (!process.waitForFinished(15000)) {
+                process.kill();
+                process.waitForFinished(5000);
+            }
+        }
+    }
+};

@@ -172,7 +172,9 @@ public:
     int fdCount(pid_t pid) const;
     std::optional<SystemCpuTimes> systemCpu() const;
     std::optional<SystemMemory> systemMemory() const;
-    OomKillCounts oomKillCounts() const;
+    // maxAgeMs > 0 may answer from a reading that recent (one per tick for
+    // all services instead of three files per service); 0 reads now.
+    OomKillCounts oomKillCounts(qint64 maxAgeMs = 0) const;
     // Where a process's descriptor leads ("pipe:[1234]", "/dev/null", a
     // path), from PID/fd/FD; nullopt when it is closed or unreadable.
     std::optional<QString> fdTarget(pid_t pid, int fd) const;

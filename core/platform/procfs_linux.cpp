@@ -4,6 +4,7 @@
 #include "platform/procfs.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QHash>
 #include <QSet>
 
@@ -633,23 +634,40 @@ std::optional<SystemMemory> ProcFs::systemMemory() const
     return m;
 }
 
-OomKillCounts ProcFs::oomKillCounts() const
+OomKillCounts ProcFs::oomKillCounts(qint64 maxAgeMs) const
 {
-    OomKillCounts c;
-    const QByteArray root = QFile::encodeName(m_root);
-    if (const std::optional<QByteArray> vmstat = readFile(root + "/vmstat"))
-        c.system = parseCounter(*vmstat, "oom_kill");
-    // cgroup v2: "0::/user.slice/..." names our group under /sys/fs/cgroup.
-    if (const std::optional<QByteArray> cg = readFile(root + "/self/cgroup")) {
-        for (const QByteArray &line : cg->split('\n')) {
-            if (!line.startsWith("0::"))
-                continue;
-            QByteArray dir = "/sys/fs/cgroup" + line.mid(3).trimmed();
-            if (const std::optional<QByteArray> events = readFile(dir + "/memory.events"))
-                c.cgroup = parseCounter(*events, "oom_kill");
-            break;
+    // Per thread, for the root it was read from: tests use fixture roots.
+    struct Cache
+    {
+        QString root;
+        QByteArray eventsPath; // Lifeline's own cgroup does not move
+        QElapsedTimer readAt;
+        OomKillCounts value;
+    };
+    thread_local Cache cache;
+    if (cache.root != m_root) {
+        cache = Cache{m_root, {}, {}, {}};
+        // cgroup v2: "0::/user.slice/..." names our group under /sys/fs/cgroup.
+        if (const std::optional<QByteArray> cg = readFile(QFile::encodeName(m_root) + "/self/cgroup")) {
+            for (const QByteArray &line : cg->split('\n')) {
+                if (line.startsWith("0::")) {
+                    cache.eventsPath = "/sys/fs/cgroup" + line.mid(3).trimmed() + "/memory.events";
+                    break;
+                }
+            }
         }
     }
+    if (maxAgeMs > 0 && cache.readAt.isValid() && !cache.readAt.hasExpired(maxAgeMs))
+        return cache.value;
+    OomKillCounts c;
+    if (const std::optional<QByteArray> vmstat = readFile(QFile::encodeName(m_root) + "/vmstat"))
+        c.system = parseCounter(*vmstat, "oom_kill");
+    if (!cache.eventsPath.isEmpty()) {
+        if (const std::optional<QByteArray> events = readFile(cache.eventsPath))
+            c.cgroup = parseCounter(*events, "oom_kill");
+    }
+    cache.value = c;
+    cache.readAt.start();
     return c;
 }
 

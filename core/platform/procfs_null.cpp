@@ -112,7 +112,7 @@ std::optional<SystemMemory> ProcFs::systemMemory() const
     return std::nullopt;
 }
 
-OomKillCounts ProcFs::oomKillCounts() const
+OomKillCounts ProcFs::oomKillCounts(qint64) const
 {
     return {};
 }

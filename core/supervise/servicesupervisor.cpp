@@ -932,7 +932,7 @@ void ServiceSupervisor::tick()
         // The baseline one tick old: a tick that runs between an OOM kill and
         // the exit it causes must not hide the counter's rise.
         m_oomBefore = m_oomLatest;
-        m_oomLatest = m_proc.oomKillCounts();
+        m_oomLatest = m_proc.oomKillCounts(500); // one reading a tick serves every service
     }
 }
 

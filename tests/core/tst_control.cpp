@@ -52,22 +52,7 @@ QByteArray demoService(const char *name, const QByteArray &extra = {})
            "\n";
 }
 
-// A `lifeline --headless` child; ended (and waited for) when the test ends.
-struct Headless
-{
-    QProcess process;
-
-    ~Headless()
-    {
-        if (process.state() != QProcess::NotRunning) {
-            process.terminate();
-            if (!process.waitForFinished(15000)) {
-                process.kill();
-                process.waitForFinished(5000);
-            }
-        }
-    }
-};
+using Headless = HeadlessProcess;
 
 // Sends one raw line (or bytes) and reads one reply line; tests may block.
 QJsonObject exchange(QLocalSocket &socket, const QByteArray &bytes)

@@ -59,26 +59,15 @@ void writeFile(const QString &path, const QByteArray &bytes)
         qFatal("cannot write %s", qPrintable(path));
 }
 
-// A `lifeline --headless` child; ended (and waited for) when the test ends.
-struct Headless
+// A `lifeline --headless` child that keeps what it printed on stderr.
+struct Headless : HeadlessProcess
 {
-    QProcess process;
     QString err; // everything it printed on stderr so far
 
     QString readErr()
     {
         err += QString::fromUtf8(process.readAllStandardError());
         return err;
-    }
-    ~Headless()
-    {
-        if (process.state() != QProcess::NotRunning) {
-            process.terminate();
-            if (!process.waitForFinished(15000)) {
-                process.kill();
-                process.waitForFinished(5000);
-            }
-        }
     }
 };
 

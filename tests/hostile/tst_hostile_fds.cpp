@@ -4,6 +4,7 @@
 // left, and answer again once the clients are gone.
 #include "control/controlclient.h"
 #include "control/controlpaths.h"
+#include "testsupport.h"
 
 #include <QDir>
 #include <QFile>
@@ -25,22 +26,7 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
-// A `lifeline --headless` child; ended (and waited for) when the test ends.
-struct Headless
-{
-    QProcess process;
-
-    ~Headless()
-    {
-        if (process.state() != QProcess::NotRunning) {
-            process.terminate();
-            if (!process.waitForFinished(15000)) {
-                process.kill();
-                process.waitForFinished(5000);
-            }
-        }
-    }
-};
+using Headless = HeadlessProcess;
 
 struct Ctl
 {
