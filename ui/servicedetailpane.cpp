@@ -274,12 +274,15 @@ void ServiceDetailPane::configureServiceCharts()
     m_memoryChart->addSeries(name, QStringLiteral("rss"), tr("RSS MB"), memoryColor(), 1e-6);
     m_memoryChart->setEventService(name);
     const qint64 limit = m_service->spec().memoryLimit;
-    if (limit > 0)
-        // MB = 1,000,000 bytes, as in the configuration ("500MB") and on the axis.
-        m_memoryChart->setLimit(double(limit) * 1e-6,
-                                tr("memory_limit %1 MB").arg(QString::number(double(limit) * 1e-6, 'g', 6)));
-    else
+    if (limit > 0) {
+        // Drawn on the MB axis (10^6 bytes), labelled in the unit it was written in.
+        const QString unit = m_service->spec().memoryLimitUnit;
+        m_memoryChart->setLimit(
+            double(limit) * 1e-6,
+            tr("memory_limit %1").arg(formatSizeIn(limit, unit.isEmpty() ? QStringLiteral("MB") : unit)));
+    } else {
         m_memoryChart->setLimit(std::nullopt);
+    }
     for (MetricsChart *c : {m_cpuChart, m_memoryChart, m_diskChart})
         c->refresh();
 }

@@ -186,9 +186,11 @@ QVariant ServiceTableModel::data(const QModelIndex &index, int role) const
         case Memory: {
             if (!running || usage.rss < 0)
                 return QStringLiteral("—");
-            QString text = formatSize(usage.rss);
+            // In the unit memory_limit was written in: "152 MiB / 100 MiB".
+            const QString unit = s->spec().memoryLimitUnit;
+            QString text = formatSizeIn(usage.rss, unit);
             if (s->spec().memoryLimit > 0)
-                text += QStringLiteral(" / ") + formatSize(s->spec().memoryLimit);
+                text += QStringLiteral(" / ") + formatSizeIn(s->spec().memoryLimit, unit);
             return text;
         }
         case LastExit:

@@ -99,29 +99,13 @@ const QString kDurationHint = u"(use e.g. 500ms, 3s, 5m, 1h)"_s;
 
 const QStringList kTopKeys{u"settings"_s, u"service"_s, u"recovery"_s};
 const QStringList kSettingsKeys{u"state_dir"_s, u"sample_interval"_s, u"on_exit"_s};
-const QStringList kServiceKeys{u"name"_s,
-                               u"command"_s,
-                               u"shell"_s,
-                               u"cwd"_s,
-                               u"env"_s,
-                               u"autostart"_s,
-                               u"depends_on"_s,
-                               u"ports"_s,
-                               u"restart"_s,
-                               u"restart_delay"_s,
-                               u"backoff_factor"_s,
-                               u"backoff_max"_s,
-                               u"max_restarts"_s,
-                               u"restart_window"_s,
-                               u"stable_after"_s,
-                               u"fatal_retry"_s,
-                               u"stop_signal"_s,
-                               u"stop_timeout"_s,
-                               u"memory_limit"_s,
-                               u"cpu_limit"_s,
-                               u"cpu_limit_for"_s,
-                               u"health"_s,
-                               u"logs"_s};
+const QStringList kServiceKeys{
+    u"name"_s,         u"command"_s,        u"shell"_s,          u"cwd"_s,
+    u"env"_s,          u"autostart"_s,      u"depends_on"_s,     u"ports"_s,
+    u"restart"_s,      u"restart_delay"_s,  u"backoff_factor"_s, u"backoff_max"_s,
+    u"max_restarts"_s, u"restart_window"_s, u"stable_after"_s,   u"fatal_retry"_s,
+    u"stop_signal"_s,  u"stop_timeout"_s,   u"memory_limit"_s,   u"memory_limit_for"_s,
+    u"cpu_limit"_s,    u"cpu_limit_for"_s,  u"health"_s,         u"logs"_s};
 const QStringList kHealthKeys{u"url"_s,          u"tcp"_s,       u"exec"_s,
                               u"interval"_s,     u"timeout"_s,   u"start_period"_s,
                               u"failures"_s,     u"successes"_s, u"restart_on_unhealthy"_s,
@@ -732,8 +716,13 @@ void Loader::loadService(const toml::table &t, int index)
     }
     if (auto v = getDuration(t, u"stop_timeout"_s, s))
         spec.stopTimeout = *v;
-    if (auto v = getSize(t, u"memory_limit"_s, s))
+    if (auto v = getSize(t, u"memory_limit"_s, s)) {
         spec.memoryLimit = *v;
+        if (const auto *text = t.get_as<std::string>("memory_limit"))
+            spec.memoryLimitUnit = sizeUnit(fromStd(text->get()));
+    }
+    if (auto v = getDuration(t, u"memory_limit_for"_s, s))
+        spec.memoryLimitFor = *v;
     // Percent of one core, as the table and `top` show it: 250 = two and a half cores.
     if (auto v = getNumber(t, u"cpu_limit"_s, s, 1, 100000))
         spec.cpuLimit = *v;
@@ -1419,6 +1408,42 @@ QString formatSize(qint64 bytes)
     if (number.endsWith(u".0"_s))
         number.chop(2);
     return number + u' ' + QString::fromUtf16(names[unit]);
+}
+
+QString sizeUnit(const QString &text)
+{
+    qsizetype i = 0;
+    while (i < text.size() && (isAsciiDigit(text[i]) || text[i] == u'.' || text[i].isSpace()))
+        ++i;
+    const QString unit = text.mid(i).trimmed().toUpper();
+    static const QHash<QString, QString> canonical{
+        {u"K"_s, u"KB"_s},    {u"KB"_s, u"KB"_s},   {u"KIB"_s, u"KiB"_s}, {u"M"_s, u"MB"_s},
+        {u"MB"_s, u"MB"_s},   {u"MIB"_s, u"MiB"_s}, {u"G"_s, u"GB"_s},    {u"GB"_s, u"GB"_s},
+        {u"GIB"_s, u"GiB"_s}, {u"T"_s, u"TB"_s},    {u"TB"_s, u"TB"_s},   {u"TIB"_s, u"TiB"_s},
+    };
+    return canonical.value(unit);
+}
+
+QString formatSizeIn(qint64 bytes, const QString &unit)
+{
+    static const QHash<QString, qint64> multipliers{
+        {u"KB"_s, 1000},
+        {u"KiB"_s, 1024},
+        {u"MB"_s, 1000 * 1000},
+        {u"MiB"_s, 1024 * 1024},
+        {u"GB"_s, 1000LL * 1000 * 1000},
+        {u"GiB"_s, 1024LL * 1024 * 1024},
+        {u"TB"_s, 1000LL * 1000 * 1000 * 1000},
+        {u"TiB"_s, 1024LL * 1024 * 1024 * 1024},
+    };
+    const qint64 multiplier = multipliers.value(unit);
+    if (multiplier == 0)
+        return formatSize(bytes);
+    const double value = double(bytes) / double(multiplier);
+    // Whole units from 10 up, one decimal below: "152 MiB", "1.5 GiB".
+    if (std::abs(value) >= 10 || std::abs(value - std::round(value)) < 0.05)
+        return QString::number(qint64(std::llround(value))) + u' ' + unit;
+    return QString::number(value, 'f', 1) + u' ' + unit;
 }
 
 QString expandPath(const QString &path, const QString &baseDir)

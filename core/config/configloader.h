@@ -71,6 +71,12 @@ std::optional<qint64> parseSize(const QString &text, QString *error = nullptr);
 std::optional<int> parseSignal(const QString &text, QString *error = nullptr);
 QString formatDuration(Millis d); // 90000 -> "1m30s"
 QString formatSize(qint64 bytes); // 500000000 -> "500 MB" (decimal, like parseSize)
+// The unit a size was written in, spelled canonically: "100mib" -> "MiB",
+// "2G" -> "GB"; empty for plain bytes ("4096", "4096B") or no size at all.
+QString sizeUnit(const QString &text);
+// bytes in `unit` (as sizeUnit() returns it): (157286400, "MiB") -> "150 MiB",
+// (1572864, "MiB") -> "1.5 MiB"; an empty unit falls back to formatSize().
+QString formatSizeIn(qint64 bytes, const QString &unit);
 // "~/x" -> "$HOME/x"; relative paths resolved against baseDir.
 QString expandPath(const QString &path, const QString &baseDir);
 // Splits a command line the way a POSIX shell would split words: blanks

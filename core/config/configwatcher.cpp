@@ -43,9 +43,10 @@ bool sameServiceDefinition(const ServiceSpec &a, const ServiceSpec &b)
            a.backoffMax == b.backoffMax && a.maxRestarts == b.maxRestarts &&
            a.restartWindow == b.restartWindow && a.stableAfter == b.stableAfter &&
            a.fatalRetry == b.fatalRetry && a.stopSignal == b.stopSignal && a.stopTimeout == b.stopTimeout &&
-           a.memoryLimit == b.memoryLimit && a.cpuLimit == b.cpuLimit && a.cpuLimitFor == b.cpuLimitFor &&
-           sameHealth(a.health, b.health) && a.logs.maxSize == b.logs.maxSize &&
-           a.logs.backups == b.logs.backups;
+           a.memoryLimit == b.memoryLimit && a.memoryLimitUnit == b.memoryLimitUnit &&
+           a.memoryLimitFor == b.memoryLimitFor && a.cpuLimit == b.cpuLimit &&
+           a.cpuLimitFor == b.cpuLimitFor && sameHealth(a.health, b.health) &&
+           a.logs.maxSize == b.logs.maxSize && a.logs.backups == b.logs.backups;
 }
 
 ConfigDiff ConfigDiff::compute(const Config &before, const Config &after)

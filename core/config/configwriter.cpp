@@ -552,8 +552,15 @@ QString ConfigWriter::toToml(const ServiceSpec &spec, const RawValues &raw)
         [&]() -> QString { return signalText(spec.stopSignal); });
     put(u"stop_timeout"_s, spec.stopTimeout != def.stopTimeout,
         [&]() -> QString { return durationText(spec.stopTimeout); });
-    put(u"memory_limit"_s, spec.memoryLimit != 0,
-        [&]() -> QString { return tomlString(exactSizeText(spec.memoryLimit)); });
+    put(u"memory_limit"_s, spec.memoryLimit != 0, [&]() -> QString {
+        // In the unit it was written in, which messages speak back.
+        const std::optional<qint64> unit = parseSize(u"1"_s + spec.memoryLimitUnit);
+        if (!spec.memoryLimitUnit.isEmpty() && unit && spec.memoryLimit % *unit == 0)
+            return tomlString(QString::number(spec.memoryLimit / *unit) + spec.memoryLimitUnit);
+        return tomlString(exactSizeText(spec.memoryLimit));
+    });
+    put(u"memory_limit_for"_s, spec.memoryLimitFor != def.memoryLimitFor,
+        [&]() -> QString { return durationText(spec.memoryLimitFor); });
     put(u"cpu_limit"_s, spec.cpuLimit != 0,
         [&]() -> QString { return QString::number(spec.cpuLimit, 'g', 10); });
     put(u"cpu_limit_for"_s, spec.cpuLimitFor != def.cpuLimitFor,

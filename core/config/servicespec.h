@@ -89,7 +89,11 @@ struct ServiceSpec
     std::optional<Millis> fatalRetry; // off by default
     int stopSignal = 15;              // SIGTERM; config takes "TERM", "INT", "SIGQUIT", ...
     Millis stopTimeout{10'000};
-    qint64 memoryLimit = 0;     // bytes, whole tree RSS; 0 = none
+    qint64 memoryLimit = 0; // bytes, whole tree RSS; 0 = none
+    // The unit memory_limit was written in ("MiB", "MB", ...), so messages
+    // speak it back; empty when written in bytes.
+    QString memoryLimitUnit;
+    Millis memoryLimitFor{0};   // how long above memoryLimit before a restart; 0 = first sample
     double cpuLimit = 0;        // percent of one core, whole tree; 0 = none
     Millis cpuLimitFor{60'000}; // how long above cpuLimit before a restart
     HealthSpec health;

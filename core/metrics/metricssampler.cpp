@@ -6,23 +6,9 @@
 
 #include <QDateTime>
 
-#include <cmath>
-
 using namespace Qt::StringLiterals;
 
 namespace lifeline {
-
-namespace {
-
-QString megabytes(qint64 bytes)
-{
-    const double mb = double(bytes) / 1e6;
-    if (mb >= 10 || std::abs(mb - std::round(mb)) < 0.05)
-        return QString::number(qint64(std::llround(mb))) + u" MB"_s;
-    return QString::number(mb, 'f', 1) + u" MB"_s;
-}
-
-} // namespace
 
 MetricsSampler::MetricsSampler(MetricsHistory *history, QObject *parent, const QString &procRoot)
     : QObject(parent)
@@ -58,13 +44,14 @@ void MetricsSampler::stop()
     m_timer.stop();
 }
 
-void MetricsSampler::setMemoryLimit(const QString &service, qint64 bytes, int consecutive)
+void MetricsSampler::setMemoryLimit(const QString &service, qint64 bytes, std::chrono::milliseconds duration,
+                                    const QString &unit)
 {
     if (bytes <= 0) {
         m_limits.remove(service);
         return;
     }
-    m_limits.insert(service, Limit{bytes, std::max(consecutive, 1), 0});
+    m_limits.insert(service, Limit{bytes, std::max<qint64>(duration.count(), 0), unit, -1});
 }
 
 void MetricsSampler::setProcessReader(TreeSampler::ProcessReader reader, TreeSampler::FdCounter fds,
@@ -107,9 +94,15 @@ QString MetricsSampler::cpuLimitReason(double limitPercent, std::chrono::millise
         QString::number(limitPercent, 'g', 6), formatDuration(duration), QString::number(cpuPercent, 'f', 0));
 }
 
-QString MetricsSampler::memoryLimitReason(qint64 limitBytes, qint64 rssBytes)
+QString MetricsSampler::memoryLimitReason(qint64 limitBytes, qint64 rssBytes, const QString &unit,
+                                          std::chrono::milliseconds duration)
 {
-    return u"memory limit %1 exceeded (%2)"_s.arg(megabytes(limitBytes), megabytes(rssBytes));
+    // Without a unit (a limit in bytes) MB, as the configuration reads it.
+    const QString u = unit.isEmpty() ? u"MB"_s : unit;
+    QString reason = u"memory %1 > limit %2"_s.arg(formatSizeIn(rssBytes, u), formatSizeIn(limitBytes, u));
+    if (duration.count() > 0)
+        reason += u" for "_s + formatDuration(duration);
+    return reason;
 }
 
 void MetricsSampler::sampleNow()
@@ -159,12 +152,15 @@ void MetricsSampler::sampleNow()
     for (auto it = m_limits.begin(); it != m_limits.end(); ++it) {
         const auto s = m_lastServices.constFind(it.key());
         if (s == m_lastServices.cend() || s->rssBytes <= it->bytes) {
-            it->over = 0;
+            it->overSinceMs = -1;
             continue;
         }
-        if (++it->over >= it->consecutive) {
-            it->over = 0;
-            exceeded.append({it.key(), memoryLimitReason(it->bytes, s->rssBytes)});
+        if (it->overSinceMs < 0)
+            it->overSinceMs = mono;
+        if (mono - it->overSinceMs >= it->durationMs) {
+            it->overSinceMs = -1;
+            exceeded.append({it.key(), memoryLimitReason(it->bytes, s->rssBytes, it->unit,
+                                                         std::chrono::milliseconds(it->durationMs))});
         }
     }
 

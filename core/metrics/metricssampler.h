@@ -48,10 +48,14 @@ public:
     void setServiceTreeProvider(TreeProvider provider) { m_provider = std::move(provider); }
     void setDiskPaths(const QStringList &paths) { m_diskPaths = paths; }
 
-    // memoryLimitExceeded() once the tree RSS of `service` was above `bytes`
-    // for `consecutive` samples in a row; the count then starts again.
-    // bytes <= 0 removes the limit.
-    void setMemoryLimit(const QString &service, qint64 bytes, int consecutive = 3);
+    // memoryLimitExceeded() once the tree RSS of `service` stayed above
+    // `bytes` in every sample for at least `duration` (monotonic clock); a
+    // duration of 0 fires on the first sample over it. The count then starts
+    // again. `unit` ("MiB", "MB", ...; see sizeUnit()) is the one the reason
+    // speaks. bytes <= 0 removes the limit.
+    void setMemoryLimit(const QString &service, qint64 bytes,
+                        std::chrono::milliseconds duration = std::chrono::milliseconds(0),
+                        const QString &unit = QString());
     // cpuLimitExceeded() once the tree CPU of `service` (percent of one
     // core) stayed above `percent` in every sample for at least `duration`
     // (measured on the monotonic clock); the count then starts again.
@@ -69,8 +73,10 @@ public:
     std::optional<TreeSample> lastService(const QString &name) const;
     QStringList sampledServices() const { return m_lastServices.keys(); }
 
-    // "memory limit 500 MB exceeded (612 MB)"; MB = 1,000,000 bytes, as in the configuration.
-    static QString memoryLimitReason(qint64 limitBytes, qint64 rssBytes);
+    // "memory 612 MB > limit 500 MB", "memory 152 MiB > limit 100 MiB for 2s":
+    // in `unit` as the configuration wrote it (MB = 10^6 bytes, MiB = 2^20).
+    static QString memoryLimitReason(qint64 limitBytes, qint64 rssBytes, const QString &unit = QString(),
+                                     std::chrono::milliseconds duration = std::chrono::milliseconds(0));
     // "cpu limit 90% exceeded for 1m (97%)"
     static QString cpuLimitReason(double limitPercent, std::chrono::milliseconds duration, double cpuPercent);
 
@@ -88,8 +94,9 @@ private:
     struct Limit
     {
         qint64 bytes = 0;
-        int consecutive = 3;
-        int over = 0;
+        qint64 durationMs = 0;
+        QString unit;
+        qint64 overSinceMs = -1; // monotonic time of the first sample over it in this run; -1 none
     };
     struct CpuLimit
     {

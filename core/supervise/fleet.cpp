@@ -157,10 +157,14 @@ void Fleet::updateMetricsTargets(const QStringList &limitsFor)
     }
     m_sampler->setDiskPaths(disks);
     // Only the named services: setting a limit again would restart its count
-    // of consecutive samples over it.
+    // of time over it.
     for (const QString &name : limitsFor) {
         const ServiceSupervisor *s = service(name);
-        m_sampler->setMemoryLimit(name, s ? s->spec().memoryLimit : 0); // <= 0 clears it
+        if (s) // a limit of 0 clears it
+            m_sampler->setMemoryLimit(name, s->spec().memoryLimit, s->spec().memoryLimitFor,
+                                      s->spec().memoryLimitUnit);
+        else
+            m_sampler->setMemoryLimit(name, 0);
         m_sampler->setCpuLimit(name, s ? s->spec().cpuLimit : 0, s ? s->spec().cpuLimitFor : Millis(0));
     }
     if (m_sampler->interval() != m_config.settings.sampleInterval)

@@ -65,6 +65,8 @@ private slots:
     void sizes();
     void formatSizes_data();
     void formatSizes();
+    void sizesInWrittenUnit_data();
+    void sizesInWrittenUnit();
     void stopSignals_data();
     void stopSignals();
     void splitCommandLine_data();
@@ -259,6 +261,12 @@ void TestConfig::errors_data()
     QTest::newRow("cpu_limit_for bad")
         << api("cpu_limit_for = \"a while\"\n") << 4 << 17
         << QStringList{u"service \"api\""_s, u"cpu_limit_for: \"a while\" is not a duration"_s};
+    QTest::newRow("memory_limit_for bad")
+        << api("memory_limit = \"100MiB\"\nmemory_limit_for = \"a bit\"\n") << 5 << 20
+        << QStringList{u"service \"api\""_s, u"memory_limit_for: \"a bit\" is not a duration"_s};
+    QTest::newRow("memory_limit_for a number")
+        << api("memory_limit_for = 2\n") << 4 << 20
+        << QStringList{u"service \"api\""_s, u"memory_limit_for: expected a duration string"_s};
     QTest::newRow("logs max_size bad")
         << api("[service.logs]\nmax_size = \"ten\"\n") << 5 << 12
         << QStringList{u"service \"api\""_s, u"logs.max_size: \"ten\" is not a size"_s};
@@ -531,6 +539,8 @@ void TestConfig::defaults()
     QCOMPARE(s.stopSignal, 15);
     QCOMPARE(s.stopTimeout, 10s);
     QCOMPARE(s.memoryLimit, 0);
+    QCOMPARE(s.memoryLimitFor, 0ms); // the first sample over the limit
+    QVERIFY(s.memoryLimitUnit.isEmpty());
     QCOMPARE(s.cpuLimit, 0.0);
     QCOMPARE(s.cpuLimitFor, 1min);
     QCOMPARE(s.health.kind, HealthSpec::Kind::None);
@@ -543,7 +553,7 @@ void TestConfig::defaults()
         "[settings]\non_exit = \"keep\"\nsample_interval = \"250ms\"\n"
         "[[service]]\nname = \"w\"\ncommand = \"worker\"\nautostart = false\nrestart = \"never\"\n"
         "fatal_retry = \"10m\"\nstop_signal = \"SIGINT\"\nmemory_limit = \"1GiB\"\nbackoff_factor = 3\n"
-        "cpu_limit = 250\ncpu_limit_for = \"2m\"\n"
+        "memory_limit_for = \"2s\"\ncpu_limit = 250\ncpu_limit_for = \"2m\"\n"
         "[service.health]\nexec = \"check --quick\"\nexpect_status = 204\n"
         "[[service]]\nname = \"v\"\ncommand = \"x\"\nrestart = \"always\"\nstop_signal = 10\n"
         "[service.health]\nurl = \"https://example.test/h\"\nexpect_status = \"200-299\"\n",
@@ -558,6 +568,8 @@ void TestConfig::defaults()
     QCOMPARE(w.fatalRetry, std::optional<Millis>(10min));
     QCOMPARE(w.stopSignal, 2);
     QCOMPARE(w.memoryLimit, 1024LL * 1024 * 1024);
+    QCOMPARE(w.memoryLimitUnit, u"GiB"_s);
+    QCOMPARE(w.memoryLimitFor, 2s);
     QCOMPARE(w.cpuLimit, 250.0);
     QCOMPARE(w.cpuLimitFor, 2min);
     QCOMPARE(w.backoffFactor, 3.0);
@@ -795,6 +807,32 @@ void TestConfig::formatSizes()
     QFETCH(qint64, bytes);
     QFETCH(QString, text);
     QCOMPARE(formatSize(bytes), text);
+}
+
+// memory_limit = "100MiB" is spoken back in MiB (2^20), "100MB" in MB (10^6).
+void TestConfig::sizesInWrittenUnit_data()
+{
+    QTest::addColumn<QString>("written");
+    QTest::addColumn<QString>("unit");
+    QTest::addColumn<qint64>("bytes");
+    QTest::addColumn<QString>("shown");
+    QTest::newRow("MiB") << u"100MiB"_s << u"MiB"_s << 152LL * 1024 * 1024 << u"152 MiB"_s;
+    QTest::newRow("mib lower case") << u"100mib"_s << u"MiB"_s << 100LL * 1024 * 1024 << u"100 MiB"_s;
+    QTest::newRow("MB") << u"100MB"_s << u"MB"_s << 104'857'600LL << u"105 MB"_s;
+    QTest::newRow("M is MB") << u"100 M"_s << u"MB"_s << 1'500'000LL << u"1.5 MB"_s;
+    QTest::newRow("GiB fraction") << u"1.5GiB"_s << u"GiB"_s << (3LL << 29) << u"1.5 GiB"_s;
+    QTest::newRow("KiB") << u"512KiB"_s << u"KiB"_s << 524'288LL << u"512 KiB"_s;
+    QTest::newRow("bytes: formatSize") << u"4096"_s << QString() << 4'096LL << u"4.1 KB"_s;
+    QTest::newRow("B: formatSize") << u"4096B"_s << QString() << 500'000'000LL << u"500 MB"_s;
+}
+
+void TestConfig::sizesInWrittenUnit()
+{
+    QFETCH(QString, written);
+    QFETCH(QString, unit);
+    QFETCH(qint64, bytes);
+    QCOMPARE(sizeUnit(written), unit);
+    QTEST(formatSizeIn(bytes, unit), "shown");
 }
 
 void TestConfig::stopSignals_data()

@@ -129,6 +129,29 @@ private slots:
         QVERIFY(c.service(u"worker"_s)->command.first().contains(u"[[service]]"_s));
     }
 
+    // memory_limit keeps the unit it was written in (messages speak it back),
+    // and memory_limit_for round-trips.
+    void memoryLimitRoundTripsInItsUnit()
+    {
+        ServiceSpec spec = webSpec();
+        spec.memoryLimit = 2'000'000'000; // would be "2GB" without its unit
+        spec.memoryLimitUnit = u"MB"_s;
+        spec.memoryLimitFor = std::chrono::milliseconds(1'500);
+        const QString text = ConfigWriter::toToml(spec);
+        QVERIFY2(text.contains(u"memory_limit = \"2000MB\"\n"_s), qPrintable(text));
+        QVERIFY2(text.contains(u"memory_limit_for = \"1.5s\"\n"_s) ||
+                     text.contains(u"memory_limit_for = \"1s500ms\"\n"_s),
+                 qPrintable(text));
+        QString error;
+        QVERIFY2(ConfigWriter::addService(m_path, spec, &error), qPrintable(error));
+        const ServiceSpec web = *load(m_path).service(u"web"_s);
+        QCOMPARE(web.memoryLimit, 2'000'000'000LL);
+        QCOMPARE(web.memoryLimitUnit, u"MB"_s);
+        QCOMPARE(web.memoryLimitFor, std::chrono::milliseconds(1'500));
+        // The default (the first sample over the limit) is not written.
+        QVERIFY(!ConfigWriter::toToml(webSpec()).contains(u"memory_limit_for"_s));
+    }
+
     void addServiceRoundTripsAndKeepsEverythingElse()
     {
         const Config before = load(m_path);

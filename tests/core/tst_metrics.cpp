@@ -97,7 +97,8 @@ private slots:
     void treeSampleLiveCpu();
     void memoryLimitReason_data();
     void memoryLimitReason();
-    void memoryLimitAfterConsecutiveSamples();
+    void memoryLimitOnFirstSample();
+    void memoryLimitForDuration();
     void memoryLimitLive();
     void cpuLimitAfterDuration();
     void cpuLimitLive();
@@ -477,23 +478,33 @@ void TestMetrics::memoryLimitReason_data()
 {
     QTest::addColumn<qint64>("limit");
     QTest::addColumn<qint64>("rss");
+    QTest::addColumn<QString>("unit");
+    QTest::addColumn<qint64>("forMs");
     QTest::addColumn<QString>("reason");
-    QTest::newRow("the documented one")
-        << 500'000'000LL << 612'000'000LL << u"memory limit 500 MB exceeded (612 MB)"_s;
-    QTest::newRow("rounded") << 500'000'000LL << 612'499'999LL << u"memory limit 500 MB exceeded (612 MB)"_s;
-    QTest::newRow("small limit") << 1'500'000LL << 2'000'000LL << u"memory limit 1.5 MB exceeded (2 MB)"_s;
-    QTest::newRow("gigabytes") << 2'000'000'000LL << 2'100'000'000LL
-                               << u"memory limit 2000 MB exceeded (2100 MB)"_s;
+    QTest::newRow("bytes: MB") << 500'000'000LL << 612'000'000LL << QString() << 0LL
+                               << u"memory 612 MB > limit 500 MB"_s;
+    QTest::newRow("rounded") << 500'000'000LL << 612'499'999LL << u"MB"_s << 0LL
+                             << u"memory 612 MB > limit 500 MB"_s;
+    QTest::newRow("small limit") << 1'500'000LL << 2'000'000LL << u"MB"_s << 0LL
+                                 << u"memory 2 MB > limit 1.5 MB"_s;
+    QTest::newRow("MiB as written") << 100LL * 1024 * 1024 << 152LL * 1024 * 1024 << u"MiB"_s << 0LL
+                                    << u"memory 152 MiB > limit 100 MiB"_s;
+    QTest::newRow("GiB") << (1LL << 30) << (3LL << 29) << u"GiB"_s << 0LL
+                         << u"memory 1.5 GiB > limit 1 GiB"_s;
+    QTest::newRow("with a duration") << 100LL * 1024 * 1024 << 152LL * 1024 * 1024 << u"MiB"_s << 2000LL
+                                     << u"memory 152 MiB > limit 100 MiB for 2s"_s;
 }
 
 void TestMetrics::memoryLimitReason()
 {
     QFETCH(qint64, limit);
     QFETCH(qint64, rss);
-    QTEST(MetricsSampler::memoryLimitReason(limit, rss), "reason");
+    QFETCH(QString, unit);
+    QFETCH(qint64, forMs);
+    QTEST(MetricsSampler::memoryLimitReason(limit, rss, unit, std::chrono::milliseconds(forMs)), "reason");
 }
 
-void TestMetrics::memoryLimitAfterConsecutiveSamples()
+void TestMetrics::memoryLimitOnFirstSample()
 {
     qint64 apiRss = 612'000'000;
     MetricsSampler sampler(nullptr);
@@ -516,35 +527,71 @@ void TestMetrics::memoryLimitAfterConsecutiveSamples()
     QSignalSpy exceeded(&sampler, &MetricsSampler::memoryLimitExceeded);
     QSignalSpy sampled(&sampler, &MetricsSampler::sampled);
 
-    sampler.sampleNow();
-    sampler.sampleNow();
-    QCOMPARE(exceeded.size(), 0);
+    // memory_limit_for = 0: the first sample over the limit, as Monit and PM2 do it.
     sampler.sampleNow();
     QCOMPARE(exceeded.size(), 1);
     QCOMPARE(exceeded.at(0).at(0).toString(), u"api"_s);
-    QCOMPARE(exceeded.at(0).at(1).toString(), u"memory limit 500 MB exceeded (612 MB)"_s);
-    QCOMPARE(sampled.size(), 3);
+    QCOMPARE(exceeded.at(0).at(1).toString(), u"memory 612 MB > limit 500 MB"_s);
+    QCOMPARE(sampled.size(), 1);
     QCOMPARE(sampler.lastService(u"api"_s)->rssBytes, 612'000'000);
     QVERIFY(!sampler.lastService(u"nobody"_s));
 
-    // The count starts again after firing, and a sample under the limit resets it.
-    sampler.sampleNow();
-    sampler.sampleNow();
     apiRss = 400'000'000;
     sampler.sampleNow();
+    QCOMPARE(exceeded.size(), 1);
     apiRss = 700'000'000;
     sampler.sampleNow();
-    sampler.sampleNow();
-    QCOMPARE(exceeded.size(), 1);
-    sampler.sampleNow();
     QCOMPARE(exceeded.size(), 2);
-    QCOMPARE(exceeded.at(1).at(1).toString(), u"memory limit 500 MB exceeded (700 MB)"_s);
+    QCOMPARE(exceeded.at(1).at(1).toString(), u"memory 700 MB > limit 500 MB"_s);
 
     // Removing the limit stops it.
     sampler.setMemoryLimit(u"api"_s, 0);
     for (int i = 0; i < 4; ++i)
         sampler.sampleNow();
     QCOMPARE(exceeded.size(), 2);
+}
+
+void TestMetrics::memoryLimitForDuration()
+{
+    ManualClock clock;
+    qint64 apiRss = 0;
+    MetricsSampler sampler(nullptr);
+    sampler.setClock(&clock);
+    sampler.setProcessReader(
+        [&](pid_t pid) -> std::optional<ProcInfo> {
+            ProcInfo i;
+            i.pid = pid;
+            i.state = 'S';
+            i.startTime = 1;
+            i.threads = 1;
+            i.rssBytes = apiRss;
+            return i;
+        },
+        [](pid_t) { return 0; }, 100);
+    sampler.setServiceTreeProvider([] { return QHash<QString, QList<pid_t>>{{u"api"_s, {10}}}; });
+    const qint64 mib = 1024 * 1024;
+    sampler.setMemoryLimit(u"api"_s, 100 * mib, std::chrono::seconds(2), u"MiB"_s);
+    QSignalSpy exceeded(&sampler, &MetricsSampler::memoryLimitExceeded);
+    const auto step = [&](qint64 rss) {
+        clock.advance(std::chrono::milliseconds(250));
+        apiRss = rss;
+        sampler.sampleNow();
+    };
+
+    // A spike of 1.75 s over the limit, then back under: no restart.
+    for (int i = 0; i < 8; ++i)
+        step(150 * mib);
+    step(90 * mib);
+    QCOMPARE(exceeded.size(), 0);
+
+    // Over from the next sample on: fires on the sample 2 s after the first over it.
+    step(152 * mib); // the first sample over
+    for (int i = 0; i < 7; ++i)
+        step(152 * mib);
+    QCOMPARE(exceeded.size(), 0); // 1.75 s
+    step(152 * mib);              // 2 s
+    QCOMPARE(exceeded.size(), 1);
+    QCOMPARE(exceeded.at(0).at(1).toString(), u"memory 152 MiB > limit 100 MiB for 2s"_s);
 }
 
 void TestMetrics::memoryLimitLive()
@@ -555,18 +602,15 @@ void TestMetrics::memoryLimitLive()
     QTRY_VERIFY_WITH_TIMEOUT(vmRss(pid) > 5'000'000, 10'000); // past exec() and Qt's start-up
     MetricsSampler sampler(nullptr);
     sampler.setServiceTreeProvider([pid] { return QHash<QString, QList<pid_t>>{{u"leaky"_s, {pid}}}; });
-    sampler.setMemoryLimit(u"leaky"_s, 1'000'000); // any live Qt program is above 1 MB
+    sampler.setMemoryLimit(u"leaky"_s, 1024 * 1024, std::chrono::milliseconds(0),
+                           u"MiB"_s); // any live Qt program is above 1 MiB
     QSignalSpy exceeded(&sampler, &MetricsSampler::memoryLimitExceeded);
-    sampler.sampleNow();
-    sampler.sampleNow();
-    QCOMPARE(exceeded.size(), 0);
-    sampler.sampleNow();
+    sampler.sampleNow(); // the first sample over it is enough
     QCOMPARE(exceeded.size(), 1);
     QCOMPARE(exceeded.at(0).at(0).toString(), u"leaky"_s);
     const QString reason = exceeded.at(0).at(1).toString();
-    QVERIFY2(
-        QRegularExpression(u"^memory limit 1 MB exceeded \\(\\d+(\\.\\d)? MB\\)$"_s).match(reason).hasMatch(),
-        qPrintable(reason));
+    QVERIFY2(QRegularExpression(u"^memory \\d+(\\.\\d)? MiB > limit 1 MiB$"_s).match(reason).hasMatch(),
+             qPrintable(reason));
     QVERIFY(sampler.lastService(u"leaky"_s)->rssBytes > 1'000'000);
     backend->kill();
     QVERIFY(backend->waitForFinished(5000));

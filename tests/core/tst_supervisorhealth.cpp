@@ -12,6 +12,7 @@
 
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -143,7 +144,27 @@ private slots:
         QTRY_COMPARE(leaky->state(), ServiceState::Running);
         const pid_t first = leaky->pid();
         QTRY_VERIFY_WITH_TIMEOUT(leaky->restarts() >= 1 && leaky->pid() != first, 15000);
-        QVERIFY2(leaky->restartReason().startsWith(QStringLiteral("memory limit 60 MB exceeded (")),
+        QVERIFY2(QRegularExpression(QStringLiteral("^memory \\d+ MB > limit 60 MB$"))
+                     .match(leaky->restartReason())
+                     .hasMatch(),
+                 qPrintable(leaky->restartReason()));
+        stopAll(fleet);
+    }
+
+    // memory_limit_for: restarted only after RSS stayed over the limit that
+    // long, with the limit spoken in the unit it was written in.
+    void memoryLimitForWaits()
+    {
+        const Config cfg = load(demo("leaky", freePort(), ", \"--leak\", \"60\"",
+                                     "memory_limit = \"40MiB\"\nmemory_limit_for = \"1s\"\n"));
+        Fleet fleet(cfg);
+        fleet.boot();
+        ServiceSupervisor *leaky = fleet.service(QStringLiteral("leaky"));
+        QTRY_COMPARE(leaky->state(), ServiceState::Running);
+        QTRY_VERIFY_WITH_TIMEOUT(leaky->restarts() >= 1, 15000);
+        QVERIFY2(QRegularExpression(QStringLiteral("^memory \\d+ MiB > limit 40 MiB for 1s$"))
+                     .match(leaky->restartReason())
+                     .hasMatch(),
                  qPrintable(leaky->restartReason()));
         stopAll(fleet);
     }
