@@ -1,13 +1,20 @@
 // No blocking system call on the engine's event loop (issue 9, item 3).
+// Recovery's disk check (step 3) waits for the same worker threads.
 // A statfs on a dead network mount hangs in the kernel; making one needs
 // privileges, so the hang is a stat function blocked on a semaphore, run by
 // the real DiskProbe threads. The port-ownership check after each passing
 // probe must read the service tree's own descriptors, not every process on
 // the machine: a fixture proc root shows which one it read.
+#include "config/configloader.h"
 #include "health/healthmonitor.h"
 #include "metrics/diskprobe.h"
 #include "metrics/systemsampler.h"
 #include "platform/procfs.h"
+#include "recovery/recovery.h"
+#include "supervise/fleet.h"
+#include "supervise/servicesupervisor.h"
+
+#include "testsupport.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -77,6 +84,7 @@ class TestHostileNoBlock : public QObject
 private slots:
     void hungStatfsIsUnavailableAndBlocksNothing();
     void realPathFiguresArrive();
+    void recoveryDiskCheckOutlivesAHungMount();
     void passingPortCheckReadsOnlyTheServiceTree();
     void foreignPortHolderIsStillNamed();
 };
@@ -192,6 +200,94 @@ void TestHostileNoBlock::realPathFiguresArrive()
     // A path no longer listed is forgotten.
     probe.probe({dir.path()});
     QCOMPARE(probe.reading(missing).takenMs, -1);
+}
+
+void TestHostileNoBlock::recoveryDiskCheckOutlivesAHungMount()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString cwd = dir.filePath(u"app"_s);
+    QVERIFY(QDir().mkpath(cwd));
+    const quint16 port = freePort();
+    const QByteArray p = QByteArray::number(port);
+    const QString file = dir.filePath(u"lifeline.toml"_s);
+    QVERIFY(writeFile(file, "[settings]\nstate_dir = \"" + dir.filePath(u"state"_s).toUtf8() +
+                                "\"\n[[service]]\nname = \"api\"\ncommand = [\"" LIFELINE_DEMO_BACKEND
+                                "\", \"--port\", \"" +
+                                p + "\"]\nports = [" + p + "]\ncwd = \"" + cwd.toUtf8() +
+                                "\"\nstop_timeout = \"2s\"\n[service.health]\nurl = \"http://127.0.0.1:" + p +
+                                "/health\"\ninterval = \"200ms\"\ntimeout = \"150ms\"\n"
+                                "[recovery]\nverify_timeout = \"10s\"\n"));
+    const LoadResult loaded = ConfigLoader::loadFile(file);
+    QVERIFY(loaded.config);
+    Fleet fleet(*loaded.config);
+
+    // The service's cwd sits on a mount whose statfs hangs.
+    struct Gate
+    {
+        QSemaphore open;
+        std::atomic<int> returned{0};
+    };
+    const auto gate = std::make_shared<Gate>();
+    Recovery rec(&fleet);
+    rec.setDiskStat(
+        [gate, cwd](const QString &path) {
+            if (path == cwd) {
+                gate->open.acquire();
+                ++gate->returned;
+            }
+            return DiskProbe::statPath(path);
+        },
+        std::chrono::milliseconds(300));
+
+    // Ticks of a 20 ms timer while step 3 waits for the hung statfs.
+    int ticks = 0, stepStart = -1, stepEnd = -1;
+    QTimer ticker;
+    ticker.setInterval(20);
+    connect(&ticker, &QTimer::timeout, this, [&ticks] { ++ticks; });
+    connect(&rec, &Recovery::stepChanged, this, [&](int, const RecoveryStep &step) {
+        if (step.id != RecoveryStep::Id::CheckResources)
+            return;
+        if (step.status == RecoveryStepStatus::Running && stepStart < 0)
+            stepStart = ticks;
+        else if (step.status != RecoveryStepStatus::Running)
+            stepEnd = ticks;
+    });
+    ticker.start();
+
+    QSignalSpy finished(&rec, &Recovery::finished);
+    RecoveryOptions options;
+    options.minFreeDiskBytes = 0;
+    QVERIFY(rec.start(options));
+    QVERIFY(finished.wait(30000));
+    const RecoveryReport report = finished.at(0).at(0).value<RecoveryReport>();
+    const RecoveryStep &resources = report.steps.at(int(RecoveryStep::Id::CheckResources));
+    QCOMPARE(resources.status, RecoveryStepStatus::Warning);
+    QVERIFY2(resources.message.contains(u"disk space of %1 unknown"_s.arg(cwd)),
+             qPrintable(resources.message));
+    QVERIFY(stepStart >= 0);
+    QVERIFY2(stepEnd - stepStart >= 5,
+             qPrintable(u"the event loop stalled: %1 ticks"_s.arg(stepEnd - stepStart)));
+    QVERIFY(resources.durationMs >= 300); // it waited for the deadline
+    bool cwdItem = false, stateItem = false;
+    for (const RecoveryItem &item : resources.items) {
+        if (item.path == cwd) {
+            cwdItem = true;
+            QVERIFY2(item.why.contains(u"did not answer within"_s), qPrintable(item.why));
+        } else if (item.path == fleet.stateDir()) {
+            stateItem = true;
+            QCOMPARE(item.action, u"ok"_s);
+            QVERIFY(item.bytes > 0);
+        }
+    }
+    QVERIFY(cwdItem && stateItem);
+    // The rest of the run went on: the service is back.
+    QVERIFY2(report.ok, qPrintable(report.toText()));
+    QCOMPARE(fleet.service(u"api"_s)->state(), ServiceState::Running);
+
+    QVERIFY(stopFleet(fleet));
+    gate->open.release();
+    QTRY_COMPARE_WITH_TIMEOUT(gate->returned.load(), 1, 10000);
 }
 
 void TestHostileNoBlock::passingPortCheckReadsOnlyTheServiceTree()
