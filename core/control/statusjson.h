@@ -7,7 +7,9 @@
 // "system":{"cpu_percent","memory_percent","disk_percent"}}. Keys may be
 // added, never renamed. Extra service keys: "restart_reason",
 // "restarts_in_window", "max_restarts", "next_restart_in_s", "last_exit",
-// "last_error", "adopted".
+// "last_error", "adopted". Extra system key: "disk_unavailable" (true while a
+// filesystem's statfs has not answered in time; disk_percent is then the last
+// value known).
 #pragma once
 
 #include <QJsonObject>

@@ -65,14 +65,18 @@ bool makeProc(const QString &root, pid_t pid, const QByteArray &cmdline, const Q
     return true;
 }
 
-// Port 8000 (0x1F40) listened on through socket inode 55555.
-bool makeTcpTable(const QString &root)
+// A fixture proc root: port 8000 (0x1F40) listened on through socket inode
+// 55555, which PID 100 (outside the service) holds; the service is PID 200
+// with its socket `serviceSocket`.
+bool makePortFixture(const QString &root, const QByteArray &outsiderCmdline, const QString &serviceSocket)
 {
     return writeFile(root + u"/net/tcp"_s,
                      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
                      "timeout inode\n"
                      "   0: 0100007F:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1001 "
-                     "       0 55555 1 0000000000000000 100 0 0 10 0\n");
+                     "       0 55555 1 0000000000000000 100 0 0 10 0\n") &&
+           makeProc(root, 100, outsiderCmdline, {u"socket:[55555]"_s}) &&
+           makeProc(root, 200, "python3\0main.py\0"_ba, {u"/dev/null"_s, serviceSocket});
 }
 
 } // namespace
@@ -298,11 +302,8 @@ void TestHostileNoBlock::passingPortCheckReadsOnlyTheServiceTree()
     // descriptors show the service holds the port.
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    const QString root = dir.path();
-    QVERIFY(makeTcpTable(root));
-    QVERIFY(makeProc(root, 100, "socket-activator\0"_ba, {u"socket:[55555]"_s}));
-    QVERIFY(makeProc(root, 200, "python3\0main.py\0"_ba, {u"/dev/null"_s, u"socket:[55555]"_s}));
-    const ProcFs proc(root);
+    QVERIFY(makePortFixture(dir.path(), "socket-activator\0"_ba, u"socket:[55555]"_s));
+    const ProcFs proc(dir.path());
     QCOMPARE(proc.portHolder(8000)->pid, 100); // what the machine-wide scan names
 
     QCOMPARE(HealthMonitor::foreignPortHolder({8000}, {200}, proc), std::nullopt);
@@ -312,11 +313,8 @@ void TestHostileNoBlock::foreignPortHolderIsStillNamed()
 {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    const QString root = dir.path();
-    QVERIFY(makeTcpTable(root));
-    QVERIFY(makeProc(root, 100, "python3\0old.py\0"_ba, {u"socket:[55555]"_s}));
-    QVERIFY(makeProc(root, 200, "python3\0main.py\0"_ba, {u"/dev/null"_s, u"socket:[77777]"_s}));
-    const ProcFs proc(root);
+    QVERIFY(makePortFixture(dir.path(), "python3\0old.py\0"_ba, u"socket:[77777]"_s));
+    const ProcFs proc(dir.path());
 
     const std::optional<QString> reason = HealthMonitor::foreignPortHolder({8000}, {200}, proc);
     QVERIFY(reason);
