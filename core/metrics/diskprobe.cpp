@@ -42,12 +42,12 @@ void DiskProbe::probe(const QStringList &paths)
         else
             it = m_entries.erase(it);
     }
+    bool noThread = false;
     for (const QString &path : paths) {
         Entry &entry = m_entries[path];
         if (entry.running != 0)
             continue;
         const quint64 id = m_nextId++;
-        entry.running = id;
         try {
             std::thread([shared = m_shared, stat = m_stat, path, id] {
                 const std::optional<DiskFigures> figures = stat(path);
@@ -59,11 +59,16 @@ void DiskProbe::probe(const QStringList &paths)
                 }
             }).detach();
         } catch (const std::system_error &) {
-            // Out of threads: the next probe() tries again, the deadline
-            // still marks the figure unavailable meanwhile.
+            // Out of threads: unknown now, tried again on the next probe().
+            entry.reading.unavailable = true;
+            noThread = true;
+            continue;
         }
+        entry.running = id;
         QTimer::singleShot(m_deadline, this, [this, path, id] { expire(path, id); });
     }
+    if (noThread)
+        emit updated();
 }
 
 void DiskProbe::land(const QString &path, quint64 id, const std::optional<DiskFigures> &figures)
