@@ -8,7 +8,6 @@
 #include <QDateTime>
 #include <QHash>
 #include <QJsonArray>
-#include <QStorageInfo>
 #include <QStringList>
 
 #include <algorithm>
@@ -87,6 +86,7 @@ SystemFigures systemFigures(const Fleet &fleet)
     if (s.memoryValid)
         out.memoryPercent = roundTo1(s.memoryPercent);
     out.diskPercent = roundTo1(s.diskPercent);
+    out.diskUnavailable = s.diskUnavailable;
     return out;
 }
 
@@ -141,6 +141,7 @@ QJsonObject statusJson(const Fleet &fleet)
     system.insert(u"cpu_percent"_s, sys.cpuPercent);
     system.insert(u"memory_percent"_s, sys.memoryPercent);
     system.insert(u"disk_percent"_s, sys.diskPercent);
+    system.insert(u"disk_unavailable"_s, sys.diskUnavailable);
 
     // Processes re-parented to Lifeline from a service tree (Fleet::orphans()).
     QJsonArray orphans;

@@ -7,7 +7,9 @@
 // "system":{"cpu_percent","memory_percent","disk_percent"}}. Keys may be
 // added, never renamed. Extra service keys: "restart_reason",
 // "restarts_in_window", "max_restarts", "next_restart_in_s", "last_exit",
-// "last_error", "adopted".
+// "last_error", "adopted". Extra system key: "disk_unavailable" (true while a
+// filesystem's statfs has not answered in time; disk_percent is then the last
+// value known).
 #pragma once
 
 #include <QJsonObject>
@@ -30,7 +32,8 @@ struct SystemFigures
 {
     double cpuPercent = 0;
     double memoryPercent = 0;
-    double diskPercent = 0; // of the filesystem holding state_dir
+    double diskPercent = 0;       // of the fullest filesystem of state_dir and the services' cwds
+    bool diskUnavailable = false; // one of them did not answer in time: diskPercent is the last known
 };
 
 // ---- Connection points for modules still being written (LEAD: connect here) ----
@@ -46,7 +49,7 @@ QJsonObject serviceHealthJson(const Fleet &fleet, const ServiceSupervisor &servi
 // since the previous call for the same service (0 on the first call).
 CpuRss serviceCpuRss(const Fleet &fleet, const ServiceSupervisor &service);
 // memory_percent from /proc/meminfo (MemTotal - MemAvailable), disk_percent
-// from QStorageInfo(state_dir), cpu_percent over the time since the previous call.
+// from the sampler's DiskProbe, cpu_percent over the time since the previous call.
 SystemFigures systemFigures(const Fleet &fleet);
 // ---------------------------------------------------------------------------------
 

@@ -253,7 +253,12 @@ void HealthMonitor::setHealth(Health health, const QString &reason)
 std::optional<QString> HealthMonitor::foreignPortHolder(const QList<quint16> &ports,
                                                         const QList<pid_t> &servicePids, const ProcFs &proc)
 {
+    // Only the tree's own descriptors on the passing path: scanning every
+    // process on the machine after each probe is what this avoids.
+    const QList<quint16> own = proc.listeningPorts(servicePids);
     for (const quint16 port : ports) {
+        if (own.contains(port))
+            continue;
         const std::optional<PortHolder> holder = proc.portHolder(port);
         if (!holder)
             return u"port "_s + QString::number(port) + u" is not listened on"_s;

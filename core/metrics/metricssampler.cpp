@@ -15,11 +15,15 @@ MetricsSampler::MetricsSampler(MetricsHistory *history, QObject *parent, const Q
     , m_history(history)
     , m_procRoot(procRoot)
     , m_system(procRoot)
+    , m_diskProbe(new DiskProbe(this))
     , m_clock(Clock::system())
     , m_wallNow([] { return QDateTime::currentMSecsSinceEpoch(); })
 {
     m_timer.setInterval(1'000);
     connect(&m_timer, &QTimer::timeout, this, &MetricsSampler::sampleNow);
+    // Disk answers arrive between ticks; the status shows them at once.
+    connect(m_diskProbe, &DiskProbe::updated, this,
+            [this] { setDiskFigures(m_lastSystem, m_diskPaths, *m_diskProbe); });
 }
 
 MetricsSampler::~MetricsSampler() = default;
@@ -110,7 +114,9 @@ void MetricsSampler::sampleNow()
     const qint64 mono = m_clock->nowMs();
     const qint64 wall = m_wallNow();
 
-    m_lastSystem = m_system.sample(m_diskPaths);
+    m_lastSystem = m_system.sample();
+    m_diskProbe->probe(m_diskPaths);
+    setDiskFigures(m_lastSystem, m_diskPaths, *m_diskProbe);
     if (m_history) {
         if (m_lastSystem.cpuValid)
             m_history->append(QString(), u"cpu"_s, wall, m_lastSystem.cpuPercent);

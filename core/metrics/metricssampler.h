@@ -3,6 +3,7 @@
 // history, checks memory limits, then emits sampled() once.
 #pragma once
 
+#include "diskprobe.h"
 #include "systemsampler.h"
 #include "treesampler.h"
 
@@ -110,6 +111,7 @@ private:
     QString m_procRoot;
     QTimer m_timer;
     SystemSampler m_system;
+    DiskProbe *m_diskProbe;
     TreeProvider m_provider;
     QStringList m_diskPaths;
     const Clock *m_clock;

@@ -2,7 +2,6 @@
 
 #include <QByteArray>
 #include <QSet>
-#include <QStorageInfo>
 
 #include <algorithm>
 
@@ -82,28 +81,41 @@ std::optional<LoadAverage> parseLoadAvg(QByteArrayView text)
     return l;
 }
 
-QList<DiskUsage> diskUsage(const QStringList &paths)
+QList<DiskUsage> diskUsage(const QStringList &paths, const DiskProbe &probe)
 {
     QList<DiskUsage> result;
     QSet<QString> seenRoots;
     for (const QString &path : paths) {
-        const QStorageInfo info(path);
-        if (!info.isValid() || !info.isReady() || info.bytesTotal() <= 0)
+        const DiskProbe::Reading reading = probe.reading(path);
+        if (!reading.figures)
             continue;
-        if (seenRoots.contains(info.rootPath()))
+        const DiskFigures &f = *reading.figures;
+        if (seenRoots.contains(f.rootPath))
             continue;
-        seenRoots.insert(info.rootPath());
+        seenRoots.insert(f.rootPath);
         DiskUsage d;
         d.path = path;
-        d.rootPath = info.rootPath();
-        d.totalBytes = info.bytesTotal();
-        d.availableBytes = info.bytesAvailable();
-        const qint64 used = std::max<qint64>(info.bytesTotal() - info.bytesFree(), 0);
+        d.rootPath = f.rootPath;
+        d.totalBytes = f.totalBytes;
+        d.availableBytes = f.availableBytes;
+        d.unavailable = reading.unavailable;
+        const qint64 used = std::max<qint64>(f.totalBytes - f.freeBytes, 0);
         const qint64 denominator = used + std::max<qint64>(d.availableBytes, 0);
         d.percent = denominator > 0 ? double(used) * 100.0 / double(denominator) : 0.0;
         result.append(d);
     }
     return result;
+}
+
+void setDiskFigures(SystemSample &s, const QStringList &paths, const DiskProbe &probe)
+{
+    s.disks = diskUsage(paths, probe);
+    s.diskPercent = 0;
+    s.diskUnavailable = false;
+    for (const DiskUsage &d : std::as_const(s.disks))
+        s.diskPercent = std::max(s.diskPercent, d.percent);
+    for (const QString &path : paths)
+        s.diskUnavailable = s.diskUnavailable || probe.reading(path).unavailable;
 }
 
 SystemSampler::SystemSampler(QString procRoot)
@@ -113,13 +125,10 @@ SystemSampler::SystemSampler(QString procRoot)
     readKernel(primer); // a CPU baseline, so the first real sample already has a delta
 }
 
-SystemSample SystemSampler::sample(const QStringList &diskPaths)
+SystemSample SystemSampler::sample()
 {
     SystemSample s;
     readKernel(s);
-    s.disks = diskUsage(diskPaths);
-    for (const DiskUsage &d : std::as_const(s.disks))
-        s.diskPercent = std::max(s.diskPercent, d.percent);
     return s;
 }
 

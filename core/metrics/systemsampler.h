@@ -1,11 +1,12 @@
 // Whole-machine figures for the status line and the system charts: CPU,
 // memory, swap, load average and disk use. The kernel part is a platform
 // seam (systemsampler_linux.cpp reads /proc; systemsampler_null.cpp knows
-// nothing and reports every figure as invalid); disk use comes from
-// QStorageInfo everywhere.
+// nothing and reports every figure as invalid); disk use comes from a
+// DiskProbe, so a dead mount never blocks a sample.
 #pragma once
 
 #include "cpuusage.h"
+#include "diskprobe.h"
 
 #include <QByteArrayView>
 #include <QList>
@@ -42,10 +43,12 @@ struct DiskUsage
     qint64 totalBytes = 0;
     qint64 availableBytes = 0; // to an unprivileged user
     double percent = 0;        // used / (used + available), as df prints it
+    bool unavailable = false;  // the figures are the last known: the path did not answer in time
 };
-// One entry per filesystem: paths on the same mount point are counted once.
-// Paths that do not exist or cannot be queried are left out.
-QList<DiskUsage> diskUsage(const QStringList &paths);
+// One entry per filesystem, from what `probe` last measured: paths on the
+// same mount point are counted once. Paths that do not exist, cannot be
+// queried or never answered are left out.
+QList<DiskUsage> diskUsage(const QStringList &paths, const DiskProbe &probe);
 
 struct SystemSample
 {
@@ -58,8 +61,11 @@ struct SystemSample
     bool loadValid = false;
     LoadAverage load;
     QList<DiskUsage> disks;
-    double diskPercent = 0; // the fullest of `disks`; 0 with none
+    double diskPercent = 0;       // the fullest of `disks`; 0 with none
+    bool diskUnavailable = false; // some path did not answer in time (see DiskUsage::unavailable)
 };
+// Fills the disk part of `s` from what `probe` last measured of `paths`.
+void setDiskFigures(SystemSample &s, const QStringList &paths, const DiskProbe &probe);
 
 class SystemSampler
 {
@@ -70,7 +76,8 @@ public:
 
     // CPU % is measured since the previous call (or since construction, when
     // the first reading could be taken then).
-    SystemSample sample(const QStringList &diskPaths = {});
+    // The disk part is left empty (see setDiskFigures()).
+    SystemSample sample();
 
 private:
     // Platform part: fills the kernel figures of `s`, keeping CPU counters in

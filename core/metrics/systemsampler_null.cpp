@@ -1,5 +1,5 @@
 // Systems without a kernel sampler yet: every kernel figure stays invalid
-// (disk use still works, through QStorageInfo).
+// (disk use still works, through DiskProbe and QStorageInfo).
 #include "systemsampler.h"
 
 namespace lifeline {

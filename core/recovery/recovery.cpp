@@ -17,7 +17,6 @@
 #include <QLockFile>
 #include <QSaveFile>
 #include <QSet>
-#include <QStorageInfo>
 
 #include <algorithm>
 #include <csignal>
@@ -749,28 +748,56 @@ void Recovery::pollTargets()
 
 void Recovery::stepCheckResources()
 {
-    QStringList paths{m_fleet->stateDir()};
+    m_diskPaths = QStringList{m_fleet->stateDir()};
     for (const ServiceSupervisor *s : m_fleet->services()) {
         const QString cwd = cwdOf(s);
-        if (!paths.contains(cwd))
-            paths.append(cwd);
+        if (!m_diskPaths.contains(cwd))
+            m_diskPaths.append(cwd);
     }
+    // statfs on a dead mount hangs in the kernel: it runs on the probe's
+    // threads, and the step goes on once every path answered or timed out.
+    if (m_diskProbe)
+        m_diskProbe->deleteLater(); // its signal may be what brought us here
+    m_diskProbe = new DiskProbe(this, m_diskStat, m_diskDeadline);
+    m_connections.append(connect(m_diskProbe, &DiskProbe::updated, this, [this] {
+        const bool settled = std::all_of(m_diskPaths.cbegin(), m_diskPaths.cend(), [this](const QString &p) {
+            const DiskProbe::Reading r = m_diskProbe->reading(p);
+            return r.takenMs >= 0 || r.unavailable;
+        });
+        if (settled)
+            finishCheckResources();
+    }));
+    m_diskProbe->probe(m_diskPaths);
+}
+
+void Recovery::finishCheckResources()
+{
     QStringList low, figures;
     QSet<QString> roots;
-    for (const QString &path : std::as_const(paths)) {
-        const QStorageInfo si(path);
+    for (const QString &path : std::as_const(m_diskPaths)) {
+        const DiskProbe::Reading reading = m_diskProbe->reading(path);
         RecoveryItem item;
         item.kind = RecoveryItem::Kind::Figure;
         item.path = path;
-        if (!si.isValid() || !si.isReady()) {
+        if (reading.unavailable) {
+            item.why =
+                u"free disk space unknown (the file system did not answer within %1: a hung mount?)"_s.arg(
+                    formatDuration(m_diskDeadline));
+            item.action = u"warning"_s;
+            low.append(u"disk space of %1 unknown"_s.arg(path));
+            current().items.append(item);
+            continue;
+        }
+        if (!reading.figures) {
             item.why = u"free disk space unknown (cannot read the file system of this path)"_s;
             item.action = u"warning"_s;
             low.append(u"disk space of %1 unknown"_s.arg(path));
             current().items.append(item);
             continue;
         }
-        item.bytes = si.bytesAvailable();
-        item.why = u"free on %1 (%2 total)"_s.arg(si.rootPath(), formatSize(si.bytesTotal()));
+        const DiskFigures &f = *reading.figures;
+        item.bytes = f.availableBytes;
+        item.why = u"free on %1 (%2 total)"_s.arg(f.rootPath, formatSize(f.totalBytes));
         if (item.bytes < m_options.minFreeDiskBytes) {
             item.action = u"below the minimum of %1"_s.arg(formatSize(m_options.minFreeDiskBytes));
             low.append(u"only %1 free for %2 (minimum %3)"_s.arg(formatSize(item.bytes), path,
@@ -778,9 +805,9 @@ void Recovery::stepCheckResources()
         } else {
             item.action = u"ok"_s;
         }
-        if (!roots.contains(si.rootPath())) {
-            roots.insert(si.rootPath());
-            figures.append(u"%1 free on %2"_s.arg(formatSize(item.bytes), si.rootPath()));
+        if (!roots.contains(f.rootPath)) {
+            roots.insert(f.rootPath);
+            figures.append(u"%1 free on %2"_s.arg(formatSize(item.bytes), f.rootPath));
         }
         current().items.append(item);
     }

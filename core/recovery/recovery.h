@@ -36,6 +36,7 @@
 // stop a run.
 #pragma once
 
+#include "metrics/diskprobe.h"
 #include "recovery/recoveryfiles.h"
 #include "recovery/recoverytypes.h"
 
@@ -46,6 +47,7 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -79,6 +81,14 @@ public:
     // stop_timeout plus 35 s, then it fails and marks the ones still stopping
     // fatal (ServiceSupervisor::abandonStop). Tests and benches shorten it.
     void setStopGiveUpAfter(qint64 ms) { m_stopGiveUpMs = ms; }
+    // Step 3 measures free disk space on worker threads; a path that has not
+    // answered after `deadline` (a hung mount) is reported unknown. Tests
+    // inject a stat function that hangs.
+    void setDiskStat(DiskProbe::StatFunction stat, std::chrono::milliseconds deadline)
+    {
+        m_diskStat = std::move(stat);
+        m_diskDeadline = deadline;
+    }
 
     // The steps of the current (or last) run, in order.
     QList<RecoveryStep> steps() const { return m_steps; }
@@ -136,6 +146,7 @@ private:
     void stepFindLeftovers();
     void pollTargets();
     void stepCheckResources();
+    void finishCheckResources();
     void stepClean();
     void stepBackupLogs();
     void stepStart();
@@ -178,6 +189,10 @@ private:
     qint64 m_backedUpBytes = 0;
     int m_stepWarnings = 0;
     QString m_backupDir;
+    DiskProbe::StatFunction m_diskStat = DiskProbe::statPath;
+    std::chrono::milliseconds m_diskDeadline = std::chrono::seconds(2);
+    DiskProbe *m_diskProbe = nullptr; // step 3's, kept until the next run's
+    QStringList m_diskPaths;
     void backupNextLog();
     // Steps 6-7
     qint64 m_startDeadlineMs = 0; // m_runTimer time when verify_timeout ends

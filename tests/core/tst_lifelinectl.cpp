@@ -153,11 +153,14 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(ControlClient(m_socket, 1000).request({{u"cmd"_s, u"ping"_s}}).has_value(),
                                  10000);
         QTRY_VERIFY_WITH_TIMEOUT(allIn({u"running"_s}), 10000);
-        // The sampler has measured every service at least once.
+        // The sampler has measured every service at least once, and the
+        // disk figures (from a worker thread) have arrived.
         QTRY_VERIFY_WITH_TIMEOUT(
             [this] {
-                const QJsonArray services = statusJson().value(u"services"_s).toArray();
-                return !services.isEmpty() &&
+                const QJsonObject status = statusJson();
+                const QJsonArray services = status.value(u"services"_s).toArray();
+                return status.value(u"system"_s).toObject().value(u"disk_percent"_s).toDouble() > 0 &&
+                       !services.isEmpty() &&
                        std::all_of(services.begin(), services.end(), [](const QJsonValue &v) {
                            return v.toObject().value(u"rss_bytes"_s).toDouble() > 0;
                        });
@@ -268,6 +271,7 @@ private slots:
         // Real figures: a running machine uses some memory and its disk holds files.
         QVERIFY(system.value(u"memory_percent"_s).toDouble() > 0);
         QVERIFY(system.value(u"disk_percent"_s).toDouble() > 0);
+        QCOMPARE(system.value(u"disk_unavailable"_s), QJsonValue(false));
     }
 
     void humanStatusTable()

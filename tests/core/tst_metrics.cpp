@@ -22,6 +22,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <memory>
 #include <unistd.h>
 
@@ -283,7 +284,7 @@ void TestMetrics::missingProcFiles()
 {
     QTemporaryDir root;
     SystemSampler sampler(root.path() + u"/nothing-here"_s);
-    const SystemSample s = sampler.sample({root.filePath(u"does-not-exist"_s)});
+    const SystemSample s = sampler.sample();
     QVERIFY(!s.cpuValid);
     QVERIFY(!s.memoryValid);
     QVERIFY(!s.loadValid);
@@ -302,7 +303,13 @@ void TestMetrics::diskUsageDedupes()
         if (!roots.contains(r))
             roots.append(r);
     }
-    const QList<DiskUsage> disks = diskUsage(paths);
+    DiskProbe probe;
+    probe.probe(paths);
+    QTRY_VERIFY_WITH_TIMEOUT(std::none_of(paths.cbegin(), paths.cend(),
+                                          [&](const QString &p) { return probe.reading(p).takenMs < 0; }),
+                             10000);
+    QVERIFY(!probe.reading(dir.filePath(u"missing"_s)).figures);
+    const QList<DiskUsage> disks = diskUsage(paths, probe);
     QCOMPARE(disks.size(), roots.size());
     QCOMPARE(disks.first().path, dir.path());
     QCOMPARE(disks.first().rootPath, QStorageInfo(dir.path()).rootPath());
@@ -311,7 +318,9 @@ void TestMetrics::diskUsageDedupes()
         QVERIFY(d.percent >= 0 && d.percent <= 100);
     }
     SystemSampler sampler;
-    const SystemSample s = sampler.sample(paths);
+    SystemSample s = sampler.sample();
+    setDiskFigures(s, paths, probe);
+    QVERIFY(!s.diskUnavailable);
     QCOMPARE(s.disks.size(), roots.size());
     double worst = 0;
     for (const DiskUsage &d : s.disks)
@@ -719,6 +728,11 @@ void TestMetrics::samplerTimerFeedsHistory()
     sampler.start();
     QVERIFY(sampler.isActive());
     QTRY_VERIFY_WITH_TIMEOUT(sampled.size() >= 3, 5000);
+    // Disk figures come from a worker thread: wait for them, then one more
+    // tick so the history holds them too.
+    QTRY_VERIFY_WITH_TIMEOUT(!sampler.lastSystem().disks.isEmpty(), 10000);
+    const qsizetype ticks = sampled.size();
+    QTRY_VERIFY_WITH_TIMEOUT(sampled.size() > ticks, 5000);
     sampler.stop();
     const qint64 last = sampled.last().at(0).toLongLong();
     QVERIFY(qAbs(last - QDateTime::currentMSecsSinceEpoch()) < 60'000); // wall clock, for the history
