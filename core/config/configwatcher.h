@@ -11,6 +11,7 @@
 // carries every error as "FILE:LINE:COL: error: ...", one per line.
 #pragma once
 
+#include "configdiff.h"
 #include "servicespec.h"
 
 #include <QFileSystemWatcher>
@@ -19,34 +20,6 @@
 #include <QTimer>
 
 namespace lifeline {
-
-class Fleet;
-
-// Everything but the source position (which moves when lines are added
-// above): two specs that compare equal run the same way.
-bool sameServiceDefinition(const ServiceSpec &a, const ServiceSpec &b);
-
-struct ConfigDiff
-{
-    QStringList added;            // in the new file only (in its order)
-    QStringList removed;          // in the old file only
-    QStringList changed;          // in both, with a different definition
-    QStringList unchanged;        // in both, the same: never touched
-    bool settingsChanged = false; // [settings] (on_exit, sample_interval, state_dir)
-    bool stateDirChanged = false; // applies only when Lifeline starts again
-    bool recoveryChanged = false; // [recovery]
-
-    static ConfigDiff compute(const Config &before, const Config &after);
-
-    bool isEmpty() const
-    {
-        return added.isEmpty() && removed.isEmpty() && changed.isEmpty() && !settingsChanged &&
-               !recoveryChanged;
-    }
-    // One line for a person: "changed: api (restarting); added: web, removed:
-    // old (stopping); 2 unchanged". Fleet::applyConfig() does what it says.
-    QString summary() const;
-};
 
 class ConfigWatcher final : public QObject
 {

@@ -1,8 +1,8 @@
 // ConfigWriter on real files: every edit loads back through ConfigLoader,
 // keeps the previous bytes in <config>.bak, leaves comments and the other
 // tables alone, and a rejected edit leaves the file byte-identical.
+#include "config/configdiff.h"
 #include "config/configloader.h"
-#include "config/configwatcher.h"
 #include "config/configwriter.h"
 
 #include <QDir>

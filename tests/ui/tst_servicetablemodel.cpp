@@ -3,8 +3,8 @@
 // a state change repaints its row, the State column has an icon and the
 // Restarts column shows the crash-loop window; MainWindow's restart action
 // restarts the selected service through the core (the PID changes).
+#include "config/configdiff.h"
 #include "config/configloader.h"
-#include "config/configwatcher.h"
 #include "mainwindow.h"
 #include "servicedetailpane.h"
 #include "servicetablemodel.h"

@@ -1,8 +1,8 @@
 // TrayController against a real Fleet with real child processes, under Xvfb
 // with trayer providing the system tray (tests/run-with-tray.sh).
 #include "application.h"
+#include "config/configdiff.h"
 #include "config/configloader.h"
-#include "config/configwatcher.h"
 #include "health/healthmonitor.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
