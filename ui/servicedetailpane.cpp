@@ -1,6 +1,5 @@
 #include "servicedetailpane.h"
 
-#include "config/configloader.h"
 #include "health/healthmonitor.h"
 #include "healthview.h"
 #include "logs/eventlog.h"
@@ -10,6 +9,7 @@
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 #include "uistyle.h"
+#include "util/units.h"
 
 #include <QButtonGroup>
 #include <QDateTime>
@@ -56,7 +56,6 @@ int stateSeverity(const ServiceSupervisor *s)
     case ServiceState::Backoff:
         return 1;
     case ServiceState::Fatal:
-    case ServiceState::Unknown:
         return 2;
     case ServiceState::Exited:
         return s->lastExit().shellCode() == 0 ? -1 : 2;

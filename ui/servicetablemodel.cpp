@@ -1,11 +1,11 @@
 #include "servicetablemodel.h"
 
-#include "config/configloader.h"
 #include "control/statusjson.h"
 #include "health/healthmonitor.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 #include "uistyle.h"
+#include "util/units.h"
 
 #include <QColor>
 #include <QIcon>
@@ -88,7 +88,6 @@ int ServiceTableModel::severity(const ServiceSupervisor *s)
         return 2;
     switch (s->state()) {
     case ServiceState::Fatal:
-    case ServiceState::Unknown:
         return 2;
     case ServiceState::Backoff:
     case ServiceState::Starting:

@@ -1,10 +1,10 @@
 #include "traycontroller.h"
 
-#include "config/configloader.h"
 #include "health/healthmonitor.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 #include "trayicons.h"
+#include "util/units.h"
 
 #include <QAction>
 #include <QLoggingCategory>
@@ -125,7 +125,7 @@ QString TrayController::toolTipFor(const Fleet &fleet)
     // problem state follow their count, so the line says who needs a look.
     static constexpr ServiceState order[] = {
         ServiceState::Running, ServiceState::Starting, ServiceState::Stopping, ServiceState::Backoff,
-        ServiceState::Stopped, ServiceState::Exited,   ServiceState::Fatal,    ServiceState::Unknown,
+        ServiceState::Stopped, ServiceState::Exited,   ServiceState::Fatal,
     };
     QStringList parts;
     for (ServiceState state : order) {
@@ -137,8 +137,8 @@ QString TrayController::toolTipFor(const Fleet &fleet)
         if (names.isEmpty())
             continue;
         QString part = QString::number(names.size()) + QLatin1Char(' ') + stateName(state);
-        const bool problem = state == ServiceState::Backoff || state == ServiceState::Exited ||
-                             state == ServiceState::Fatal || state == ServiceState::Unknown;
+        const bool problem =
+            state == ServiceState::Backoff || state == ServiceState::Exited || state == ServiceState::Fatal;
         if (problem)
             part += QStringLiteral(" (") + nameList(names) + QLatin1Char(')');
         parts << part;
@@ -294,7 +294,6 @@ void TrayController::onStateChanged(const QString &name, ServiceState from, Serv
             break;
         case ServiceState::Starting:
         case ServiceState::Stopping:
-        case ServiceState::Unknown:
             break;
         }
     }

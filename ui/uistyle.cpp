@@ -104,8 +104,6 @@ QIcon stateIcon(int severity, ServiceState state)
         return badgeIcon(severityColor(severity == 0 ? -1 : 1), Glyph::Pause);
     case ServiceState::Stopped:
         return badgeIcon(severityColor(-1), Glyph::Pause);
-    case ServiceState::Unknown:
-        break;
     }
     return badgeIcon(severityColor(2), Glyph::Question);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "servicespec.h"
+#include "util/units.h"
 
 #include <QByteArray>
 #include <QList>
@@ -62,21 +63,6 @@ std::optional<QByteArray> readConfigFile(const QString &path, QString *error = n
 // characters from A-Z, a-z, 0-9, '_', '.', '-', not starting with a dot.
 bool isValidServiceName(const QString &name);
 
-// Strict unit parsing, shared with the UI's service editor.
-// Durations: "500ms", "3s", "5m", "1h", "1d", combinations like "1m30s"; a bare "0" is 0.
-std::optional<Millis> parseDuration(const QString &text, QString *error = nullptr);
-// Sizes: "500MB", "10MiB", "1GB", "4096", "512KB" (KB/MB/GB decimal, KiB/MiB/GiB binary; B optional).
-std::optional<qint64> parseSize(const QString &text, QString *error = nullptr);
-// "TERM", "SIGTERM", "15" -> 15
-std::optional<int> parseSignal(const QString &text, QString *error = nullptr);
-QString formatDuration(Millis d); // 90000 -> "1m30s"
-QString formatSize(qint64 bytes); // 500000000 -> "500 MB" (decimal, like parseSize)
-// The unit a size was written in, spelled canonically: "100mib" -> "MiB",
-// "2G" -> "GB"; empty for plain bytes ("4096", "4096B") or no size at all.
-QString sizeUnit(const QString &text);
-// bytes in `unit` (as sizeUnit() returns it): (157286400, "MiB") -> "150 MiB",
-// (1572864, "MiB") -> "1.5 MiB"; an empty unit falls back to formatSize().
-QString formatSizeIn(qint64 bytes, const QString &unit);
 // "~/x" -> "$HOME/x"; relative paths resolved against baseDir.
 QString expandPath(const QString &path, const QString &baseDir);
 // Splits a command line the way a POSIX shell would split words: blanks

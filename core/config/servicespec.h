@@ -4,6 +4,8 @@
 // mirrors them.
 #pragma once
 
+#include "util/units.h"
+
 #include <QHash>
 #include <QList>
 #include <QString>
@@ -13,8 +15,6 @@
 #include <optional>
 
 namespace lifeline {
-
-using Millis = std::chrono::milliseconds;
 
 enum class RestartPolicy
 {

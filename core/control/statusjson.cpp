@@ -4,6 +4,7 @@
 #include "metrics/metricssampler.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
+#include "util/units.h"
 
 #include <QDateTime>
 #include <QHash>
@@ -25,10 +26,6 @@ double roundTo1(double v)
 }
 
 } // namespace
-
-// ---- Figures from the health monitors and the metrics sampler --------------------
-// The control server never reads /proc or probes anything itself: it reports
-// what the fleet's own monitors last saw.
 
 QString serviceHealthName(const Fleet &fleet, const ServiceSupervisor &service)
 {
@@ -89,8 +86,6 @@ SystemFigures systemFigures(const Fleet &fleet)
     out.diskUnavailable = s.diskUnavailable;
     return out;
 }
-
-// ---------------------------------------------------------------------------------
 
 QJsonObject serviceStatusJson(const Fleet &fleet, const ServiceSupervisor &service)
 {
@@ -174,22 +169,6 @@ QString formatUptime(qint64 seconds)
     return u"%1d%2h"_s.arg(seconds / 86400).arg((seconds % 86400) / 3600, 2, 10, QLatin1Char('0'));
 }
 
-QString formatBytes(qint64 bytes)
-{
-    if (bytes < 0)
-        bytes = 0;
-    if (bytes < 1000)
-        return u"%1 B"_s.arg(bytes);
-    static const char *const units[] = {"KB", "MB", "GB", "TB"};
-    double value = double(bytes) / 1000.0;
-    int unit = 0;
-    while (value >= 999.95 && unit < 3) {
-        value /= 1000.0;
-        ++unit;
-    }
-    return QString::number(value, 'f', 1) + u' ' + QLatin1String(units[unit]);
-}
-
 QString statusTable(const QJsonObject &status)
 {
     const QStringList header = {u"NAME"_s,   u"STATE"_s, u"PID"_s, u"UPTIME"_s,   u"RESTARTS"_s,
@@ -207,7 +186,7 @@ QString statusTable(const QJsonObject &status)
             << (hasPid ? formatUptime(s.value(u"uptime_s"_s).toInteger()) : u"-"_s)
             << QString::number(s.value(u"restarts"_s).toInteger()) << s.value(u"health"_s).toString()
             << (hasPid ? QString::number(s.value(u"cpu_percent"_s).toDouble(), 'f', 1) + u'%' : u"-"_s)
-            << (hasPid ? formatBytes(s.value(u"rss_bytes"_s).toInteger()) : u"-"_s)
+            << (hasPid ? formatSize(s.value(u"rss_bytes"_s).toInteger()) : u"-"_s)
             << (s.value(u"last_exit"_s).isString() ? s.value(u"last_exit"_s).toString() : u"-"_s);
         rows << row;
 

@@ -36,30 +36,26 @@ struct SystemFigures
     bool diskUnavailable = false; // one of them did not answer in time: diskPercent is the last known
 };
 
-// ---- Connection points for modules still being written (LEAD: connect here) ----
-// Each figure the status shows comes through exactly one of these functions.
+// The figures the status shows, each from what the fleet's own monitors
+// last saw (nothing here reads /proc or probes).
 //
-// "healthy", "unhealthy" or "unknown". Today always "unknown" (no health module yet).
+// "healthy", "unhealthy" or "unknown" (no health check, or no verdict yet).
 QString serviceHealthName(const Fleet &fleet, const ServiceSupervisor &service);
 // The reply body of the "health" command: {"health": <serviceHealthName>,
 // "results": [recent probe results, newest last], "report": the newest JSON
 // report of the backend, capped (absent when it sent none)}.
 QJsonObject serviceHealthJson(const Fleet &fleet, const ServiceSupervisor &service);
-// RSS summed over ServiceSupervisor::treePids() from /proc; CPU over the time
-// since the previous call for the same service (0 on the first call).
+// The sampler's last figures for the service's whole tree; zero when it is not running.
 CpuRss serviceCpuRss(const Fleet &fleet, const ServiceSupervisor &service);
 // memory_percent from /proc/meminfo (MemTotal - MemAvailable), disk_percent
 // from the sampler's DiskProbe, cpu_percent over the time since the previous call.
 SystemFigures systemFigures(const Fleet &fleet);
-// ---------------------------------------------------------------------------------
 
 QJsonObject serviceStatusJson(const Fleet &fleet, const ServiceSupervisor &service);
 QJsonObject statusJson(const Fleet &fleet);
 
 // "45s", "5m03s", "3h12m", "2d04h"
 QString formatUptime(qint64 seconds);
-// "512 B", "12.3 KB", "45.2 MB", "1.5 GB" (decimal units)
-QString formatBytes(qint64 bytes);
 // The `lifelinectl status` table, columns NAME STATE PID UPTIME RESTARTS
 // HEALTH CPU RSS LAST EXIT; a fatal service gets its last error on the line
 // below, a service in backoff when its next restart is; then one system line.

@@ -75,14 +75,6 @@ void HealthMonitor::stop()
     setHealth(Health::Unknown, u"health checks stopped"_s);
 }
 
-bool HealthMonitor::probeNow()
-{
-    if (!m_active || m_probe)
-        return false;
-    launchProbe();
-    return true;
-}
-
 bool HealthMonitor::inStartPeriod() const
 {
     // The early probes of the start ramp (before one interval has passed)

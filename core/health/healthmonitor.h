@@ -70,9 +70,6 @@ public:
     // The service has just started: forget the previous verdict and poll.
     void start();
     void stop();
-    // Probe now, outside the schedule (e.g. `lifelinectl health NAME`);
-    // returns false when a probe is already in flight or monitoring is off.
-    bool probeNow();
 
     Health health() const { return m_health; }
     // The newest result, with the latest report.
@@ -82,7 +79,6 @@ public:
     QJsonObject lastReport() const { return m_lastReport; }
     QList<HealthResult> history() const; // oldest first, at most HistorySize, reports left out
     int consecutiveFailures() const { return m_consecutiveFailures; }
-    int consecutiveSuccesses() const { return m_consecutiveSuccesses; }
     bool inStartPeriod() const;
     bool probeInFlight() const { return m_probe != nullptr; }
     int skippedTicks() const { return m_skippedTicks; }

@@ -2,6 +2,7 @@
 
 #include "healthparser.h"
 #include "httpresponseparser.h"
+#include "util/units.h"
 
 #include <QDateTime>
 #include <QNetworkAccessManager>
@@ -90,15 +91,6 @@ HealthProbe::~HealthProbe()
     abort();
 }
 
-QString HealthProbe::formatDuration(qint64 ms)
-{
-    if (ms < 1000)
-        return QString::number(ms) + u"ms"_s;
-    if (ms % 1000 == 0)
-        return QString::number(ms / 1000) + u's';
-    return QString::number(double(ms) / 1000.0, 'f', 1) + u's';
-}
-
 void HealthProbe::setWorkingDirectory(const QString &dir)
 {
     m_workingDirectory = dir;
@@ -106,7 +98,7 @@ void HealthProbe::setWorkingDirectory(const QString &dir)
 
 QString HealthProbe::timeoutReason() const
 {
-    return u"timed out after "_s + formatDuration(m_spec.timeout.count());
+    return u"timed out after "_s + formatDuration(m_spec.timeout);
 }
 
 void HealthProbe::start()

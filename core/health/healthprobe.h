@@ -60,9 +60,6 @@ public:
     // Exec probes run there (the service's cwd); default: Lifeline's own.
     void setWorkingDirectory(const QString &dir);
 
-    // "5s", "250ms", "1.5s": how the timeout reads in reasons.
-    static QString formatDuration(qint64 ms);
-
 signals:
     // Emitted once per start(). The receiver may deleteLater() the probe.
     void finished(const lifeline::HealthResult &result);

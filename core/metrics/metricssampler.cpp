@@ -1,8 +1,8 @@
 #include "metricssampler.h"
 
-#include "config/configloader.h"
 #include "metricshistory.h"
 #include "util/clock.h"
+#include "util/units.h"
 
 #include <QDateTime>
 
@@ -17,7 +17,6 @@ MetricsSampler::MetricsSampler(MetricsHistory *history, QObject *parent, const Q
     , m_system(procRoot)
     , m_diskProbe(new DiskProbe(this))
     , m_clock(Clock::system())
-    , m_wallNow([] { return QDateTime::currentMSecsSinceEpoch(); })
 {
     m_timer.setInterval(1'000);
     connect(&m_timer, &QTimer::timeout, this, &MetricsSampler::sampleNow);
@@ -112,7 +111,7 @@ QString MetricsSampler::memoryLimitReason(qint64 limitBytes, qint64 rssBytes, co
 void MetricsSampler::sampleNow()
 {
     const qint64 mono = m_clock->nowMs();
-    const qint64 wall = m_wallNow();
+    const qint64 wall = QDateTime::currentMSecsSinceEpoch();
 
     m_lastSystem = m_system.sample();
     m_diskProbe->probe(m_diskPaths);

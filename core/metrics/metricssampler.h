@@ -68,7 +68,6 @@ public:
     void setProcessReader(TreeSampler::ProcessReader reader, TreeSampler::FdCounter fds,
                           qint64 ticksPerSecond);
     void setClock(const Clock *clock) { m_clock = clock; }
-    void setWallClock(std::function<qint64()> now) { m_wallNow = std::move(now); }
 
     SystemSample lastSystem() const { return m_lastSystem; }
     std::optional<TreeSample> lastService(const QString &name) const;
@@ -115,7 +114,6 @@ private:
     TreeProvider m_provider;
     QStringList m_diskPaths;
     const Clock *m_clock;
-    std::function<qint64()> m_wallNow;
     TreeSampler::ProcessReader m_reader;
     TreeSampler::FdCounter m_fds;
     qint64 m_ticksPerSecond = 0;

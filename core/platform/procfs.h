@@ -44,14 +44,6 @@ struct PortHolder
     QString describe() const; // "PID 1234 (alice): python3 main.py" or "an unknown process of uid 1001"
 };
 
-// /proc/stat "cpu" line: cumulative clock ticks of all CPUs since boot.
-// busy = total - idle; usage over an interval is the delta of each.
-struct SystemCpuTimes
-{
-    quint64 total = 0;
-    quint64 idle = 0; // idle + iowait
-};
-
 // /proc/meminfo, in bytes.
 struct SystemMemory
 {
@@ -170,7 +162,6 @@ public:
 
     // Open file descriptors of a process (entries of PID/fd); -1 if unreadable.
     int fdCount(pid_t pid) const;
-    std::optional<SystemCpuTimes> systemCpu() const;
     std::optional<SystemMemory> systemMemory() const;
     // maxAgeMs > 0 may answer from a reading that recent (one per tick for
     // all services instead of three files per service); 0 reads now.

@@ -578,34 +578,6 @@ int ProcFs::fdCount(pid_t pid) const
     return count;
 }
 
-std::optional<SystemCpuTimes> ProcFs::systemCpu() const
-{
-    const std::optional<QByteArray> text = readFile(QFile::encodeName(m_root) + "/stat");
-    if (!text)
-        return std::nullopt;
-    for (const QByteArray &line : text->split('\n')) {
-        if (!line.startsWith("cpu "))
-            continue;
-        // cpu user nice system idle iowait irq softirq steal guest guest_nice.
-        // guest time is already counted in user (and guest_nice in nice).
-        const QList<QByteArray> f = line.simplified().split(' ');
-        if (f.size() < 5)
-            return std::nullopt;
-        SystemCpuTimes t;
-        for (qsizetype i = 1; i < f.size() && i <= 8; ++i) {
-            bool ok = false;
-            const quint64 v = f.at(i).toULongLong(&ok);
-            if (!ok)
-                return std::nullopt;
-            t.total += v;
-            if (i == 4 || i == 5)
-                t.idle += v;
-        }
-        return t;
-    }
-    return std::nullopt;
-}
-
 std::optional<SystemMemory> ProcFs::systemMemory() const
 {
     const std::optional<QByteArray> text = readFile(QFile::encodeName(m_root) + "/meminfo");

@@ -102,11 +102,6 @@ int ProcFs::fdCount(pid_t) const
     return -1;
 }
 
-std::optional<SystemCpuTimes> ProcFs::systemCpu() const
-{
-    return std::nullopt;
-}
-
 std::optional<SystemMemory> ProcFs::systemMemory() const
 {
     return std::nullopt;

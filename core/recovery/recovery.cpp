@@ -1,6 +1,5 @@
 #include "recovery/recovery.h"
 
-#include "config/configloader.h"
 #include "health/healthmonitor.h"
 #include "logs/eventlog.h"
 #include "metrics/metricshistory.h"
@@ -8,6 +7,7 @@
 #include "recovery/recoveryfiles.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
+#include "util/units.h"
 
 #include <QDir>
 #include <QFile>

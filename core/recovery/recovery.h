@@ -92,7 +92,6 @@ public:
 
     // The steps of the current (or last) run, in order.
     QList<RecoveryStep> steps() const { return m_steps; }
-    std::optional<RecoveryReport> lastReport() const { return m_lastReport; }
     // The text report of the last run of this object; empty before one ended.
     QString lastReportPath() const;
 

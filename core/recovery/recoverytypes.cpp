@@ -1,6 +1,6 @@
 #include "recovery/recoverytypes.h"
 
-#include "config/configloader.h"
+#include "util/units.h"
 
 #include <QJsonArray>
 

@@ -5,48 +5,6 @@
 
 namespace lifeline {
 
-QString signalName(int sig)
-{
-    switch (sig) {
-    case SIGHUP:
-        return QStringLiteral("SIGHUP");
-    case SIGINT:
-        return QStringLiteral("SIGINT");
-    case SIGQUIT:
-        return QStringLiteral("SIGQUIT");
-    case SIGILL:
-        return QStringLiteral("SIGILL");
-    case SIGTRAP:
-        return QStringLiteral("SIGTRAP");
-    case SIGABRT:
-        return QStringLiteral("SIGABRT");
-    case SIGBUS:
-        return QStringLiteral("SIGBUS");
-    case SIGFPE:
-        return QStringLiteral("SIGFPE");
-    case SIGKILL:
-        return QStringLiteral("SIGKILL");
-    case SIGUSR1:
-        return QStringLiteral("SIGUSR1");
-    case SIGSEGV:
-        return QStringLiteral("SIGSEGV");
-    case SIGUSR2:
-        return QStringLiteral("SIGUSR2");
-    case SIGPIPE:
-        return QStringLiteral("SIGPIPE");
-    case SIGALRM:
-        return QStringLiteral("SIGALRM");
-    case SIGTERM:
-        return QStringLiteral("SIGTERM");
-    case SIGXCPU:
-        return QStringLiteral("SIGXCPU");
-    case SIGXFSZ:
-        return QStringLiteral("SIGXFSZ");
-    default:
-        return QStringLiteral("signal %1").arg(sig);
-    }
-}
-
 static QString signalHint(int sig)
 {
     switch (sig) {

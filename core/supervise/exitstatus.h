@@ -2,6 +2,7 @@
 #pragma once
 
 #include "platform/procfs.h"
+#include "util/units.h"
 
 #include <QString>
 
@@ -47,7 +48,5 @@ struct ExitStatus
     // 128 + signal as shells do; -1 when unknown.
     int shellCode() const;
 };
-
-QString signalName(int sig); // 9 -> "SIGKILL"
 
 } // namespace lifeline

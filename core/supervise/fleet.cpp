@@ -1,7 +1,6 @@
 #include "fleet.h"
 
-#include "config/configloader.h"
-#include "config/configwatcher.h"
+#include "config/configdiff.h"
 #include "health/healthmonitor.h"
 #include "logs/eventlog.h"
 #include "metrics/metricshistory.h"
@@ -11,6 +10,7 @@
 #include "platform/treetracker.h"
 #include "supervise/servicesupervisor.h"
 #include "util/clock.h"
+#include "util/units.h"
 
 #include <QCoreApplication>
 #include <QCryptographicHash>
@@ -501,7 +501,6 @@ int Fleet::severity() const
     for (const ServiceSupervisor *s : m_services) {
         switch (s->state()) {
         case ServiceState::Fatal:
-        case ServiceState::Unknown:
             worst = std::max(worst, 2);
             break;
         case ServiceState::Backoff:

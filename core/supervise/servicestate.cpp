@@ -19,8 +19,6 @@ QString stateName(ServiceState s)
         return QStringLiteral("exited");
     case ServiceState::Fatal:
         return QStringLiteral("fatal");
-    case ServiceState::Unknown:
-        break;
     }
     return QStringLiteral("unknown");
 }

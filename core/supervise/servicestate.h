@@ -1,5 +1,5 @@
 // The states a supervised service moves through, after supervisord's
-// (supervisor/states.py), plus Unknown for a service we cannot see.
+// (supervisor/states.py).
 #pragma once
 
 #include <QString>
@@ -15,7 +15,6 @@ enum class ServiceState
     Stopping, // stop signal sent to the whole tree; SIGKILL follows after stop_timeout
     Exited,   // exited and the restart policy says to leave it so
     Fatal,    // crash loop (or cannot start): needs a person, or fatal_retry
-    Unknown,  // state could not be determined
 };
 
 QString stateName(ServiceState s); // lower case, as in `status --json`

@@ -1,11 +1,11 @@
 #include "servicesupervisor.h"
 
-#include "config/configloader.h"
 #include "health/healthmonitor.h"
 #include "logs/loggerchannel.h"
 #include "platform/childregistry.h"
 #include "platform/rlimit.h"
 #include "util/clock.h"
+#include "util/units.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -256,7 +256,6 @@ void ServiceSupervisor::start()
     case ServiceState::Fatal:
     case ServiceState::Stopped:
     case ServiceState::Exited:
-    case ServiceState::Unknown:
         break;
     }
     m_restartTimer.stop();
@@ -279,7 +278,6 @@ void ServiceSupervisor::stop()
     case ServiceState::Backoff:
     case ServiceState::Fatal:
     case ServiceState::Exited:
-    case ServiceState::Unknown:
         m_restartTimer.stop();
         if (m_pollTimer.isActive()) {
             // Leftovers of the last run are still being ended: report stopping until they are.
