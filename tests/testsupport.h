@@ -7,6 +7,7 @@
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTcpServer>
+#include <QTcpSocket>
 
 // A TCP port on 127.0.0.1 that was free a moment ago: bind to port 0, read
 // the port the kernel chose, release it. 0 if nothing could be bound.
@@ -16,6 +17,16 @@ inline quint16 freePort()
     if (!s.listen(QHostAddress::LocalHost, 0))
         return 0;
     return s.serverPort();
+}
+
+// True when something accepts connections on 127.0.0.1:port now. A demo
+// backend listens only after its signal handlers are in place, so this is
+// also "a --ignore-term backend ignores SIGTERM from now on".
+inline bool portAnswers(quint16 port)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    return socket.waitForConnected(500);
 }
 
 // Stops every service (reverse dependency order, whole trees) and waits for

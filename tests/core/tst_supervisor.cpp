@@ -398,6 +398,9 @@ private slots:
             QSKIP("the kernel's OOM killer ended a process meanwhile; the verdict would be right to say so");
         QCOMPARE(s.lastExit().describe(), QStringLiteral("killed by SIGKILL (9)"));
         QTRY_COMPARE_WITH_TIMEOUT(s.state(), ServiceState::Running, 5000); // restarted
+        // Running comes with the exec; a TERM sent before the backend set up
+        // its handlers would end it, and there would be no SIGKILL to judge.
+        QTRY_VERIFY_WITH_TIMEOUT(portAnswers(spec.command.at(2).toUShort()), 10000);
         s.stop();
         QTRY_COMPARE_WITH_TIMEOUT(s.state(), ServiceState::Stopped, 5000);
         QCOMPARE(s.lastExit().describe(), QStringLiteral("killed by Lifeline after stop_timeout (SIGKILL)"));
