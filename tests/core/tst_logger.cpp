@@ -1,11 +1,14 @@
 // Tests of lifeline-logger, the per-service log writer: real writer processes pipe into the real
 // logger, which writes and rotates real files in a temporary directory.
 
+#include "logs/loggerchannel.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -13,6 +16,8 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+using lifeline::LoggerChannel;
 
 using namespace Qt::StringLiterals;
 
@@ -159,6 +164,9 @@ private slots:
     void usageErrors_data();
     void usageErrors();
     void writeErrorDropsLinesAndReportsThem();
+    void channelRecords_data();
+    void channelRecords();
+    void channelSurvivesGarbage();
 
 private:
     /// A QProcess killed in cleanup() if a failed test left it running.
@@ -622,6 +630,61 @@ void TestLogger::writeErrorDropsLinesAndReportsThem()
     QVERIFY2(records.contains(QByteArray("resume out " + QByteArray::number(lines) + "\n")),
              records.constData());
     ::close(status[0]);
+}
+
+// What the logger's status pipe may carry, and what a broken one might.
+void TestLogger::channelRecords_data()
+{
+    QTest::addColumn<QByteArray>("line");
+    QTest::addColumn<bool>("valid");
+    QTest::addColumn<int>("kind"); // 0 drop, 1 resume
+    QTest::addColumn<qint64>("lines");
+    QTest::newRow("drop") << QByteArray("drop out 12 28") << true << 0 << qint64(12);
+    QTest::newRow("resume") << QByteArray("resume err 40") << true << 1 << qint64(40);
+    QTest::newRow("empty") << QByteArray() << false << 0 << qint64(0);
+    QTest::newRow("unknown verb") << QByteArray("dropped out 1 28") << false << 0 << qint64(0);
+    QTest::newRow("unknown stream") << QByteArray("drop both 1 28") << false << 0 << qint64(0);
+    QTest::newRow("negative count") << QByteArray("drop out -1 28") << false << 0 << qint64(0);
+    QTest::newRow("count not a number") << QByteArray("resume out lots") << false << 0 << qint64(0);
+    QTest::newRow("errno zero") << QByteArray("drop out 1 0") << false << 0 << qint64(0);
+    QTest::newRow("too many fields") << QByteArray("resume out 1 2") << false << 0 << qint64(0);
+    QTest::newRow("binary") << QByteArray("\x01\xff drop out 1 28", 17) << false << 0 << qint64(0);
+}
+
+void TestLogger::channelRecords()
+{
+    QFETCH(QByteArray, line);
+    QFETCH(bool, valid);
+    const auto record = LoggerChannel::parse(line);
+    QCOMPARE(record.has_value(), valid);
+    if (!valid)
+        return;
+    QFETCH(int, kind);
+    QFETCH(qint64, lines);
+    QCOMPARE(int(record->kind), kind);
+    QCOMPARE(record->lines, lines);
+}
+
+// Tens of kilobytes without a newline, then junk lines, then a real record:
+// the junk is ignored, the one real record gets through, and the channel
+// goes away when the logger closes its end.
+void TestLogger::channelSurvivesGarbage()
+{
+    int fds[2];
+    QCOMPARE(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+    auto *channel = new LoggerChannel(fds[0], this);
+    QSignalSpy dropped(channel, &LoggerChannel::dropped);
+    QSignalSpy destroyed(channel, &QObject::destroyed);
+    // 60 000 bytes: far past the channel's record limit, within one pipe's capacity.
+    const QByteArray junk(60000, 'x');
+    QCOMPARE(::write(fds[1], junk.constData(), size_t(junk.size())), ssize_t(junk.size()));
+    const QByteArray tail = "\nnonsense\ndrop out 1\ndrop out 3 28\n";
+    QCOMPARE(::write(fds[1], tail.constData(), size_t(tail.size())), ssize_t(tail.size()));
+    QVERIFY(dropped.wait(5000));
+    QCOMPARE(dropped.size(), 1);
+    QCOMPARE(dropped.first().at(1).toLongLong(), 3);
+    ::close(fds[1]); // the logger exits: the channel goes
+    QVERIFY(destroyed.wait(5000));
 }
 
 QTEST_GUILESS_MAIN(TestLogger)
