@@ -1,16 +1,12 @@
 #include "application.h"
 
-#include "config/configloader.h"
 #include "control/controlpaths.h"
-#include "control/statedir.h"
-#include "logs/eventlog.h"
-#include "metrics/metricssampler.h"
+#include "engine/startup.h"
 #include "metricschart.h"
 #include "recoverydialog.h"
 #include "servicedetailpane.h"
 #include "servicetablemodel.h"
 #include "settingsdialog.h"
-#include "supervise/servicesupervisor.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -44,32 +40,30 @@ void Application::setNextQuitAnswer(QuitAnswer answer)
     s_nextQuitAnswer = answer;
 }
 
-Application::Application(const Config &config, bool minimized)
-    : m_fleet(config, this)
-    , m_control(&m_fleet, this)
-    , m_recovery(&m_fleet, this)
-    , m_reload(&m_fleet, &m_recovery, this)
-    , m_window(&m_fleet)
-    , m_tray(&m_fleet, this)
+Application::Application(const Config &config, bool minimized, EngineHost::Threading threading)
+    : m_host(config, threading)
+    , m_engine(m_host.client())
+    , m_window(m_engine)
+    , m_tray(m_engine, this)
     , m_minimized(minimized)
 {
-    m_control.setRecovery(&m_recovery);
+    connect(m_engine, &EngineClient::initialized, this, &Application::onEngineReady);
     // Edits on disk (by hand or through the service editor) apply live:
     // changed services restart with their new definition, added ones
     // start, removed ones stop and go; unchanged ones are never touched.
-    connect(&m_reload, &LiveReload::applied, this, [this](const QString &summary) {
+    connect(m_engine, &EngineClient::reloadApplied, this, [this](const QString &summary) {
         m_window.showNotice(tr("Configuration reloaded: %1").arg(summary), 0);
     });
-    connect(&m_reload, &LiveReload::deferred, this, [this] {
+    connect(m_engine, &EngineClient::reloadDeferred, this, [this] {
         m_window.showNotice(tr("Configuration changed: applied when the recovery has finished"), 1);
     });
-    connect(&m_reload, &LiveReload::failed, this, [this](const QString &errors) {
+    connect(m_engine, &EngineClient::reloadFailed, this, [this](const QString &errors) {
         m_window.showNotice(tr("Configuration not reloaded (the running one stays): %1").arg(errors), 2);
     });
     connect(&m_window, &MainWindow::settingsRequested, this, &Application::showSettings);
     // A recovery that did not bring everything back says so loudly, even
     // when it was started from lifelinectl and nobody watches the window.
-    connect(&m_recovery, &Recovery::finished, this, [this](const RecoveryReport &report) {
+    connect(m_engine, &EngineClient::recoveryFinished, this, [this](const RecoveryReport &report) {
         if (report.ok) {
             m_tray.notify(QString(), tr("Emergency recovery done: every service is running and healthy."));
             m_window.showNotice(tr("Emergency recovery done"), 0);
@@ -87,18 +81,16 @@ Application::Application(const Config &config, bool minimized)
     connect(&m_tray, &TrayController::emergencyRecoveryRequested, this, &Application::showRecovery);
     connect(&m_tray, &TrayController::quitRequested, this, [this] { quit(); });
     connect(&m_tray, &TrayController::availabilityChanged, this, &Application::applyTrayAvailability);
-    connect(&m_fleet, &Fleet::allStopped, this, [this] {
+    connect(m_engine, &EngineClient::allStopped, this, [this] {
         if (m_quitting)
             emit exitRequested(0);
     });
     m_quitDeadline.setSingleShot(true);
     connect(&m_quitDeadline, &QTimer::timeout, this, &Application::quitDeadlinePassed);
     // The table shows the sampler's figures; it never reads /proc itself.
-    connect(m_fleet.sampler(), &MetricsSampler::sampled, this, [this] {
-        for (const ServiceSupervisor *s : m_fleet.services()) {
-            if (const auto sample = m_fleet.sampler()->lastService(s->name()))
-                m_window.model()->setUsage(s->name(), sample->cpuPercent, sample->rssBytes);
-        }
+    connect(m_engine, &EngineClient::sampled, this, [this] {
+        for (const ServiceUsage &u : m_engine->lastUsage().services)
+            m_window.model()->setUsage(u.name, u.cpuPercent, u.rssBytes);
     });
     // Only Application decides when the process ends: Qt's automatic quit on
     // the last closed window would cut a stop in the middle, or end the app
@@ -122,9 +114,20 @@ Application::Application(const Config &config, bool minimized)
 
 Application::~Application() = default;
 
-void Application::run()
+void Application::start(const QString &socketPath)
 {
-    m_fleet.boot();
+    m_host.initialize(socketPath);
+}
+
+void Application::onEngineReady(bool ok, const QString &error)
+{
+    if (!ok) {
+        say(error);
+        emit startFailed(error);
+        emit exitRequested(1);
+        return;
+    }
+    m_engine->boot();
     if (m_minimized && m_tray.isAvailable())
         return; // starts in the tray
     m_window.show();
@@ -150,7 +153,7 @@ void Application::showRecovery()
 {
     showWindow();
     if (!m_recoveryDialog) {
-        m_recoveryDialog = new RecoveryDialog(&m_recovery, &m_window);
+        m_recoveryDialog = new RecoveryDialog(m_engine, &m_window);
         m_recoveryDialog->setAttribute(Qt::WA_DeleteOnClose);
     }
     m_recoveryDialog->show();
@@ -159,7 +162,7 @@ void Application::showRecovery()
 
 void Application::showSettings()
 {
-    auto *d = new SettingsDialog(m_reload.config().path, m_reload.config().settings.onExit, &m_window);
+    auto *d = new SettingsDialog(m_engine->config().path, m_engine->config().settings.onExit, &m_window);
     d->setAttribute(Qt::WA_DeleteOnClose);
     connect(d, &SettingsDialog::defaultRangeChanged, this,
             [this](int r) { m_window.detailPane()->setRange(ChartRange(r)); });
@@ -170,8 +173,7 @@ void Application::showSettings()
 void Application::say(const QString &text)
 {
     std::fprintf(stderr, "lifeline: %s\n", qPrintable(text));
-    if (EventLog *log = m_fleet.eventLog())
-        log->write(QString(), text);
+    m_engine->writeEvent(text);
 }
 
 // Services with a process alive now. A service in backoff, exited or fatal
@@ -179,7 +181,7 @@ void Application::say(const QString &text)
 QStringList Application::liveServices() const
 {
     QStringList live;
-    for (const ServiceSupervisor *s : m_fleet.services()) {
+    for (const ServiceView *s : m_engine->services()) {
         if (isRunningState(s->state()) && s->pid() > 0)
             live << QStringLiteral("%1 (pid %2)").arg(s->name()).arg(s->pid());
     }
@@ -212,7 +214,7 @@ void Application::quit(bool interactive)
         m_quitDialog->close(); // WA_DeleteOnClose
         m_quitDialog = nullptr;
     }
-    OnExit mode = m_reload.config().settings.onExit; // follows edits made while running
+    OnExit mode = m_engine->config().settings.onExit; // follows edits made while running
     if (mode == OnExit::Ask && !interactive)
         mode = OnExit::Stop;
     const QStringList live = liveServices();
@@ -270,8 +272,8 @@ void Application::beginQuit(OnExit mode)
 {
     m_quitting = true;
     // From here on nothing starts again: no reload, restart or backoff.
-    m_fleet.beginShutdown();
-    m_control.close();
+    m_engine->beginShutdown();
+    m_engine->closeControl();
     m_window.hide();
     const QStringList live = liveServices();
     if (live.isEmpty()) {
@@ -279,7 +281,7 @@ void Application::beginQuit(OnExit mode)
         return;
     }
     if (mode == OnExit::Keep) {
-        m_fleet.detachAll();
+        m_engine->detachAll();
         emit exitRequested(0);
         return;
     }
@@ -288,12 +290,12 @@ void Application::beginQuit(OnExit mode)
     // (a process stuck in the kernel, a lost exit) will not report, and
     // quitting must not wait for it forever.
     qint64 budget = 5000;
-    for (const ServiceSupervisor *s : m_fleet.services()) {
+    for (const ServiceView *s : m_engine->services()) {
         if (isRunningState(s->state()))
             budget += s->spec().stopTimeout.count();
     }
     m_quitDeadline.start(m_quitDeadlineOverride.value_or(std::chrono::milliseconds(budget)));
-    m_fleet.stopAll(); // allStopped() ends the process; it may come at once
+    m_engine->stopAll(); // allStopped() ends the process; it may come at once
 }
 
 void Application::quitDeadlinePassed()
@@ -357,43 +359,23 @@ int guiMain(int argc, char *argv[])
     parser.process(app);
 
     const QString configPath = parser.isSet(configOpt) ? parser.value(configOpt) : defaultConfigPath();
-    const LoadResult loaded = ConfigLoader::loadFile(configPath);
-    for (const Diagnostic &w : loaded.warnings)
-        std::fprintf(stderr, "%s\n", qPrintable(w.toString()));
-    if (!loaded.ok()) {
-        QStringList lines;
-        for (const Diagnostic &e : loaded.errors)
-            lines << e.toString();
-        return fail(
-            QStringLiteral("Lifeline: configuration error"),
-            QStringLiteral("The configuration cannot be used:\n\n%1").arg(lines.join(QLatin1Char('\n'))), 2);
-    }
-    const Config &config = *loaded.config;
-
-    // One Lifeline per configuration: the lock says who holds it.
-    QString lockError;
-    qint64 holderPid = 0;
-    const std::unique_ptr<QLockFile> lock =
-        takeStateDirLock(config.settings.stateDir, &lockError, &holderPid);
-    if (!lock) {
-        if (holderPid > 0)
-            return fail(QStringLiteral("Lifeline is already running"),
-                        QStringLiteral("Another Lifeline (pid %1) is already supervising %2.")
-                            .arg(holderPid)
-                            .arg(config.path),
-                        1);
-        return fail(QStringLiteral("Lifeline: state_dir unusable"),
-                    QStringLiteral("%1 (configuration %2)").arg(lockError, config.path), 1);
+    const Startup startup =
+        prepareStartup(configPath, parser.isSet(socketOpt) ? parser.value(socketOpt) : QString());
+    for (const QString &w : startup.warnings)
+        std::fprintf(stderr, "%s\n", qPrintable(w));
+    if (!startup.ok()) {
+        const QString text =
+            startup.exitCode == 2
+                ? QStringLiteral("The configuration cannot be used:\n\n%1").arg(startup.error)
+                : startup.error;
+        return fail(startup.title, text, startup.exitCode);
     }
 
-    Application application(config, parser.isSet(minimizedOpt));
+    Application application(*startup.config, parser.isSet(minimizedOpt));
     QObject::connect(&application, &Application::exitRequested, &app, &QCoreApplication::exit);
-    const QString socketPath =
-        parser.isSet(socketOpt) ? parser.value(socketOpt) : socketPathForConfig(config.path);
-    QString error;
-    if (!application.listen(socketPath, &error))
-        return fail(QStringLiteral("Lifeline"), error, 1);
-    application.run();
+    QObject::connect(&application, &Application::startFailed, &app,
+                     [](const QString &error) { fail(QStringLiteral("Lifeline"), error, 1); });
+    application.start(startup.socketPath);
     return app.exec();
 }
 

@@ -1,13 +1,11 @@
-// The desktop app's composition root: loads the configuration, creates the
-// Fleet (core), the control server, the main window and the tray controller
-// (ui), and wires them together. Nothing else knows all of them.
+// The desktop app's composition root: runs the Engine (core) on a thread of
+// its own, and creates the main window and the tray controller (ui), which
+// see the engine only through its EngineClient. Nothing else knows all of
+// them.
 #pragma once
 
-#include "app/livereload.h"
-#include "control/controlserver.h"
+#include "engine/enginehost.h"
 #include "mainwindow.h"
-#include "recovery/recovery.h"
-#include "supervise/fleet.h"
 #include "traycontroller.h"
 #include "util/signalpipe.h"
 
@@ -46,18 +44,24 @@ public:
     // question is answered with `answer` instead of being shown.
     static void setNextQuitAnswer(QuitAnswer answer);
 
-    Application(const Config &config, bool minimized);
+    // threading: the desktop app gives the engine its own thread; a test
+    // may keep it on its own.
+    Application(const Config &config, bool minimized,
+                EngineHost::Threading threading = EngineHost::Threading::OwnThread);
     ~Application() override;
 
-    bool listen(const QString &socketPath, QString *error) { return m_control.listen(socketPath, error); }
-    void run();
+    // Builds the engine, opens the control socket, starts the services and
+    // shows the window (or the tray). A socket that cannot be opened ends
+    // the app: startFailed(), then exitRequested(1).
+    void start(const QString &socketPath);
 
     // A person (window, tray) asks to quit: on_exit = "ask" asks them. A
     // signal asks non-interactively: "ask" becomes "stop".
     void quit(bool interactive = true);
     bool isQuitting() const { return m_quitting; }
 
-    Fleet *fleet() { return &m_fleet; }
+    EngineClient *engine() { return m_engine; }
+    EngineHost *host() { return &m_host; }
     MainWindow *window() { return &m_window; }
     TrayController *tray() { return &m_tray; }
     // The open quit question, or nullptr.
@@ -70,8 +74,10 @@ signals:
     // The process should end now with this exit code; guiMain ends the event
     // loop with QCoreApplication::exit(), which no window can refuse.
     void exitRequested(int code);
+    void startFailed(const QString &error);
 
 private:
+    void onEngineReady(bool ok, const QString &error);
     void applyTrayAvailability(bool available);
     void showWindow();
     void showRecovery();
@@ -85,10 +91,8 @@ private:
 
     static std::optional<QuitAnswer> s_nextQuitAnswer;
 
-    Fleet m_fleet;
-    ControlServer m_control;
-    Recovery m_recovery;
-    LiveReload m_reload;
+    EngineHost m_host;
+    EngineClient *m_engine;
     MainWindow m_window;
     TrayController m_tray;
     QPointer<RecoveryDialog> m_recoveryDialog;

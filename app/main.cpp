@@ -1,7 +1,7 @@
 // lifeline [--config FILE] [--minimized]          the desktop app
 // lifeline --headless --config FILE [--socket P]   the engine alone
-#include "app/headless.h"
 #include "application.h"
+#include "headless.h"
 #include "platform/rlimit.h"
 
 #include <cstring>

@@ -1,6 +1,7 @@
 // Small helpers shared by the tests (header-only; each test is one executable).
 #pragma once
 
+#include "engine/enginehost.h"
 #include "supervise/fleet.h"
 
 #include <QHostAddress>
@@ -40,8 +41,38 @@ inline bool stopFleet(lifeline::Fleet &fleet)
     return fleet.isAllStopped() || stopped.wait(15000);
 }
 
+// The same, asked through the client a window holds.
+inline bool stopFleet(lifeline::EngineClient &engine)
+{
+    if (engine.isAllStopped())
+        return true;
+    QSignalSpy stopped(&engine, &lifeline::EngineClient::allStopped);
+    engine.stopAll();
+    return stopped.wait(15000) || engine.isAllStopped();
+}
+
 // A child the test started (a `lifeline --headless`, usually): asked to end,
 // then killed if it will not, and waited for when the test ends.
+// An Engine on the test's thread, as headless mode runs it, and the client
+// the window reads. Widgets under test get client(); a test may drive and
+// inspect the engine's side directly through fleet(), and the client
+// follows once the event loop runs (QTRY_*).
+class TestEngine
+{
+public:
+    explicit TestEngine(const lifeline::Config &config)
+        : m_host(config, lifeline::EngineHost::Threading::CallerThread)
+    {
+        m_host.initialize();
+    }
+    lifeline::EngineClient *client() const { return m_host.client(); }
+    lifeline::Fleet &fleet() const { return *m_host.engine()->fleet(); }
+    lifeline::Engine &engine() const { return *m_host.engine(); }
+
+private:
+    lifeline::EngineHost m_host;
+};
+
 struct HeadlessProcess
 {
     QProcess process;

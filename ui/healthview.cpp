@@ -1,5 +1,7 @@
 #include "healthview.h"
 
+#include "engine/engineclient.h"
+
 #include "health/healthmonitor.h"
 #include "health/healthresult.h"
 #include "uistyle.h"
@@ -84,32 +86,49 @@ void HealthView::setPlaceholderText(const QString &text)
     m_placeholder->setText(text);
 }
 
-void HealthView::setMonitor(HealthMonitor *monitor)
+void HealthView::setService(ServiceView *service)
 {
-    disconnect(m_resultConnection);
-    disconnect(m_healthConnection);
-    m_monitor = monitor;
-    m_table->setRowCount(0);
-    m_report->clear();
-    m_shownReport = QJsonObject();
-    if (!monitor) {
+    disconnect(m_serviceConnection);
+    m_service = service;
+    m_showsChecks = false;
+    if (service)
+        m_serviceConnection = connect(service, &ServiceView::changed, this, &HealthView::follow);
+    follow();
+}
+
+// Results are only ever appended: the ones newer than the newest shown are
+// added on top. A check that appears or goes (a reload) starts over.
+void HealthView::follow()
+{
+    const HealthSnapshot *health = m_service ? m_service->health() : nullptr;
+    if (!health) {
+        m_showsChecks = false;
+        m_table->setRowCount(0);
+        m_report->clear();
+        m_shownReport = QJsonObject();
         m_stack->setCurrentWidget(m_placeholder);
+        updateSummary();
         return;
     }
-    m_stack->setCurrentWidget(m_stack->widget(1));
-    const QList<HealthResult> history = monitor->history(); // oldest first
-    const qsizetype first = std::max<qsizetype>(0, history.size() - kMaxRows);
-    m_table->setUpdatesEnabled(false);
-    for (qsizetype i = history.size() - 1; i >= first; --i) {
-        const int row = m_table->rowCount();
-        m_table->insertRow(row);
-        fillRow(row, history.at(i));
+    if (!m_showsChecks) {
+        m_showsChecks = true;
+        m_newestShownMs = -1;
+        m_table->setRowCount(0);
+        m_report->clear();
+        m_shownReport = QJsonObject();
+        m_stack->setCurrentWidget(m_stack->widget(1));
     }
+    const QList<HealthResult> &history = health->results; // oldest first
+    qsizetype first = history.size();
+    while (first > 0 && history.at(first - 1).timeMs > m_newestShownMs)
+        --first;
+    first = std::max<qsizetype>(first, history.size() - kMaxRows);
+    m_table->setUpdatesEnabled(false);
+    for (qsizetype i = first; i < history.size(); ++i)
+        addResult(history.at(i));
     m_table->setUpdatesEnabled(true);
-    if (!history.isEmpty())
-        showReport(monitor->lastReport());
-    m_resultConnection = connect(monitor, &HealthMonitor::resultAdded, this, &HealthView::addResult);
-    m_healthConnection = connect(monitor, &HealthMonitor::healthChanged, this, &HealthView::updateSummary);
+    if (first < history.size())
+        showReport(health->lastReport()); // the newest result's; the history keeps none
     updateSummary();
 }
 
@@ -119,8 +138,7 @@ void HealthView::addResult(const HealthResult &result)
     fillRow(0, result);
     while (m_table->rowCount() > kMaxRows)
         m_table->removeRow(m_table->rowCount() - 1);
-    showReport(result.report);
-    updateSummary();
+    m_newestShownMs = std::max(m_newestShownMs, result.timeMs);
 }
 
 void HealthView::fillRow(int row, const HealthResult &r)
@@ -204,21 +222,22 @@ void HealthView::addJson(QTreeWidgetItem *parent, const QString &key, const QJso
 
 void HealthView::updateSummary()
 {
-    if (!m_monitor) {
+    const HealthSnapshot *monitor = m_service ? m_service->health() : nullptr;
+    if (!monitor) {
         m_summary->clear();
         return;
     }
-    const Health h = m_monitor->health();
+    const Health h = monitor->health();
     QString text = QStringLiteral("<b>%1</b>").arg(healthName(h));
-    if (const auto last = m_monitor->lastResult()) {
+    if (const auto last = monitor->lastResult()) {
         text += tr(" \u00b7 last check %1, %2")
                     .arg(QDateTime::fromMSecsSinceEpoch(last->timeMs).toString(QStringLiteral("HH:mm:ss")),
                          UiStyle::latencyText(last->latencyMs));
         if (!last->ok)
             text += QStringLiteral(" \u00b7 ") + last->reason.toHtmlEscaped();
     }
-    if (m_monitor->consecutiveFailures() > 0)
-        text += tr(" \u00b7 %1 failure(s) in a row").arg(m_monitor->consecutiveFailures());
+    if (monitor->consecutiveFailures() > 0)
+        text += tr(" \u00b7 %1 failure(s) in a row").arg(monitor->consecutiveFailures());
     const int severity = h == Health::Healthy ? 0 : h == Health::Unhealthy ? 2 : -1;
     m_summary->setText(QStringLiteral("<span style=\"color:%1\">\u25cf</span> ")
                            .arg(UiStyle::severityColor(severity).name()) +

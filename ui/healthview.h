@@ -4,7 +4,7 @@
 // the latest result (system cpu/memory/disk, health_checks, ...) as a tree.
 #pragma once
 
-#include "health/healthmonitor.h"
+#include "health/healthresult.h"
 
 #include <QJsonObject>
 #include <QPointer>
@@ -18,7 +18,7 @@ class QTreeWidgetItem;
 
 namespace lifeline {
 
-class HealthMonitor;
+class ServiceView;
 struct HealthResult;
 
 class HealthView final : public QWidget
@@ -42,8 +42,10 @@ public:
     ~HealthView() override;
 
     // nullptr: "No health check configured".
-    void setMonitor(HealthMonitor *monitor);
-    HealthMonitor *monitor() const { return m_monitor; }
+    // The service whose checks are shown, followed as its snapshots arrive;
+    // nullptr, or a service without a check: the placeholder.
+    void setService(ServiceView *service);
+    ServiceView *service() const { return m_service; }
     // Text shown instead of the table when there is no monitor.
     void setPlaceholderText(const QString &text);
 
@@ -55,20 +57,22 @@ public:
 
 private:
     void addResult(const HealthResult &result);
+    void follow();
     void fillRow(int row, const HealthResult &result);
     void showReport(const QJsonObject &report);
     void updateSummary();
     static void addJson(QTreeWidgetItem *parent, const QString &key, const QJsonValue &value);
 
-    QPointer<HealthMonitor> m_monitor;
+    QPointer<ServiceView> m_service;
+    bool m_showsChecks = false;
+    qint64 m_newestShownMs = -1; // time of the newest result in the table
     QStackedWidget *m_stack;
     QLabel *m_placeholder;
     QLabel *m_summary;
     QTableWidget *m_table;
     QTreeWidget *m_report;
     QJsonObject m_shownReport;
-    QMetaObject::Connection m_resultConnection;
-    QMetaObject::Connection m_healthConnection;
+    QMetaObject::Connection m_serviceConnection;
 };
 
 } // namespace lifeline

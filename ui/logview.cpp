@@ -1,7 +1,7 @@
 #include "logview.h"
 
+#include "engine/engineclient.h"
 #include "logs/eventlog.h"
-#include "supervise/servicesupervisor.h"
 #include "uistyle.h"
 
 #include <QClipboard>
@@ -106,7 +106,7 @@ LogView::LogView(QWidget *parent)
 
 LogView::~LogView() = default;
 
-void LogView::setService(ServiceSupervisor *service)
+void LogView::setService(ServiceView *service)
 {
     if (service)
         setFiles(service->logPath(), service->errLogPath());

@@ -25,7 +25,7 @@ class QToolButton;
 
 namespace lifeline {
 
-class ServiceSupervisor;
+class ServiceView;
 
 class LogView final : public QWidget
 {
@@ -40,7 +40,7 @@ public:
     ~LogView() override;
 
     // The service's stdout and stderr logs; nullptr clears.
-    void setService(ServiceSupervisor *service);
+    void setService(ServiceView *service);
     // Any pair of files (errPath may be empty); lines of errPath are stderr.
     void setFiles(const QString &outPath, const QString &errPath = QString());
     QString outPath() const { return m_outPath; }

@@ -1,10 +1,9 @@
 #include "mainwindow.h"
 
+#include "engine/engineclient.h"
 #include "servicedetailpane.h"
 #include "serviceeditor.h"
 #include "servicetablemodel.h"
-#include "supervise/fleet.h"
-#include "supervise/servicesupervisor.h"
 #include "uistyle.h"
 
 #include <QAction>
@@ -36,10 +35,10 @@ static void initResources()
 
 namespace lifeline {
 
-MainWindow::MainWindow(Fleet *fleet, QWidget *parent)
+MainWindow::MainWindow(EngineClient *engine, QWidget *parent)
     : QMainWindow(parent)
-    , m_fleet(fleet)
-    , m_model(new ServiceTableModel(fleet, this))
+    , m_engine(engine)
+    , m_model(new ServiceTableModel(engine, this))
 {
     initResources();
     setWindowTitle(tr("Lifeline"));
@@ -103,7 +102,7 @@ MainWindow::MainWindow(Fleet *fleet, QWidget *parent)
                             fontMetrics().horizontalAdvance(QStringLiteral("188.8 % / 100 %")) + 12);
     m_table->setColumnWidth(ServiceTableModel::Memory, 120);
 
-    m_detail = new ServiceDetailPane(fleet, m_splitter);
+    m_detail = new ServiceDetailPane(engine, m_splitter);
     m_splitter->addWidget(m_table);
     m_splitter->addWidget(m_detail);
     m_splitter->setStretchFactor(0, 2);
@@ -139,19 +138,19 @@ MainWindow::MainWindow(Fleet *fleet, QWidget *parent)
         menu->popup(m_table->viewport()->mapToGlobal(pos));
     });
     connect(m_table, &QTableView::doubleClicked, this, [this] { m_detail->setFocus(); });
-    connect(fleet, &Fleet::serviceStateChanged, this, [this] {
+    connect(engine, &EngineClient::serviceStateChanged, this, [this] {
         updateActions();
         updateBanner();
     });
-    connect(fleet, &Fleet::serviceHealthChanged, this, [this] { updateBanner(); });
-    connect(fleet, &Fleet::waitingChanged, this, [this] { updateBanner(); });
+    connect(engine, &EngineClient::serviceHealthChanged, this, [this] { updateBanner(); });
+    connect(engine, &EngineClient::waitingChanged, this, [this] { updateBanner(); });
     // The model has already dropped the row; the pane must not keep showing
     // a service that is gone (its supervisor is deleted next).
-    connect(fleet, &Fleet::serviceRemoved, this, [this] {
+    connect(engine, &EngineClient::serviceRemoved, this, [this] {
         followSelection();
         updateBanner();
     });
-    connect(fleet, &Fleet::serviceAdded, this, [this] { updateBanner(); });
+    connect(engine, &EngineClient::serviceAdded, this, [this] { updateBanner(); });
 
     restoreState();
     updateActions();
@@ -217,33 +216,33 @@ void MainWindow::createActions()
 
     connect(m_start, &QAction::triggered, this, [this] {
         if (auto *s = selectedService())
-            m_fleet->start(s->name());
+            m_engine->start(s->name());
     });
     connect(m_stop, &QAction::triggered, this, [this] {
         if (auto *s = selectedService())
-            m_fleet->stop(s->name());
+            m_engine->stop(s->name());
     });
     connect(m_restart, &QAction::triggered, this, [this] {
         if (auto *s = selectedService())
-            m_fleet->restart(s->name());
+            m_engine->restart(s->name());
     });
     connect(m_restartDependents, &QAction::triggered, this, [this] {
         if (auto *s = selectedService())
-            m_fleet->restartWithDependents(s->name());
+            m_engine->restartWithDependents(s->name());
     });
-    connect(m_restartAll, &QAction::triggered, m_fleet, &Fleet::restartAll);
+    connect(m_restartAll, &QAction::triggered, m_engine, &EngineClient::restartAll);
     connect(m_openLogs, &QAction::triggered, this, [this] {
-        QDesktopServices::openUrl(QUrl::fromLocalFile(m_fleet->stateDir() + QStringLiteral("/logs")));
+        QDesktopServices::openUrl(QUrl::fromLocalFile(m_engine->stateDir() + QStringLiteral("/logs")));
     });
     connect(m_recovery, &QAction::triggered, this, &MainWindow::emergencyRecoveryRequested);
     connect(m_recoveryButton, &QPushButton::clicked, this, &MainWindow::emergencyRecoveryRequested);
     connect(m_quit, &QAction::triggered, this, &MainWindow::quitRequested);
     connect(m_settings, &QAction::triggered, this, &MainWindow::settingsRequested);
     connect(m_addService, &QAction::triggered, this,
-            [this] { ServiceEditor::add(m_fleet->config().path, this); });
+            [this] { ServiceEditor::add(m_engine->config().path, this); });
     connect(m_editService, &QAction::triggered, this, [this] {
         if (auto *s = selectedService())
-            ServiceEditor::edit(m_fleet->config().path, s->spec(), this);
+            ServiceEditor::edit(m_engine->config().path, s->spec(), this);
     });
     connect(m_removeService, &QAction::triggered, this, [this] {
         auto *s = selectedService();
@@ -254,19 +253,19 @@ void MainWindow::createActions()
             new QMessageBox(QMessageBox::Question, tr("Remove service"),
                             tr("Remove \"%1\" from %2?\nA copy of the file is kept as .bak. The service "
                                "keeps running until Lifeline restarts.")
-                                .arg(name, m_fleet->config().path),
+                                .arg(name, m_engine->config().path),
                             QMessageBox::Yes | QMessageBox::Cancel, this);
         box->setAttribute(Qt::WA_DeleteOnClose);
         connect(box, &QMessageBox::accepted, this, [this, name] {
             QString error;
-            if (!ServiceEditor::remove(m_fleet->config().path, name, &error))
+            if (!ServiceEditor::remove(m_engine->config().path, name, &error))
                 showNotice(error, 2);
         });
         box->open();
     });
 }
 
-ServiceSupervisor *MainWindow::selectedService() const
+ServiceView *MainWindow::selectedService() const
 {
     const QModelIndexList rows = m_table->selectionModel()->selectedRows();
     return rows.isEmpty() ? nullptr : m_model->serviceAt(rows.constFirst().row());
@@ -286,7 +285,7 @@ void MainWindow::selectService(const QString &name)
 
 void MainWindow::followSelection()
 {
-    ServiceSupervisor *s = selectedService();
+    ServiceView *s = selectedService();
     if (m_detail->service() != s)
         m_detail->setService(s);
     updateActions();
@@ -294,12 +293,12 @@ void MainWindow::followSelection()
 
 void MainWindow::updateActions()
 {
-    const ServiceSupervisor *s = selectedService();
+    const ServiceView *s = selectedService();
     const ServiceState st = s ? s->state() : ServiceState::Stopped;
     m_start->setEnabled(s && !isRunningState(st));
     m_stop->setEnabled(s && (isRunningState(st) || st == ServiceState::Backoff));
     m_restart->setEnabled(s != nullptr);
-    m_restartDependents->setEnabled(s && !m_fleet->dependentsOf(s->name()).isEmpty());
+    m_restartDependents->setEnabled(s && !m_engine->dependentsOf(s->name()).isEmpty());
     m_editService->setEnabled(s != nullptr);
     m_removeService->setEnabled(s != nullptr);
 }
@@ -321,8 +320,8 @@ void MainWindow::updateBanner()
 {
     int running = 0, worst = 0;
     QStringList needPerson, watching;
-    const auto services = m_fleet->services();
-    for (const ServiceSupervisor *s : services) {
+    const auto services = m_engine->services();
+    for (const ServiceView *s : services) {
         if (s->state() == ServiceState::Running)
             ++running;
         const int sev = ServiceTableModel::severity(s);
@@ -352,7 +351,7 @@ void MainWindow::updateBanner()
     m_banner->setText(text);
     const QColor c = UiStyle::severityColor(worst);
     m_banner->setStyleSheet(QStringLiteral("QLabel#banner { color: %1; padding: 4px 2px; }").arg(c.name()));
-    statusBar()->showMessage(tr("Config: %1 · state: %2").arg(m_fleet->config().path, m_fleet->stateDir()));
+    statusBar()->showMessage(tr("Config: %1 · state: %2").arg(m_engine->config().path, m_engine->stateDir()));
 }
 
 void MainWindow::saveState()
@@ -361,7 +360,7 @@ void MainWindow::saveState()
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), QMainWindow::saveState());
     settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
-    const ServiceSupervisor *s = selectedService();
+    const ServiceView *s = selectedService();
     settings.setValue(QStringLiteral("window/selected"), s ? s->name() : QString());
 }
 

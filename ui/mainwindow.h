@@ -1,5 +1,5 @@
 // The main window: lays out the service table, the detail pane and the
-// actions, and forwards a person's intents to the Fleet. No process, network
+// actions, and forwards a person's intents to the EngineClient. No process, network
 // or /proc work happens here.
 #pragma once
 
@@ -15,8 +15,8 @@ class QTabWidget;
 
 namespace lifeline {
 
-class Fleet;
-class ServiceSupervisor;
+class EngineClient;
+class ServiceView;
 class ServiceTableModel;
 class ServiceDetailPane;
 
@@ -26,13 +26,13 @@ class MainWindow final : public QMainWindow
     Q_DISABLE_COPY_MOVE(MainWindow)
 
 public:
-    explicit MainWindow(Fleet *fleet, QWidget *parent = nullptr);
+    explicit MainWindow(EngineClient *engine, QWidget *parent = nullptr);
     ~MainWindow() override;
 
     ServiceTableModel *model() const { return m_model; }
     QTableView *table() const { return m_table; }
     // The service selected in the table, or nullptr.
-    ServiceSupervisor *selectedService() const;
+    ServiceView *selectedService() const;
     void selectService(const QString &name);
 
     // With a tray, closing hides the window; without one it asks to quit
@@ -77,7 +77,7 @@ private:
     void saveState();
     void restoreState();
 
-    Fleet *m_fleet;
+    EngineClient *m_engine;
     ServiceTableModel *m_model;
     QTableView *m_table;
     ServiceDetailPane *m_detail;

@@ -1,7 +1,7 @@
 #include "metricschart.h"
 
+#include "engine/engineclient.h"
 #include "metrics/metricshistory.h"
-#include "metrics/metricssampler.h"
 #include "uistyle.h"
 
 #include <QChart>
@@ -70,9 +70,9 @@ QString formatValue(double v)
 
 } // namespace
 
-MetricsChart::MetricsChart(MetricsHistory *history, MetricsSampler *sampler, QWidget *parent)
+MetricsChart::MetricsChart(EngineClient *engine, QWidget *parent)
     : QChartView(parent)
-    , m_history(history)
+    , m_engine(engine)
     , m_timeAxis(new QDateTimeAxis)
     , m_valueAxis(new QValueAxis)
 {
@@ -111,8 +111,17 @@ MetricsChart::MetricsChart(MetricsHistory *history, MetricsSampler *sampler, QWi
     m_exitMarkers = makeMarkers(tr("exit"), UiStyle::severityColor(1), &m_exitEvents);
     updateTimeFormat();
 
-    if (sampler)
-        connect(sampler, &MetricsSampler::sampled, this, &MetricsChart::refresh);
+    if (m_engine) {
+        connect(m_engine, &EngineClient::sampled, this, &MetricsChart::refresh);
+        connect(m_engine, &EngineClient::historyAnswered, this, [this](const HistoryAnswer &answer) {
+            if (answer.id != m_pendingQuery)
+                return; // another chart's, or one this chart no longer wants
+            m_pendingQuery = 0;
+            draw(answer);
+            if (std::exchange(m_refreshAgain, false))
+                refresh();
+        });
+    }
 }
 
 MetricsChart::~MetricsChart() = default;
@@ -167,6 +176,8 @@ void MetricsChart::clearSeries()
     m_series.clear();
     m_sources.clear();
     m_dirty = true;
+    m_pendingQuery = 0; // its answer is about series that are gone
+    m_refreshAgain = false;
 }
 
 void MetricsChart::setLimit(std::optional<double> value, const QString &label)
@@ -243,15 +254,38 @@ void MetricsChart::refresh()
         return;
     }
     m_dirty = false;
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    const qint64 from = now - chartRangeMs(m_range);
-    const int maxPoints = plotWidth();
+    if (m_pendingQuery != 0) {
+        m_refreshAgain = true; // one question at a time; the newest range wins
+        return;
+    }
+    m_queryTo = QDateTime::currentMSecsSinceEpoch();
+    m_queryFrom = m_queryTo - chartRangeMs(m_range);
+    m_queryPoints = plotWidth();
+    if (!m_engine) {
+        draw(HistoryAnswer{});
+        return;
+    }
+    HistoryQuery query;
+    query.fromMs = m_queryFrom;
+    query.toMs = m_queryTo;
+    query.maxPoints = m_queryPoints;
+    for (const SeriesSource &src : std::as_const(m_sources))
+        query.series.append({src.service, src.metric});
+    query.eventService = m_eventService;
+    m_pendingQuery = m_engine->queryHistory(query);
+}
+
+void MetricsChart::draw(const HistoryAnswer &answer)
+{
+    const qint64 now = m_queryTo;
+    const qint64 from = m_queryFrom;
+    const int maxPoints = m_queryPoints;
 
     double top = 0;
     for (qsizetype i = 0; i < m_series.size(); ++i) {
         const SeriesSource &src = m_sources.at(i);
-        QList<QPointF> points =
-            m_history ? m_history->series(src.service, src.metric, from, now, maxPoints) : QList<QPointF>();
+        // The sources may have changed since the question: draw what was asked of them.
+        QList<QPointF> points = i < answer.series.size() ? answer.series.at(i) : QList<QPointF>();
         for (QPointF &p : points) {
             p.setY(p.y() * src.scale);
             top = std::max(top, p.y());
@@ -278,9 +312,9 @@ void MetricsChart::refresh()
     m_exitEvents.clear();
     QList<QPointF> restarts;
     QList<QPointF> exits;
-    if (m_eventService && m_history) {
+    if (m_eventService) {
         const double y = yMax * 0.96;
-        for (const HistoryEvent &e : m_history->events(*m_eventService, from, now)) {
+        for (const HistoryEvent &e : answer.events) {
             const QString text =
                 (m_eventService->isEmpty() ? QStringLiteral("[%1] ").arg(e.service) : QString()) + e.text;
             if (e.kind == HistoryEventKind::Restart) {

@@ -21,8 +21,8 @@ class QValueAxis;
 
 namespace lifeline {
 
-class MetricsHistory;
-class MetricsSampler;
+class EngineClient;
+struct HistoryAnswer;
 
 enum class ChartRange
 {
@@ -41,7 +41,9 @@ class MetricsChart final : public QChartView
 
 public:
     // sampler may be null (then refresh() is only called by hand).
-    MetricsChart(MetricsHistory *history, MetricsSampler *sampler, QWidget *parent = nullptr);
+    // Reads the history through `engine` (answers come back asynchronously)
+    // and redraws after every sample; engine may be null (an empty chart).
+    explicit MetricsChart(EngineClient *engine, QWidget *parent = nullptr);
     ~MetricsChart() override;
 
     void setTitle(const QString &title);
@@ -85,7 +87,7 @@ public:
     QDateTimeAxis *timeAxis() const { return m_timeAxis; }
     QValueAxis *valueAxis() const { return m_valueAxis; }
     int refreshCount() const { return m_refreshCount; } // completed redraws
-    bool isRefreshPending() const { return m_dirty; }
+    bool isRefreshPending() const { return m_dirty || m_pendingQuery != 0; }
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -109,8 +111,14 @@ private:
     void showHover(const QString &label, const QPointF &point, bool state);
     void showMarkerHover(const QList<Marker> &markers, const QPointF &point, bool state);
     void updateTimeFormat();
+    void draw(const HistoryAnswer &answer);
 
-    MetricsHistory *m_history;
+    EngineClient *m_engine;
+    quint64 m_pendingQuery = 0;  // asked, not yet answered
+    bool m_refreshAgain = false; // a refresh came while one was asked
+    qint64 m_queryFrom = 0;
+    qint64 m_queryTo = 0;
+    int m_queryPoints = 0;
     QList<SeriesSource> m_sources;
     QList<QLineSeries *> m_series;
     QLineSeries *m_limitSeries = nullptr;

@@ -1,6 +1,6 @@
 #include "recoverydialog.h"
 
-#include "recovery/recovery.h"
+#include "engine/engineclient.h"
 
 #include <QCheckBox>
 #include <QDesktopServices>
@@ -76,9 +76,9 @@ void addSection(QTreeWidget *tree, const QString &title, const QList<RecoveryIte
 
 } // namespace
 
-RecoveryDialog::RecoveryDialog(Recovery *recovery, QWidget *parent)
+RecoveryDialog::RecoveryDialog(EngineClient *engine, QWidget *parent)
     : QDialog(parent)
-    , m_recovery(recovery)
+    , m_engine(engine)
 {
     setWindowTitle(tr("Emergency recovery"));
     resize(820, 560);
@@ -89,17 +89,22 @@ RecoveryDialog::RecoveryDialog(Recovery *recovery, QWidget *parent)
     buildProgressPage();
     buildResultPage();
 
-    if (m_recovery) {
-        connect(m_recovery, &Recovery::stepChanged, this, &RecoveryDialog::onStepChanged);
-        connect(m_recovery, &Recovery::finished, this, &RecoveryDialog::onFinished);
-        connect(m_recovery, &Recovery::started, this, [this] {
-            showSteps(m_recovery->steps());
+    if (m_engine) {
+        connect(m_engine, &EngineClient::recoveryStepChanged, this, &RecoveryDialog::onStepChanged);
+        connect(m_engine, &EngineClient::recoveryFinished, this, &RecoveryDialog::onFinished);
+        connect(m_engine, &EngineClient::recoveryStarted, this, [this] {
+            showSteps(m_engine->recoverySteps());
             m_pages->setCurrentIndex(ProgressPage);
         });
+        connect(m_engine, &EngineClient::recoveryPlanned, this, &RecoveryDialog::showPlan);
+        connect(m_engine, &EngineClient::recoveryRefused, this, [this](const QString &error) {
+            m_planError->setText(tr("Cannot start the recovery: %1").arg(error));
+            m_planError->show();
+        });
     }
-    if (m_recovery && m_recovery->isRunning()) {
+    if (m_engine && m_engine->isRecoveryRunning()) {
         // Opened (again) while a run goes on: show where it is.
-        showSteps(m_recovery->steps());
+        showSteps(m_engine->recoverySteps());
         m_pages->setCurrentIndex(ProgressPage);
     } else {
         refreshPlan();
@@ -232,11 +237,17 @@ void RecoveryDialog::refreshPlan()
 {
     m_planView->clear();
     m_planError->hide();
-    if (!m_recovery) {
-        m_recover->setEnabled(false);
+    m_recover->setEnabled(false);
+    if (!m_engine)
         return;
-    }
-    const RecoveryPlan plan = m_recovery->plan();
+    // Finding what to stop reads /proc: the engine does it and answers.
+    new QTreeWidgetItem(m_planView, {tr("Looking at what runs…")});
+    m_engine->planRecovery();
+}
+
+void RecoveryDialog::showPlan(const RecoveryPlan &plan)
+{
+    m_planView->clear();
     addSection(m_planView, tr("Will be stopped"), plan.toStop, tr("no service is running"));
     addSection(m_planView, tr("Left over, will be ended"), plan.leftovers, tr("nothing left over"));
     addSection(m_planView, tr("Holding the services' ports"), plan.portHolders,
@@ -255,17 +266,13 @@ void RecoveryDialog::refreshPlan()
 
 void RecoveryDialog::startRecovery()
 {
-    if (!m_recovery)
+    if (!m_engine)
         return;
     RecoveryOptions options;
     options.killForeignPortHolders = m_consent->isChecked();
-    QString error;
-    if (!m_recovery->start(options, &error)) {
-        m_planError->setText(tr("Cannot start the recovery: %1").arg(error));
-        m_planError->show();
-        return;
-    }
-    // started() has switched to the progress page.
+    m_planError->hide();
+    // recoveryStarted() switches to the progress page; recoveryRefused() says why not.
+    m_engine->startRecovery(options);
 }
 
 void RecoveryDialog::showSteps(const QList<RecoveryStep> &steps)

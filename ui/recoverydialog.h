@@ -29,7 +29,7 @@ class QTreeWidgetItem;
 
 namespace lifeline {
 
-class Recovery;
+class EngineClient;
 
 class RecoveryDialog final : public QDialog
 {
@@ -44,12 +44,13 @@ public:
         ResultPage = 2
     };
 
-    explicit RecoveryDialog(Recovery *recovery, QWidget *parent = nullptr);
+    explicit RecoveryDialog(EngineClient *engine, QWidget *parent = nullptr);
     ~RecoveryDialog() override;
 
     int currentPage() const;
     // Runs the dry run again and shows it (page 1).
     void refreshPlan();
+    void showPlan(const RecoveryPlan &plan);
 
     // "Open report" also opens the file with the desktop's viewer unless
     // this is false (tests); reportOpenRequested() is emitted either way.
@@ -79,7 +80,7 @@ private:
     void onFinished(const RecoveryReport &report);
     void openReport();
 
-    QPointer<Recovery> m_recovery;
+    QPointer<EngineClient> m_engine;
     QStackedWidget *m_pages = nullptr;
     // page 1
     QTreeWidget *m_planView = nullptr;

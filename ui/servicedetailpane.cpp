@@ -1,13 +1,10 @@
 #include "servicedetailpane.h"
 
-#include "health/healthmonitor.h"
+#include "engine/engineclient.h"
+#include "engine/snapshot.h"
 #include "healthview.h"
-#include "logs/eventlog.h"
 #include "logview.h"
 #include "metrics/metricshistory.h"
-#include "metrics/metricssampler.h"
-#include "supervise/fleet.h"
-#include "supervise/servicesupervisor.h"
 #include "uistyle.h"
 #include "util/units.h"
 
@@ -44,7 +41,7 @@ QColor diskColor()
 
 // The colour a state is shown in: green running, amber in between, red when
 // a person is needed, grey when stopped on purpose.
-int stateSeverity(const ServiceSupervisor *s)
+int stateSeverity(const ServiceView *s)
 {
     switch (s->state()) {
     case ServiceState::Running:
@@ -79,9 +76,9 @@ QString shortUptime(qint64 ms)
 
 } // namespace
 
-ServiceDetailPane::ServiceDetailPane(Fleet *fleet, QWidget *parent)
+ServiceDetailPane::ServiceDetailPane(EngineClient *engine, QWidget *parent)
     : QWidget(parent)
-    , m_fleet(fleet)
+    , m_engine(engine)
 {
     // Header: [icon] name   state · pid · uptime
     //         command  (in cwd)
@@ -132,14 +129,15 @@ ServiceDetailPane::ServiceDetailPane(Fleet *fleet, QWidget *parent)
     layout->addWidget(m_command);
     layout->addWidget(m_tabs, 1);
 
-    connect(m_fleet, &Fleet::serviceStateChanged, this, &ServiceDetailPane::onStateChanged);
-    connect(m_fleet, &Fleet::serviceHealthChanged, this, [this](const QString &name, Health) {
+    connect(m_engine, &EngineClient::serviceStateChanged, this, &ServiceDetailPane::onStateChanged);
+    connect(m_engine, &EngineClient::serviceHealthChanged, this, [this](const QString &name, Health) {
         if (m_service && m_service->name() == name)
             updateHeader();
     });
-    connect(m_fleet, &Fleet::eventLogged, this, &ServiceDetailPane::onEventLogged);
+    connect(m_engine, &EngineClient::eventLogged, this, &ServiceDetailPane::onEventLogged);
+    connect(m_engine, &EngineClient::historyAnswered, this, &ServiceDetailPane::showEvents);
     // The uptime in the header moves with the samples (not while hidden).
-    connect(m_fleet->sampler(), &MetricsSampler::sampled, this, [this] {
+    connect(m_engine, &EngineClient::sampled, this, [this] {
         if (isVisible())
             updateHeader();
     });
@@ -152,8 +150,6 @@ ServiceDetailPane::~ServiceDetailPane() = default;
 QWidget *ServiceDetailPane::createChartsPage()
 {
     auto *page = new QWidget(this);
-    MetricsHistory *history = m_fleet->history();
-    MetricsSampler *sampler = m_fleet->sampler();
 
     auto *rangeRow = new QHBoxLayout;
     rangeRow->setContentsMargins(0, 0, 0, 0);
@@ -175,15 +171,15 @@ QWidget *ServiceDetailPane::createChartsPage()
     connect(m_rangeGroup, &QButtonGroup::idClicked, this, [this](int id) { setRange(ChartRange(id)); });
     rangeRow->addStretch(1);
 
-    m_cpuChart = new MetricsChart(history, sampler, page);
+    m_cpuChart = new MetricsChart(m_engine, page);
     m_cpuChart->setTitle(tr("CPU"));
     m_cpuChart->setUnit(QStringLiteral("%"));
     m_cpuChart->setAutoValueRange(10);
-    m_memoryChart = new MetricsChart(history, sampler, page);
+    m_memoryChart = new MetricsChart(m_engine, page);
     m_memoryChart->setTitle(tr("Memory (RSS of the process tree)"));
     m_memoryChart->setUnit(QStringLiteral("MB"));
     m_memoryChart->setAutoValueRange(10);
-    m_diskChart = new MetricsChart(history, sampler, page);
+    m_diskChart = new MetricsChart(m_engine, page);
     m_diskChart->setTitle(tr("Disk used (system)"));
     m_diskChart->setUnit(QStringLiteral("%"));
     m_diskChart->setFixedValueRange(0, 100);
@@ -197,7 +193,7 @@ QWidget *ServiceDetailPane::createChartsPage()
     grid->addWidget(m_memoryChart, 0, 1);
     grid->addWidget(m_diskChart, 0, 2);
 
-    m_systemChart = new MetricsChart(history, sampler, page);
+    m_systemChart = new MetricsChart(m_engine, page);
     m_systemChart->setTitle(tr("This machine"));
     m_systemChart->setUnit(QStringLiteral("%"));
     m_systemChart->setFixedValueRange(0, 100);
@@ -227,26 +223,18 @@ bool ServiceDetailPane::showsSystemOverview() const
     return m_chartStack->currentWidget() == m_systemChart;
 }
 
-void ServiceDetailPane::setService(ServiceSupervisor *service)
+void ServiceDetailPane::setService(ServiceView *service)
 {
-    if (m_service)
-        disconnect(m_service, &ServiceSupervisor::healthMonitorReplaced, this, nullptr);
     m_service = service;
     if (service) {
-        // A reloaded definition may bring a new health monitor: follow it.
-        connect(service, &ServiceSupervisor::healthMonitorReplaced, this, [this] {
-            if (m_service)
-                m_healthView->setMonitor(m_service->health());
-        });
         configureServiceCharts();
         m_chartStack->setCurrentWidget(m_servicePage);
         m_logView->setService(service);
-        m_healthView->setMonitor(service->health());
     } else {
         m_chartStack->setCurrentWidget(m_systemChart);
-        m_logView->setFiles(m_fleet->eventLog() ? m_fleet->eventLog()->path() : QString());
-        m_healthView->setMonitor(nullptr);
+        m_logView->setFiles(m_engine->eventLogPath());
     }
+    m_healthView->setService(service);
     m_healthView->setPlaceholderText(
         service
             ? tr("No health check configured for %1.\nAdd a [service.health] table with url, tcp or exec.")
@@ -302,7 +290,7 @@ void ServiceDetailPane::updateHeader()
         m_stateIcon->setPixmap(
             UiStyle::badgeIcon(UiStyle::severityColor(-1), UiStyle::Glyph::Dots).pixmap(20, 20));
         m_title->setText(tr("System overview"));
-        const int n = int(m_fleet->services().size());
+        const int n = int(m_engine->services().size());
         m_state->setText(tr("%n service(s)", nullptr, n));
         m_state->setPalette(palette());
         m_command->setText(
@@ -310,7 +298,7 @@ void ServiceDetailPane::updateHeader()
         m_command->setToolTip(QString());
         return;
     }
-    const ServiceSupervisor *s = m_service;
+    const ServiceView *s = m_service;
     const int severity = stateSeverity(s);
     m_stateIcon->setPixmap(UiStyle::stateIcon(severity, s->state()).pixmap(20, 20));
     m_title->setText(s->name());
@@ -333,7 +321,7 @@ void ServiceDetailPane::updateHeader()
                                                     : UiStyle::severityColor(severity).darker(115));
     m_state->setPalette(pal);
     const QString command = s->spec().command.join(QLatin1Char(' '));
-    const QString cwd = s->spec().cwd.isEmpty() ? m_fleet->stateDir() : s->spec().cwd;
+    const QString cwd = s->spec().cwd.isEmpty() ? m_engine->stateDir() : s->spec().cwd;
     m_command->setText(tr("%1   (in %2)").arg(command, cwd));
     m_command->setToolTip(tr("command: %1\ncwd: %2").arg(command, cwd));
 }
@@ -347,16 +335,28 @@ void ServiceDetailPane::onStateChanged(const QString &name, ServiceState, Servic
 void ServiceDetailPane::reloadEvents()
 {
     m_events->clear();
-    MetricsHistory *history = m_fleet->history();
-    if (!history)
-        return;
+    m_liveWhileAsking.clear();
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    const QString service = m_service ? m_service->name() : QString();
-    QList<HistoryEvent> events = history->events(service, now - chartRangeMs(m_range), now);
+    HistoryQuery query;
+    query.fromMs = now - chartRangeMs(m_range);
+    query.toMs = now;
+    query.eventService = m_service ? m_service->name() : QString();
+    m_eventsQuery = m_engine->queryHistory(query);
+}
+
+void ServiceDetailPane::showEvents(const HistoryAnswer &answer)
+{
+    if (answer.id != m_eventsQuery)
+        return;
+    m_eventsQuery = 0;
+    m_events->clear();
+    QList<HistoryEvent> events = answer.events;
     if (events.size() > kMaxEventLines)
         events = events.mid(events.size() - kMaxEventLines);
     for (const HistoryEvent &e : std::as_const(events))
         appendEvent(e.timeMs, e.service, historyEventKindName(e.kind), e.text);
+    for (const HistoryEvent &e : std::exchange(m_liveWhileAsking, {}))
+        appendEvent(e.timeMs, e.service, QString(), e.text);
 }
 
 void ServiceDetailPane::appendEvent(qint64 timeMs, const QString &service, const QString &kind,
@@ -376,6 +376,11 @@ void ServiceDetailPane::onEventLogged(const QString &service, const QString &tex
 {
     if (m_service && m_service->name() != service)
         return;
+    if (m_eventsQuery != 0) { // after the history's lines, once they are here
+        m_liveWhileAsking.append(
+            {QDateTime::currentMSecsSinceEpoch(), service, HistoryEventKind::Start, text});
+        return;
+    }
     appendEvent(QDateTime::currentMSecsSinceEpoch(), service, QString(), text);
 }
 

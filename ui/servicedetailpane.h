@@ -2,13 +2,13 @@
 // command, cwd) and tabs for the charts, the live log, the health history and
 // the events of the selected service. With no service selected it is the
 // system overview: the machine's CPU, memory and disk, lifeline.log, and the
-// events of every service. It only reads from the Fleet; actions live in the
+// events of every service. It only reads from the EngineClient; actions live in the
 // main window.
 #pragma once
 
+#include "engine/engineclient.h"
 #include "metricschart.h"
 #include "supervise/servicestate.h"
-#include "supervise/servicesupervisor.h"
 
 #include <QPointer>
 #include <QWidget>
@@ -22,10 +22,10 @@ class QToolButton;
 
 namespace lifeline {
 
-class Fleet;
+class EngineClient;
 class HealthView;
 class LogView;
-class ServiceSupervisor;
+class ServiceView;
 
 class ServiceDetailPane final : public QWidget
 {
@@ -42,12 +42,12 @@ public:
     };
     static constexpr int kMaxEventLines = 2000;
 
-    explicit ServiceDetailPane(Fleet *fleet, QWidget *parent = nullptr);
+    explicit ServiceDetailPane(EngineClient *engine, QWidget *parent = nullptr);
     ~ServiceDetailPane() override;
 
     // nullptr: nothing selected, the system overview.
-    void setService(ServiceSupervisor *service);
-    ServiceSupervisor *service() const { return m_service; }
+    void setService(ServiceView *service);
+    ServiceView *service() const { return m_service; }
 
     void setRange(ChartRange range);
     ChartRange range() const { return m_range; }
@@ -74,12 +74,15 @@ private:
     void updateHeader();
     void configureServiceCharts();
     void reloadEvents();
+    void showEvents(const HistoryAnswer &answer);
     void appendEvent(qint64 timeMs, const QString &service, const QString &kind, const QString &text);
     void onEventLogged(const QString &service, const QString &text);
     void onStateChanged(const QString &name, ServiceState from, ServiceState to);
 
-    Fleet *m_fleet;
-    QPointer<ServiceSupervisor> m_service;
+    EngineClient *m_engine;
+    QPointer<ServiceView> m_service;
+    quint64 m_eventsQuery = 0; // the event list asked of the history, not yet answered
+    QList<HistoryEvent> m_liveWhileAsking;
     ChartRange m_range = ChartRange::FiveMinutes;
 
     QLabel *m_stateIcon = nullptr;

@@ -1,9 +1,8 @@
 #include "servicetablemodel.h"
 
 #include "control/statusjson.h"
-#include "health/healthmonitor.h"
-#include "supervise/fleet.h"
-#include "supervise/servicesupervisor.h"
+#include "engine/engineclient.h"
+#include "engine/snapshot.h"
 #include "uistyle.h"
 #include "util/units.h"
 
@@ -12,23 +11,23 @@
 
 namespace lifeline {
 
-ServiceTableModel::ServiceTableModel(Fleet *fleet, QObject *parent)
+ServiceTableModel::ServiceTableModel(EngineClient *engine, QObject *parent)
     : QAbstractTableModel(parent)
-    , m_fleet(fleet)
+    , m_engine(engine)
 {
-    connect(fleet, &Fleet::serviceStateChanged, this,
+    connect(engine, &EngineClient::serviceStateChanged, this,
             [this](const QString &name, ServiceState, ServiceState) { refreshRow(rowOf(name)); });
-    connect(fleet, &Fleet::serviceHealthChanged, this,
+    connect(engine, &EngineClient::serviceHealthChanged, this,
             [this](const QString &name, lifeline::Health) { refreshRow(rowOf(name)); });
-    connect(fleet, &Fleet::waitingChanged, this,
+    connect(engine, &EngineClient::waitingChanged, this,
             [this](const QString &name, const QString &) { refreshRow(rowOf(name)); });
     // A reloaded configuration adds and removes services: rows follow.
-    connect(fleet, &Fleet::serviceAboutToBeAdded, this,
+    connect(engine, &EngineClient::serviceAboutToBeAdded, this,
             [this](int row, const QString &) { beginInsertRows({}, row, row); });
-    connect(fleet, &Fleet::serviceAdded, this, [this](const QString &) { endInsertRows(); });
-    connect(fleet, &Fleet::serviceAboutToBeRemoved, this,
+    connect(engine, &EngineClient::serviceAdded, this, [this](const QString &) { endInsertRows(); });
+    connect(engine, &EngineClient::serviceAboutToBeRemoved, this,
             [this](int row, const QString &) { beginRemoveRows({}, row, row); });
-    connect(fleet, &Fleet::serviceRemoved, this, [this](const QString &name) {
+    connect(engine, &EngineClient::serviceRemoved, this, [this](const QString &name) {
         endRemoveRows();
         m_usage.remove(name);
     });
@@ -43,7 +42,7 @@ ServiceTableModel::ServiceTableModel(Fleet *fleet, QObject *parent)
 
 int ServiceTableModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : int(m_fleet->services().size());
+    return parent.isValid() ? 0 : int(m_engine->services().size());
 }
 
 int ServiceTableModel::columnCount(const QModelIndex &parent) const
@@ -51,15 +50,15 @@ int ServiceTableModel::columnCount(const QModelIndex &parent) const
     return parent.isValid() ? 0 : ColumnCount;
 }
 
-ServiceSupervisor *ServiceTableModel::serviceAt(int row) const
+ServiceView *ServiceTableModel::serviceAt(int row) const
 {
-    const auto services = m_fleet->services();
+    const auto services = m_engine->services();
     return row >= 0 && row < services.size() ? services.at(row) : nullptr;
 }
 
 int ServiceTableModel::rowOf(const QString &name) const
 {
-    const auto services = m_fleet->services();
+    const auto services = m_engine->services();
     for (int i = 0; i < services.size(); ++i) {
         if (services.at(i)->name() == name)
             return i;
@@ -82,9 +81,9 @@ void ServiceTableModel::setUsage(const QString &name, double cpuPercent, qint64 
         emit dataChanged(index(row, Cpu), index(row, Memory));
 }
 
-int ServiceTableModel::severity(const ServiceSupervisor *s)
+int ServiceTableModel::severity(const ServiceView *s)
 {
-    if (const HealthMonitor *h = s->health(); h && h->health() == Health::Unhealthy)
+    if (const HealthSnapshot *h = s->health(); h && h->health() == Health::Unhealthy)
         return 2;
     switch (s->state()) {
     case ServiceState::Fatal:
@@ -102,7 +101,7 @@ int ServiceTableModel::severity(const ServiceSupervisor *s)
     return 0;
 }
 
-QString ServiceTableModel::stateText(const ServiceSupervisor *s) const
+QString ServiceTableModel::stateText(const ServiceView *s) const
 {
     QString text = stateName(s->state());
     if (s->isAdopted() && s->state() == ServiceState::Running)
@@ -117,16 +116,16 @@ QString ServiceTableModel::stateText(const ServiceSupervisor *s) const
                           : QStringLiteral(" · needs you");
     }
     if (s->state() == ServiceState::Stopped) {
-        const QString waiting = m_fleet->waitingReason(s->name());
+        const QString waiting = m_engine->waitingReason(s->name());
         if (!waiting.isEmpty())
             text += QStringLiteral(" · ") + waiting;
     }
     return text;
 }
 
-QString ServiceTableModel::healthText(const ServiceSupervisor *s) const
+QString ServiceTableModel::healthText(const ServiceView *s) const
 {
-    const HealthMonitor *h = s->health();
+    const HealthSnapshot *h = s->health();
     if (!h)
         return QStringLiteral("—");
     QString text = healthName(h->health());
@@ -139,7 +138,7 @@ QString ServiceTableModel::healthText(const ServiceSupervisor *s) const
     return text;
 }
 
-QString ServiceTableModel::lastExitText(const ServiceSupervisor *s) const
+QString ServiceTableModel::lastExitText(const ServiceView *s) const
 {
     if (!s->lastError().isEmpty() && s->state() != ServiceState::Running)
         return s->lastError();
@@ -150,7 +149,7 @@ QString ServiceTableModel::lastExitText(const ServiceSupervisor *s) const
 
 QVariant ServiceTableModel::data(const QModelIndex &index, int role) const
 {
-    const ServiceSupervisor *s = serviceAt(index.row());
+    const ServiceView *s = serviceAt(index.row());
     if (!s || index.column() < 0 || index.column() >= ColumnCount)
         return {};
     const bool running = s->state() == ServiceState::Running;

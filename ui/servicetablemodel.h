@@ -1,5 +1,5 @@
-// The service table: one row per service of the Fleet, columns for what a
-// person checks first. Listens to the Fleet's signals (no polling of the
+// The service table: one row per service of the EngineClient, columns for what a
+// person checks first. Listens to the EngineClient's signals (no polling of the
 // core) plus a one-second tick for the columns that move with time.
 #pragma once
 
@@ -8,8 +8,8 @@
 
 namespace lifeline {
 
-class Fleet;
-class ServiceSupervisor;
+class EngineClient;
+class ServiceView;
 
 class ServiceTableModel final : public QAbstractTableModel
 {
@@ -37,28 +37,28 @@ public:
         SortRole
     };
 
-    explicit ServiceTableModel(Fleet *fleet, QObject *parent = nullptr);
+    explicit ServiceTableModel(EngineClient *engine, QObject *parent = nullptr);
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
-    ServiceSupervisor *serviceAt(int row) const;
+    ServiceView *serviceAt(int row) const;
     int rowOf(const QString &name) const;
     // 0 fine, 1 needs watching, 2 needs a person — for colours and the tray.
-    static int severity(const ServiceSupervisor *s);
+    static int severity(const ServiceView *s);
 
     // Figures that come from the metrics sampler, pushed in by whoever owns it.
     void setUsage(const QString &name, double cpuPercent, qint64 rssBytes);
 
 private:
-    QString stateText(const ServiceSupervisor *s) const;
-    QString lastExitText(const ServiceSupervisor *s) const;
-    QString healthText(const ServiceSupervisor *s) const;
+    QString stateText(const ServiceView *s) const;
+    QString lastExitText(const ServiceView *s) const;
+    QString healthText(const ServiceView *s) const;
     void refreshRow(int row);
 
-    Fleet *m_fleet;
+    EngineClient *m_engine;
     struct Usage
     {
         double cpu = -1;

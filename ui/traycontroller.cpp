@@ -1,8 +1,7 @@
 #include "traycontroller.h"
 
-#include "health/healthmonitor.h"
-#include "supervise/fleet.h"
-#include "supervise/servicesupervisor.h"
+#include "engine/engineclient.h"
+#include "engine/snapshot.h"
 #include "trayicons.h"
 #include "util/units.h"
 
@@ -23,7 +22,7 @@ namespace {
 // activations this close together are one request.
 constexpr qint64 ActivationDebounceMs = 400;
 
-bool isUnhealthy(const ServiceSupervisor *s)
+bool isUnhealthy(const ServiceView *s)
 {
     return s->health() && s->health()->health() == Health::Unhealthy;
 }
@@ -49,17 +48,17 @@ QString whenRestarting(qint64 inMs, const QString &verb)
 
 } // namespace
 
-TrayController::TrayController(Fleet *fleet, QObject *parent)
-    : TrayController(fleet, Options{}, parent)
+TrayController::TrayController(EngineClient *engine, QObject *parent)
+    : TrayController(engine, Options{}, parent)
 {}
 
-TrayController::TrayController(Fleet *fleet, const Options &options, QObject *parent)
+TrayController::TrayController(EngineClient *engine, const Options &options, QObject *parent)
     : QObject(parent)
-    , m_fleet(fleet)
+    , m_engine(engine)
     , m_options(options)
 {
     qRegisterMetaType<Notification>();
-    Q_ASSERT(m_fleet);
+    Q_ASSERT(m_engine);
     if (!m_options.trayAvailable)
         m_options.trayAvailable = [] { return QSystemTrayIcon::isSystemTrayAvailable(); };
 
@@ -72,9 +71,11 @@ TrayController::TrayController(Fleet *fleet, const Options &options, QObject *pa
     m_icon->setContextMenu(m_menu.get());
     connect(m_icon.get(), &QSystemTrayIcon::activated, this, &TrayController::onActivated);
 
-    connect(m_fleet, &Fleet::serviceStateChanged, this, &TrayController::onStateChanged);
-    connect(m_fleet, &Fleet::serviceHealthChanged, this, &TrayController::onHealthChanged);
-    connect(m_fleet, &Fleet::serviceLogsDropping, this,
+    connect(m_engine, &EngineClient::serviceStateChanged, this, &TrayController::onStateChanged);
+    connect(m_engine, &EngineClient::serviceHealthChanged, this, &TrayController::onHealthChanged);
+    // The colour follows the fleet as a whole (a removed or added service too).
+    connect(m_engine, &EngineClient::fleetUpdated, this, &TrayController::refresh);
+    connect(m_engine, &EngineClient::serviceLogsDropping, this,
             [this](const QString &name, const QString &file, const QString &reason) {
                 notify(name,
                        QStringLiteral(
@@ -106,18 +107,18 @@ TrayController::~TrayController()
     m_menu.reset();
 }
 
-int TrayController::severityOf(const Fleet &fleet)
+int TrayController::severityOf(const EngineClient &engine)
 {
-    int worst = fleet.severity();
-    const QList<ServiceSupervisor *> services = fleet.services();
+    int worst = engine.severity();
+    const QList<ServiceView *> services = engine.services();
     if (std::any_of(services.cbegin(), services.cend(), isUnhealthy))
         worst = 2;
     return worst;
 }
 
-QString TrayController::toolTipFor(const Fleet &fleet)
+QString TrayController::toolTipFor(const EngineClient &engine)
 {
-    const QList<ServiceSupervisor *> services = fleet.services();
+    const QList<ServiceView *> services = engine.services();
     if (services.isEmpty())
         return QStringLiteral("Lifeline — no services");
 
@@ -130,7 +131,7 @@ QString TrayController::toolTipFor(const Fleet &fleet)
     QStringList parts;
     for (ServiceState state : order) {
         QStringList names;
-        for (const ServiceSupervisor *s : services) {
+        for (const ServiceView *s : services) {
             if (s->state() == state)
                 names << s->name();
         }
@@ -144,7 +145,7 @@ QString TrayController::toolTipFor(const Fleet &fleet)
         parts << part;
     }
     QStringList unhealthy;
-    for (const ServiceSupervisor *s : services) {
+    for (const ServiceView *s : services) {
         if (isUnhealthy(s))
             unhealthy << s->name();
     }
@@ -175,13 +176,13 @@ void TrayController::buildMenu()
     m_restartAll->setObjectName(QStringLiteral("restartAllAction"));
     fillRestartMenu();
     // Services come and go with configuration reloads.
-    connect(m_fleet, &Fleet::serviceAdded, this, &TrayController::fillRestartMenu);
-    connect(m_fleet, &Fleet::serviceRemoved, this, [this] {
+    connect(m_engine, &EngineClient::serviceAdded, this, &TrayController::fillRestartMenu);
+    connect(m_engine, &EngineClient::serviceRemoved, this, [this] {
         fillRestartMenu();
         refresh();
     });
     connect(m_restartAll, &QAction::triggered, this, [this] {
-        m_fleet->restartAll();
+        m_engine->restartAll();
         emit restartAllRequested();
     });
 
@@ -199,15 +200,15 @@ void TrayController::buildMenu()
 void TrayController::fillRestartMenu()
 {
     m_restartMenu->clear();
-    const QList<ServiceSupervisor *> services = m_fleet->services();
-    for (const ServiceSupervisor *s : services) {
+    const QList<ServiceView *> services = m_engine->services();
+    for (const ServiceView *s : services) {
         const QString name = s->name();
         QAction *a = m_restartMenu->addAction(name);
         a->setObjectName(QStringLiteral("restart:") + name);
         a->setData(name);
         connect(a, &QAction::triggered, this, [this, name] {
             QString error;
-            if (!m_fleet->restart(name, &error))
+            if (!m_engine->restart(name, &error))
                 qCWarning(lcTray, "restart from the tray failed: %s", qPrintable(error));
         });
     }
@@ -217,13 +218,13 @@ void TrayController::fillRestartMenu()
 
 void TrayController::refresh()
 {
-    const int severity = severityOf(*m_fleet);
+    const int severity = severityOf(*m_engine);
     if (severity != m_severity) {
         m_severity = severity;
         m_icon->setIcon(currentIcon());
         emit severityChanged(severity);
     }
-    const QString tip = toolTipFor(*m_fleet);
+    const QString tip = toolTipFor(*m_engine);
     if (tip != m_toolTip) {
         m_toolTip = tip;
         m_icon->setToolTip(tip);
@@ -261,7 +262,7 @@ void TrayController::onActivated(QSystemTrayIcon::ActivationReason reason)
 
 void TrayController::onStateChanged(const QString &name, ServiceState from, ServiceState to)
 {
-    const ServiceSupervisor *s = m_fleet->service(name);
+    const ServiceView *s = m_engine->service(name);
     if (s) {
         switch (to) {
         case ServiceState::Backoff:
@@ -302,7 +303,7 @@ void TrayController::onStateChanged(const QString &name, ServiceState from, Serv
 
 void TrayController::describeBackoff(const QString &name, ServiceState from)
 {
-    const ServiceSupervisor *s = m_fleet->service(name);
+    const ServiceView *s = m_engine->service(name);
     if (!s)
         return;
     m_troubled.insert(name);
@@ -323,7 +324,7 @@ void TrayController::describeBackoff(const QString &name, ServiceState from)
 
 void TrayController::onHealthChanged(const QString &name, Health health)
 {
-    const ServiceSupervisor *s = m_fleet->service(name);
+    const ServiceView *s = m_engine->service(name);
     if (s && health == Health::Unhealthy) {
         m_troubled.insert(name);
         QString reason;

@@ -1,6 +1,6 @@
 // The system tray: icon, tooltip, menu and notifications, as its own object
 // (the tray is not the main window; qBittorrent's DesktopIntegration). It
-// reads the Fleet and asks it to restart things; everything else (showing the
+// reads the EngineClient and asks it to restart things; everything else (showing the
 // window, emergency recovery, quitting) goes out as a signal for the app.
 //
 // The icon shows the worst state of all services (severityOf()), painted with
@@ -31,7 +31,7 @@ class QMenu;
 
 namespace lifeline {
 
-class Fleet;
+class EngineClient;
 
 class TrayController final : public QObject
 {
@@ -59,15 +59,15 @@ public:
         int throttleMs = 5000;
     };
 
-    // fleet must outlive the controller.
-    TrayController(Fleet *fleet, QObject *parent = nullptr);
-    TrayController(Fleet *fleet, const Options &options, QObject *parent = nullptr);
+    // engine must outlive the controller.
+    TrayController(EngineClient *engine, QObject *parent = nullptr);
+    TrayController(EngineClient *engine, const Options &options, QObject *parent = nullptr);
     ~TrayController() override;
 
-    // The worst state of the fleet for the icon: Fleet::severity() (0 good,
+    // The worst state of the engine for the icon: EngineClient::severity() (0 good,
     // 1 starting/restarting/backoff, 2 fatal/unknown), raised to 2 when any
     // service's health check says Unhealthy.
-    static int severityOf(const Fleet &fleet);
+    static int severityOf(const EngineClient &engine);
 
     // Whether the icon is in a tray now. While false, closing the main window
     // must quit rather than hide. availabilityChanged() tells when it turns true.
@@ -95,13 +95,13 @@ public:
                 QSystemTrayIcon::MessageIcon icon = QSystemTrayIcon::Information);
 
     // "Lifeline — 3 services: 2 running, 1 fatal (flaky)"
-    static QString toolTipFor(const Fleet &fleet);
+    static QString toolTipFor(const EngineClient &engine);
 
 signals:
     void showRequested();
     void emergencyRecoveryRequested();
     void quitRequested();
-    void restartAllRequested(); // after fleet->restartAll() was called
+    void restartAllRequested(); // after engine->restartAll() was called
     void availabilityChanged(bool available);
     void severityChanged(int severity);
     void toolTipChanged(const QString &toolTip);
@@ -120,7 +120,7 @@ private:
     void deliver(const Notification &n);
     void deliverDue();
 
-    Fleet *m_fleet;
+    EngineClient *m_engine;
     Options m_options;
     std::array<QIcon, 3> m_icons;  // one per severity, painted once
     std::unique_ptr<QMenu> m_menu; // before m_icon: the icon refers to it

@@ -38,25 +38,41 @@ static QString findLogger()
     return QStandardPaths::findExecutable(QStringLiteral("lifeline-logger"));
 }
 
+Fleet::Fleet(const Config &config, const FleetParts &parts, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_clock(parts.clock ? parts.clock : Clock::system())
+    , m_eventLog(parts.eventLog)
+    , m_network(parts.network)
+    , m_history(parts.history)
+    , m_sampler(parts.sampler)
+{
+    setup();
+}
+
 Fleet::Fleet(const Config &config, QObject *parent, Clock *clock)
     : QObject(parent)
     , m_config(config)
     , m_clock(clock ? clock : Clock::system())
 {
-    const QString canonical = QFileInfo(config.path).canonicalFilePath();
-    m_instanceId = QCryptographicHash::hash((canonical.isEmpty() ? config.path : canonical).toUtf8(),
+    QDir().mkpath(stateDir());
+    m_ownedEventLog = std::make_unique<EventLog>(stateDir() + QStringLiteral("/lifeline.log"));
+    m_eventLog = m_ownedEventLog.get();
+    m_network = new QNetworkAccessManager(this);
+    m_network->setProxy(QNetworkProxy::NoProxy);
+    m_history = new MetricsHistory(stateDir(), this);
+    m_sampler = new MetricsSampler(m_history, this);
+    becomeSubreaper();
+    setup();
+}
+
+void Fleet::setup()
+{
+    const QString canonical = QFileInfo(m_config.path).canonicalFilePath();
+    m_instanceId = QCryptographicHash::hash((canonical.isEmpty() ? m_config.path : canonical).toUtf8(),
                                             QCryptographicHash::Sha1)
                        .toHex()
                        .left(16);
-    QDir().mkpath(stateDir());
-    m_eventLog = std::make_unique<EventLog>(stateDir() + QStringLiteral("/lifeline.log"));
-    m_network = new QNetworkAccessManager(this);
-    // Health checks talk to local services: an http_proxy in the environment must not reroute them.
-    m_network->setProxy(QNetworkProxy::NoProxy);
-
-    // Orphaned descendants of services are re-parented to us instead of init,
-    // so they stay findable and killable.
-    becomeSubreaper();
 
     m_context.stateDir = stateDir();
     m_context.instanceId = m_instanceId;
@@ -66,11 +82,11 @@ Fleet::Fleet(const Config &config, QObject *parent, Clock *clock)
     m_context.escapees = [this](const QString &service) { return escapeesOf(service); };
 
     setupMetrics();
-    for (const QString &name : config.startOrder()) {
-        if (const ServiceSpec *spec = config.service(name))
+    for (const QString &name : m_config.startOrder()) {
+        if (const ServiceSpec *spec = m_config.service(name))
             m_services.append(createSupervisor(*spec));
     }
-    updateMetricsTargets(config.startOrder());
+    updateMetricsTargets(m_config.startOrder());
     m_sampler->start();
 
     m_tick.setInterval(1000);
@@ -119,12 +135,10 @@ ServiceSupervisor *Fleet::createSupervisor(const ServiceSpec &spec)
 
 void Fleet::setupMetrics()
 {
-    m_history = new MetricsHistory(stateDir(), this);
     connect(m_history, &MetricsHistory::warningRaised, this, [this](const QString &message) {
         m_eventLog->write(QString(), QStringLiteral("history: ") + message);
         emit eventLogged(QString(), QStringLiteral("history: ") + message);
     });
-    m_sampler = new MetricsSampler(m_history, this);
     m_sampler->setInterval(m_config.settings.sampleInterval);
     m_sampler->setServiceTreeProvider([this] {
         // Every process of every running service, escaped grandchildren

@@ -44,12 +44,24 @@ struct OrphanProcess
     QString why;     // how that was told
 };
 
+// What a Fleet works with; the composition root (Engine) creates them and
+// keeps them alive longer than the Fleet. All but the clock are required.
+struct FleetParts
+{
+    EventLog *eventLog = nullptr;
+    QNetworkAccessManager *network = nullptr; // shared by the HTTP health probes
+    MetricsHistory *history = nullptr;
+    MetricsSampler *sampler = nullptr; // Fleet sets its interval, limits, paths and tree provider
+    Clock *clock = nullptr;            // nullptr: the system clock
+};
+
 class Fleet final : public QObject
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(Fleet)
 
 public:
+    Fleet(const Config &config, const FleetParts &parts, QObject *parent = nullptr);
     explicit Fleet(const Config &config, QObject *parent = nullptr, Clock *clock = nullptr);
     ~Fleet() override;
 
@@ -118,7 +130,7 @@ public:
     // The worst state of all services, for the tray: 0 good, 1 degraded, 2 bad.
     int severity() const;
 
-    EventLog *eventLog() const { return m_eventLog.get(); }
+    EventLog *eventLog() const { return m_eventLog; }
     // CPU/memory/disk of every service tree and of the system, sampled once
     // per sample_interval into the history (memory ring + SQLite tiers).
     MetricsSampler *sampler() const { return m_sampler; }
@@ -151,6 +163,7 @@ private:
     void onStateChanged(ServiceSupervisor *s, ServiceState from, ServiceState to);
     void tick();
     void noteWaiting(ServiceSupervisor *s);
+    void setup();
     void setupMetrics();
     void updateMetricsTargets(const QStringList &limitsFor);
     ServiceSupervisor *createSupervisor(const ServiceSpec &spec);
@@ -178,7 +191,8 @@ private:
     QSet<QString> m_removing;    // removed from the configuration, stopping
     bool m_stoppingAll = false;
     bool m_shuttingDown = false;
-    std::unique_ptr<EventLog> m_eventLog;
+    std::unique_ptr<EventLog> m_ownedEventLog;
+    EventLog *m_eventLog = nullptr;
     QNetworkAccessManager *m_network = nullptr;
     MetricsHistory *m_history = nullptr;
     MetricsSampler *m_sampler = nullptr;

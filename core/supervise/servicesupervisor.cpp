@@ -173,14 +173,24 @@ qint64 ServiceSupervisor::nextRestartInMs() const
     return std::max<qint64>(0, m_restartAtMs - now());
 }
 
+QString ServiceSupervisor::logPathIn(const QString &stateDir, const QString &service)
+{
+    return stateDir + QStringLiteral("/logs/") + service + QStringLiteral(".log");
+}
+
+QString ServiceSupervisor::errLogPathIn(const QString &stateDir, const QString &service)
+{
+    return stateDir + QStringLiteral("/logs/") + service + QStringLiteral(".err.log");
+}
+
 QString ServiceSupervisor::logPath() const
 {
-    return m_ctx.stateDir + QStringLiteral("/logs/") + m_spec.name + QStringLiteral(".log");
+    return logPathIn(m_ctx.stateDir, m_spec.name);
 }
 
 QString ServiceSupervisor::errLogPath() const
 {
-    return m_ctx.stateDir + QStringLiteral("/logs/") + m_spec.name + QStringLiteral(".err.log");
+    return errLogPathIn(m_ctx.stateDir, m_spec.name);
 }
 
 QString ServiceSupervisor::pidfilePath() const

@@ -79,6 +79,8 @@ public:
     // Log lines the service wrote that its logger could not (a full disk),
     // since Lifeline started; the service itself kept running.
     qint64 logsDropped() const { return m_logsDropped; }
+    static QString logPathIn(const QString &stateDir, const QString &service);
+    static QString errLogPathIn(const QString &stateDir, const QString &service);
     QString logPath() const;     // state_dir/logs/<name>.log
     QString errLogPath() const;  // state_dir/logs/<name>.err.log
     QString pidfilePath() const; // state_dir/run/<name>.pid

@@ -2,10 +2,10 @@
 // editors and QSaveFile do), a broken edit that keeps the running config,
 // and the diff applied to a live Fleet (changed services restart, unchanged
 // ones keep their process).
-#include "app/livereload.h"
 #include "config/configloader.h"
 #include "config/configwatcher.h"
 #include "config/configwriter.h"
+#include "engine/livereload.h"
 #include "platform/procfs.h"
 #include "recovery/recovery.h"
 #include "supervise/fleet.h"

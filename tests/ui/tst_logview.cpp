@@ -57,17 +57,19 @@ class TestLogView : public QObject
 
 private:
     QTemporaryDir m_dir;
-    std::unique_ptr<Fleet> m_fleet;
+    std::unique_ptr<TestEngine> m_engine;
+    Fleet *m_fleet = nullptr; // the engine's, on this thread
 
     void stopFleet()
     {
         if (!m_fleet)
             return;
-        QSignalSpy stopped(m_fleet.get(), &Fleet::allStopped);
+        QSignalSpy stopped(m_fleet, &Fleet::allStopped);
         m_fleet->stopAll();
         if (!m_fleet->isAllStopped())
             QVERIFY(stopped.wait(15000));
-        m_fleet.reset();
+        m_fleet = nullptr;
+        m_engine.reset();
     }
 
 private slots:
@@ -91,14 +93,15 @@ private slots:
                                 "backups = 1\n";
         const LoadResult r = ConfigLoader::loadString(toml, m_dir.filePath(u"lifeline.toml"_s));
         QVERIFY(r.ok());
-        m_fleet = std::make_unique<Fleet>(*r.config);
+        m_engine = std::make_unique<TestEngine>(*r.config);
+        m_fleet = &m_engine->fleet();
         m_fleet->boot();
         ServiceSupervisor *flood = m_fleet->service(u"flood"_s);
         QTRY_VERIFY_WITH_TIMEOUT(flood->state() == ServiceState::Running, 10000);
 
         LogView view;
         view.resize(1100, 700);
-        view.setService(flood);
+        view.setService(m_engine->client()->service(u"flood"_s));
         QCOMPARE(view.outPath(), flood->logPath());
         view.show();
         QVERIFY(QTest::qWaitForWindowExposed(&view));

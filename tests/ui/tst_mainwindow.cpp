@@ -9,6 +9,7 @@
 #include "servicetablemodel.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
+#include "testsupport.h"
 
 #include <QAction>
 #include <QApplication>
@@ -59,7 +60,7 @@ private:
         return w.table()->visualRect(w.model()->index(row, ServiceTableModel::Name)).center();
     }
 
-    static void verifyShows(MainWindow &w, ServiceSupervisor *s)
+    static void verifyShows(MainWindow &w, ServiceView *s)
     {
         QCOMPARE(w.selectedService(), s);
         QCOMPARE(w.detailPane()->service(), s);
@@ -108,31 +109,33 @@ private slots:
 
     void clickOnARowShowsThatService()
     {
-        Fleet fleet(config(twoServices()));
-        MainWindow w(&fleet);
+        TestEngine engine(config(twoServices()));
+        MainWindow w(engine.client());
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         VERIFY_SHOWS(w, nullptr);
 
         QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 1));
-        VERIFY_SHOWS(w, fleet.service(QStringLiteral("b")));
+        VERIFY_SHOWS(w, engine.client()->service(QStringLiteral("b")));
         QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 0));
-        VERIFY_SHOWS(w, fleet.service(QStringLiteral("a")));
+        VERIFY_SHOWS(w, engine.client()->service(QStringLiteral("a")));
 
         // The keyboard and code take the same path as the mouse.
         QTest::keyClick(w.table(), Qt::Key_Down);
-        VERIFY_SHOWS(w, fleet.service(QStringLiteral("b")));
+        VERIFY_SHOWS(w, engine.client()->service(QStringLiteral("b")));
         w.selectService(QStringLiteral("a"));
-        VERIFY_SHOWS(w, fleet.service(QStringLiteral("a")));
+        VERIFY_SHOWS(w, engine.client()->service(QStringLiteral("a")));
         w.selectService(QString());
         VERIFY_SHOWS(w, nullptr);
     }
 
     void clickedServiceIsTheOneTheActionsDrive()
     {
-        Fleet fleet(config("[[service]]\nname = \"a\"\ncommand = [\"true\"]\nautostart = false\n"
-                           "[[service]]\nname = \"b\"\ncommand = [\"sleep\", \"30\"]\nautostart = false\n"));
-        MainWindow w(&fleet);
+        TestEngine engine(
+            config("[[service]]\nname = \"a\"\ncommand = [\"true\"]\nautostart = false\n"
+                   "[[service]]\nname = \"b\"\ncommand = [\"sleep\", \"30\"]\nautostart = false\n"));
+        Fleet &fleet = engine.fleet();
+        MainWindow w(engine.client());
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 1));
@@ -148,12 +151,12 @@ private slots:
 
     void rightClickOnARowOpensItsMenu()
     {
-        Fleet fleet(config(twoServices()));
-        MainWindow w(&fleet);
+        TestEngine engine(config(twoServices()));
+        MainWindow w(engine.client());
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 0));
-        VERIFY_SHOWS(w, fleet.service(QStringLiteral("a")));
+        VERIFY_SHOWS(w, engine.client()->service(QStringLiteral("a")));
 
         // Another row: the menu is for that one, and the pane follows.
         rightClick(w, 1);
@@ -162,35 +165,35 @@ private slots:
         QCOMPARE(menu->objectName(), QStringLiteral("serviceContextMenu"));
         QVERIFY(menu->actions().contains(w.startAction()));
         QVERIFY(menu->actions().contains(w.editServiceAction()));
-        VERIFY_SHOWS(w, fleet.service(QStringLiteral("b")));
+        VERIFY_SHOWS(w, engine.client()->service(QStringLiteral("b")));
         menu->close();
         QTRY_VERIFY(!QApplication::activePopupWidget());
 
         // The selected row: nothing resets to the overview.
         rightClick(w, 1);
         QTRY_VERIFY(QApplication::activePopupWidget());
-        VERIFY_SHOWS(w, fleet.service(QStringLiteral("b")));
+        VERIFY_SHOWS(w, engine.client()->service(QStringLiteral("b")));
         QApplication::activePopupWidget()->close();
         QTRY_VERIFY(!QApplication::activePopupWidget());
-        VERIFY_SHOWS(w, fleet.service(QStringLiteral("b")));
+        VERIFY_SHOWS(w, engine.client()->service(QStringLiteral("b")));
     }
 
     void doubleClickOnARowFocusesItsDetails()
     {
-        Fleet fleet(config(twoServices()));
-        MainWindow w(&fleet);
+        TestEngine engine(config(twoServices()));
+        MainWindow w(engine.client());
         w.show();
         QApplication::setActiveWindow(&w);
         QVERIFY(QTest::qWaitForWindowActive(&w));
         doubleClick(w, 1);
-        VERIFY_SHOWS(w, fleet.service(QStringLiteral("b")));
+        VERIFY_SHOWS(w, engine.client()->service(QStringLiteral("b")));
         QTRY_VERIFY(w.detailPane()->hasFocus() || w.detailPane()->isAncestorOf(QApplication::focusWidget()));
     }
 
     void closeWithoutTrayQuits()
     {
-        Fleet fleet(config("[[service]]\nname = \"a\"\ncommand = [\"true\"]\nautostart = false\n"));
-        MainWindow w(&fleet);
+        TestEngine engine(config("[[service]]\nname = \"a\"\ncommand = [\"true\"]\nautostart = false\n"));
+        MainWindow w(engine.client());
         w.setHideOnClose(false);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
@@ -201,8 +204,8 @@ private slots:
 
     void closeWithTrayHides()
     {
-        Fleet fleet(config("[[service]]\nname = \"a\"\ncommand = [\"true\"]\nautostart = false\n"));
-        MainWindow w(&fleet);
+        TestEngine engine(config("[[service]]\nname = \"a\"\ncommand = [\"true\"]\nautostart = false\n"));
+        MainWindow w(engine.client());
         w.setHideOnClose(true);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
@@ -214,8 +217,8 @@ private slots:
 
     void recoveryButtonAndShortcutAreWired()
     {
-        Fleet fleet(config("[[service]]\nname = \"a\"\ncommand = [\"true\"]\nautostart = false\n"));
-        MainWindow w(&fleet);
+        TestEngine engine(config("[[service]]\nname = \"a\"\ncommand = [\"true\"]\nautostart = false\n"));
+        MainWindow w(engine.client());
         QSignalSpy spy(&w, &MainWindow::emergencyRecoveryRequested);
         QTest::mouseClick(w.recoveryButton(), Qt::LeftButton);
         QCOMPARE(spy.size(), 1);
@@ -226,13 +229,15 @@ private slots:
 
     void bannerNamesWhatNeedsAPerson()
     {
-        Fleet fleet(config("[[service]]\nname = \"broken\"\ncommand = [\"/bin/sh\", \"-c\", \"exit 3\"]\n"
-                           "restart_delay = \"0s\"\nmax_restarts = 1\n"));
-        MainWindow w(&fleet);
+        TestEngine engine(
+            config("[[service]]\nname = \"broken\"\ncommand = [\"/bin/sh\", \"-c\", \"exit 3\"]\n"
+                   "restart_delay = \"0s\"\nmax_restarts = 1\n"));
+        Fleet &fleet = engine.fleet();
+        MainWindow w(engine.client());
         fleet.boot();
         QTRY_COMPARE(fleet.service(QStringLiteral("broken"))->state(), ServiceState::Fatal);
-        QVERIFY2(w.banner()->text().startsWith(QStringLiteral("broken needs attention")),
-                 qPrintable(w.banner()->text()));
+        QTRY_VERIFY2(w.banner()->text().startsWith(QStringLiteral("broken needs attention")),
+                     qPrintable(w.banner()->text()));
         w.showNotice(QStringLiteral("Configuration not reloaded"), 2);
         QVERIFY(w.banner()->text().contains(QStringLiteral("Configuration not reloaded")));
         fleet.stop(QStringLiteral("broken"));

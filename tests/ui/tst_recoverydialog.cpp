@@ -57,7 +57,8 @@ class TestRecoveryDialog : public QObject
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
-    std::unique_ptr<Fleet> m_fleet;
+    std::unique_ptr<TestEngine> m_engine;
+    Fleet *m_fleet = nullptr; // the engine's, on this thread
     quint16 m_port = 0;
 
     // One service with a health check, booted and healthy.
@@ -80,7 +81,8 @@ private:
         for (const Diagnostic &d : r.errors)
             qWarning("%s", qPrintable(d.toString()));
         QVERIFY(r.config);
-        m_fleet = std::make_unique<Fleet>(*r.config);
+        m_engine = std::make_unique<TestEngine>(*r.config);
+        m_fleet = &m_engine->fleet();
         m_fleet->boot();
         QTRY_COMPARE_WITH_TIMEOUT(api()->state(), ServiceState::Running, 10000);
     }
@@ -97,12 +99,13 @@ private slots:
     void cleanup()
     {
         if (m_fleet) {
-            QSignalSpy stopped(m_fleet.get(), &Fleet::allStopped);
+            QSignalSpy stopped(m_fleet, &Fleet::allStopped);
             m_fleet->stopAll();
             if (!m_fleet->isAllStopped())
                 QVERIFY(stopped.wait(10000));
         }
-        m_fleet.reset();
+        m_fleet = nullptr;
+        m_engine.reset();
         m_dir.reset();
     }
 
@@ -110,11 +113,13 @@ private slots:
     {
         bootFleet();
         const pid_t pid = api()->pid();
-        Recovery rec(m_fleet.get());
-        RecoveryDialog dlg(&rec);
+        Recovery &rec = *m_engine->engine().recovery();
+        RecoveryDialog dlg(m_engine->client());
         dlg.show();
         QVERIFY(QTest::qWaitForWindowExposed(&dlg));
         QCOMPARE(dlg.currentPage(), int(RecoveryDialog::PlanPage));
+        // The engine looks at /proc and answers.
+        QTRY_VERIFY(dlg.recoverButton()->isEnabled());
         const QString plan = treeText(dlg.planView());
         QVERIFY2(plan.contains(u"PID %1"_s.arg(pid)), qPrintable(plan));
         QVERIFY2(plan.contains(u"will be stopped"_s), qPrintable(plan));
@@ -124,7 +129,7 @@ private slots:
         QVERIFY(!rec.isRunning()); // showing the plan runs nothing
 
         // A holder of a port the service needs (stopped first, so the port is free).
-        QSignalSpy stopped(m_fleet.get(), &Fleet::allStopped);
+        QSignalSpy stopped(m_fleet, &Fleet::allStopped);
         m_fleet->stopAll();
         QVERIFY(stopped.wait(10000));
         QProcess holder;
@@ -132,6 +137,7 @@ private slots:
         QVERIFY(holder.waitForStarted(5000));
         QTRY_VERIFY_WITH_TIMEOUT(rec.plan().hasForeignPortHolders(), 5000);
         dlg.refreshPlan();
+        QTRY_VERIFY(dlg.recoverButton()->isEnabled());
         const QString withHolder = treeText(dlg.planView());
         QVERIFY2(withHolder.contains(u"PID %1"_s.arg(holder.processId())), qPrintable(withHolder));
         QVERIFY(withHolder.contains(u"only if you agree"_s));
@@ -145,15 +151,16 @@ private slots:
     {
         bootFleet();
         const pid_t oldPid = api()->pid();
-        Recovery rec(m_fleet.get());
-        RecoveryDialog dlg(&rec);
+        Recovery &rec = *m_engine->engine().recovery();
+        RecoveryDialog dlg(m_engine->client());
         dlg.setOpenReportExternally(false);
         dlg.show();
         QVERIFY(QTest::qWaitForWindowExposed(&dlg));
         QSignalSpy finished(&rec, &Recovery::finished);
+        QTRY_VERIFY(dlg.recoverButton()->isEnabled());
         QTest::mouseClick(dlg.recoverButton(), Qt::LeftButton);
-        QVERIFY(rec.isRunning());
-        QCOMPARE(dlg.currentPage(), int(RecoveryDialog::ProgressPage));
+        QTRY_VERIFY(rec.isRunning());
+        QTRY_COMPARE(dlg.currentPage(), int(RecoveryDialog::ProgressPage));
         QCOMPARE(dlg.progressView()->topLevelItemCount(), RecoveryStep::Count);
         // Live: a step is seen running before the run ends, and the bar moves.
         QTRY_COMPARE_WITH_TIMEOUT(dlg.progressView()->topLevelItem(0)->text(1), u"ok"_s, 10000);
@@ -162,7 +169,7 @@ private slots:
             QVERIFY(finished.wait(20000));
         const auto report = finished.at(0).at(0).value<RecoveryReport>();
         QVERIFY2(report.ok, qPrintable(report.toText()));
-        QCOMPARE(dlg.currentPage(), int(RecoveryDialog::ResultPage));
+        QTRY_COMPARE(dlg.currentPage(), int(RecoveryDialog::ResultPage));
         QCOMPARE(dlg.progressBar()->value(), RecoveryStep::Count);
         for (int i = 0; i < RecoveryStep::Count; ++i)
             QVERIFY(dlg.progressView()->topLevelItem(i)->text(1) != u"pending"_s);
@@ -176,23 +183,26 @@ private slots:
         QCOMPARE(open.count(), 1);
         QCOMPARE(open.at(0).at(0).toString(), rec.lastReportPath());
         QVERIFY(QFile::exists(rec.lastReportPath()));
-        QVERIFY(api()->pid() != oldPid);
+        QTRY_VERIFY(api()->pid() != oldPid);
     }
 
     void closingTheWindowDoesNotStopTheRecovery()
     {
         bootFleet();
         const pid_t oldPid = api()->pid();
-        Recovery rec(m_fleet.get());
+        Recovery &rec = *m_engine->engine().recovery();
         QSignalSpy finished(&rec, &Recovery::finished);
-        QPointer<RecoveryDialog> dlg = new RecoveryDialog(&rec);
+        QPointer<RecoveryDialog> dlg = new RecoveryDialog(m_engine->client());
         dlg->setAttribute(Qt::WA_DeleteOnClose);
         dlg->show();
         QVERIFY(QTest::qWaitForWindowExposed(dlg));
+        QTRY_VERIFY(dlg->recoverButton()->isEnabled());
         QTest::mouseClick(dlg->recoverButton(), Qt::LeftButton);
-        QVERIFY(rec.isRunning());
+        QTRY_VERIFY(rec.isRunning());
         // Mid-run: the first step has begun, the run is far from over.
-        QTRY_VERIFY_WITH_TIMEOUT(dlg->progressView()->topLevelItem(0)->text(1) != u"pending"_s, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(dlg->progressView()->topLevelItemCount() > 0 &&
+                                     dlg->progressView()->topLevelItem(0)->text(1) != u"pending"_s,
+                                 5000);
         QCOMPARE(finished.count(), 0);
         dlg->close();
         QTRY_VERIFY(dlg.isNull()); // deleted
@@ -200,30 +210,31 @@ private slots:
         QVERIFY(finished.wait(20000));
         const auto report = finished.at(0).at(0).value<RecoveryReport>();
         QVERIFY2(report.ok, qPrintable(report.toText()));
-        QCOMPARE(api()->state(), ServiceState::Running);
+        QTRY_COMPARE(api()->state(), ServiceState::Running);
         QVERIFY(api()->pid() != oldPid);
 
         // A dialog opened during a run shows its progress, not a new plan;
         // and a second click cannot start a second run.
         QVERIFY(rec.start());
-        RecoveryDialog again(&rec);
+        QTRY_VERIFY(m_engine->client()->isRecoveryRunning());
+        RecoveryDialog again(m_engine->client());
         QCOMPARE(again.currentPage(), int(RecoveryDialog::ProgressPage));
         QCOMPARE(again.progressView()->topLevelItemCount(), RecoveryStep::Count);
         QVERIFY(finished.wait(20000));
-        QCOMPARE(again.currentPage(), int(RecoveryDialog::ResultPage));
+        QTRY_COMPARE(again.currentPage(), int(RecoveryDialog::ResultPage));
     }
 
     void refusedStartIsShownOnThePlanPage()
     {
         bootFleet();
-        Recovery rec(m_fleet.get());
-        Recovery other(m_fleet.get()); // e.g. lifelinectl recover, through the control server
-        RecoveryDialog dlg(&rec);
+        Recovery other(m_fleet); // e.g. a second Lifeline's, through the same state_dir lock
+        RecoveryDialog dlg(m_engine->client());
         QSignalSpy finished(&other, &Recovery::finished);
+        QTRY_VERIFY(dlg.recoverButton()->isEnabled());
         QVERIFY(other.start());
         QTest::mouseClick(dlg.recoverButton(), Qt::LeftButton);
+        QTRY_VERIFY(!dlg.planErrorLabel()->isHidden());
         QCOMPARE(dlg.currentPage(), int(RecoveryDialog::PlanPage));
-        QVERIFY(!dlg.planErrorLabel()->isHidden());
         QVERIFY2(dlg.planErrorLabel()->text().contains(u"already running"_s),
                  qPrintable(dlg.planErrorLabel()->text()));
         QVERIFY(finished.wait(20000));

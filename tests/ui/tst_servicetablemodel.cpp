@@ -36,15 +36,17 @@ class TestServiceTableModel : public QObject
 
 private:
     QTemporaryDir m_dir;
-    std::unique_ptr<Fleet> m_fleet;
-    QByteArray m_toml; // what m_fleet was made from
+    std::unique_ptr<TestEngine> m_engine;
+    QByteArray m_toml; // what m_engine was made from
 
-    ServiceSupervisor *api() const { return m_fleet->service(u"api"_s); }
-    ServiceSupervisor *worker() const { return m_fleet->service(u"worker"_s); }
+    // As the window sees them.
+    ServiceView *api() const { return m_engine->client()->service(u"api"_s); }
+    ServiceView *worker() const { return m_engine->client()->service(u"worker"_s); }
+    Fleet *fleet() const { return &m_engine->fleet(); }
 
     void bootAndWait()
     {
-        m_fleet->boot();
+        fleet()->boot();
         QTRY_VERIFY_WITH_TIMEOUT(
             api()->state() == ServiceState::Running && worker()->state() == ServiceState::Running, 10000);
     }
@@ -78,18 +80,18 @@ private slots:
         for (const Diagnostic &d : r.errors)
             qWarning("%s", qPrintable(d.toString()));
         QVERIFY(r.ok());
-        m_fleet = std::make_unique<Fleet>(*r.config);
+        m_engine = std::make_unique<TestEngine>(*r.config);
     }
 
     void cleanup()
     {
-        if (!m_fleet)
+        if (!m_engine)
             return;
-        QSignalSpy stopped(m_fleet.get(), &Fleet::allStopped);
-        m_fleet->stopAll();
-        if (!m_fleet->isAllStopped())
+        QSignalSpy stopped(fleet(), &Fleet::allStopped);
+        fleet()->stopAll();
+        if (!fleet()->isAllStopped())
             QVERIFY(stopped.wait(15000));
-        m_fleet.reset();
+        m_engine.reset();
     }
 
     void latencyReadsForPeople()
@@ -102,7 +104,7 @@ private slots:
 
     void modelFollowsTheFleet()
     {
-        ServiceTableModel model(m_fleet.get());
+        ServiceTableModel model(m_engine->client());
         // Checks every structural and data invariant on every signal below.
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(model.rowCount(), 2);
@@ -115,7 +117,7 @@ private slots:
         QCOMPARE(model.index(0, ServiceTableModel::State).data().toString(), u"stopped"_s);
 
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
-        m_fleet->boot();
+        fleet()->boot();
         QTRY_VERIFY_WITH_TIMEOUT(
             api()->state() == ServiceState::Running && worker()->state() == ServiceState::Running, 10000);
         // The whole row of each service was repainted on its state changes
@@ -136,7 +138,7 @@ private slots:
         // Only api's row on api's change.
         changed.clear();
         const pid_t before = api()->pid();
-        QVERIFY(m_fleet->restart(u"api"_s));
+        QVERIFY(fleet()->restart(u"api"_s));
         QTRY_VERIFY_WITH_TIMEOUT(api()->state() == ServiceState::Running && api()->pid() != before, 10000);
         QTRY_VERIFY(rowRepainted(0));
         QVERIFY(!rowRepainted(1));
@@ -165,7 +167,7 @@ private slots:
 
         // Stopping shows in the model too, still under the tester's eye.
         changed.clear();
-        QVERIFY(m_fleet->stop(u"worker"_s));
+        QVERIFY(fleet()->stop(u"worker"_s));
         QTRY_VERIFY_WITH_TIMEOUT(worker()->state() == ServiceState::Stopped, 10000);
         QTRY_VERIFY(rowRepainted(1));
         QCOMPARE(model.index(1, ServiceTableModel::State).data().toString(), u"stopped"_s);
@@ -174,7 +176,7 @@ private slots:
 
     void mainWindowRestartActionRestartsTheSelectedService()
     {
-        MainWindow window(m_fleet.get());
+        MainWindow window(m_engine->client());
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         bootAndWait();
@@ -212,7 +214,7 @@ private slots:
     // of a service that is gone.
     void rowsFollowServicesAddedAndRemoved()
     {
-        MainWindow window(m_fleet.get());
+        MainWindow window(m_engine->client());
         QAbstractItemModelTester tester(window.model(),
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
         window.show();
@@ -226,16 +228,16 @@ private slots:
                                 "[[service]]\nname = \"extra\"\ncommand = [\"" LIFELINE_DEMO_BACKEND
                                 "\", \"--port\", \"" +
                                 QByteArray::number(freePort()) + "\"]\n";
-        const LoadResult r = ConfigLoader::loadString(next, m_fleet->config().path);
+        const LoadResult r = ConfigLoader::loadString(next, fleet()->config().path);
         QVERIFY(r.ok());
         QSignalSpy inserted(window.model(), &QAbstractItemModel::rowsInserted);
         QSignalSpy removed(window.model(), &QAbstractItemModel::rowsRemoved);
-        m_fleet->applyConfig(*r.config, ConfigDiff::compute(m_fleet->config(), *r.config));
+        fleet()->applyConfig(*r.config, ConfigDiff::compute(fleet()->config(), *r.config));
 
-        QCOMPARE(inserted.size(), 1);
+        QTRY_COMPARE(inserted.size(), 1); // once the engine's announcement arrives
         QCOMPARE(window.model()->rowCount(), 3);
         QCOMPARE(window.model()->index(2, ServiceTableModel::Name).data().toString(), u"extra"_s);
-        QTRY_COMPARE_WITH_TIMEOUT(m_fleet->service(u"extra"_s)->state(), ServiceState::Running, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(fleet()->service(u"extra"_s)->state(), ServiceState::Running, 10000);
 
         // worker stops first (its row says so), then its row goes.
         QTRY_COMPARE_WITH_TIMEOUT(removed.size(), 1, 10000);

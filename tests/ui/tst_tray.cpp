@@ -145,16 +145,18 @@ private slots:
     {
         const Config cfg = load(backend("api", freePort()) + backend("worker", freePort()) +
                                 crasher("flaky", "autostart = false"));
-        Fleet fleet(cfg);
-        TrayController tray(&fleet);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
+        TrayController tray(engine.client());
         QVERIFY(tray.isAvailable());
         QVERIFY(tray.trayIcon()->isVisible());
         QSignalSpy shown(&tray, &TrayController::notificationShown);
 
         fleet.boot();
-        auto *api = fleet.service(QStringLiteral("api"));
-        auto *worker = fleet.service(QStringLiteral("worker"));
-        auto *flaky = fleet.service(QStringLiteral("flaky"));
+        // As the tray sees them.
+        ServiceView *api = engine.client()->service(QStringLiteral("api"));
+        ServiceView *worker = engine.client()->service(QStringLiteral("worker"));
+        ServiceView *flaky = engine.client()->service(QStringLiteral("flaky"));
         QTRY_COMPARE(api->state(), ServiceState::Running);
         QTRY_COMPARE(worker->state(), ServiceState::Running);
         QTRY_COMPARE(tray.severity(), 0);
@@ -166,7 +168,7 @@ private slots:
         QVERIFY(fleet.start(QStringLiteral("flaky")));
         QTRY_COMPARE(flaky->state(), ServiceState::Fatal);
         QTRY_COMPARE(tray.severity(), 2);
-        QCOMPARE(TrayController::severityOf(fleet), 2);
+        QCOMPARE(TrayController::severityOf(*engine.client()), 2);
         QVERIFY(!severities.isEmpty());
         QCOMPARE(severities.last().at(0).toInt(), 2);
         QCOMPARE(tray.toolTip(), QStringLiteral("Lifeline — 3 services: 2 running, 1 fatal (flaky)"));
@@ -216,7 +218,7 @@ private slots:
             api->state() == ServiceState::Running && api->pid() != apiPid && api->pid() > 0, 15000);
 
         // Restarting the fatal one from the tray gets it going again (and red again).
-        QSignalSpy flakyStarts(flaky, &ServiceSupervisor::started);
+        QSignalSpy flakyStarts(fleet.service(QStringLiteral("flaky")), &ServiceSupervisor::started);
         findAction(menu, QStringLiteral("restart:flaky"))->trigger();
         QVERIFY(flakyStarts.wait(10000));
         QTRY_COMPARE(flaky->state(), ServiceState::Fatal);
@@ -252,15 +254,16 @@ private slots:
     {
         const QByteArray api = backend("api", freePort());
         const Config cfg = load(api + crasher("flaky"));
-        Fleet fleet(cfg);
-        TrayController tray(&fleet);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
+        TrayController tray(engine.client());
         fleet.boot();
         QTRY_COMPARE(fleet.service(QStringLiteral("flaky"))->state(), ServiceState::Fatal);
         QTRY_COMPARE(tray.severity(), 2);
 
         const Config next = load(api + crasher("spare", "autostart = false"));
         fleet.applyConfig(next, ConfigDiff::compute(fleet.config(), next));
-        QTRY_VERIFY(!fleet.service(QStringLiteral("flaky")));
+        QTRY_VERIFY(!engine.client()->service(QStringLiteral("flaky"))); // as the tray hears it
         QMenu *menu = tray.menu();
         auto *restartMenu = menu->findChild<QMenu *>(QStringLiteral("restartMenu"));
         QStringList names;
@@ -282,8 +285,9 @@ private slots:
             "/health\"\ninterval = \"200ms\"\ntimeout = \"100ms\"\nstart_period = \"0s\"\n"
             "failures = 1\n";
         const Config cfg = load(backend("sick", port, ", \"--unhealthy-after\", \"100ms\"", health));
-        Fleet fleet(cfg);
-        TrayController tray(&fleet);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
+        TrayController tray(engine.client());
         QSignalSpy shown(&tray, &TrayController::notificationShown);
         fleet.boot();
         auto *sick = fleet.service(QStringLiteral("sick"));
@@ -292,7 +296,7 @@ private slots:
         // The process is running: by state alone all is well; the health makes it red.
         QCOMPARE(sick->state(), ServiceState::Running);
         QCOMPARE(fleet.severity(), 0);
-        QCOMPARE(TrayController::severityOf(fleet), 2);
+        QCOMPARE(TrayController::severityOf(*engine.client()), 2);
         QTRY_COMPARE(tray.severity(), 2);
         QCOMPARE(tray.toolTip(), QStringLiteral("Lifeline — 1 service: 1 running, 1 unhealthy (sick)"));
 
@@ -312,10 +316,11 @@ private slots:
         const Config cfg =
             load(backend("api", freePort(), ", \"--crash-after\", \"300ms\", \"--exit-code\", \"3\"",
                          "restart_delay = \"1s\"\nmax_restarts = 5\n"));
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         TrayController::Options options;
         options.throttleMs = 100; // the recovery comes 1 s after the crash message
-        TrayController tray(&fleet, options);
+        TrayController tray(engine.client(), options);
         QSignalSpy shown(&tray, &TrayController::notificationShown);
         fleet.boot();
         QTRY_VERIFY_WITH_TIMEOUT(shown.size() >= 2, 15000);
@@ -329,8 +334,8 @@ private slots:
     void clickShowsTheWindowOnce()
     {
         Config cfg = load({});
-        Fleet fleet(cfg);
-        TrayController tray(&fleet);
+        TestEngine engine(cfg);
+        TrayController tray(engine.client());
         QSignalSpy showSpy(&tray, &TrayController::showRequested);
         QSystemTrayIcon *icon = tray.trayIcon();
         // A double click arrives as Trigger + DoubleClick (and Trigger twice on some platforms).
@@ -349,10 +354,10 @@ private slots:
     void notificationsAreThrottledPerService()
     {
         Config cfg = load({});
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
         TrayController::Options options;
         options.throttleMs = 300;
-        TrayController tray(&fleet, options);
+        TrayController tray(engine.client(), options);
         QSignalSpy shown(&tray, &TrayController::notificationShown);
 
         tray.notify(QStringLiteral("a"), QStringLiteral("a one"), QSystemTrayIcon::Warning);
@@ -390,8 +395,9 @@ private slots:
     void fleetNotificationsCanBeTurnedOff()
     {
         const Config cfg = load(crasher("flaky"));
-        Fleet fleet(cfg);
-        TrayController tray(&fleet);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
+        TrayController tray(engine.client());
         tray.setNotificationsEnabled(false);
         QSignalSpy shown(&tray, &TrayController::notificationShown);
         fleet.boot();
@@ -406,11 +412,12 @@ private slots:
     void droppedLogLinesAreANotice()
     {
         const Config cfg = load({});
-        Fleet fleet(cfg);
-        TrayController tray(&fleet);
+        TestEngine engine(cfg);
+        TrayController tray(engine.client());
         QSignalSpy shown(&tray, &TrayController::notificationShown);
-        emit fleet.serviceLogsDropping(QStringLiteral("api"), QStringLiteral("/state/logs/api.log"),
-                                       QStringLiteral("No space left on device"));
+        emit engine.client()->serviceLogsDropping(QStringLiteral("api"),
+                                                  QStringLiteral("/state/logs/api.log"),
+                                                  QStringLiteral("No space left on device"));
         QCOMPARE(shown.size(), 1);
         const TrayController::Notification n = tray.lastNotification();
         QCOMPARE(n.icon, QSystemTrayIcon::Warning);
@@ -423,12 +430,12 @@ private slots:
     void waitsForALateTray()
     {
         Config cfg = load({});
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
         bool trayThere = false;
         TrayController::Options options;
         options.trayAvailable = [&trayThere] { return trayThere; };
         options.retryIntervalMs = 20;
-        TrayController tray(&fleet, options);
+        TrayController tray(engine.client(), options);
         QVERIFY(!tray.isAvailable());
         QVERIFY(tray.isWaitingForTray());
         QVERIFY(!tray.trayIcon()->isVisible());
@@ -449,7 +456,7 @@ private slots:
     void givesUpWhenNoTrayAppears()
     {
         Config cfg = load({});
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
         int checks = 0;
         TrayController::Options options;
         options.trayAvailable = [&checks] {
@@ -458,7 +465,7 @@ private slots:
         };
         options.retryIntervalMs = 10;
         options.maxRetries = 10;
-        TrayController tray(&fleet, options);
+        TrayController tray(engine.client(), options);
         QSignalSpy availability(&tray, &TrayController::availabilityChanged);
         QTest::ignoreMessage(
             QtWarningMsg,
@@ -478,9 +485,9 @@ private slots:
         const QByteArray services = backend("api", port) + backend("worker", freePort());
         const Config cfg = load("on_exit = \"ask\"\n" + services);
         Application app(cfg, false);
-        app.run();
+        app.start(QString());
         QTRY_VERIFY(app.tray()->isAvailable());
-        Fleet *fleet = app.fleet();
+        EngineClient *fleet = app.engine();
         QTRY_COMPARE(fleet->service(QStringLiteral("api"))->state(), ServiceState::Running);
         QTRY_COMPARE(fleet->service(QStringLiteral("worker"))->state(), ServiceState::Running);
         QVERIFY(stopFleet(*fleet));

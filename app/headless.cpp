@@ -1,18 +1,14 @@
-#include "app/headless.h"
+#include "headless.h"
 
-#include "app/livereload.h"
-#include "config/configloader.h"
 #include "control/controlpaths.h"
-#include "control/controlserver.h"
-#include "control/statedir.h"
-#include "recovery/recovery.h"
+#include "engine/engine.h"
+#include "engine/startup.h"
 #include "supervise/exitstatus.h"
 #include "supervise/fleet.h"
 #include "util/signalpipe.h"
 
 #include <QCoreApplication>
 #include <QDir>
-#include <QLockFile>
 #include <QSocketNotifier>
 #include <QStringList>
 
@@ -68,65 +64,34 @@ int runHeadless(const QString &configPath, const QString &socketPathArg)
         QCoreApplication::setApplicationVersion(QStringLiteral(LIFELINE_VERSION));
     }
 
-    // 1. Configuration: errors stop us (exit 2), warnings are shown.
-    const LoadResult loaded = ConfigLoader::loadFile(configPath);
-    for (const Diagnostic &d : loaded.warnings)
-        printErr(d.toString());
-    if (!loaded.ok()) {
-        for (const Diagnostic &d : loaded.errors)
-            printErr(d.toString());
-        if (loaded.errors.isEmpty())
-            printErr(u"%1: error: cannot load the configuration"_s.arg(configPath));
-        return 2;
+    const Startup startup = prepareStartup(configPath, socketPathArg);
+    for (const QString &w : startup.warnings)
+        printErr(w);
+    if (!startup.ok()) {
+        printErr(startup.exitCode == 2 ? startup.error : u"lifeline: "_s + startup.error);
+        return startup.exitCode;
     }
-    const Config &config = *loaded.config;
-    const QString configName = config.path.isEmpty() ? canonicalConfigPath(configPath) : config.path;
+    const QString &socketPath = startup.socketPath;
 
-    // 2. Single instance, per configuration: the control socket answers.
-    QString socketPath = socketPathArg;
-    if (socketPath.isEmpty()) {
-        QString error;
-        socketPath = socketPathForConfig(configName, &error);
-        if (socketPath.isEmpty()) {
-            printErr(u"lifeline: %1"_s.arg(error));
-            return 1;
-        }
-    }
-    if (ControlServer::isServerAlive(socketPath)) {
-        printErr(u"lifeline: another Lifeline is already running for %1 (socket %2)"_s.arg(configName,
-                                                                                           socketPath));
-        return 1;
-    }
-
-    // 3. ... and per state_dir: two configurations must not share pidfiles and logs.
-    QString lockError;
-    const std::unique_ptr<QLockFile> lock = takeStateDirLock(config.settings.stateDir, &lockError);
-    if (!lock) {
-        printErr(u"lifeline: %1 (configuration %2)"_s.arg(lockError, configName));
-        return 1;
-    }
-
-    // 4. The engine and its control socket.
-    Fleet fleet(config);
-    Recovery recovery(&fleet);
-    ControlServer server(&fleet);
-    server.setRecovery(&recovery);
-    // Edits of the file apply while we run, as in the desktop app.
-    LiveReload reload(&fleet, &recovery);
-    QObject::connect(&reload, &LiveReload::applied, &fleet, [](const QString &summary) {
+    // The engine on this thread: there is no frame to keep.
+    Engine engine(*startup.config);
+    QObject::connect(&engine, &Engine::reloadApplied, &engine, [](const QString &summary) {
         printErr(u"lifeline: configuration reloaded: "_s + summary);
     });
-    QObject::connect(&reload, &LiveReload::deferred, &fleet, [] {
+    QObject::connect(&engine, &Engine::reloadDeferred, &engine, [] {
         printErr(u"lifeline: configuration changed; applied when the running recovery has finished"_s);
     });
-    QObject::connect(&reload, &LiveReload::failed, &fleet, [](const QString &errors) {
+    QObject::connect(&engine, &Engine::reloadFailed, &engine, [](const QString &errors) {
         printErr(u"lifeline: configuration not reloaded (the running one stays):\n"_s + errors);
     });
     QString error;
-    if (!server.listen(socketPath, &error)) {
+    QObject::connect(&engine, &Engine::initialized, &engine,
+                     [&error](bool, const QString &why) { error = why; });
+    if (!engine.initialize(socketPath)) {
         printErr(u"lifeline: "_s + error);
         return 1;
     }
+    Fleet &fleet = *engine.fleet();
 
     SignalPipe signalPipe;
     if (!signalPipe.install(&error)) {
@@ -170,7 +135,7 @@ int runHeadless(const QString &configPath, const QString &socketPathArg)
         QString::number(fleet.services().size()), socketPath));
 
     const int rc = QCoreApplication::exec();
-    server.close();
+    engine.closeControl();
     printErr(u"lifeline: stopped"_s);
     return rc;
 }

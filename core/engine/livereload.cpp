@@ -1,4 +1,4 @@
-#include "app/livereload.h"
+#include "engine/livereload.h"
 
 #include "recovery/recovery.h"
 #include "supervise/fleet.h"

@@ -1,0 +1,425 @@
+#include "engine/engine.h"
+
+#include "control/controlserver.h"
+#include "engine/livereload.h"
+#include "health/healthmonitor.h"
+#include "logs/eventlog.h"
+#include "metrics/metricssampler.h"
+#include "platform/procfs.h"
+#include "recovery/recovery.h"
+#include "supervise/fleet.h"
+#include "supervise/servicesupervisor.h"
+
+#include <QDir>
+#include <QNetworkAccessManager>
+#include <QNetworkProxy>
+
+namespace lifeline {
+
+namespace {
+
+// Everything a person can see change, without the figures a reader
+// extrapolates (uptime, countdown) and without the spec, which changes only
+// with a reload (after which everything is sent again).
+bool sameForDisplay(const ServiceSnapshot &a, const ServiceSnapshot &b)
+{
+    return a.state == b.state && a.pid == b.pid && a.adopted == b.adopted && a.restarts == b.restarts &&
+           a.restartsInWindow == b.restartsInWindow && (a.nextRestartInMs < 0) == (b.nextRestartInMs < 0) &&
+           (a.uptimeMs > 0) == (b.uptimeMs > 0) && a.lastExit.describe() == b.lastExit.describe() &&
+           a.hasExited == b.hasExited && a.lastError == b.lastError && a.restartReason == b.restartReason &&
+           a.logsDropped == b.logsDropped && a.health == b.health && a.waitingReason == b.waitingReason &&
+           a.dependents == b.dependents && a.beingRemoved == b.beingRemoved;
+}
+
+bool sameFleet(const FleetSnapshot &a, const FleetSnapshot &b)
+{
+    return a.severity == b.severity && a.allStopped == b.allStopped && a.shuttingDown == b.shuttingDown &&
+           a.orphans == b.orphans && a.stateDir == b.stateDir && a.eventLogPath == b.eventLogPath;
+}
+
+} // namespace
+
+Engine::Engine(const Config &config, const EngineOptions &options, QObject *parent)
+    : QObject(parent)
+    , m_initialConfig(config)
+    , m_options(options)
+{
+    // Many small changes come in bursts (a probe result, then a state
+    // change): they leave together, once control returns to the loop.
+    m_flush.setSingleShot(true);
+    m_flush.setInterval(0);
+    connect(&m_flush, &QTimer::timeout, this, &Engine::flushDirty);
+}
+
+Engine::~Engine()
+{
+    // Each part goes before what it uses: the control server, live reload
+    // and recovery reach into the Fleet, and the Fleet's last exits still
+    // write to the history and the event log.
+    delete m_control;
+    delete m_reload;
+    delete m_recovery;
+    delete m_fleet;
+    delete m_sampler;
+    delete m_history;
+    delete m_network;
+}
+
+const Config &Engine::config() const
+{
+    return m_fleet ? m_fleet->config() : m_initialConfig;
+}
+
+bool Engine::initialize(const QString &socketPath)
+{
+    if (m_fleet) {
+        emit initialized(true, QString());
+        return true;
+    }
+    const QString stateDir = m_initialConfig.settings.stateDir;
+    QDir().mkpath(stateDir);
+    m_eventLog = std::make_unique<EventLog>(stateDir + QStringLiteral("/lifeline.log"));
+    m_network = new QNetworkAccessManager(this);
+    // Health checks talk to local services: an http_proxy in the environment must not reroute them.
+    m_network->setProxy(QNetworkProxy::NoProxy);
+    m_history = new MetricsHistory(stateDir, this);
+    m_sampler = new MetricsSampler(m_history, this);
+    // Orphaned descendants of services are re-parented to us instead of
+    // init, so they stay findable and killable.
+    becomeSubreaper();
+
+    FleetParts parts;
+    parts.eventLog = m_eventLog.get();
+    parts.network = m_network;
+    parts.history = m_history;
+    parts.sampler = m_sampler;
+    parts.clock = m_options.clock;
+    m_fleet = new Fleet(m_initialConfig, parts, this);
+    m_recovery = new Recovery(m_fleet, this);
+    m_control = new ControlServer(m_fleet, this);
+    m_control->setRecovery(m_recovery);
+    if (m_options.liveReload) {
+        m_reload = new LiveReload(m_fleet, m_recovery, this);
+        connect(m_reload, &LiveReload::applied, this, [this](const QString &summary) {
+            m_published.clear(); // specs changed: everything goes again
+            emit configChanged(m_reload->config());
+            publishAll();
+            emit reloadApplied(summary);
+        });
+        connect(m_reload, &LiveReload::failed, this, &Engine::reloadFailed);
+        connect(m_reload, &LiveReload::deferred, this, &Engine::reloadDeferred);
+    }
+
+    for (ServiceSupervisor *s : m_fleet->services())
+        watch(s);
+    // Announcements come after the snapshot that shows them. A state change
+    // waits until the supervisor has finished the transition (a backoff
+    // arms its timer after it), so the snapshot has the countdown.
+    connect(m_fleet, &Fleet::serviceStateChanged, this,
+            [this](const QString &name, ServiceState from, ServiceState to) {
+                QMetaObject::invokeMethod(
+                    this,
+                    [this, name, from, to] {
+                        publish(name);
+                        publishFleet();
+                        emit serviceStateChanged(name, from, to);
+                    },
+                    Qt::QueuedConnection);
+            });
+    connect(m_fleet, &Fleet::serviceHealthChanged, this, [this](const QString &name, Health health) {
+        publish(name);
+        publishFleet();
+        emit serviceHealthChanged(name, health);
+    });
+    connect(m_fleet, &Fleet::waitingChanged, this, [this](const QString &name, const QString &reason) {
+        publish(name);
+        emit waitingChanged(name, reason);
+    });
+    connect(m_fleet, &Fleet::serviceLogsDropping, this,
+            [this](const QString &name, const QString &file, const QString &reason) {
+                publish(name);
+                emit serviceLogsDropping(name, file, reason);
+            });
+    connect(m_fleet, &Fleet::eventLogged, this, &Engine::eventLogged);
+    connect(m_fleet, &Fleet::allStopped, this, [this] {
+        // The last stop's own announcement may still be on its way.
+        for (const ServiceSupervisor *s : m_fleet->services())
+            publish(s->name());
+        publishFleet();
+        emit allStopped();
+    });
+    connect(m_fleet, &Fleet::shutdownBegun, this, [this] {
+        publishFleet();
+        emit shutdownBegun();
+    });
+    connect(m_fleet, &Fleet::orphansChanged, this, [this] {
+        publishFleet();
+        emit orphansChanged();
+    });
+    connect(m_fleet, &Fleet::serviceAdded, this, [this](const QString &name) {
+        ServiceSupervisor *s = m_fleet->service(name);
+        if (!s)
+            return;
+        watch(s);
+        const ServiceSnapshot snap = ServiceSnapshot::of(*s, *m_fleet);
+        m_published.insert(name, snap);
+        emit serviceAdded(int(m_fleet->services().indexOf(s)), snap);
+    });
+    connect(m_fleet, &Fleet::serviceRemoved, this, [this](const QString &name) {
+        m_published.remove(name);
+        m_dirty.remove(name);
+        publishFleet();
+        emit serviceRemoved(name);
+    });
+    connect(m_sampler, &MetricsSampler::sampled, this, &Engine::publishUsage);
+
+    connect(m_recovery, &Recovery::started, this, [this] { emit recoveryStarted(m_recovery->steps()); });
+    connect(m_recovery, &Recovery::stepChanged, this, &Engine::recoveryStepChanged);
+    connect(m_recovery, &Recovery::finished, this, &Engine::recoveryFinished);
+
+    for (const ServiceSupervisor *s : m_fleet->services())
+        m_published.insert(s->name(), ServiceSnapshot::of(*s, *m_fleet));
+    m_publishedFleet = FleetSnapshot::of(*m_fleet);
+
+    QString error;
+    if (!socketPath.isEmpty() && !m_control->listen(socketPath, &error)) {
+        emit initialized(false, error);
+        return false;
+    }
+    emit initialized(true, QString());
+    // What the window asked while it was being built.
+    for (const auto &request : std::exchange(m_beforeInitialize, {}))
+        request();
+    return true;
+}
+
+bool Engine::deferUntilInitialized(std::function<void()> request)
+{
+    if (m_fleet)
+        return false;
+    m_beforeInitialize.append(std::move(request));
+    return true;
+}
+
+void Engine::watch(ServiceSupervisor *s)
+{
+    const QString name = s->name();
+    const auto dirty = [this, name] { markDirty(name); };
+    connect(s, &ServiceSupervisor::exited, this, dirty);
+    connect(s, &ServiceSupervisor::started, this, dirty);
+    connect(s, &ServiceSupervisor::logsResumed, this, dirty);
+    const auto watchHealth = [this, s, dirty] {
+        if (HealthMonitor *monitor = s->health())
+            connect(monitor, &HealthMonitor::resultAdded, this, dirty);
+    };
+    watchHealth();
+    connect(s, &ServiceSupervisor::healthMonitorReplaced, this, [watchHealth, dirty] {
+        watchHealth();
+        dirty();
+    });
+}
+
+void Engine::markDirty(const QString &name)
+{
+    m_dirty.insert(name);
+    if (!m_flush.isActive())
+        m_flush.start();
+}
+
+void Engine::flushDirty()
+{
+    const QSet<QString> dirty = std::exchange(m_dirty, {});
+    for (const QString &name : dirty)
+        publish(name);
+    publishFleet();
+}
+
+QList<ServiceSnapshot> Engine::serviceSnapshots() const
+{
+    QList<ServiceSnapshot> out;
+    if (!m_fleet)
+        return out;
+    for (const ServiceSupervisor *s : m_fleet->services())
+        out.append(ServiceSnapshot::of(*s, *m_fleet));
+    return out;
+}
+
+void Engine::publish(const QString &name)
+{
+    const ServiceSupervisor *s = m_fleet ? m_fleet->service(name) : nullptr;
+    if (!s)
+        return;
+    m_dirty.remove(name);
+    ServiceSnapshot snap = ServiceSnapshot::of(*s, *m_fleet);
+    const auto it = m_published.constFind(name);
+    if (it != m_published.constEnd() && sameForDisplay(*it, snap))
+        return;
+    m_published.insert(name, snap);
+    emit serviceUpdated(snap);
+}
+
+void Engine::publishFleet()
+{
+    if (!m_fleet)
+        return;
+    const FleetSnapshot snap = FleetSnapshot::of(*m_fleet);
+    if (m_publishedFleet && sameFleet(*m_publishedFleet, snap))
+        return;
+    m_publishedFleet = snap;
+    emit fleetUpdated(snap);
+}
+
+void Engine::publishAll()
+{
+    if (!m_fleet)
+        return;
+    emit configChanged(m_fleet->config());
+    m_publishedFleet = FleetSnapshot::of(*m_fleet);
+    emit fleetUpdated(*m_publishedFleet);
+    for (const ServiceSupervisor *s : m_fleet->services()) {
+        const ServiceSnapshot snap = ServiceSnapshot::of(*s, *m_fleet);
+        m_published.insert(s->name(), snap);
+        emit serviceUpdated(snap);
+    }
+}
+
+void Engine::publishUsage()
+{
+    UsageSnapshot usage;
+    usage.timeMs = QDateTime::currentMSecsSinceEpoch();
+    usage.system = m_sampler->lastSystem();
+    for (const ServiceSupervisor *s : m_fleet->services()) {
+        if (const auto sample = m_sampler->lastService(s->name()))
+            usage.services.append({s->name(), sample->cpuPercent, sample->rssBytes});
+        // Restarts age out of the window and health results arrive between
+        // samples: what changed goes with the sample.
+        publish(s->name());
+    }
+    publishFleet();
+    emit sampled(usage);
+}
+
+void Engine::command(bool ok, const QString &error)
+{
+    if (!ok && !error.isEmpty())
+        emit commandFailed(error);
+}
+
+void Engine::boot()
+{
+    if (deferUntilInitialized([this] { boot(); }))
+        return;
+    m_fleet->boot();
+    publishAll();
+}
+
+void Engine::start(const QString &name)
+{
+    if (deferUntilInitialized([this, name] { start(name); }))
+        return;
+    QString error;
+    command(m_fleet->start(name, &error), error);
+}
+
+void Engine::stop(const QString &name)
+{
+    if (deferUntilInitialized([this, name] { stop(name); }))
+        return;
+    QString error;
+    command(m_fleet->stop(name, &error), error);
+}
+
+void Engine::restart(const QString &name)
+{
+    if (deferUntilInitialized([this, name] { restart(name); }))
+        return;
+    QString error;
+    command(m_fleet->restart(name, &error), error);
+}
+
+void Engine::restartWithDependents(const QString &name)
+{
+    if (deferUntilInitialized([this, name] { restartWithDependents(name); }))
+        return;
+    QString error;
+    command(m_fleet->restartWithDependents(name, &error), error);
+}
+
+void Engine::startAll()
+{
+    if (deferUntilInitialized([this] { startAll(); }))
+        return;
+    m_fleet->startAll();
+}
+
+void Engine::stopAll()
+{
+    if (deferUntilInitialized([this] { stopAll(); }))
+        return;
+    m_fleet->stopAll();
+}
+
+void Engine::restartAll()
+{
+    if (deferUntilInitialized([this] { restartAll(); }))
+        return;
+    m_fleet->restartAll();
+}
+
+void Engine::detachAll()
+{
+    if (deferUntilInitialized([this] { detachAll(); }))
+        return;
+    m_fleet->detachAll();
+}
+
+void Engine::beginShutdown()
+{
+    if (deferUntilInitialized([this] { beginShutdown(); }))
+        return;
+    m_fleet->beginShutdown();
+}
+
+void Engine::closeControl()
+{
+    if (m_control)
+        m_control->close();
+}
+
+void Engine::writeEvent(const QString &text)
+{
+    if (m_eventLog)
+        m_eventLog->write(QString(), text);
+}
+
+void Engine::queryHistory(quint64 id, const HistoryQuery &query)
+{
+    if (deferUntilInitialized([this, id, query] { queryHistory(id, query); }))
+        return;
+    HistoryAnswer answer;
+    answer.id = id;
+    for (const HistoryQuery::Series &s : query.series)
+        answer.series.append(
+            m_history->series(s.service, s.metric, query.fromMs, query.toMs, query.maxPoints));
+    if (query.eventService)
+        answer.events = m_history->events(*query.eventService, query.fromMs, query.toMs);
+    emit historyAnswered(answer);
+}
+
+void Engine::planRecovery()
+{
+    if (deferUntilInitialized([this] { planRecovery(); }))
+        return;
+    emit recoveryPlanned(m_recovery->plan());
+}
+
+void Engine::startRecovery(const RecoveryOptions &options)
+{
+    if (deferUntilInitialized([this, options] { startRecovery(options); }))
+        return;
+    QString error;
+    if (!m_recovery->start(options, &error))
+        emit recoveryRefused(error);
+}
+
+} // namespace lifeline

@@ -1,0 +1,179 @@
+// The supervision engine, assembled once: the Fleet and what it works with
+// (event log, network access for health probes, metrics history and
+// sampler), the emergency recovery, the control socket and live reload of
+// the configuration. The desktop app and `lifeline --headless` both run
+// exactly this; the desktop app runs it on a thread of its own (EngineHost)
+// and sees it only through EngineClient.
+//
+// Construction only keeps the configuration; initialize() builds the parts,
+// in the thread the Engine lives in by then, because SQLite connections,
+// QProcess and socket notifiers belong to the thread that creates them.
+//
+// Everything the user interface needs leaves as a queued signal carrying
+// values (engine/snapshot.h); everything it asks arrives as an invokable
+// slot. A state change is announced after the snapshot that contains it, so
+// a reader of the snapshots is never behind the event it is told about.
+#pragma once
+
+#include "config/servicespec.h"
+#include "engine/snapshot.h"
+#include "metrics/metricshistory.h"
+#include "recovery/recoverytypes.h"
+
+#include <QHash>
+#include <QObject>
+#include <QPointF>
+#include <QSet>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+class QNetworkAccessManager;
+
+namespace lifeline {
+
+class Clock;
+class ControlServer;
+class EventLog;
+class Fleet;
+class LiveReload;
+class MetricsSampler;
+class Recovery;
+class ServiceSupervisor;
+
+// Points and events of the history for one chart or event list.
+struct HistoryQuery
+{
+    struct Series
+    {
+        QString service; // empty: the machine
+        QString metric;
+    };
+    QList<Series> series;
+    qint64 fromMs = 0;
+    qint64 toMs = 0;
+    int maxPoints = 500;
+    std::optional<QString> eventService; // events of this service ("" = all); none: no events
+};
+
+struct HistoryAnswer
+{
+    quint64 id = 0;
+    QList<QList<QPointF>> series; // in the order asked
+    QList<HistoryEvent> events;
+};
+
+struct EngineOptions
+{
+    bool liveReload = true; // apply edits of the configuration file while running
+    Clock *clock = nullptr; // nullptr: the system clock
+};
+
+class Engine final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Engine)
+
+public:
+    explicit Engine(const Config &config, const EngineOptions &options = {}, QObject *parent = nullptr);
+    ~Engine() override;
+
+    // Builds the parts and, with a socketPath, opens the control socket.
+    // Emits initialized(); returns what it says.
+    Q_INVOKABLE bool initialize(const QString &socketPath = QString());
+    bool isInitialized() const { return m_fleet != nullptr; }
+
+    // The parts, for the composition roots and tests on the engine's thread.
+    Fleet *fleet() const { return m_fleet; }
+    Recovery *recovery() const { return m_recovery; }
+    ControlServer *control() const { return m_control; }
+    LiveReload *reload() const { return m_reload; }
+    MetricsHistory *history() const { return m_history; }
+    MetricsSampler *sampler() const { return m_sampler; }
+    EventLog *eventLog() const { return m_eventLog.get(); }
+    const Config &config() const;
+
+    QList<ServiceSnapshot> serviceSnapshots() const;
+
+public slots:
+    // Emits the whole state once: a client that just connected.
+    void publishAll();
+    void boot();
+    void start(const QString &name);
+    void stop(const QString &name);
+    void restart(const QString &name);
+    void restartWithDependents(const QString &name);
+    void startAll();
+    void stopAll();
+    void restartAll();
+    void detachAll();
+    void beginShutdown();
+    void closeControl();
+    void writeEvent(const QString &text);
+    void queryHistory(quint64 id, const lifeline::HistoryQuery &query);
+    void planRecovery();
+    void startRecovery(const lifeline::RecoveryOptions &options);
+
+signals:
+    void initialized(bool ok, const QString &error);
+    void configChanged(const lifeline::Config &config);
+    void fleetUpdated(const lifeline::FleetSnapshot &fleet);
+    void serviceUpdated(const lifeline::ServiceSnapshot &service);
+    void serviceAdded(int row, const lifeline::ServiceSnapshot &service);
+    void serviceRemoved(const QString &name);
+    void serviceStateChanged(const QString &name, lifeline::ServiceState from, lifeline::ServiceState to);
+    void serviceHealthChanged(const QString &name, lifeline::Health health);
+    void waitingChanged(const QString &name, const QString &reason);
+    void serviceLogsDropping(const QString &name, const QString &file, const QString &reason);
+    void eventLogged(const QString &service, const QString &text);
+    void allStopped();
+    void shutdownBegun();
+    void orphansChanged();
+    void sampled(const lifeline::UsageSnapshot &usage);
+    void reloadApplied(const QString &summary);
+    void reloadFailed(const QString &errors);
+    void reloadDeferred();
+    void recoveryStarted(const QList<lifeline::RecoveryStep> &steps);
+    void recoveryStepChanged(int index, const lifeline::RecoveryStep &step);
+    void recoveryFinished(const lifeline::RecoveryReport &report);
+    void recoveryPlanned(const lifeline::RecoveryPlan &plan);
+    void recoveryRefused(const QString &error);
+    void historyAnswered(const lifeline::HistoryAnswer &answer);
+    // A request that could not be done (unknown service, shutting down).
+    void commandFailed(const QString &error);
+
+private:
+    // Requests that arrive before initialize() run right after it; true: deferred.
+    bool deferUntilInitialized(std::function<void()> request);
+    void watch(ServiceSupervisor *s);
+    void markDirty(const QString &name);
+    void flushDirty();
+    // Emits the service's snapshot if it differs from the one last sent.
+    void publish(const QString &name);
+    void publishFleet();
+    void publishUsage();
+    void command(bool ok, const QString &error);
+
+    Config m_initialConfig;
+    EngineOptions m_options;
+    std::unique_ptr<EventLog> m_eventLog;
+    QNetworkAccessManager *m_network = nullptr;
+    MetricsHistory *m_history = nullptr;
+    MetricsSampler *m_sampler = nullptr;
+    Fleet *m_fleet = nullptr;
+    Recovery *m_recovery = nullptr;
+    ControlServer *m_control = nullptr;
+    LiveReload *m_reload = nullptr;
+    QHash<QString, ServiceSnapshot> m_published;
+    std::optional<FleetSnapshot> m_publishedFleet;
+    QSet<QString> m_dirty;
+    QTimer m_flush;
+    QList<std::function<void()>> m_beforeInitialize;
+};
+
+} // namespace lifeline
+
+Q_DECLARE_METATYPE(lifeline::HistoryQuery)
+Q_DECLARE_METATYPE(lifeline::HistoryAnswer)
