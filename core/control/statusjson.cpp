@@ -156,19 +156,6 @@ QJsonObject statusJson(const Fleet &fleet)
     return o;
 }
 
-QString formatUptime(qint64 seconds)
-{
-    if (seconds < 0)
-        seconds = 0;
-    if (seconds < 60)
-        return u"%1s"_s.arg(seconds);
-    if (seconds < 3600)
-        return u"%1m%2s"_s.arg(seconds / 60).arg(seconds % 60, 2, 10, QLatin1Char('0'));
-    if (seconds < 86400)
-        return u"%1h%2m"_s.arg(seconds / 3600).arg((seconds % 3600) / 60, 2, 10, QLatin1Char('0'));
-    return u"%1d%2h"_s.arg(seconds / 86400).arg((seconds % 86400) / 3600, 2, 10, QLatin1Char('0'));
-}
-
 QString statusTable(const QJsonObject &status)
 {
     const QStringList header = {u"NAME"_s,   u"STATE"_s, u"PID"_s, u"UPTIME"_s,   u"RESTARTS"_s,

@@ -54,8 +54,6 @@ SystemFigures systemFigures(const Fleet &fleet);
 QJsonObject serviceStatusJson(const Fleet &fleet, const ServiceSupervisor &service);
 QJsonObject statusJson(const Fleet &fleet);
 
-// "45s", "5m03s", "3h12m", "2d04h"
-QString formatUptime(qint64 seconds);
 // The `lifelinectl status` table, columns NAME STATE PID UPTIME RESTARTS
 // HEALTH CPU RSS LAST EXIT; a fatal service gets its last error on the line
 // below, a service in backoff when its next restart is; then one system line.

@@ -7,6 +7,7 @@
 
 #include "cpuusage.h"
 #include "diskprobe.h"
+#include "platform/procfs.h"
 
 #include <QByteArrayView>
 #include <QList>
@@ -16,16 +17,6 @@
 #include <optional>
 
 namespace lifeline {
-
-struct MemInfo
-{
-    qint64 totalBytes = 0;
-    qint64 availableBytes = 0; // MemAvailable; MemFree + Buffers + Cached on kernels without it
-    qint64 swapTotalBytes = 0;
-    qint64 swapFreeBytes = 0;
-};
-// /proc/meminfo; nullopt without MemTotal.
-std::optional<MemInfo> parseMemInfo(QByteArrayView text);
 
 struct LoadAverage
 {

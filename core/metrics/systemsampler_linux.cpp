@@ -30,15 +30,13 @@ void SystemSampler::readKernel(SystemSample &s)
             m_prevCpu = *cpu;
         }
     }
-    if (const auto text = readProcFile(m_root + u"/meminfo")) {
-        if (const auto mem = parseMemInfo(*text)) {
-            s.mem = *mem;
-            s.memoryValid = true;
-            s.memoryPercent = double(mem->totalBytes - mem->availableBytes) * 100.0 / double(mem->totalBytes);
-            s.swapPercent = mem->swapTotalBytes > 0 ? double(mem->swapTotalBytes - mem->swapFreeBytes) *
-                                                          100.0 / double(mem->swapTotalBytes)
-                                                    : 0.0;
-        }
+    if (const auto mem = ProcFs(m_root).systemMemory()) {
+        s.mem = *mem;
+        s.memoryValid = true;
+        s.memoryPercent = double(mem->totalBytes - mem->availableBytes) * 100.0 / double(mem->totalBytes);
+        s.swapPercent = mem->swapTotalBytes > 0 ? double(mem->swapTotalBytes - mem->swapFreeBytes) * 100.0 /
+                                                      double(mem->swapTotalBytes)
+                                                : 0.0;
     }
     if (const auto text = readProcFile(m_root + u"/loadavg")) {
         if (const auto load = parseLoadAvg(*text)) {

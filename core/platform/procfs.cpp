@@ -4,6 +4,7 @@
 
 #include <QByteArrayView>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <utility>
@@ -134,6 +135,65 @@ QStringList ProcFs::parseCmdline(const QByteArray &raw)
     for (const QByteArray &p : std::as_const(parts))
         args.append(QString::fromLocal8Bit(p));
     return args;
+}
+
+namespace {
+
+// Value of "Key:   1234 kB" in kB, or -1.
+qint64 memInfoField(QByteArrayView line, QByteArrayView key)
+{
+    if (!line.startsWith(key) || line.size() <= key.size() || line.at(key.size()) != ':')
+        return -1;
+    QByteArray rest = line.sliced(key.size() + 1).toByteArray().trimmed();
+    if (rest.endsWith("kB"))
+        rest.chop(2);
+    bool ok = false;
+    const qint64 v = rest.trimmed().toLongLong(&ok);
+    return ok ? v : -1;
+}
+
+} // namespace
+
+std::optional<MemInfo> parseMemInfo(QByteArrayView text)
+{
+    qint64 total = -1, available = -1, freeMem = -1, buffers = -1, cached = -1, swapTotal = -1, swapFree = -1;
+    struct Want
+    {
+        QByteArrayView key;
+        qint64 *out;
+    };
+    const Want wants[] = {{"MemTotal", &total},   {"MemAvailable", &available}, {"MemFree", &freeMem},
+                          {"Buffers", &buffers},  {"Cached", &cached},          {"SwapTotal", &swapTotal},
+                          {"SwapFree", &swapFree}};
+    qsizetype pos = 0;
+    while (pos < text.size()) {
+        qsizetype end = text.indexOf('\n', pos);
+        if (end < 0)
+            end = text.size();
+        const QByteArrayView line = text.sliced(pos, end - pos);
+        pos = end + 1;
+        for (const Want &w : wants) {
+            const qint64 v = memInfoField(line, w.key);
+            if (v >= 0) {
+                *w.out = v;
+                break;
+            }
+        }
+    }
+    if (total <= 0)
+        return std::nullopt;
+    MemInfo m;
+    m.totalBytes = total * 1024;
+    if (available >= 0)
+        m.availableBytes = available * 1024;
+    else // kernels before 3.14 have no MemAvailable: the classic approximation
+        m.availableBytes =
+            (std::max<qint64>(freeMem, 0) + std::max<qint64>(buffers, 0) + std::max<qint64>(cached, 0)) *
+            1024;
+    m.availableBytes = std::min(m.availableBytes, m.totalBytes);
+    m.swapTotalBytes = std::max<qint64>(swapTotal, 0) * 1024;
+    m.swapFreeBytes = std::min(std::max<qint64>(swapFree, 0) * 1024, m.swapTotalBytes);
+    return m;
 }
 
 } // namespace lifeline

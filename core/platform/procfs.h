@@ -6,6 +6,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QHash>
 #include <QList>
 #include <QString>
@@ -44,12 +45,16 @@ struct PortHolder
     QString describe() const; // "PID 1234 (alice): python3 main.py" or "an unknown process of uid 1001"
 };
 
-// /proc/meminfo, in bytes.
-struct SystemMemory
+// /proc/meminfo, in bytes (ProcFs::systemMemory(), SystemSampler).
+struct MemInfo
 {
     qint64 totalBytes = 0;
-    qint64 availableBytes = 0; // MemAvailable: what can be used without swapping
+    qint64 availableBytes = 0; // MemAvailable; MemFree + Buffers + Cached on kernels without it
+    qint64 swapTotalBytes = 0;
+    qint64 swapFreeBytes = 0;
 };
+// The pure parser of /proc/meminfo; nullopt without MemTotal.
+std::optional<MemInfo> parseMemInfo(QByteArrayView text);
 
 // How many processes the kernel's OOM killer has ended: in the whole system
 // (/proc/vmstat oom_kill) and in Lifeline's cgroup and below it (cgroup v2
@@ -162,7 +167,8 @@ public:
 
     // Open file descriptors of a process (entries of PID/fd); -1 if unreadable.
     int fdCount(pid_t pid) const;
-    std::optional<SystemMemory> systemMemory() const;
+    // root/meminfo; nullopt when it cannot be read or has no MemTotal.
+    std::optional<MemInfo> systemMemory() const;
     // maxAgeMs > 0 may answer from a reading that recent (one per tick for
     // all services instead of three files per service); 0 reads now.
     OomKillCounts oomKillCounts(qint64 maxAgeMs = 0) const;

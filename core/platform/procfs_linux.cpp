@@ -578,32 +578,10 @@ int ProcFs::fdCount(pid_t pid) const
     return count;
 }
 
-std::optional<SystemMemory> ProcFs::systemMemory() const
+std::optional<MemInfo> ProcFs::systemMemory() const
 {
     const std::optional<QByteArray> text = readFile(QFile::encodeName(m_root) + "/meminfo");
-    if (!text)
-        return std::nullopt;
-    SystemMemory m;
-    bool haveTotal = false, haveAvailable = false;
-    for (const QByteArray &line : text->split('\n')) {
-        const QList<QByteArray> f = line.simplified().split(' '); // "MemTotal: 123 kB"
-        if (f.size() < 2)
-            continue;
-        bool ok = false;
-        const qint64 kb = f.at(1).toLongLong(&ok);
-        if (!ok)
-            continue;
-        if (f.at(0) == "MemTotal:") {
-            m.totalBytes = kb * 1024;
-            haveTotal = true;
-        } else if (f.at(0) == "MemAvailable:") {
-            m.availableBytes = kb * 1024;
-            haveAvailable = true;
-        }
-    }
-    if (!haveTotal || !haveAvailable)
-        return std::nullopt;
-    return m;
+    return text ? parseMemInfo(*text) : std::nullopt;
 }
 
 OomKillCounts ProcFs::oomKillCounts(qint64 maxAgeMs) const

@@ -102,7 +102,7 @@ int ProcFs::fdCount(pid_t) const
     return -1;
 }
 
-std::optional<SystemMemory> ProcFs::systemMemory() const
+std::optional<MemInfo> ProcFs::systemMemory() const
 {
     return std::nullopt;
 }

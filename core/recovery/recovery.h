@@ -23,7 +23,9 @@
 //     verify_timeout (counted from step 6)
 //
 // Nothing blocks: each step is driven by signals and timers. A failed step
-// marks the later ones skipped. The run leaves a report in
+// marks the later ones skipped. Each step is a class (recoverysteps.h) run
+// by a recovery::StepRunner (steprunner.h); what to end is found by
+// recovery::discover() (recoverydiscovery.h), through this object's one ProcFs. The run leaves a report in
 // state_dir/recovery/<stamp>.json and .txt, a Recovery event in the metrics
 // history and lines in lifeline.log.
 //
@@ -37,18 +39,18 @@
 #pragma once
 
 #include "metrics/diskprobe.h"
-#include "recovery/recoveryfiles.h"
+#include "platform/procfs.h"
+#include "recovery/recoverysteps.h"
 #include "recovery/recoverytypes.h"
+#include "recovery/steprunner.h"
 
+#include <QDateTime>
 #include <QElapsedTimer>
-#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QPointer>
-#include <QTimer>
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <optional>
 
@@ -76,22 +78,22 @@ public:
     // Starts a run. False + *error when one is already running (in this
     // process, or in another Lifeline using the same state_dir).
     bool start(const RecoveryOptions &options = {}, QString *error = nullptr);
-    bool isRunning() const { return m_running; }
+    bool isRunning() const { return m_runner.isRunning(); }
     // Step 1 waits for the services to stop: by default the longest
     // stop_timeout plus 35 s, then it fails and marks the ones still stopping
     // fatal (ServiceSupervisor::abandonStop). Tests and benches shorten it.
-    void setStopGiveUpAfter(qint64 ms) { m_stopGiveUpMs = ms; }
+    void setStopGiveUpAfter(qint64 ms) { m_context.stopGiveUpMs = ms; }
     // Step 3 measures free disk space on worker threads; a path that has not
     // answered after `deadline` (a hung mount) is reported unknown. Tests
     // inject a stat function that hangs.
     void setDiskStat(DiskProbe::StatFunction stat, std::chrono::milliseconds deadline)
     {
-        m_diskStat = std::move(stat);
-        m_diskDeadline = deadline;
+        m_context.diskStat = std::move(stat);
+        m_context.diskDeadline = deadline;
     }
 
     // The steps of the current (or last) run, in order.
-    QList<RecoveryStep> steps() const { return m_steps; }
+    QList<RecoveryStep> steps() const { return m_runner.records(); }
     // The text report of the last run of this object; empty before one ended.
     QString lastReportPath() const;
 
@@ -106,95 +108,17 @@ signals:
     void finished(const lifeline::RecoveryReport &report);
 
 private:
-    struct Target
-    {
-        RecoveryItem item;
-        quint64 startTime = 0;
-        bool gone = false;
-    };
-    struct Discovery
-    {
-        QList<RecoveryItem> leftovers;   // ours: marker, pidfile, descendants
-        QList<RecoveryItem> portHolders; // not ours (foreign or other users)
-        QList<RecoveryItem> stalePidfiles;
-        QList<RecoveryItem> orphans; // re-parented to us, no service proven
-    };
-    Discovery discover(const QList<pid_t> &exclude) const;
-    QList<RecoveryItem> planLogs() const;
-    QList<RecoveryItem> planClean() const;
-    // The clean globs of every service resolved, one entry per path however
-    // many patterns or services match it.
-    struct CleanEntry
-    {
-        QString service;
-        QString cwd;
-        CleanMatch match;
-        QStringList patterns;
-    };
-    QList<CleanEntry> cleanEntries() const;
-    QList<ProtectedPath> protectedPaths() const;
-    QString cwdOf(const ServiceSupervisor *s) const;
-
-    void beginStep(int index);
-    void finishStep(RecoveryStepStatus status, const QString &message);
-    void stopListening(); // drops the current step's connections and timers
-    void updateStep();
     void finishRun();
 
-    void stepStop();
-    void stepFindLeftovers();
-    void pollTargets();
-    void stepCheckResources();
-    void finishCheckResources();
-    void stepClean();
-    void stepBackupLogs();
-    void stepStart();
-    void stepVerify();
-    void checkVerify(bool final);
-    // Runs `work` on the next event-loop pass (file work one item at a time).
-    void later(std::function<void()> work);
-
-    RecoveryStep &current() { return m_steps[m_index]; }
-
     QPointer<Fleet> m_fleet;
-    RecoveryOptions m_options;
-    bool m_running = false;
-    qint64 m_stopGiveUpMs = 0; // 0: the default, see setStopGiveUpAfter()
-    int m_index = -1;
-    QList<RecoveryStep> m_steps;
+    // The one reader of /proc for plans and runs.
+    const ProcFs m_proc;
+    recovery::RunContext m_context;
+    recovery::StepRunner m_runner;
     QElapsedTimer m_runTimer;
-    QElapsedTimer m_stepTimer;
     QDateTime m_startedAt;
     std::optional<RecoveryReport> m_lastReport;
     std::unique_ptr<QLockFile> m_lock;
-    QList<QMetaObject::Connection> m_connections; // dropped at the end of each step
-    QTimer m_poll;                                // the current step's polling
-    QTimer m_deadline;                            // the current step's limit
-
-    // Step 2
-    QList<Target> m_targets;
-    qint64 m_termSentMs = 0;
-    qint64 m_killSentMs = -1;
-    int m_untouched = 0;
-    // Step 4
-    struct LogJob
-    {
-        QString service;
-        QString path;
-        bool live = false;
-    };
-    QList<LogJob> m_logJobs;
-    qsizetype m_nextLogJob = 0;
-    qint64 m_backedUpBytes = 0;
-    int m_stepWarnings = 0;
-    QString m_backupDir;
-    DiskProbe::StatFunction m_diskStat = DiskProbe::statPath;
-    std::chrono::milliseconds m_diskDeadline = std::chrono::seconds(2);
-    DiskProbe *m_diskProbe = nullptr; // step 3's, kept until the next run's
-    QStringList m_diskPaths;
-    void backupNextLog();
-    // Steps 6-7
-    qint64 m_startDeadlineMs = 0; // m_runTimer time when verify_timeout ends
 };
 
 } // namespace lifeline

@@ -29,9 +29,10 @@ QString recoveryStepStatusName(RecoveryStepStatus status)
     return u"unknown"_s;
 }
 
+// A run or step time to a tenth of a second: "4s200ms", "300ms".
 static QString seconds(qint64 ms)
 {
-    return QString::number(double(ms) / 1000.0, 'f', 1) + u's';
+    return formatDuration(Millis((ms + 50) / 100 * 100));
 }
 
 QString RecoveryItem::describe() const

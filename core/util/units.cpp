@@ -188,8 +188,32 @@ std::optional<int> parseSignal(const QString &text, QString *error)
     return std::nullopt;
 }
 
-QString formatDuration(Millis d)
+namespace {
+
+QString formatCoarse(qint64 seconds)
 {
+    if (seconds < 0)
+        seconds = 0;
+    if (seconds < 60)
+        return u"%1s"_s.arg(seconds);
+    if (seconds < 3600)
+        return u"%1m%2s"_s.arg(seconds / 60).arg(seconds % 60, 2, 10, QLatin1Char('0'));
+    if (seconds < 86400)
+        return u"%1h%2m"_s.arg(seconds / 3600).arg((seconds % 3600) / 60, 2, 10, QLatin1Char('0'));
+    return u"%1d%2h"_s.arg(seconds / 86400).arg((seconds % 86400) / 3600, 2, 10, QLatin1Char('0'));
+}
+
+} // namespace
+
+QString formatUptime(qint64 seconds)
+{
+    return formatDuration(Millis(seconds * 1000), DurationStyle::Coarse);
+}
+
+QString formatDuration(Millis d, DurationStyle style)
+{
+    if (style == DurationStyle::Coarse)
+        return formatCoarse(d.count() / 1000);
     qint64 ms = d.count();
     if (ms == 0)
         return u"0s"_s;

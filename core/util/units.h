@@ -23,7 +23,16 @@ std::optional<qint64> parseSize(const QString &text, QString *error = nullptr);
 // "TERM", "SIGTERM", "15" -> 15
 std::optional<int> parseSignal(const QString &text, QString *error = nullptr);
 
-QString formatDuration(Millis d); // 90000 -> "1m30s", 1500 -> "1s500ms": parseDuration() reads it back
+// How formatDuration() writes a duration.
+enum class DurationStyle
+{
+    Exact,  // 90000 -> "1m30s", 1500 -> "1s500ms": parseDuration() reads it back
+    Coarse, // whole seconds in the two largest units, the second zero-padded,
+            // for columns: "45s", "5m03s", "3h12m", "2d04h"; below 0 is "0s"
+};
+QString formatDuration(Millis d, DurationStyle style = DurationStyle::Exact);
+// formatDuration(Coarse) of whole seconds: the status table's and the window's uptime.
+QString formatUptime(qint64 seconds);
 QString formatSize(qint64 bytes); // 500000000 -> "500 MB" (decimal, like parseSize)
 // The unit a size was written in, spelled canonically: "100mib" -> "MiB",
 // "2G" -> "GB"; empty for plain bytes ("4096", "4096B") or no size at all.

@@ -20,6 +20,8 @@ private slots:
     void durations();
     void formatDurationRoundTrip_data();
     void formatDurationRoundTrip();
+    void coarseDurations_data();
+    void coarseDurations();
     void sizes_data();
     void sizes();
     void formatSizes_data();
@@ -105,6 +107,31 @@ void TestUnits::formatDurationRoundTrip()
     QFETCH(QString, text);
     QCOMPARE(formatDuration(Millis(ms)), text);
     QCOMPARE(parseDuration(text), std::optional<Millis>(Millis(ms)));
+}
+
+void TestUnits::coarseDurations_data()
+{
+    QTest::addColumn<qint64>("ms");
+    QTest::addColumn<QString>("text");
+    // The UPTIME column of `lifelinectl status` and the window: two units,
+    // the second zero-padded, whole seconds.
+    QTest::newRow("negative") << qint64(-5'000) << u"0s"_s;
+    QTest::newRow("0") << qint64(0) << u"0s"_s;
+    QTest::newRow("under a second") << qint64(999) << u"0s"_s;
+    QTest::newRow("45s") << qint64(45'900) << u"45s"_s;
+    QTest::newRow("5m03s") << qint64(303'000) << u"5m03s"_s;
+    QTest::newRow("1m00s") << qint64(60'000) << u"1m00s"_s;
+    QTest::newRow("3h12m") << qint64((3 * 3600 + 12 * 60 + 59) * 1000LL) << u"3h12m"_s;
+    QTest::newRow("2d04h") << qint64((2 * 86400 + 4 * 3600 + 3599) * 1000LL) << u"2d04h"_s;
+}
+
+void TestUnits::coarseDurations()
+{
+    QFETCH(qint64, ms);
+    QFETCH(QString, text);
+    QCOMPARE(formatDuration(Millis(ms), DurationStyle::Coarse), text);
+    if (ms % 1000 == 0)
+        QCOMPARE(formatUptime(ms / 1000), text);
 }
 
 void TestUnits::sizes_data()
