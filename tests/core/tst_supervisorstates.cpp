@@ -1,10 +1,11 @@
 // ServiceSupervisor's state machine, edge by edge (after supervisord's
 // test_transition_*): every edge of the table in servicestate.cpp, driven
 // through a fake ManagedProcess and a fake ProcessControl with a
-// ManualClock. No process is started; tst_supervisor does that. Plus
-// PidFile on real files.
+// ManualClock. No service process is started; tst_supervisor does that.
+// Plus PidFile and LoggerLauncher on real files.
 #include "config/servicespec.h"
 #include "platform/processcontrol.h"
+#include "supervise/loggerlauncher.h"
 #include "supervise/pidfile.h"
 #include "supervise/servicesupervisor.h"
 #include "util/clock.h"
@@ -787,6 +788,60 @@ private slots:
         QVERIFY(!QFile::exists(s.pidfilePath()));
         QVERIFY(m_events.contains(
             QStringLiteral("stale pidfile %1 (pid 0 is gone) ignored").arg(s.pidfilePath())));
+    }
+
+    // ---- LoggerLauncher -----------------------------------------------------
+
+    // No logger: the run appends to its files itself, and is told why its
+    // logs will not rotate.
+    void loggerLauncher_without_logger_appends_to_files()
+    {
+        const QString out = m_dir->path() + QStringLiteral("/out.log");
+        const QString err = m_dir->path() + QStringLiteral("/err.log");
+        QVERIFY(writeFile(out, "before\n"));
+        LoggerLauncher::Outputs outputs;
+        QString error;
+        QVERIFY(LoggerLauncher(QString(), m_dir->path()).open(out, err, LogSpec{}, &outputs, &error));
+        QVERIFY2(outputs.warning.contains(QStringLiteral("lifeline-logger not found")),
+                 qPrintable(outputs.warning));
+        QVERIFY(!outputs.status.isValid());
+        QCOMPARE(outputs.targets,
+                 (QStringList{QFileInfo(out).canonicalFilePath(), QFileInfo(err).canonicalFilePath()}));
+        QFile f;
+        QVERIFY(f.open(outputs.out.get(), QIODevice::WriteOnly, QFileDevice::DontCloseHandle));
+        QVERIFY(f.write("after\n") == 6);
+        f.close();
+        QFile read(out);
+        QVERIFY(read.open(QIODevice::ReadOnly));
+        QCOMPARE(read.readAll(), QByteArray("before\nafter\n"));
+    }
+
+    // With the logger: pipes into it, and its status channel back.
+    void loggerLauncher_with_logger_gives_pipes()
+    {
+        const QString out = m_dir->path() + QStringLiteral("/logs/out.log");
+        const QString err = m_dir->path() + QStringLiteral("/logs/err.log");
+        QVERIFY(QDir().mkpath(m_dir->path() + QStringLiteral("/logs")));
+        {
+            LoggerLauncher::Outputs outputs;
+            QString error;
+            QVERIFY2(LoggerLauncher(QStringLiteral(LIFELINE_LOGGER), m_dir->path())
+                         .open(out, err, LogSpec{}, &outputs, &error),
+                     qPrintable(error));
+            QVERIFY2(outputs.warning.isEmpty(), qPrintable(outputs.warning));
+            QVERIFY(outputs.status.isValid());
+            QCOMPARE(outputs.targets.size(), 2);
+            QVERIFY(outputs.targets.at(0).startsWith(QStringLiteral("pipe:[")));
+            QVERIFY(outputs.targets.at(1).startsWith(QStringLiteral("pipe:[")));
+            QVERIFY(outputs.targets.at(0) != outputs.targets.at(1));
+            QFile f;
+            QVERIFY(f.open(outputs.err.get(), QIODevice::WriteOnly, QFileDevice::DontCloseHandle));
+            QVERIFY(f.write("to the logger\n") == 14);
+        } // the last writers close: the logger writes what it has and ends
+        QTRY_VERIFY([&] {
+            QFile f(err);
+            return f.open(QIODevice::ReadOnly) && f.readAll() == "to the logger\n";
+        }());
     }
 };
 
