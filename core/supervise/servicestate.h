@@ -19,6 +19,11 @@ enum class ServiceState
 
 QString stateName(ServiceState s); // lower case, as in `status --json`
 
+// Whether the state machine has the edge from -> to (the table in
+// servicestate.cpp). A supervisor asked for any other transition has a bug:
+// it says so (a soft assert), it does not stay silent.
+bool isAllowedTransition(ServiceState from, ServiceState to);
+
 inline bool isRunningState(ServiceState s)
 {
     return s == ServiceState::Starting || s == ServiceState::Running || s == ServiceState::Stopping;

@@ -2,8 +2,7 @@
 
 #include "health/healthmonitor.h"
 #include "logs/loggerchannel.h"
-#include "platform/childregistry.h"
-#include "platform/rlimit.h"
+#include "supervise/pidfile.h"
 #include "util/clock.h"
 #include "util/units.h"
 
@@ -11,52 +10,11 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QProcess>
-#include <QSaveFile>
-#include <QSocketNotifier>
 
 #include <algorithm>
-#include <cerrno>
 #include <csignal>
-#include <cstring>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-extern char **environ;
 
 namespace lifeline {
-
-namespace {
-
-// Closes a descriptor once, however the function that owns it returns.
-struct Fd
-{
-    int fd = -1;
-    Fd() = default;
-    explicit Fd(int f)
-        : fd(f)
-    {}
-    Fd(const Fd &) = delete;
-    Fd &operator=(const Fd &) = delete;
-    ~Fd() { reset(); }
-    void reset()
-    {
-        if (fd >= 0)
-            ::close(fd);
-        fd = -1;
-    }
-};
-
-QString errnoText()
-{
-    return QString::fromLocal8Bit(std::strerror(errno));
-}
-
-} // namespace
 
 ServiceSupervisor::ServiceSupervisor(const ServiceSpec &spec, const SupervisorContext &context,
                                      QObject *parent)
@@ -64,8 +22,12 @@ ServiceSupervisor::ServiceSupervisor(const ServiceSpec &spec, const SupervisorCo
     , m_spec(spec)
     , m_ctx(context)
     , m_clock(context.clock ? context.clock : Clock::system())
+    , m_control(context.processControl ? context.processControl : std::make_shared<SystemProcessControl>())
+    , m_logger(context.loggerPath, context.stateDir)
     , m_tracker(m_spec)
 {
+    if (!m_ctx.processFactory)
+        m_ctx.processFactory = [](QObject *owner) { return new QtManagedProcess(owner); };
     m_restartTimer.setSingleShot(true);
     connect(&m_restartTimer, &QTimer::timeout, this, [this] {
         if (m_state == ServiceState::Backoff || m_state == ServiceState::Fatal) {
@@ -98,7 +60,7 @@ void ServiceSupervisor::createHealthMonitor()
         // "Is it really serving?": each port must be listened on by the
         // service's own tree, not by an orphan of an earlier run.
         m_health->setPortCheck([this]() -> std::optional<QString> {
-            return HealthMonitor::foreignPortHolder(m_spec.ports, treePids(), m_proc);
+            return HealthMonitor::foreignPortHolder(m_spec.ports, treePids(), m_control->proc());
         });
     }
     connect(m_health, &HealthMonitor::healthChanged, this, [this](Health h, const QString &reason) {
@@ -122,12 +84,10 @@ ServiceSupervisor::~ServiceSupervisor()
     }
     if (m_process) {
         m_process->disconnect(this);
-        ChildRegistry::remove(m_pid);
         delete m_process; // kills (already dead) and reaps the main process
         m_process = nullptr;
     }
-    if (m_pidfd >= 0)
-        ::close(m_pidfd);
+    delete m_exitWatch;
 }
 
 QByteArray ServiceSupervisor::markerValue() const
@@ -214,14 +174,7 @@ QList<pid_t> ServiceSupervisor::treePids() const
             queries.append(root);
         }
     }
-    if (queries.size() == 1)
-        return m_proc.serviceTrees(queries, markerKey()).value(q.name);
-    QList<pid_t> all;
-    for (const QList<pid_t> &tree : m_proc.serviceTrees(queries, markerKey()))
-        all += tree;
-    std::sort(all.begin(), all.end());
-    all.erase(std::unique(all.begin(), all.end()), all.end());
-    return all;
+    return m_control->treePids(queries, markerKey());
 }
 
 bool ServiceSupervisor::ownsOutput(const QString &fdTarget) const
@@ -236,9 +189,17 @@ void ServiceSupervisor::log(const QString &text)
 
 void ServiceSupervisor::setState(ServiceState to)
 {
-    if (to == m_state)
-        return;
     const ServiceState from = m_state;
+    if (!isAllowedTransition(from, to)) {
+        // A bug, not a condition of the world: said loudly, and still made,
+        // so a missed edge cannot leave a service stuck in a state.
+        const QString text = QStringLiteral("internal error: state %1 -> %2 is not an allowed transition")
+                                 .arg(stateName(from), stateName(to));
+        qWarning("%s: %s", qUtf8Printable(m_spec.name), qUtf8Printable(text));
+        log(text);
+    }
+    if (to == from)
+        return;
     m_state = to;
     // Health is only probed while the service runs; otherwise it is unknown.
     if (m_health) {
@@ -349,7 +310,8 @@ void ServiceSupervisor::launch()
             setState(ServiceState::Stopped); // -> STOPPED
         return;
     }
-    setState(ServiceState::Starting); // * -> STARTING
+    if (m_state != ServiceState::Starting) // STARTING again: its leftovers are gone
+        setState(ServiceState::Starting);  // * -> STARTING
     // Never start a second copy next to what is left of an earlier one (a
     // worker still holding the port, an escaped grandchild): end it first.
     const QList<pid_t> leftovers = treePids();
@@ -373,177 +335,61 @@ void ServiceSupervisor::launch()
     QDir().mkpath(m_ctx.stateDir + QStringLiteral("/logs"));
     QDir().mkpath(m_ctx.stateDir + QStringLiteral("/run"));
 
-    // stdout and stderr go to pipes owned by lifeline-logger, which writes and
-    // rotates the files. Neither the service nor the logger depends on
-    // Lifeline staying alive, and rotation loses nothing: only the logger
-    // ever writes the files, so it can rename them between two writes
-    // (copy-and-truncate would lose what the child writes in between).
-    int outPipe[2] = {-1, -1};
-    int errPipe[2] = {-1, -1};
-    int statusPipe[2] = {-1, -1}; // the logger's reports (a full disk) back to us
-    Fd outW, errW;
+    LoggerLauncher::Outputs outputs;
     QString error;
-    if (::pipe2(outPipe, O_CLOEXEC) != 0 || ::pipe2(errPipe, O_CLOEXEC) != 0 ||
-        ::pipe2(statusPipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-        for (int fd : {outPipe[0], outPipe[1], errPipe[0], errPipe[1], statusPipe[0], statusPipe[1]}) {
-            if (fd >= 0)
-                ::close(fd);
-        }
-        onStartFailed(QStringLiteral("cannot create log pipes: %1").arg(errnoText()));
+    if (!m_logger.open(logPath(), errLogPath(), m_spec.logs, &outputs, &error)) {
+        onStartFailed(error);
         return;
     }
-    {
-        Fd outR(outPipe[0]), errR(errPipe[0]), statusR(statusPipe[0]), statusW(statusPipe[1]);
-        outW.fd = outPipe[1];
-        errW.fd = errPipe[1];
-        if (spawnLogger(outR.fd, errR.fd, statusW.fd, &error)) {
-            listenToLogger(statusR.fd);
-            statusR.fd = -1;
-        } else {
-            // Without the logger the child appends to its files directly:
-            // it still survives us, but its logs do not rotate.
-            log(QStringLiteral("warning: %1; logs will not rotate").arg(error));
-            outW.reset();
-            errW.reset();
-            outW.fd = ::open(QFile::encodeName(logPath()).constData(),
-                             O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-            errW.fd = ::open(QFile::encodeName(errLogPath()).constData(),
-                             O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-            if (outW.fd < 0 || errW.fd < 0) {
-                onStartFailed(QStringLiteral("cannot open log file in %1: %2")
-                                  .arg(m_ctx.stateDir + QStringLiteral("/logs"), errnoText()));
-                return;
-            }
-        }
-    } // our copies of the read ends and of the status write end close here: only the logger holds them
-    rememberOutputs(outW.fd, errW.fd);
+    if (!outputs.warning.isEmpty())
+        log(QStringLiteral("warning: %1; logs will not rotate").arg(outputs.warning));
+    if (outputs.status.isValid())
+        listenToLogger(outputs.status.release());
+    rememberOutputs(outputs.targets);
 
-    auto *process = new QProcess(this);
-    m_process = process;
+    ProcessLaunch run;
     if (m_spec.shell) {
-        process->setProgram(QStringLiteral("/bin/sh"));
-        process->setArguments({QStringLiteral("-c"), m_spec.command.join(QLatin1Char(' '))});
+        run.program = QStringLiteral("/bin/sh");
+        run.arguments = {QStringLiteral("-c"), m_spec.command.join(QLatin1Char(' '))};
     } else {
-        process->setProgram(m_spec.command.first());
-        process->setArguments(m_spec.command.mid(1));
+        run.program = m_spec.command.first();
+        run.arguments = m_spec.command.mid(1);
     }
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    run.environment = QProcessEnvironment::systemEnvironment();
     for (auto it = m_spec.env.cbegin(); it != m_spec.env.cend(); ++it)
-        env.insert(it.key(), it.value());
-    env.insert(QString::fromLatin1(markerKey()), QString::fromUtf8(markerValue()));
-    process->setProcessEnvironment(env);
-    process->setWorkingDirectory(cwd);
-    process->setStandardInputFile(QProcess::nullDevice());
-    process->setStandardOutputFile(QProcess::nullDevice());
-    process->setStandardErrorFile(QProcess::nullDevice());
-    const int outFd = outW.fd, errFd = errW.fd;
-    // Runs in the child between fork and exec: async-signal-safe calls only.
-    process->setChildProcessModifier([outFd, errFd] {
-        ::setsid(); // own session and process group: the whole tree can be signalled
-        restoreOpenFileLimitInChild();
-        ::dup2(outFd, STDOUT_FILENO);
-        ::dup2(errFd, STDERR_FILENO);
-    });
+        run.environment.insert(it.key(), it.value());
+    run.environment.insert(QString::fromLatin1(markerKey()), QString::fromUtf8(markerValue()));
+    run.workingDirectory = cwd;
+    run.stdoutFd = outputs.out.get();
+    run.stderrFd = outputs.err.get();
 
-    connect(process, &QProcess::started, this, &ServiceSupervisor::onProcessStarted);
-    connect(process, &QProcess::errorOccurred, this, [this, process](QProcess::ProcessError e) {
-        if (e == QProcess::FailedToStart && process == m_process)
-            onStartFailed(
-                QStringLiteral("cannot start %1: %2").arg(m_spec.command.first(), process->errorString()));
-    });
-    connect(process, &QProcess::finished, this, [this, process](int code, QProcess::ExitStatus status) {
-        if (process != m_process)
-            return;
-        // On Unix a CrashExit's exitCode() is the signal number.
-        onProcessFinished(status == QProcess::CrashExit
-                              ? ExitStatus::signaled(code, m_killed, m_oomBefore, m_proc.oomKillCounts())
-                              : ExitStatus::exited(code));
-    });
+    ManagedProcess *process = m_ctx.processFactory(this);
+    m_process = process;
+    connect(process, &ManagedProcess::started, this, &ServiceSupervisor::onProcessStarted);
+    connect(process, &ManagedProcess::done, this, &ServiceSupervisor::onProcessDone);
 
     m_mainGone = false;
     m_adopted = false;
     m_pgid = 0;
     m_pid = 0;
     m_killed = false; // a SIGKILL of an earlier stop is not this process's
-    m_oomBefore = m_oomLatest = m_proc.oomKillCounts();
-    process->start();
-    // The fork has happened (or failed) by now; the pid is known at once.
-    if (m_process == process && process->processId() > 0) {
-        m_pid = pid_t(process->processId());
-        m_pgid = m_pid; // setsid() made it the leader of its own group
-        ChildRegistry::add(m_pid);
+    m_oomBefore = m_oomLatest = m_control->proc().oomKillCounts();
+    process->start(run);
+    if (m_process == process && process->pid() > 0) {
+        m_pid = process->pid();
+        m_pgid = m_pid; // its own session made it the leader of its own group
     }
-}
+} // our copies of the child's stdout and stderr close here
 
 bool ServiceSupervisor::preflightPorts()
 {
     for (quint16 port : std::as_const(m_spec.ports)) {
-        if (const auto holder = m_proc.portHolder(port)) {
+        if (const auto holder = m_control->proc().portHolder(port)) {
             onStartFailed(
                 QStringLiteral("port %1 is already in use by %2").arg(port).arg(holder->describe()));
             return false;
         }
     }
-    return true;
-}
-
-bool ServiceSupervisor::spawnLogger(int outFd, int errFd, int statusFd, QString *error)
-{
-    if (m_ctx.loggerPath.isEmpty() || !QFileInfo(m_ctx.loggerPath).isExecutable()) {
-        *error = QStringLiteral("lifeline-logger not found (looked for \"%1\")").arg(m_ctx.loggerPath);
-        return false;
-    }
-    const QByteArray path = QFile::encodeName(m_ctx.loggerPath);
-    const QByteArray out = QFile::encodeName(logPath());
-    const QByteArray err = QFile::encodeName(errLogPath());
-    const QByteArray maxSize = QByteArray::number(m_spec.logs.maxSize);
-    const QByteArray backups = QByteArray::number(m_spec.logs.backups);
-    const char *argv[] = {path.constData(),
-                          "--out",
-                          out.constData(),
-                          "--err",
-                          err.constData(),
-                          "--max-size",
-                          maxSize.constData(),
-                          "--backups",
-                          backups.constData(),
-                          "--status-fd",
-                          "4",
-                          nullptr};
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, outFd, 0);
-    posix_spawn_file_actions_adddup2(&actions, errFd, 3);
-    posix_spawn_file_actions_adddup2(&actions, statusFd, 4);
-    // Not Lifeline's terminal or pipes: the logger outlives us, and would keep
-    // whatever read our output (a terminal, `| tail`) waiting forever.
-    const QByteArray loggerErr =
-        QFile::encodeName(m_ctx.stateDir + QStringLiteral("/logs/lifeline-logger.err"));
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, loggerErr.constData(), O_WRONLY | O_APPEND | O_CREAT, 0644);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    // Its own session: a signal to the service's group does not reach it; it
-    // ends by itself when every writer of its pipes has gone.
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    pid_t pid = 0;
-    const int rc =
-        posix_spawn(&pid, path.constData(), &actions, &attr, const_cast<char *const *>(argv), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
-        *error = QStringLiteral("cannot start %1: %2")
-                     .arg(m_ctx.loggerPath, QString::fromLocal8Bit(std::strerror(rc)));
-        return false;
-    }
-    // Not a QProcess child: the fleet's orphan reaper collects it when it exits.
-    ChildRegistry::addHelper(pid);
     return true;
 }
 
@@ -573,19 +419,13 @@ void ServiceSupervisor::listenToLogger(int statusReadFd)
     });
 }
 
-void ServiceSupervisor::rememberOutputs(int outFd, int errFd)
+void ServiceSupervisor::rememberOutputs(const QStringList &targets)
 {
     // A pipe's inode names it for as long as anyone holds it; an escapee
     // holding the write end keeps it alive. Kept for the last few runs: an
     // escapee of an earlier run is still this service's.
     constexpr qsizetype kKeep = 32;
-    for (const int fd : {outFd, errFd}) {
-        struct stat st = {};
-        if (fd < 0 || ::fstat(fd, &st) != 0)
-            continue;
-        const QString target = S_ISFIFO(st.st_mode)
-                                   ? QStringLiteral("pipe:[%1]").arg(quint64(st.st_ino))
-                                   : QFileInfo(fd == outFd ? logPath() : errLogPath()).canonicalFilePath();
+    for (const QString &target : targets) {
         m_outputs.removeAll(target);
         m_outputs.append(target);
     }
@@ -597,9 +437,8 @@ void ServiceSupervisor::onProcessStarted()
 {
     if (!m_process)
         return;
-    m_pid = pid_t(m_process->processId());
+    m_pid = m_process->pid();
     m_pgid = m_pid;
-    ChildRegistry::add(m_pid);
     m_startedAtMs = now();
     if (m_state == ServiceState::Stopping) {
         // A stop came while it was being launched: it goes down at once.
@@ -617,10 +456,7 @@ void ServiceSupervisor::onStartFailed(const QString &error)
 {
     m_lastError = error;
     log(QStringLiteral("start failed: %1").arg(error));
-    if (m_process) {
-        ChildRegistry::remove(m_pid);
-        releaseProcess();
-    }
+    releaseProcess();
     m_mainGone = true;
     m_pid = 0;
     if (m_state == ServiceState::Stopping) {
@@ -649,7 +485,7 @@ void ServiceSupervisor::releaseProcess()
 {
     if (!m_process)
         return;
-    QProcess *p = m_process;
+    ManagedProcess *p = m_process;
     m_process = nullptr;
     p->disconnect(this);
     p->deleteLater(); // never inside its own signal
@@ -657,21 +493,31 @@ void ServiceSupervisor::releaseProcess()
 
 // ---- exits ------------------------------------------------------------------
 
+void ServiceSupervisor::onProcessDone(const ProcessOutcome &outcome)
+{
+    switch (outcome.kind) {
+    case ProcessOutcome::Kind::FailedToStart:
+        onStartFailed(QStringLiteral("cannot start %1: %2").arg(m_spec.command.first(), outcome.error));
+        return;
+    case ProcessOutcome::Kind::Exited:
+        onProcessFinished(ExitStatus::exited(outcome.code));
+        return;
+    case ProcessOutcome::Kind::Signaled:
+        onProcessFinished(
+            ExitStatus::signaled(outcome.code, m_killed, m_oomBefore, m_control->proc().oomKillCounts()));
+        return;
+    }
+}
+
 void ServiceSupervisor::onProcessFinished(const ExitStatus &status)
 {
-    ChildRegistry::remove(m_pid);
     m_mainGone = true;
     m_lastExit = status;
     m_hasExited = true;
     releaseProcess();
-    if (m_pidfdNotifier) {
-        m_pidfdNotifier->setEnabled(false);
-        m_pidfdNotifier->deleteLater();
-        m_pidfdNotifier = nullptr;
-    }
-    if (m_pidfd >= 0) {
-        ::close(m_pidfd);
-        m_pidfd = -1;
+    if (m_exitWatch) {
+        m_exitWatch->deleteLater(); // never inside its own callback
+        m_exitWatch = nullptr;
     }
     log(QStringLiteral("pid %1 %2").arg(m_pid).arg(status.describe()));
     emit exited(status);
@@ -745,7 +591,7 @@ void ServiceSupervisor::beginStop(AfterStop after)
     setState(ServiceState::Stopping);
     m_stopDeadlineMs = now() + m_spec.stopTimeout.count();
     m_killed = false;
-    if (m_process && m_process->state() == QProcess::Starting) {
+    if (m_process && m_process->isStarting()) {
         // Not exec'd yet: nothing to be graceful with.
         m_process->kill();
     }
@@ -758,11 +604,10 @@ void ServiceSupervisor::signalTree(int sig)
     // Only processes that provably belong to the service (main pid, its
     // group, descendants, or carrying our marker, and always our own uid:
     // ProcFs::serviceTree) are signalled; never by name.
-    const QList<pid_t> pids = treePids();
-    for (pid_t p : pids)
-        ::kill(p, sig);
+    QList<pid_t> pids = treePids();
     if (!m_mainGone && m_pid > 0 && !pids.contains(m_pid))
-        ::kill(m_pid, sig);
+        pids.append(m_pid);
+    m_control->signal(pids, sig);
 }
 
 void ServiceSupervisor::pollStop()
@@ -812,17 +657,12 @@ void ServiceSupervisor::finishStop()
 
 void ServiceSupervisor::writePidfile()
 {
-    const auto info = m_proc.process(m_pid);
-    QJsonObject o;
-    o[QStringLiteral("pid")] = qint64(m_pid);
-    o[QStringLiteral("start_time")] = QString::number(info ? info->startTime : 0);
-    o[QStringLiteral("command_hash")] = QString::fromLatin1(m_spec.commandHash());
-    o[QStringLiteral("marker")] = QString::fromUtf8(markerValue());
-    o[QStringLiteral("started_at_ms")] = QDateTime::currentMSecsSinceEpoch();
-    QSaveFile f(pidfilePath());
-    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(o).toJson(QJsonDocument::Compact)) < 0 ||
-        !f.commit())
-        log(QStringLiteral("warning: cannot write pidfile %1: %2").arg(pidfilePath(), f.errorString()));
+    const auto info = m_control->proc().process(m_pid);
+    const PidFile pidfile{m_pid, info ? info->startTime : 0, m_spec.commandHash(), markerValue(),
+                          QDateTime::currentMSecsSinceEpoch()};
+    QString error;
+    if (!pidfile.write(pidfilePath(), &error))
+        log(QStringLiteral("warning: cannot write pidfile %1: %2").arg(pidfilePath(), error));
 }
 
 void ServiceSupervisor::removePidfile()
@@ -834,34 +674,30 @@ bool ServiceSupervisor::tryAdopt()
 {
     if (m_state != ServiceState::Stopped)
         return false;
-    QFile f(pidfilePath());
-    if (!f.open(QIODevice::ReadOnly))
+    const std::optional<PidFile> pidfile = PidFile::read(pidfilePath());
+    if (!pidfile)
         return false;
-    const QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
-    f.close();
-    const pid_t pid = pid_t(o.value(QStringLiteral("pid")).toInteger());
-    const quint64 startTime = o.value(QStringLiteral("start_time")).toString().toULongLong();
-    const auto info = pid > 0 ? m_proc.process(pid) : std::nullopt;
-    // A pidfile is proof only if the same process (pid AND start time) is
-    // still there and still carries our marker; a reused pid has neither.
-    if (!info || info->isZombie() || info->startTime != startTime ||
-        !m_proc.hasEnv(pid, markerKey(), markerValue())) {
+    ProcInfo info;
+    const PidFile::Check check = pidfile->verify(m_control->proc(), markerKey(), markerValue(), &info);
+    if (check != PidFile::Check::Ours) {
         log(QStringLiteral("stale pidfile %1 (pid %2 is %3) ignored")
                 .arg(pidfilePath())
-                .arg(pid)
-                .arg(info ? QStringLiteral("another program now") : QStringLiteral("gone")));
+                .arg(pidfile->pid)
+                .arg(check == PidFile::Check::Other ? QStringLiteral("another program now")
+                                                    : QStringLiteral("gone")));
         removePidfile();
         return false;
     }
-    if (o.value(QStringLiteral("command_hash")).toString().toLatin1() != m_spec.commandHash())
+    const pid_t pid = pidfile->pid;
+    if (pidfile->commandHash != m_spec.commandHash())
         log(QStringLiteral(
             "note: the running process was started from an older definition; restart to apply the new one"));
 
     m_pid = pid;
-    m_pgid = info->pgid;
+    m_pgid = info.pgid;
     m_adopted = true;
     m_mainGone = false;
-    const qint64 startedWall = o.value(QStringLiteral("started_at_ms")).toInteger();
+    const qint64 startedWall = pidfile->startedAtMs;
     const qint64 age = startedWall > 0 ? QDateTime::currentMSecsSinceEpoch() - startedWall : 0;
     m_startedAtMs = now() - std::max<qint64>(0, age);
     watchAdopted();
@@ -873,30 +709,8 @@ bool ServiceSupervisor::tryAdopt()
 
 void ServiceSupervisor::watchAdopted()
 {
-    // Not our child: no SIGCHLD, no exit status. A pidfd becomes readable the
-    // moment it exits; the exit code stays unknown.
-    m_pidfd = openPidFd(m_pid);
-    if (m_pidfd < 0) {
-        // No pidfd (old kernel): notice the exit on the poll instead.
-        auto *t = new QTimer(this);
-        t->setInterval(500);
-        connect(t, &QTimer::timeout, this, [this, t, pid = m_pid] {
-            if (m_pid != pid || !m_adopted || m_mainGone) {
-                t->deleteLater();
-                return;
-            }
-            const auto p = m_proc.process(pid);
-            if (!p || p->isZombie()) {
-                t->deleteLater();
-                onProcessFinished(ExitStatus::unknown());
-            }
-        });
-        t->start();
-        return;
-    }
-    m_pidfdNotifier = new QSocketNotifier(m_pidfd, QSocketNotifier::Read, this);
-    connect(m_pidfdNotifier, &QSocketNotifier::activated, this,
-            [this] { onProcessFinished(ExitStatus::unknown()); });
+    // Not our child: no SIGCHLD, no exit status; the exit code stays unknown.
+    m_exitWatch = m_control->watchExit(m_pid, this, [this] { onProcessFinished(ExitStatus::unknown()); });
 }
 
 void ServiceSupervisor::detach()
@@ -905,19 +719,12 @@ void ServiceSupervisor::detach()
     m_restartTimer.stop();
     m_pollTimer.stop();
     if (m_process) {
-        // QProcess's destructor would kill the child; a service that must
-        // outlive Lifeline keeps its QProcess alive until the process image
-        // goes away. This is the one deliberate leak in Lifeline.
         m_process->disconnect(this);
-        m_process->setParent(nullptr);
-        ChildRegistry::remove(m_pid);
+        m_process->detach(); // a service that must outlive Lifeline
         m_process = nullptr;
     }
-    if (m_pidfdNotifier) {
-        m_pidfdNotifier->setEnabled(false);
-        delete m_pidfdNotifier;
-        m_pidfdNotifier = nullptr;
-    }
+    delete m_exitWatch;
+    m_exitWatch = nullptr;
     m_mainGone = true; // as far as this object is concerned: nothing to kill on destruction
     m_pgid = 0;
     if (alive)
@@ -940,7 +747,7 @@ void ServiceSupervisor::tick()
         // The baseline one tick old: a tick that runs between an OOM kill and
         // the exit it causes must not hide the counter's rise.
         m_oomBefore = m_oomLatest;
-        m_oomLatest = m_proc.oomKillCounts(500); // one reading a tick serves every service
+        m_oomLatest = m_control->proc().oomKillCounts(500); // one reading a tick serves every service
     }
 }
 

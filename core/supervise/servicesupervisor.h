@@ -1,4 +1,4 @@
-// One supervised service: its process (through QProcess), its state machine,
+// One supervised service: its process (through a ManagedProcess), its state machine,
 // its restart policy, and the proof of which processes are its own.
 //
 // Every transition goes through setState(), which emits stateChanged() once.
@@ -8,8 +8,10 @@
 
 #include "config/servicespec.h"
 #include "health/healthresult.h"
-#include "platform/procfs.h"
+#include "platform/processcontrol.h"
 #include "supervise/exitstatus.h"
+#include "supervise/loggerlauncher.h"
+#include "supervise/managedprocess.h"
 #include "supervise/restartpolicy.h"
 #include "supervise/servicestate.h"
 
@@ -22,8 +24,6 @@
 #include <memory>
 
 class QNetworkAccessManager;
-class QProcess;
-class QSocketNotifier;
 
 namespace lifeline {
 
@@ -31,7 +31,7 @@ class Clock;
 class HealthMonitor;
 
 // What a supervisor needs from the world around it; the Fleet fills it in,
-// tests may replace the clock and the paths.
+// tests may replace the clock, the paths, the processes and the system.
 struct SupervisorContext
 {
     QString stateDir;        // logs/, run/ live below it
@@ -44,6 +44,11 @@ struct SupervisorContext
     // service's tree (Fleet's orphan scan), as tree roots (mainPid, pgid):
     // part of treePids(), so a stop ends them. Empty function -> none.
     std::function<QList<TreeQuery>(const QString &service)> escapees;
+    // Makes the process of each run. Empty function -> a QtManagedProcess.
+    ManagedProcessFactory processFactory;
+    // Trees, signals, exits of adopted processes. nullptr -> a
+    // SystemProcessControl of the supervisor's own.
+    std::shared_ptr<ProcessControl> processControl;
 };
 
 class ServiceSupervisor final : public QObject
@@ -147,13 +152,14 @@ private:
         CountedRestart
     };
 
+    // The one place m_state changes; checks the edge (isAllowedTransition).
     void setState(ServiceState to);
     void launch();
     bool preflightPorts();
-    bool spawnLogger(int outFd, int errFd, int statusFd, QString *error);
     void listenToLogger(int statusReadFd);
-    void rememberOutputs(int outFd, int errFd);
+    void rememberOutputs(const QStringList &targets);
     void onProcessStarted();
+    void onProcessDone(const ProcessOutcome &outcome);
     void onProcessFinished(const ExitStatus &status);
     void onStartFailed(const QString &error);
     void handleExit(const ExitStatus &status, bool forced);
@@ -173,14 +179,14 @@ private:
     ServiceSpec m_spec;
     SupervisorContext m_ctx;
     Clock *m_clock;
-    ProcFs m_proc;
+    std::shared_ptr<ProcessControl> m_control;
+    LoggerLauncher m_logger;
     RestartTracker m_tracker;
 
     ServiceState m_state = ServiceState::Stopped;
-    QProcess *m_process = nullptr;
-    QSocketNotifier *m_pidfdNotifier = nullptr;
+    ManagedProcess *m_process = nullptr;
+    QObject *m_exitWatch = nullptr; // an adopted process's (ProcessControl::watchExit)
     HealthMonitor *m_health = nullptr;
-    int m_pidfd = -1;
     pid_t m_pid = 0;
     pid_t m_pgid = 0;
     bool m_adopted = false;
