@@ -2,6 +2,8 @@
 
 #include "control/statusjson.h"
 #include "logs/eventlog.h"
+#include "platform/localsocket.h"
+#include "platform/rlimit.h"
 #include "recovery/recovery.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
@@ -16,16 +18,8 @@
 #include <QSocketNotifier>
 #include <QTimer>
 
-#include <cerrno>
 #include <cstring>
 #include <utility>
-
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -173,32 +167,7 @@ ControlServer::~ControlServer()
 
 bool ControlServer::isServerAlive(const QString &socketPath)
 {
-#ifdef Q_OS_UNIX
-    const QByteArray path = QFile::encodeName(socketPath);
-    sockaddr_un addr = {};
-    if (path.isEmpty() || size_t(path.size()) >= sizeof(addr.sun_path))
-        return false;
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path.constData(), size_t(path.size()));
-    // Non-blocking: a Unix-domain connect succeeds or fails at once, and a
-    // full listen queue (EAGAIN) still means someone is listening.
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    const int rc = ::connect(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr));
-    const int err = errno;
-    ::close(fd);
-    if (rc == 0)
-        return true;
-    // ECONNREFUSED: a socket file nobody listens on (a crashed Lifeline).
-    // ENOENT: no file. Anything else (EACCES, EAGAIN...): assume alive, never
-    // remove what we cannot prove is dead.
-    return err != ECONNREFUSED && err != ENOENT && err != ENOTDIR;
-#else
-    QLocalSocket probe;
-    probe.connectToServer(socketPath);
-    return probe.state() == QLocalSocket::ConnectedState || probe.state() == QLocalSocket::ConnectingState;
-#endif
+    return localsocket::isListenedOn(socketPath);
 }
 
 bool ControlServer::listen(const QString &socketPath, QString *error)
@@ -217,37 +186,19 @@ bool ControlServer::listen(const QString &socketPath, QString *error)
             return false;
         }
     }
-    const auto failed = [&](const char *what, int err) {
+    const char *step = "";
+    int err = 0;
+    const int fd = localsocket::listenAt(socketPath, &step, &err);
+    if (fd < 0) {
         *error = u"cannot listen on the control socket %1 (for %2): %3: %4"_s.arg(
-            socketPath, configLabel(m_fleet), QLatin1String(what),
+            socketPath, configLabel(m_fleet), QLatin1String(step),
             QString::fromLocal8Bit(std::strerror(err)));
         return false;
-    };
-    const QByteArray path = QFile::encodeName(socketPath);
-    sockaddr_un addr = {};
-    if (path.isEmpty() || size_t(path.size()) >= sizeof(addr.sun_path))
-        return failed("path", ENAMETOOLONG);
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path.constData(), size_t(path.size()));
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return failed("socket", errno);
-    if (::bind(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) != 0) {
-        const int err = errno;
-        ::close(fd);
-        return failed("bind", err);
-    }
-    // Our user only, set while nobody can connect yet (it does not listen).
-    if (::chmod(path.constData(), S_IRUSR | S_IWUSR) != 0 || ::listen(fd, SOMAXCONN) != 0) {
-        const int err = errno;
-        ::close(fd);
-        ::unlink(path.constData());
-        return failed("listen", err);
     }
     m_listenFd = fd;
     m_notifier = new QSocketNotifier(fd, QSocketNotifier::Read, this);
     connect(m_notifier, &QSocketNotifier::activated, this, &ControlServer::onAcceptReady);
-    m_spareFd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    m_spareFd = localsocket::openSpareDescriptor();
     m_starved = false;
     m_refused = 0;
     m_socketPath = socketPath;
@@ -269,11 +220,10 @@ void ControlServer::close()
         delete std::exchange(m_notifier, nullptr);
     }
     if (m_listenFd >= 0) {
-        ::close(std::exchange(m_listenFd, -1));
+        localsocket::closeDescriptor(std::exchange(m_listenFd, -1));
         QFile::remove(m_socketPath);
     }
-    if (m_spareFd >= 0)
-        ::close(std::exchange(m_spareFd, -1));
+    localsocket::closeDescriptor(std::exchange(m_spareFd, -1));
     m_socketPath.clear();
 }
 
@@ -287,8 +237,9 @@ void ControlServer::onAcceptReady()
     // Bounded, so a flood of clients cannot keep the event loop here; the
     // notifier fires again for the rest.
     for (int i = 0; i < kMaxClients && m_listenFd >= 0; ++i) {
-        const int fd = ::accept4(m_listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
+        const localsocket::Accepted accepted = localsocket::acceptClient(m_listenFd);
+        switch (accepted.result) {
+        case localsocket::Accepted::Result::Client:
             if (m_starved) {
                 m_starved = false;
                 note(u"control socket %1: accepting connections again (%2 refused meanwhile)"_s
@@ -296,47 +247,36 @@ void ControlServer::onAcceptReady()
                          .arg(std::exchange(m_refused, 0)));
             }
             if (m_buffers.size() >= kMaxClients)
-                refuse(fd, u"Lifeline refused the connection: %1 clients are connected already, the most it "
-                           u"serves at once; try again when one has finished"_s.arg(kMaxClients));
+                refuse(accepted.fd,
+                       u"Lifeline refused the connection: %1 clients are connected already, the most it "
+                       u"serves at once; try again when one has finished"_s.arg(kMaxClients));
             else
-                serve(fd);
+                serve(accepted.fd);
             continue;
-        }
-        const int err = errno;
-        switch (err) {
-        case EINTR:
-        case ECONNABORTED: // the client gave up while waiting
-        case EPROTO:
+        case localsocket::Accepted::Result::Retry:
             continue;
-        case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-        case EWOULDBLOCK:
-#endif
+        case localsocket::Accepted::Result::Drained:
             return;
-        case EMFILE:
-        case ENFILE: {
+        case localsocket::Accepted::Result::OutOfDescriptors: {
+            const QString reason = QString::fromLocal8Bit(std::strerror(accepted.error));
             const QString why = u"Lifeline is out of file descriptors (%1) and cannot serve the connection "
-                                u"now; try again later"_s.arg(QString::fromLocal8Bit(std::strerror(err)));
+                                u"now; try again later"_s.arg(reason);
             if (!m_starved) {
                 m_starved = true;
-                struct rlimit limit = {};
-                ::getrlimit(RLIMIT_NOFILE, &limit);
                 note(u"control socket %1: out of file descriptors (%2; limit %3, %4 clients connected): "
                      u"refusing connections until some are closed"_s.arg(
-                         m_socketPath, QString::fromLocal8Bit(std::strerror(err)),
-                         limit.rlim_cur == RLIM_INFINITY ? u"unlimited"_s : QString::number(limit.rlim_cur),
-                         QString::number(m_buffers.size())));
+                         m_socketPath, reason, openFileLimitText(), QString::number(m_buffers.size())));
             }
             if (refuseWithSpare(why))
                 continue;
             pauseAccepting();
             return;
         }
-        default:
+        case localsocket::Accepted::Result::Failed:
             if (!m_starved) {
                 m_starved = true;
                 note(u"control socket %1: accept failed: %2; trying again every %3 ms"_s.arg(
-                    m_socketPath, QString::fromLocal8Bit(std::strerror(err)),
+                    m_socketPath, QString::fromLocal8Bit(std::strerror(accepted.error)),
                     QString::number(kResumeAcceptMs)));
             }
             pauseAccepting();
@@ -351,14 +291,15 @@ bool ControlServer::refuseWithSpare(const QString &why)
 {
     if (m_spareFd < 0)
         return false;
-    ::close(std::exchange(m_spareFd, -1));
-    const int fd = ::accept4(m_listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) {
-        refuse(fd, why);
+    localsocket::closeDescriptor(std::exchange(m_spareFd, -1));
+    const localsocket::Accepted accepted = localsocket::acceptClient(m_listenFd);
+    const bool refused = accepted.result == localsocket::Accepted::Result::Client;
+    if (refused) {
+        refuse(accepted.fd, why);
         ++m_refused;
     }
-    m_spareFd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    return fd >= 0 && m_spareFd >= 0;
+    m_spareFd = localsocket::openSpareDescriptor();
+    return refused && m_spareFd >= 0;
 }
 
 // Never closes the listening socket: a level-triggered notifier on a socket
@@ -372,10 +313,7 @@ void ControlServer::pauseAccepting()
 
 void ControlServer::refuse(int fd, const QString &why)
 {
-    const QByteArray line = QJsonDocument(errorReply(why)).toJson(QJsonDocument::Compact) + '\n';
-    // Best effort: a fresh connection has room for one short line.
-    [[maybe_unused]] const ssize_t written = ::send(fd, line.constData(), size_t(line.size()), MSG_NOSIGNAL);
-    ::close(fd);
+    localsocket::refuseClient(fd, QJsonDocument(errorReply(why)).toJson(QJsonDocument::Compact) + '\n');
 }
 
 void ControlServer::note(const QString &text)
@@ -389,7 +327,7 @@ void ControlServer::serve(int fd)
 {
     auto *socket = new QLocalSocket(this);
     if (!socket->setSocketDescriptor(fd)) {
-        ::close(fd);
+        localsocket::closeDescriptor(fd);
         delete socket;
         return;
     }

@@ -1,5 +1,7 @@
 #include "control/statedir.h"
 
+#include "platform/errnoname.h"
+
 #include <QDir>
 #include <QFile>
 
@@ -17,9 +19,7 @@ namespace {
 
 QString errnoText(int err)
 {
-    const char *name = strerrorname_np(err);
-    return u"%1, %2"_s.arg(QString::fromLocal8Bit(std::strerror(err)),
-                           name ? QString::fromLatin1(name) : QString::number(err));
+    return u"%1, %2"_s.arg(QString::fromLocal8Bit(std::strerror(err)), errnoName(err));
 }
 
 // Why `culprit` (the state_dir, or the folder that could not take it)

@@ -6,13 +6,17 @@
 // changes nothing.
 #pragma once
 
-#include <QtGlobal>
+#include <QString>
 
 namespace lifeline {
 
 // Raises the soft RLIMIT_NOFILE to the hard limit. Returns the soft limit in
 // effect afterwards (0 when unknown or unlimited). Call first thing in main().
 quint64 raiseOpenFileLimit();
+
+// The soft limit in effect now, for messages: "unlimited", a number, or
+// "unknown" where it cannot be read.
+QString openFileLimitText();
 
 // Puts back the soft limit Lifeline started with, so services and probes get
 // the limit their user's session gives them, not ours (some programs still

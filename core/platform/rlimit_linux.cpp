@@ -27,6 +27,14 @@ quint64 raiseOpenFileLimit()
     return limit.rlim_cur == RLIM_INFINITY ? 0 : quint64(limit.rlim_cur);
 }
 
+QString openFileLimitText()
+{
+    struct rlimit limit = {};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return QStringLiteral("unknown");
+    return limit.rlim_cur == RLIM_INFINITY ? QStringLiteral("unlimited") : QString::number(limit.rlim_cur);
+}
+
 void restoreOpenFileLimitInChild()
 {
     if (g_raised)

@@ -8,6 +8,11 @@ quint64 raiseOpenFileLimit()
     return 0;
 }
 
+QString openFileLimitText()
+{
+    return QStringLiteral("unknown");
+}
+
 void restoreOpenFileLimitInChild() {}
 
 } // namespace lifeline

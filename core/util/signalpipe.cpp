@@ -1,8 +1,9 @@
 #include "signalpipe.h"
 
+#include "platform/pipe.h"
+
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <unistd.h>
 
 namespace lifeline {
@@ -39,7 +40,7 @@ SignalPipe::~SignalPipe()
 
 bool SignalPipe::install(QString *error)
 {
-    if (::pipe2(m_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    if (!openPipe(m_fds, PipeMode::NonBlocking)) {
         *error = QStringLiteral("cannot create the signal pipe: %1")
                      .arg(QString::fromLocal8Bit(std::strerror(errno)));
         return false;
