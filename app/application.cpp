@@ -1,5 +1,6 @@
 #include "application.h"
 
+#include "commandline.h"
 #include "config/configloader.h"
 #include "control/controlpaths.h"
 #include "control/statedir.h"
@@ -13,7 +14,6 @@
 #include "supervise/servicesupervisor.h"
 
 #include <QApplication>
-#include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
 #include <QLockFile>
@@ -25,7 +25,6 @@
 #include <QTextStream>
 
 #include <cstdio>
-#include <string_view>
 
 namespace lifeline {
 
@@ -311,52 +310,15 @@ static void setIdentity()
     QCoreApplication::setApplicationVersion(QStringLiteral(LIFELINE_VERSION));
 }
 
-// --help and --version only print. QApplication aborts without a display, so
-// they must be recognised before one exists; the Qt options QApplication
-// takes out of argv (-platform, -style …) make a full parse impossible yet.
-static bool asksOnlyForText(int argc, char *argv[])
+int guiMain(int argc, char *argv[], const LifelineCommandLine &commandLine)
 {
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a(argv[i]);
-        if (a == "--")
-            return false;
-        if (a == "--help" || a == "-h" || a == "-?" || a == "--help-all" || a == "--version" || a == "-v")
-            return true;
-    }
-    return false;
-}
-
-int guiMain(int argc, char *argv[])
-{
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Keeps your local backends alive."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    const QCommandLineOption configOpt(QStringLiteral("config"), QStringLiteral("Configuration file."),
-                                       QStringLiteral("FILE"));
-    const QCommandLineOption minimizedOpt(QStringLiteral("minimized"),
-                                          QStringLiteral("Start in the system tray."));
-    const QCommandLineOption socketOpt(QStringLiteral("socket"), QStringLiteral("Control socket path."),
-                                       QStringLiteral("PATH"));
-    const QCommandLineOption headlessOpt(QStringLiteral("headless"),
-                                         QStringLiteral("Run without a display."));
-    parser.addOptions({configOpt, minimizedOpt, socketOpt, headlessOpt});
-
-    if (asksOnlyForText(argc, argv)) {
-        QCoreApplication core(argc, argv);
-        setIdentity();
-        parser.process(core); // prints, then exits: 0, or 1 on a usage error
-        return 0;
-    }
-
     QApplication app(argc, argv);
     setIdentity();
     QApplication::setApplicationDisplayName(QStringLiteral("Lifeline"));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
     QApplication::setDesktopFileName(QStringLiteral("lifeline"));
-    parser.process(app);
 
-    const QString configPath = parser.isSet(configOpt) ? parser.value(configOpt) : defaultConfigPath();
+    const QString &configPath = commandLine.configPath;
     const LoadResult loaded = ConfigLoader::loadFile(configPath);
     for (const Diagnostic &w : loaded.warnings)
         std::fprintf(stderr, "%s\n", qPrintable(w.toString()));
@@ -386,10 +348,10 @@ int guiMain(int argc, char *argv[])
                     QStringLiteral("%1 (configuration %2)").arg(lockError, config.path), 1);
     }
 
-    Application application(config, parser.isSet(minimizedOpt));
+    Application application(config, commandLine.minimized);
     QObject::connect(&application, &Application::exitRequested, &app, &QCoreApplication::exit);
     const QString socketPath =
-        parser.isSet(socketOpt) ? parser.value(socketOpt) : socketPathForConfig(config.path);
+        commandLine.socketPath.isEmpty() ? socketPathForConfig(config.path) : commandLine.socketPath;
     QString error;
     if (!application.listen(socketPath, &error))
         return fail(QStringLiteral("Lifeline"), error, 1);
