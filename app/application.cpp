@@ -1,5 +1,6 @@
 #include "application.h"
 
+#include "commandline.h"
 #include "control/controlpaths.h"
 #include "engine/startup.h"
 #include "metricschart.h"
@@ -9,7 +10,6 @@
 #include "settingsdialog.h"
 
 #include <QApplication>
-#include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
 #include <QLockFile>
@@ -21,7 +21,6 @@
 #include <QTextStream>
 
 #include <cstdio>
-#include <string_view>
 
 namespace lifeline {
 
@@ -313,54 +312,15 @@ static void setIdentity()
     QCoreApplication::setApplicationVersion(QStringLiteral(LIFELINE_VERSION));
 }
 
-// --help and --version only print. QApplication aborts without a display, so
-// they must be recognised before one exists; the Qt options QApplication
-// takes out of argv (-platform, -style …) make a full parse impossible yet.
-static bool asksOnlyForText(int argc, char *argv[])
+int guiMain(int argc, char *argv[], const LifelineCommandLine &commandLine)
 {
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a(argv[i]);
-        if (a == "--")
-            return false;
-        if (a == "--help" || a == "-h" || a == "-?" || a == "--help-all" || a == "--version" || a == "-v")
-            return true;
-    }
-    return false;
-}
-
-int guiMain(int argc, char *argv[])
-{
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Keeps your local backends alive."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    const QCommandLineOption configOpt(QStringLiteral("config"), QStringLiteral("Configuration file."),
-                                       QStringLiteral("FILE"));
-    const QCommandLineOption minimizedOpt(QStringLiteral("minimized"),
-                                          QStringLiteral("Start in the system tray."));
-    const QCommandLineOption socketOpt(QStringLiteral("socket"), QStringLiteral("Control socket path."),
-                                       QStringLiteral("PATH"));
-    const QCommandLineOption headlessOpt(QStringLiteral("headless"),
-                                         QStringLiteral("Run without a display."));
-    parser.addOptions({configOpt, minimizedOpt, socketOpt, headlessOpt});
-
-    if (asksOnlyForText(argc, argv)) {
-        QCoreApplication core(argc, argv);
-        setIdentity();
-        parser.process(core); // prints, then exits: 0, or 1 on a usage error
-        return 0;
-    }
-
     QApplication app(argc, argv);
     setIdentity();
     QApplication::setApplicationDisplayName(QStringLiteral("Lifeline"));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
     QApplication::setDesktopFileName(QStringLiteral("lifeline"));
-    parser.process(app);
 
-    const QString configPath = parser.isSet(configOpt) ? parser.value(configOpt) : defaultConfigPath();
-    const Startup startup =
-        prepareStartup(configPath, parser.isSet(socketOpt) ? parser.value(socketOpt) : QString());
+    const Startup startup = prepareStartup(commandLine.configPath, commandLine.socketPath);
     for (const QString &w : startup.warnings)
         std::fprintf(stderr, "%s\n", qPrintable(w));
     if (!startup.ok()) {
@@ -371,7 +331,7 @@ int guiMain(int argc, char *argv[])
         return fail(startup.title, text, startup.exitCode);
     }
 
-    Application application(*startup.config, parser.isSet(minimizedOpt));
+    Application application(*startup.config, commandLine.minimized);
     QObject::connect(&application, &Application::exitRequested, &app, &QCoreApplication::exit);
     QObject::connect(&application, &Application::startFailed, &app,
                      [](const QString &error) { fail(QStringLiteral("Lifeline"), error, 1); });

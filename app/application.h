@@ -22,8 +22,10 @@ class QSocketNotifier;
 namespace lifeline {
 
 class RecoveryDialog;
+struct LifelineCommandLine;
 
-int guiMain(int argc, char *argv[]);
+// The desktop app, once the command line asked for it (configPath resolved).
+int guiMain(int argc, char *argv[], const LifelineCommandLine &commandLine);
 
 // Owns the pieces of the running desktop app and the few decisions that
 // need all of them: what closing the window means, how quitting treats the

@@ -10,7 +10,6 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QSocketNotifier>
-#include <QStringList>
 
 #include <cerrno>
 #include <csignal>
@@ -18,7 +17,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <memory>
-#include <optional>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
@@ -37,16 +35,6 @@ void printOut(const QString &text)
 {
     std::fputs(qPrintable(text + u'\n'), stdout);
     std::fflush(stdout);
-}
-
-QString usageText()
-{
-    return u"usage: lifeline --headless [--config FILE] [--socket PATH]\n"
-           u"  Runs the supervision engine without a display. SIGTERM, SIGINT, SIGHUP or\n"
-           u"  SIGQUIT stops it (and, per settings.on_exit, stops or keeps the services).\n"
-           u"  --config FILE   the configuration (default: ./lifeline.toml, else\n"
-           u"                  $XDG_CONFIG_HOME/lifeline/lifeline.toml)\n"
-           u"  --socket PATH   the control socket (default: derived from the config path)"_s;
 }
 
 } // namespace
@@ -138,60 +126,6 @@ int runHeadless(const QString &configPath, const QString &socketPathArg)
     engine.closeControl();
     printErr(u"lifeline: stopped"_s);
     return rc;
-}
-
-int headlessMain(int argc, char *argv[])
-{
-    QCoreApplication app(argc, argv);
-    QCoreApplication::setApplicationName(u"lifeline"_s);
-    QCoreApplication::setApplicationVersion(QStringLiteral(LIFELINE_VERSION));
-
-    QString configPath;
-    QString socketPath;
-    const QStringList args = QCoreApplication::arguments().mid(1);
-    for (qsizetype i = 0; i < args.size(); ++i) {
-        const QString &a = args[i];
-        const auto value = [&](const QString &option) -> std::optional<QString> {
-            if (a.startsWith(option + u'='))
-                return a.mid(option.size() + 1);
-            if (a == option && i + 1 < args.size())
-                return args[++i];
-            return std::nullopt;
-        };
-        if (a == u"--headless"_s)
-            continue;
-        if (a == u"--help"_s || a == u"-h"_s) {
-            printOut(usageText());
-            return 0;
-        }
-        if (a == u"--version"_s) {
-            printOut(u"lifeline "_s + QCoreApplication::applicationVersion());
-            return 0;
-        }
-        if (a == u"--config"_s || a.startsWith(u"--config="_s)) {
-            const auto v = value(u"--config"_s);
-            if (!v || v->isEmpty()) {
-                printErr(u"lifeline: --config needs a FILE\n"_s + usageText());
-                return 2;
-            }
-            configPath = *v;
-            continue;
-        }
-        if (a == u"--socket"_s || a.startsWith(u"--socket="_s)) {
-            const auto v = value(u"--socket"_s);
-            if (!v || v->isEmpty()) {
-                printErr(u"lifeline: --socket needs a PATH\n"_s + usageText());
-                return 2;
-            }
-            socketPath = *v;
-            continue;
-        }
-        printErr(u"lifeline: unknown argument \"%1\" in headless mode\n"_s.arg(a) + usageText());
-        return 2;
-    }
-    if (configPath.isEmpty())
-        configPath = defaultConfigPath();
-    return runHeadless(configPath, socketPath);
 }
 
 } // namespace lifeline

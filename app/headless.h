@@ -8,11 +8,6 @@
 
 namespace lifeline {
 
-// Entry point from app/main.cpp: argv holds `--headless --config FILE
-// [--socket PATH]` (in any order). Creates the QCoreApplication. Usage errors
-// exit 2.
-int headlessMain(int argc, char *argv[]);
-
 // Creates a QCoreApplication when none exists yet; returns the process exit code: 0 after a clean
 // shutdown, 1 when another Lifeline already runs for the config (or holds
 // its state_dir) or the control socket cannot be opened, 2 for a

@@ -191,29 +191,44 @@ private slots:
     void badUsageExits2_data()
     {
         QTest::addColumn<QStringList>("args");
-        QTest::newRow("no command") << QStringList{};
-        QTest::newRow("unknown command") << QStringList{u"frobnicate"_s};
-        QTest::newRow("start without name") << QStringList{u"start"_s};
-        QTest::newRow("stop two names") << QStringList{u"stop"_s, u"api"_s, u"worker"_s};
-        QTest::newRow("logs without name") << QStringList{u"logs"_s};
-        QTest::newRow("logs -n not a number") << QStringList{u"logs"_s, u"api"_s, u"-n"_s, u"many"_s};
-        QTest::newRow("logs -n zero") << QStringList{u"logs"_s, u"api"_s, u"-n"_s, u"0"_s};
-        QTest::newRow("logs -n missing") << QStringList{u"logs"_s, u"api"_s, u"-n"_s};
-        QTest::newRow("status unknown option") << QStringList{u"status"_s, u"--yaml"_s};
-        QTest::newRow("health without name") << QStringList{u"health"_s};
-        QTest::newRow("recover unknown option") << QStringList{u"recover"_s, u"--now"_s};
-        QTest::newRow("check-config without file") << QStringList{u"check-config"_s};
-        QTest::newRow("--socket without value") << QStringList{u"status"_s, u"--socket"_s};
-        QTest::newRow("--socket and --config") << QStringList{u"--socket"_s, u"/tmp/x.sock"_s, u"status"_s};
+        QTest::addColumn<QString>("message");
+        QTest::newRow("no command") << QStringList{} << u"no command given"_s;
+        QTest::newRow("unknown command")
+            << QStringList{u"frobnicate"_s} << u"unknown command \"frobnicate\""_s;
+        QTest::newRow("start without name") << QStringList{u"start"_s} << u"start needs one NAME (or all)"_s;
+        QTest::newRow("stop two names")
+            << QStringList{u"stop"_s, u"api"_s, u"worker"_s} << u"stop needs one NAME (or all)"_s;
+        QTest::newRow("logs without name") << QStringList{u"logs"_s} << u"logs needs a NAME"_s;
+        QTest::newRow("logs -n not a number") << QStringList{u"logs"_s, u"api"_s, u"-n"_s, u"many"_s}
+                                              << u"logs: -n needs a positive number, got \"many\""_s;
+        QTest::newRow("logs -n zero") << QStringList{u"logs"_s, u"api"_s, u"-n"_s, u"0"_s}
+                                      << u"logs: -n needs a positive number, got \"0\""_s;
+        QTest::newRow("logs -n missing")
+            << QStringList{u"logs"_s, u"api"_s, u"-n"_s} << u"logs: -n needs a number"_s;
+        QTest::newRow("status unknown option")
+            << QStringList{u"status"_s, u"--yaml"_s} << u"status: unexpected argument \"--yaml\""_s;
+        QTest::newRow("health without name") << QStringList{u"health"_s} << u"health needs a NAME"_s;
+        QTest::newRow("recover unknown option")
+            << QStringList{u"recover"_s, u"--now"_s} << u"recover: unexpected argument \"--now\""_s;
+        QTest::newRow("check-config without file")
+            << QStringList{u"check-config"_s} << u"check-config needs exactly one FILE"_s;
+        QTest::newRow("--socket without value")
+            << QStringList{u"status"_s, u"--socket"_s} << u"--socket needs a value"_s;
+        QTest::newRow("--socket= without value")
+            << QStringList{u"--socket="_s, u"status"_s} << u"--socket needs a value"_s;
+        QTest::newRow("--socket and --config") << QStringList{u"--socket"_s, u"/tmp/x.sock"_s, u"status"_s}
+                                               << u"give either --socket or --config, not both"_s;
     }
 
     void badUsageExits2()
     {
         QFETCH(QStringList, args);
+        QFETCH(QString, message);
         const CtlResult r = ctl(args);
         QCOMPARE(r.exitCode, 2);
-        QVERIFY2(r.err.contains(u"usage: lifelinectl"_s), qPrintable(r.err));
-        QVERIFY2(r.err.startsWith(u"lifelinectl: "_s), qPrintable(r.err));
+        QVERIFY2(r.err.startsWith(u"lifelinectl: "_s + message + u"\n\nusage: lifelinectl"_s),
+                 qPrintable(r.err));
+        QVERIFY(r.out.isEmpty());
     }
 
     void statusJsonHasTheContractShape()

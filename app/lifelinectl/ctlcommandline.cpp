@@ -1,0 +1,185 @@
+#include "lifelinectl/ctlcommandline.h"
+
+#include "commandline.h"
+
+#include <QCommandLineParser>
+
+#include <algorithm>
+
+using namespace Qt::StringLiterals;
+
+namespace lifeline {
+
+namespace {
+
+QString usageText()
+{
+    return uR"(usage: lifelinectl [--socket PATH | --config FILE] COMMAND [ARGS]
+
+Commands:
+  status [--json]                       services, states, resources
+  start NAME|all                        start a service (or every service)
+  stop NAME|all                         stop a service; it is not restarted
+  restart NAME|all                      stop and start again
+  health NAME [--json]                  the service's health and recent checks
+  logs NAME [-n N] [--errors] [--follow]
+                                        the last N lines (default 20) of the
+                                        service's output; --errors: error lines
+                                        and stderr only; --follow: keep printing
+  recover [--dry-run] [--yes]           emergency recovery
+  check-config FILE                     validate a configuration file
+
+Options:
+  --config FILE   the configuration of the Lifeline to talk to (default:
+                  ./lifeline.toml, else $XDG_CONFIG_HOME/lifeline/lifeline.toml)
+  --socket PATH   talk to this control socket instead
+  -h, --help      this text
+  --version       the version
+
+Exit codes: 0 ok, 1 the command failed, 2 usage or configuration error,
+3 no Lifeline running for that configuration.
+)"_s;
+}
+
+struct GlobalOptions
+{
+    QList<QCommandLineOption> all() const { return {socket, config, help, version}; }
+
+    QCommandLineOption socket{u"socket"_s, {}, u"PATH"_s};
+    QCommandLineOption config{u"config"_s, {}, u"FILE"_s};
+    QCommandLineOption help{QStringList{u"h"_s, u"help"_s}};
+    QCommandLineOption version{u"version"_s};
+};
+
+struct CommandOptions
+{
+    QList<QCommandLineOption> of(const QString &command) const
+    {
+        if (command == u"status"_s || command == u"health"_s)
+            return {json};
+        if (command == u"logs"_s)
+            return {lines, errors, follow};
+        if (command == u"recover"_s)
+            return {dryRun, yes};
+        return {};
+    }
+
+    QCommandLineOption json{u"json"_s};
+    QCommandLineOption lines{QStringList{u"n"_s, u"lines"_s}, {}, u"N"_s};
+    QCommandLineOption errors{u"errors"_s};
+    QCommandLineOption follow{QStringList{u"f"_s, u"follow"_s}};
+    QCommandLineOption dryRun{u"dry-run"_s};
+    QCommandLineOption yes{QStringList{u"y"_s, u"yes"_s}};
+};
+
+// Parses r.command's own options and operands into `r`; returns why they
+// are not usable, or nothing.
+QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalOptions,
+                     const QStringList &args)
+{
+    using Kind = ArgumentProblem::Kind;
+    const QString &cmd = r.command;
+    const CommandOptions c;
+    const QList<QCommandLineOption> own = c.of(cmd);
+    QCommandLineParser parser;
+    parser.addOptions(globalOptions + own);
+    const bool parsed = parser.parse(args);
+    const ArgumentProblem problem = findArgumentProblem(parser, parsed, own, args);
+    const QStringList operands = parser.positionalArguments().mid(1); // after the command
+    // Asking the parser about an option it does not know only earns a warning.
+    const auto given = [&](const QCommandLineOption &option) {
+        return std::any_of(own.begin(), own.end(),
+                           [&](const QCommandLineOption &o) { return o.names() == option.names(); }) &&
+               parser.isSet(option);
+    };
+    const auto unexpected = [&cmd](const QString &argument) {
+        return u"%1: unexpected argument \"%2\""_s.arg(cmd, argument);
+    };
+    if (cmd == u"start"_s || cmd == u"stop"_s || cmd == u"restart"_s) {
+        if (problem.kind != Kind::None || operands.size() != 1)
+            return u"%1 needs one NAME (or all)"_s.arg(cmd);
+    } else if (cmd == u"check-config"_s) {
+        if (problem.kind != Kind::None || operands.size() != 1)
+            return u"check-config needs exactly one FILE"_s;
+    } else if (cmd == u"status"_s || cmd == u"recover"_s) {
+        if (problem.kind != Kind::None)
+            return unexpected(problem.typed);
+        if (!operands.isEmpty())
+            return unexpected(operands.constFirst());
+    } else { // health, logs: NAME and options
+        if (problem.kind == Kind::MissingValue)
+            return u"%1: %2 needs a number"_s.arg(cmd, problem.typed);
+        if (problem.kind != Kind::None)
+            return unexpected(problem.typed);
+        if (given(c.lines)) {
+            bool ok = false;
+            r.lines = parser.value(c.lines).toInt(&ok);
+            if (!ok || r.lines < 1)
+                return u"logs: -n needs a positive number, got \"%1\""_s.arg(parser.value(c.lines));
+        }
+        if (operands.size() > 1)
+            return unexpected(operands.at(1));
+        if (operands.isEmpty())
+            return u"%1 needs a NAME"_s.arg(cmd);
+    }
+    r.argument = operands.value(0);
+    r.json = given(c.json);
+    r.errors = given(c.errors);
+    r.follow = given(c.follow);
+    r.dryRun = given(c.dryRun);
+    r.yes = given(c.yes);
+    return {};
+}
+
+} // namespace
+
+CtlCommandLine parseCtlCommandLine(const QStringList &args)
+{
+    CtlCommandLine r;
+    const auto print = [&r](CtlCommandLine::Action action, const QString &text) {
+        r.action = action;
+        r.text = text;
+        return r;
+    };
+    const auto usageError = [&r](const QString &message) {
+        r.action = CtlCommandLine::Action::UsageError;
+        r.text = u"lifelinectl: "_s + message + u"\n\n"_s + usageText();
+        r.exitCode = 2;
+        return r;
+    };
+
+    // First the global options and the command, wherever they are: the
+    // command's own options are left to the command's parser below.
+    const GlobalOptions g;
+    QCommandLineParser global;
+    global.addOptions(g.all());
+    global.parse(args);
+    if (global.isSet(g.help))
+        return print(CtlCommandLine::Action::Help, usageText());
+    if (global.isSet(g.version))
+        return print(CtlCommandLine::Action::Version, u"lifelinectl " LIFELINE_VERSION "\n"_s);
+    for (const QCommandLineOption &option : {g.socket, g.config}) {
+        if (global.isSet(option) && global.value(option).isEmpty())
+            return usageError(u"--%1 needs a value"_s.arg(option.names().constFirst()));
+    }
+    r.socketPath = global.value(g.socket);
+    r.configPath = global.value(g.config);
+    if (!r.socketPath.isEmpty() && !r.configPath.isEmpty())
+        return usageError(u"give either --socket or --config, not both"_s);
+    if (global.positionalArguments().isEmpty())
+        return usageError(u"no command given"_s);
+    r.command = global.positionalArguments().constFirst();
+    if (r.command == u"help"_s)
+        return print(CtlCommandLine::Action::Help, usageText());
+    static const QStringList commands = {u"status"_s, u"start"_s, u"stop"_s,    u"restart"_s,
+                                         u"health"_s, u"logs"_s,  u"recover"_s, u"check-config"_s};
+    if (!commands.contains(r.command))
+        return usageError(u"unknown command \"%1\""_s.arg(r.command));
+
+    const QString mistake = parseCommand(r, g.all(), args);
+    if (!mistake.isEmpty())
+        return usageError(mistake);
+    return r;
+}
+
+} // namespace lifeline
