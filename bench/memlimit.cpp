@@ -15,6 +15,7 @@
 // progress on stderr.
 #include "benchutil.h"
 #include "config/configloader.h"
+#include "engine/engine.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 
@@ -65,7 +66,10 @@ std::optional<Run> oneRun(const QString &backend, const QString &stateDir, int i
         return std::nullopt;
     }
     const qint64 limit = qint64(limitMb) * 1'000'000;
-    Fleet fleet(*loaded.config);
+    // As headless mode runs it: the whole engine, on this thread.
+    Engine engine(*loaded.config, {.liveReload = false});
+    engine.initialize();
+    Fleet &fleet = *engine.fleet();
     ServiceSupervisor *s = fleet.service(u"leaky"_s);
     QElapsedTimer clock;
     clock.start();

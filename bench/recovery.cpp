@@ -14,6 +14,7 @@
 #include "recovery/recovery.h"
 #include "benchutil.h"
 #include "config/configloader.h"
+#include "engine/engine.h"
 #include "health/healthmonitor.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
@@ -144,7 +145,10 @@ int main(int argc, char *argv[])
             note(d.toString());
         return 2;
     }
-    Fleet fleet(*loaded.config);
+    // As headless mode runs it: the whole engine, on this thread.
+    Engine engine(*loaded.config, {.liveReload = false});
+    engine.initialize();
+    Fleet &fleet = *engine.fleet();
     // Lifeline's view of each start: spawn (started) -> first Healthy.
     QHash<QString, QElapsedTimer> spawnedAt;
     QHash<QString, QList<double>> spawnToHealthy;
@@ -170,7 +174,7 @@ int main(int argc, char *argv[])
     const double bootMs = msSince(bootTimer);
     spawnToHealthy.clear(); // keep the recoveries' starts only
 
-    Recovery recovery(&fleet);
+    Recovery &recovery = *engine.recovery();
     QList<double> totalMs, reportMs;
     std::map<int, QList<double>> stepMs;
     QStringList stepTitles;

@@ -60,8 +60,10 @@ inline bool stopFleet(lifeline::EngineClient &engine)
 class TestEngine
 {
 public:
-    explicit TestEngine(const lifeline::Config &config)
-        : m_host(config, lifeline::EngineHost::Threading::CallerThread)
+    // Without live reload: a test applies configurations itself.
+    explicit TestEngine(const lifeline::Config &config,
+                        lifeline::EngineOptions options = {.liveReload = false})
+        : m_host(config, lifeline::EngineHost::Threading::CallerThread, options)
     {
         m_host.initialize();
     }

@@ -50,22 +50,6 @@ Fleet::Fleet(const Config &config, const FleetParts &parts, QObject *parent)
     setup();
 }
 
-Fleet::Fleet(const Config &config, QObject *parent, Clock *clock)
-    : QObject(parent)
-    , m_config(config)
-    , m_clock(clock ? clock : Clock::system())
-{
-    QDir().mkpath(stateDir());
-    m_ownedEventLog = std::make_unique<EventLog>(stateDir() + QStringLiteral("/lifeline.log"));
-    m_eventLog = m_ownedEventLog.get();
-    m_network = new QNetworkAccessManager(this);
-    m_network->setProxy(QNetworkProxy::NoProxy);
-    m_history = new MetricsHistory(stateDir(), this);
-    m_sampler = new MetricsSampler(m_history, this);
-    becomeSubreaper();
-    setup();
-}
-
 void Fleet::setup()
 {
     const QString canonical = QFileInfo(m_config.path).canonicalFilePath();

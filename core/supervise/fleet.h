@@ -62,7 +62,6 @@ class Fleet final : public QObject
 
 public:
     Fleet(const Config &config, const FleetParts &parts, QObject *parent = nullptr);
-    explicit Fleet(const Config &config, QObject *parent = nullptr, Clock *clock = nullptr);
     ~Fleet() override;
 
     const Config &config() const { return m_config; }
@@ -191,7 +190,6 @@ private:
     QSet<QString> m_removing;    // removed from the configuration, stopping
     bool m_stoppingAll = false;
     bool m_shuttingDown = false;
-    std::unique_ptr<EventLog> m_ownedEventLog;
     EventLog *m_eventLog = nullptr;
     QNetworkAccessManager *m_network = nullptr;
     MetricsHistory *m_history = nullptr;

@@ -269,7 +269,8 @@ private slots:
         writeInPlace(m_path, v1);
         const Config config = loadOk(m_path);
         QCOMPARE(config.services.size(), 3);
-        Fleet fleet(config);
+        TestEngine engine(config);
+        Fleet &fleet = engine.fleet();
         ConfigWatcher watcher(config);
         QSignalSpy reloaded(&watcher, &ConfigWatcher::reloaded);
         fleet.boot();
@@ -316,7 +317,8 @@ private slots:
             service("gone", demo(QByteArray::number(gonePort), "gone", ", \"--spawn-grandchild\""),
                     "stop_timeout = \"2s\"\nports = [" + QByteArray::number(gonePort) + "]");
         writeInPlace(m_path, v1);
-        Fleet fleet(loadOk(m_path));
+        TestEngine engine(loadOk(m_path));
+        Fleet &fleet = engine.fleet();
         LiveReload reload(&fleet, nullptr);
         reload.watcher()->setDebounceInterval(20);
         QSignalSpy applied(&reload, &LiveReload::applied);
@@ -385,7 +387,8 @@ private slots:
                     "stop_timeout = \"3s\"");
         const QByteArray other = service("other", demo(QByteArray::number(freePort()), "other"));
         writeInPlace(m_path, state + stubborn + other);
-        Fleet fleet(loadOk(m_path));
+        TestEngine engine(loadOk(m_path));
+        Fleet &fleet = engine.fleet();
         QSignalSpy removed(&fleet, &Fleet::serviceRemoved);
         fleet.boot();
         ServiceSupervisor *s = fleet.service(u"stubborn"_s);
@@ -423,7 +426,8 @@ private slots:
         const QByteArray one = service("one", demo(onePort, "one", ", \"--ready-after\", \"1500ms\""),
                                        "[service.health]\nurl = \"http://127.0.0.1:" + onePort + "/health\"");
         writeInPlace(m_path, state + one);
-        Fleet fleet(loadOk(m_path));
+        TestEngine engine(loadOk(m_path));
+        Fleet &fleet = engine.fleet();
         Recovery recovery(&fleet);
         LiveReload reload(&fleet, &recovery);
         reload.watcher()->setDebounceInterval(20);

@@ -332,7 +332,8 @@ private slots:
         const QString config = writeConfig(dir, demoService("api"));
         const LoadResult loaded = ConfigLoader::loadFile(config);
         QVERIFY(loaded.ok());
-        Fleet fleet(*loaded.config); // never booted: nothing is started
+        TestEngine engine(*loaded.config);
+        Fleet &fleet = engine.fleet(); // never booted: nothing is started
         const QString socketPath = dir.filePath(u"c.sock"_s);
         ControlServer first(&fleet);
         QString error;

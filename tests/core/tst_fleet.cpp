@@ -58,7 +58,8 @@ private slots:
         const Config cfg = load(service("web", "depends_on = [\"api\"]") +
                                 service("api", "depends_on = [\"db\"]") + service("db"));
         QCOMPARE(cfg.services.size(), 3);
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         QStringList runningOrder, stoppedOrder;
         connect(&fleet, &Fleet::serviceStateChanged, this,
                 [&](const QString &name, ServiceState, ServiceState to) {
@@ -83,7 +84,8 @@ private slots:
     void autostartFalseIsLeftAlone()
     {
         const Config cfg = load(service("one") + service("two", "autostart = false"));
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         QTRY_COMPARE(fleet.service(QStringLiteral("one"))->state(), ServiceState::Running);
         QCOMPARE(fleet.service(QStringLiteral("two"))->state(), ServiceState::Stopped);
@@ -97,7 +99,8 @@ private slots:
     void unknownNamesAreErrors()
     {
         const Config cfg = load(service("one", "autostart = false"));
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         QString error;
         QVERIFY(!fleet.start(QStringLiteral("nope"), &error));
         QCOMPARE(error, QStringLiteral("unknown service \"nope\""));
@@ -109,7 +112,8 @@ private slots:
     {
         const Config cfg = load(service("api", "autostart = false") +
                                 service("worker", "autostart = false\ndepends_on = [\"api\"]"));
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         QVERIFY(fleet.start(QStringLiteral("worker")));
         QTRY_COMPARE(fleet.service(QStringLiteral("worker"))->state(), ServiceState::Running);
@@ -122,7 +126,8 @@ private slots:
     void restartWithDependents()
     {
         const Config cfg = load(service("api") + service("worker", "depends_on = [\"api\"]"));
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         auto *api = fleet.service(QStringLiteral("api"));
         auto *worker = fleet.service(QStringLiteral("worker"));
@@ -142,7 +147,8 @@ private slots:
         const Config cfg = load(service("good") +
                                 "[[service]]\nname = \"bad\"\ncommand = [\"/bin/sh\", \"-c\", \"exit 2\"]\n"
                                 "restart_delay = \"0s\"\nmax_restarts = 1\n");
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         QTRY_COMPARE(fleet.service(QStringLiteral("bad"))->state(), ServiceState::Fatal);
         QCOMPARE(fleet.severity(), 2);
@@ -159,7 +165,8 @@ private slots:
         const Config cfg =
             load("[[service]]\nname = \"crashy\"\ncommand = [\"/bin/sh\", \"-c\", \"exit 4\"]\n"
                  "restart_delay = \"0s\"\nmax_restarts = 1\n");
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         QTRY_COMPARE(fleet.service(QStringLiteral("crashy"))->state(), ServiceState::Fatal);
         const QStringList lines = tailLines(fleet.eventLog()->path(), 100);

@@ -702,7 +702,8 @@ void TestMetrics::cpuLimitLive()
         qWarning("%s", qPrintable(d.toString()));
     QVERIFY(r.ok());
     QCOMPARE(r.config->services.at(0).cpuLimit, 20.0);
-    Fleet fleet(*r.config);
+    TestEngine engine(*r.config);
+    Fleet &fleet = engine.fleet();
     ServiceSupervisor *spin = fleet.service(u"spin"_s);
     fleet.boot();
     QTRY_COMPARE_WITH_TIMEOUT(spin->state(), ServiceState::Running, 5000);

@@ -405,7 +405,8 @@ private slots:
                           "[recovery]\nclean = [\"tmp/*.lock\", \"../outside/*.lock\"]\nkeep_backups = 2\n"
                           "verify_timeout = \"15s\"\n");
         QCOMPARE(cfg.services.size(), 2);
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         ServiceSupervisor *api = fleet.service(u"api"_s);
         ServiceSupervisor *worker = fleet.service(u"worker"_s);
@@ -561,7 +562,8 @@ private slots:
         Config cfg =
             load(service("api", apiPort, {}, health(apiPort)) + "[recovery]\nverify_timeout = \"10s\"\n");
         QCOMPARE(cfg.services.size(), 1);
-        Fleet fleet(cfg); // not booted: the leftover is of an earlier Lifeline
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet(); // not booted: the leftover is of an earlier Lifeline
         ServiceSupervisor *api = fleet.service(u"api"_s);
 
         // A process of an earlier run: carries api's marker and holds its port.
@@ -610,7 +612,8 @@ private slots:
         Config cfg =
             load(service("api", apiPort, {}, health(apiPort)) + "[recovery]\nverify_timeout = \"2s\"\n");
         QCOMPARE(cfg.services.size(), 1);
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         ServiceSupervisor *api = fleet.service(u"api"_s);
         // The demo backend itself, started outside Lifeline on api's port.
         QProcess *holder =
@@ -698,7 +701,8 @@ private slots:
         Config cfg =
             load(service("api", apiPort) + "[recovery]\nverify_timeout = \"1s\"\nbackup_logs = false\n");
         QCOMPARE(cfg.services.size(), 1);
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         QProcess *holder = external(u"setpriv"_s, {u"--reuid=65534"_s, u"--regid=65534"_s,
                                                    u"--clear-groups"_s, QStringLiteral(LIFELINE_DEMO_BACKEND),
                                                    u"--port"_s, QString::number(apiPort)});
@@ -733,7 +737,8 @@ private slots:
         Config cfg = load(service("api", apiPort, ", \"--unhealthy-after\", \"0s\"", health(apiPort)) +
                           "[recovery]\nverify_timeout = \"2s\"\n");
         QCOMPARE(cfg.services.size(), 1);
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         Recovery rec(&fleet);
         QSignalSpy stepSpy(&rec, &Recovery::stepChanged);
         const RecoveryReport report = run(rec, {});
@@ -768,7 +773,8 @@ private slots:
         svc.replace("stop_timeout = \"2s\"", "stop_timeout = \"60s\"");
         const Config cfg = load(svc);
         QCOMPARE(cfg.services.size(), 1);
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         ServiceSupervisor *stuck = fleet.service(u"stuck"_s);
         fleet.boot();
         QTRY_COMPARE_WITH_TIMEOUT(stuck->state(), ServiceState::Running, 10000);

@@ -81,7 +81,8 @@ private slots:
         const quint16 port = freePort();
         const Config cfg = load(demo("api", port, ", \"--unhealthy-after\", \"500ms\"",
                                      httpHealth(port, "failures = 2\nrestart_on_unhealthy = true\n")));
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         ServiceSupervisor *api = fleet.service(QStringLiteral("api"));
         QTRY_COMPARE(api->state(), ServiceState::Running);
@@ -104,7 +105,8 @@ private slots:
                                   "/health\"\ninterval = \"30s\"\ntimeout = \"1s\"\nstart_period = \"0s\"\n"
                                   "failures = 1\nrestart_on_unhealthy = true\n";
         const Config cfg = load(demo("api", port, ", \"--ready-after\", \"400ms\"", health));
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         ServiceSupervisor *api = fleet.service(QStringLiteral("api"));
         QTRY_COMPARE(api->state(), ServiceState::Running);
@@ -120,7 +122,8 @@ private slots:
         const quint16 port = freePort();
         const Config cfg =
             load(demo("api", port, ", \"--unhealthy-after\", \"300ms\"", httpHealth(port, "failures = 1\n")));
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         ServiceSupervisor *api = fleet.service(QStringLiteral("api"));
         QTRY_COMPARE(api->state(), ServiceState::Running);
@@ -138,7 +141,8 @@ private slots:
     {
         const Config cfg =
             load(demo("leaky", freePort(), ", \"--leak\", \"60\"", "memory_limit = \"60MB\"\n"));
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         ServiceSupervisor *leaky = fleet.service(QStringLiteral("leaky"));
         QTRY_COMPARE(leaky->state(), ServiceState::Running);
@@ -157,7 +161,8 @@ private slots:
     {
         const Config cfg = load(demo("leaky", freePort(), ", \"--leak\", \"60\"",
                                      "memory_limit = \"40MiB\"\nmemory_limit_for = \"1s\"\n"));
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         ServiceSupervisor *leaky = fleet.service(QStringLiteral("leaky"));
         QTRY_COMPARE(leaky->state(), ServiceState::Running);
@@ -175,7 +180,8 @@ private slots:
         const quint16 apiPort = freePort();
         const Config cfg = load(demo("api", apiPort, ", \"--ready-after\", \"1s\"", httpHealth(apiPort)) +
                                 demo("worker", freePort(), {}, "depends_on = [\"api\"]\n"));
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         ServiceSupervisor *api = fleet.service(QStringLiteral("api"));
         ServiceSupervisor *worker = fleet.service(QStringLiteral("worker"));
         bool workerStartedBeforeHealthy = false;
@@ -205,7 +211,8 @@ private slots:
             "failures = 2\n";
         const Config cfg = load(demo("api", apiPort, {}, health) +
                                 demo("worker", freePort(), {}, "depends_on = [\"api\"]\n"));
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         QTRY_VERIFY_WITH_TIMEOUT(
             fleet.waitingReason(QStringLiteral("worker"))
@@ -229,7 +236,8 @@ private slots:
         QTRY_VERIFY(ProcFs().portHolder(port).has_value());
         // The service itself does not listen on it (its own port is another one).
         const Config cfg = load(demo("api", freePort(), {}, httpHealth(port, "failures = 1\n")));
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         ServiceSupervisor *api = fleet.service(QStringLiteral("api"));
         fleet.boot();
         QTRY_COMPARE(api->state(), ServiceState::Running);

@@ -164,7 +164,8 @@ private slots:
     {
         const Config cfg = load("loud");
         QCOMPARE(cfg.services.size(), 1);
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         ServiceSupervisor *s = fleet.service(u"escaper"_s);
         constexpr int kCycles = 5;
@@ -198,7 +199,8 @@ private slots:
         const Config cfg = load("quiet", "[recovery]\nverify_timeout = \"15s\"\n");
         Config once = cfg;
         once.services[0].command.append(u"once"_s);
-        Fleet fleet(once);
+        TestEngine engine(once);
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         ServiceSupervisor *s = fleet.service(u"escaper"_s);
         QTRY_COMPARE_WITH_TIMEOUT(s->state(), ServiceState::Running, 15000);

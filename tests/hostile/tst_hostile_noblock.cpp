@@ -224,7 +224,8 @@ void TestHostileNoBlock::recoveryDiskCheckOutlivesAHungMount()
                                 "[recovery]\nverify_timeout = \"10s\"\n"));
     const LoadResult loaded = ConfigLoader::loadFile(file);
     QVERIFY(loaded.config);
-    Fleet fleet(*loaded.config);
+    TestEngine engine(*loaded.config);
+    Fleet &fleet = engine.fleet();
 
     // The service's cwd sits on a mount whose statfs hangs.
     struct Gate

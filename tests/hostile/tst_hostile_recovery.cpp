@@ -80,7 +80,9 @@ private slots:
         QLockFile lock(state + u"/lifeline.lock"_s);
         QVERIFY(lock.tryLock(0));
 
-        Fleet fleet(cfg);
+        TestEngine engine(cfg);
+
+        Fleet &fleet = engine.fleet();
         fleet.boot();
         ServiceSupervisor *api = fleet.service(u"api"_s);
         QVERIFY(api);
