@@ -43,12 +43,13 @@ Engine::Engine(const Config &config, const EngineOptions &options, QObject *pare
     : QObject(parent)
     , m_initialConfig(config)
     , m_options(options)
+    , m_flush(new QTimer(this))
 {
     // Many small changes come in bursts (a probe result, then a state
     // change): they leave together, once control returns to the loop.
-    m_flush.setSingleShot(true);
-    m_flush.setInterval(0);
-    connect(&m_flush, &QTimer::timeout, this, &Engine::flushDirty);
+    m_flush->setSingleShot(true);
+    m_flush->setInterval(0);
+    connect(m_flush, &QTimer::timeout, this, &Engine::flushDirty);
 }
 
 Engine::~Engine()
@@ -222,8 +223,8 @@ void Engine::watch(ServiceSupervisor *s)
 void Engine::markDirty(const QString &name)
 {
     m_dirty.insert(name);
-    if (!m_flush.isActive())
-        m_flush.start();
+    if (!m_flush->isActive())
+        m_flush->start();
 }
 
 void Engine::flushDirty()

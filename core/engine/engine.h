@@ -169,7 +169,7 @@ private:
     QHash<QString, ServiceSnapshot> m_published;
     std::optional<FleetSnapshot> m_publishedFleet;
     QSet<QString> m_dirty;
-    QTimer m_flush;
+    QTimer *m_flush; // a child: it moves to the engine's thread with it
     QList<std::function<void()>> m_beforeInitialize;
 };
 
