@@ -1,5 +1,7 @@
 #include "platform/spawn.h"
 
+#include "platform/pipe.h"
+
 #include "platform/rlimit.h"
 
 #include <QFile>
@@ -35,7 +37,7 @@ void UniqueFd::reset()
 bool openPipe(Pipe *pipe, bool nonBlocking, QString *error)
 {
     int fds[2] = {-1, -1};
-    if (::pipe2(fds, O_CLOEXEC | (nonBlocking ? O_NONBLOCK : 0)) != 0) {
+    if (!openPipe(fds, nonBlocking ? PipeMode::NonBlocking : PipeMode::Blocking)) {
         *error = errorText(errno);
         return false;
     }
