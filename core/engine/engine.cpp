@@ -11,6 +11,7 @@
 #include "supervise/servicesupervisor.h"
 
 #include <QDir>
+#include <QMetaMethod>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
 
@@ -245,9 +246,15 @@ QList<ServiceSnapshot> Engine::serviceSnapshots() const
     return out;
 }
 
+bool Engine::hasClient() const
+{
+    // Headless mode has none: no snapshot is taken for nobody.
+    return isSignalConnected(QMetaMethod::fromSignal(&Engine::serviceUpdated));
+}
+
 void Engine::publish(const QString &name)
 {
-    const ServiceSupervisor *s = m_fleet ? m_fleet->service(name) : nullptr;
+    const ServiceSupervisor *s = m_fleet && hasClient() ? m_fleet->service(name) : nullptr;
     if (!s)
         return;
     m_dirty.remove(name);
@@ -261,7 +268,7 @@ void Engine::publish(const QString &name)
 
 void Engine::publishFleet()
 {
-    if (!m_fleet)
+    if (!m_fleet || !hasClient())
         return;
     const FleetSnapshot snap = FleetSnapshot::of(*m_fleet);
     if (m_publishedFleet && sameFleet(*m_publishedFleet, snap))
@@ -286,6 +293,8 @@ void Engine::publishAll()
 
 void Engine::publishUsage()
 {
+    if (!hasClient())
+        return;
     UsageSnapshot usage;
     usage.timeMs = QDateTime::currentMSecsSinceEpoch();
     usage.system = m_sampler->lastSystem();

@@ -148,6 +148,7 @@ private:
     // Requests that arrive before initialize() run right after it; true: deferred.
     bool deferUntilInitialized(std::function<void()> request);
     void watch(ServiceSupervisor *s);
+    bool hasClient() const;
     void markDirty(const QString &name);
     void flushDirty();
     // Emits the service's snapshot if it differs from the one last sent.
