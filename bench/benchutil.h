@@ -47,6 +47,16 @@ inline Stats summarize(QList<double> v)
     return s;
 }
 
+// The p-quantile (0..1) of v by the nearest-rank method; 0 when empty.
+inline double percentile(QList<double> v, double p)
+{
+    if (v.isEmpty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    const auto rank = static_cast<qsizetype>(std::ceil(p * static_cast<double>(v.size())));
+    return v[std::clamp<qsizetype>(rank, 1, v.size()) - 1];
+}
+
 inline QString fmt(double v, int decimals = 2)
 {
     return QString::number(v, 'f', decimals);

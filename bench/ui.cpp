@@ -1,32 +1,34 @@
-// bench/ui.cpp — the desktop window's speed (run by bench/run-more.sh, under
+// bench/ui.cpp — the desktop window's speed, in the desktop app's shape: the
+// Engine on its own thread (EngineHost::Threading::OwnThread), MainWindow and
+// the charts reading only the EngineClient (run by bench/run-more.sh, under
 // QT_QPA_PLATFORM=offscreen or Xvfb).
 //
 //   lifeline-bench-ui --config FILE --first-paint-only
-//   lifeline-bench-ui --config FILE --history DIR [--redraws 50] [--flood-seconds 20]
-//                     [--seconds 120]
+//   lifeline-bench-ui --config FILE [--redraws 50] [--seconds 60] [--tick 10]
+//                     [--flood flood] [--tree tree] [--history-cap BYTES] [--log-hidden]
 //
-// FILE is the demo configuration (private state_dir, free ports), optionally
-// with an extra service "flood" (autostart = false, lifeline-demo-backend
-// --flood 50000). Measured, in order:
+// FILE's state_dir may hold a filled history.sqlite (20 services svc0..svc19,
+// 7 days of 10 s samples, as lifeline-bench-sampler writes it). Measured:
 // 1. main() start -> the first QEvent::Paint of a widget of the main window
-//    (Fleet + MainWindow built as the app does, fleet.boot(), show()).
-// 2. (full run) MetricsChart::refresh() + repaint() for the 7-day range on the
-//    history in DIR (20 services, 7 days of 10 s samples written by
-//    lifeline-bench-sampler): one chart with a service's cpu (the detail
-//    pane's case) and one with the cpu of all 20 services.
-// 3. Lateness of a 10 ms QTimer for flood-seconds with nothing special going
-//    on, then while "flood" writes 50 000 lines/s with its Log tab visible.
-// 4. VmRSS of the process once the run has lasted `seconds` since main().
+//    (the window is shown when the engine says it is initialized, after
+//    boot(), as Application does).
+// 2. (full run) 7-day chart redraws through the client: refresh() asks, the
+//    engine answers on its thread, the chart draws the answer, then layout +
+//    viewport()->repaint(). One chart with svc0's cpu, one with all 20.
+// 3. The GUI thread's lateness: a precise `tick` ms QTimer for `seconds`
+//    while the service `flood` writes its lines with its Log tab shown, the
+//    engine samples every service (one of them, `tree`, with hundreds of
+//    processes in its tree) and its history, capped at `history-cap` bytes
+//    (set just before the window, below the file's size), flushes and trims.
+// 4. VmRSS of the process at the first paint and at the end.
 #include "benchutil.h"
 #include "config/configloader.h"
+#include "engine/enginehost.h"
 #include "logview.h"
 #include "mainwindow.h"
-#include "metrics/metricshistory.h"
-#include "metrics/metricssampler.h"
 #include "metricschart.h"
 #include "servicedetailpane.h"
-#include "supervise/fleet.h"
-#include "supervise/servicesupervisor.h"
+#include "servicetablemodel.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -82,6 +84,7 @@ private:
     QWidget *m_window;
 };
 
+// The bench's own waits (never product code): a nested loop polled every 5 ms.
 template<typename Pred>
 bool waitFor(Pred pred, int timeoutMs)
 {
@@ -106,41 +109,72 @@ void pause(int ms)
     loop.exec();
 }
 
+// Runs `work` on the engine's thread and waits for it: setup and readings
+// outside the measured windows only.
+template<typename F>
+void onEngine(EngineHost &host, F work)
+{
+    QMetaObject::invokeMethod(host.engine(), work, Qt::BlockingQueuedConnection);
+}
+
 struct Lateness
 {
     QList<double> ms;      // every tick's lateness
     int over16 = 0;        // ticks late by more than 16 ms
-    int over16Sampler = 0; // ... whose interval held a sampler pass (and the charts' refresh after it)
+    int over16Sampled = 0; // ... whose interval held a sampled() (the table's update)
+    int over16Log = 0;     // ... whose interval held a change of the log view's text
+    int sampled = 0;       // sampled() signals that reached the GUI thread
 };
 
-// Lateness of every tick of a 10 ms precise timer over `ms`, and which of
-// the late ticks had the metrics sampler's pass (MetricsSampler::sampled,
-// on which the visible charts refresh) in their interval.
-Lateness timerLateness(int ms, MetricsSampler *sampler)
+// Lateness of every tick of a precise `tickMs` timer over `ms`.
+Lateness timerLateness(int ms, int tickMs, EngineClient *client, QTextDocument *log)
 {
     Lateness result;
     QElapsedTimer since;
     QTimer timer;
-    bool samplerRan = false;
-    const auto c = QObject::connect(sampler, &MetricsSampler::sampled, &timer, [&] { samplerRan = true; });
+    bool sampledNow = false;
+    bool logNow = false;
+    QObject::connect(log, &QTextDocument::contentsChange, &timer, [&] { logNow = true; });
+    QObject::connect(client, &EngineClient::sampled, &timer, [&] {
+        sampledNow = true;
+        ++result.sampled;
+    });
     timer.setTimerType(Qt::PreciseTimer);
-    timer.setInterval(10);
+    timer.setInterval(tickMs);
     QObject::connect(&timer, &QTimer::timeout, &timer, [&] {
-        const double late = std::max(0.0, msSince(since) - 10.0);
+        const double late = std::max(0.0, msSince(since) - tickMs);
         result.ms.append(late);
         if (late > 16) {
             ++result.over16;
-            result.over16Sampler += samplerRan ? 1 : 0;
+            result.over16Sampled += sampledNow ? 1 : 0;
+            result.over16Log += logNow ? 1 : 0;
         }
-        samplerRan = false;
+        sampledNow = false;
+        logNow = false;
         since.start();
     });
     since.start();
     timer.start();
     pause(ms);
     timer.stop();
-    QObject::disconnect(c);
     return result;
+}
+
+// Processes in the tree under pid (pid itself included), from /proc children files.
+int treeSize(pid_t pid)
+{
+    int n = 0;
+    QList<QString> todo{QString::number(pid)};
+    while (!todo.isEmpty()) {
+        const QString p = todo.takeLast();
+        ++n;
+        QFile f(u"/proc/"_s + p + u"/task/"_s + p + u"/children"_s);
+        if (f.open(QIODevice::ReadOnly))
+            for (const QByteArray &c : f.readAll().split(' '))
+                if (!c.trimmed().isEmpty())
+                    todo.append(QString::fromLatin1(c.trimmed()));
+    }
+    return n;
 }
 
 } // namespace
@@ -152,14 +186,19 @@ int main(int argc, char *argv[])
     QApplication::setApplicationName(u"lifeline-bench-ui"_s);
     QApplication::setOrganizationName(u"lifeline-bench"_s);
     QCommandLineParser parser;
-    const QCommandLineOption configOpt(u"config"_s, u"Demo configuration."_s, u"FILE"_s);
+    const QCommandLineOption configOpt(u"config"_s, u"Configuration."_s, u"FILE"_s);
     const QCommandLineOption firstOpt(u"first-paint-only"_s, u"Only measure the first paint."_s);
-    const QCommandLineOption historyOpt(u"history"_s, u"State dir holding a filled history.sqlite."_s,
-                                        u"DIR"_s);
     const QCommandLineOption redrawsOpt(u"redraws"_s, u"Chart redraws."_s, u"N"_s, u"50"_s);
-    const QCommandLineOption floodOpt(u"flood-seconds"_s, u"Lateness window."_s, u"S"_s, u"20"_s);
-    const QCommandLineOption secondsOpt(u"seconds"_s, u"Run length for the RSS figure."_s, u"S"_s, u"120"_s);
-    parser.addOptions({configOpt, firstOpt, historyOpt, redrawsOpt, floodOpt, secondsOpt});
+    const QCommandLineOption secondsOpt(u"seconds"_s, u"Lateness window."_s, u"S"_s, u"60"_s);
+    const QCommandLineOption tickOpt(u"tick"_s, u"Timer interval for the lateness."_s, u"MS"_s, u"10"_s);
+    const QCommandLineOption floodOpt(u"flood"_s, u"Service that floods its log."_s, u"NAME"_s, u"flood"_s);
+    const QCommandLineOption treeOpt(u"tree"_s, u"Service with a large process tree."_s, u"NAME"_s,
+                                     u"tree"_s);
+    const QCommandLineOption capOpt(u"history-cap"_s, u"History size cap during the window."_s, u"BYTES"_s);
+    const QCommandLineOption hiddenOpt(u"log-hidden"_s,
+                                       u"Control run: the flood runs, its Log tab is not shown."_s);
+    parser.addOptions(
+        {configOpt, firstOpt, redrawsOpt, secondsOpt, tickOpt, floodOpt, treeOpt, capOpt, hiddenOpt});
     parser.addHelpOption();
     parser.process(app);
 
@@ -169,24 +208,46 @@ int main(int argc, char *argv[])
             note(d.toString());
         return 2;
     }
-    Fleet fleet(*loaded.config);
-    MainWindow window(&fleet);
+    EngineHost host(*loaded.config, EngineHost::Threading::OwnThread);
+    EngineClient *client = host.client();
+    // Connected before any chart: runs before the chart draws an answer.
+    QElapsedTimer askedAt;
+    double answeredMs = -1;
+    QObject::connect(client, &EngineClient::historyAnswered, &app,
+                     [&](const HistoryAnswer &) { answeredMs = msSince(askedAt); });
+    MainWindow window(client);
+    // As Application: the table shows the sampler's figures.
+    QObject::connect(client, &EngineClient::sampled, &window, [&] {
+        for (const ServiceUsage &u : client->lastUsage().services)
+            window.model()->setUsage(u.name, u.cpuPercent, u.rssBytes);
+    });
     FirstPaint firstPaint(&window);
     app.installEventFilter(&firstPaint);
-    fleet.boot();
-    window.show();
-    const bool painted = waitFor([&] { return firstPaint.frameDoneMs >= 0; }, 30'000);
+    QString initError;
+    bool initDone = false, initOk = false;
+    QObject::connect(client, &EngineClient::initialized, &window, [&](bool ok, const QString &error) {
+        initDone = true;
+        initOk = ok;
+        initError = error;
+        if (!ok)
+            return;
+        client->boot();
+        window.show();
+    });
+    host.initialize();
+    const bool painted =
+        waitFor([&] { return firstPaint.frameDoneMs >= 0 || (initDone && !initOk); }, 60'000) && initOk;
     app.removeEventFilter(&firstPaint);
     const double rssAtPaintMib = double(rssKib()) / 1024;
 
     auto stopAndReturn = [&](int code) {
         window.hide();
-        fleet.stopAll();
-        waitFor([&] { return fleet.isAllStopped(); }, 30'000);
+        client->stopAll();
+        waitFor([&] { return client->isAllStopped(); }, 30'000);
         return code;
     };
     if (!painted) {
-        note(u"the main window was not painted within 30 s"_s);
+        note(u"the main window was not painted within 60 s: "_s + initError);
         return stopAndReturn(1);
     }
     if (parser.isSet(firstOpt)) {
@@ -195,100 +256,124 @@ int main(int argc, char *argv[])
         return stopAndReturn(0);
     }
     const int redraws = parser.value(redrawsOpt).toInt();
-    const int floodSeconds = parser.value(floodOpt).toInt();
     const int seconds = parser.value(secondsOpt).toInt();
+    const int tickMs = parser.value(tickOpt).toInt();
 
-    // ---- 2. chart redraw --------------------------------------------------------
-    QList<double> oneRefresh, onePaint, oneQuery, allRefresh, allPaint, allQuery;
-    qsizetype onePoints = 0, allPoints = 0;
-    int chartWidth = 0;
+    // ---- 2. chart redraw: ask -> answer -> drawn -> painted ------------------------
+    struct Redraw
     {
-        MetricsHistory history(parser.value(historyOpt));
-        if (!history.isPersistent()) {
-            note(u"no history in "_s + parser.value(historyOpt));
-            return stopAndReturn(1);
+        QList<double> answered, drawn, painted, gui; // gui: draw() + layout + repaint
+        qsizetype points = 0;
+    };
+    Redraw one, all;
+    int chartWidth = 0;
+    auto measure = [&](MetricsChart &chart, Redraw &r) {
+        chart.resize(900, 300); // about the detail pane's chart size at 1280x800
+        chart.setRange(ChartRange::SevenDays);
+        chart.show();
+        waitFor([&] { return chart.isVisible() && !chart.isRefreshPending(); }, 30'000);
+        pause(50);
+        for (int i = 0; i < redraws; ++i) {
+            // A sampled() refresh in flight would answer first: start from a quiet chart.
+            waitFor([&] { return !chart.isRefreshPending(); }, 30'000);
+            const int before = chart.refreshCount();
+            answeredMs = -1;
+            askedAt.start();
+            // Connected after the chart's own handler: runs once the answer is drawn.
+            QEventLoop drawnLoop;
+            QObject::connect(client, &EngineClient::historyAnswered, &drawnLoop, [&] {
+                if (chart.refreshCount() > before)
+                    drawnLoop.quit();
+            });
+            QTimer::singleShot(30'000, &drawnLoop, &QEventLoop::quit);
+            chart.refresh();
+            if (chart.refreshCount() == before)
+                drawnLoop.exec();
+            const double drawnMs = msSince(askedAt);
+            const double answeredAt = answeredMs;
+            // The chart's layout only: a queued answer to a sampled() refresh must wait.
+            QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+            chart.viewport()->repaint(); // synchronous: the scene is rendered now
+            const double paintedMs = msSince(askedAt);
+            r.answered.append(answeredAt);
+            r.drawn.append(drawnMs);
+            r.painted.append(paintedMs);
+            r.gui.append(paintedMs - answeredAt);
         }
-        // refresh() replaces the series; the chart lays itself out on posted
-        // events, and the viewport paints the scene: all three are timed.
-        auto measure = [&](MetricsChart &chart, QList<double> &refreshMs, QList<double> &paintMs,
-                           QList<double> &queryMs, qsizetype &points) {
-            chart.resize(900, 300); // about the detail pane's chart size at 1280x800
-            chart.setRange(ChartRange::SevenDays);
-            chart.show();
-            waitFor([&] { return chart.isVisible(); }, 5000);
-            pause(50);
-            const int width = chart.plotWidth();
-            for (int i = 0; i < redraws; ++i) {
-                QElapsedTimer t;
-                t.start();
-                chart.refresh();
-                refreshMs.append(msSince(t));
-                QCoreApplication::sendPostedEvents();
-                chart.viewport()->repaint(); // synchronous: the scene is rendered now
-                paintMs.append(msSince(t));
-                // The history's share: the same queries on their own.
-                const qint64 now = QDateTime::currentMSecsSinceEpoch();
-                t.start();
-                for (int k = 0; k < chart.dataSeries().size(); ++k)
-                    history.series(u"svc"_s + QString::number(k), u"cpu"_s,
-                                   now - chartRangeMs(ChartRange::SevenDays), now, width);
-                queryMs.append(msSince(t));
-            }
-            points = 0;
-            for (const auto *s : chart.dataSeries())
-                points += s->count();
-            chartWidth = width;
-            chart.hide();
-        };
-        MetricsChart one(&history, nullptr);
-        one.setUnit(u"%"_s);
-        one.setAutoValueRange(1.0);
-        one.addSeries(u"svc0"_s, u"cpu"_s, u"svc0"_s, Qt::blue);
-        one.setEventService(u"svc0"_s);
-        measure(one, oneRefresh, onePaint, oneQuery, onePoints);
-        MetricsChart all(&history, nullptr);
-        all.setUnit(u"%"_s);
-        all.setAutoValueRange(1.0);
+        r.points = 0;
+        for (const auto *s : chart.dataSeries())
+            r.points += s->count();
+        chartWidth = chart.plotWidth();
+        chart.hide();
+    };
+    {
+        MetricsChart chart(client, nullptr);
+        chart.setUnit(u"%"_s);
+        chart.setAutoValueRange(1.0);
+        chart.addSeries(u"svc0"_s, u"cpu"_s, u"svc0"_s, Qt::blue);
+        chart.setEventService(u"svc0"_s);
+        measure(chart, one);
+    }
+    {
+        MetricsChart chart(client, nullptr);
+        chart.setUnit(u"%"_s);
+        chart.setAutoValueRange(1.0);
         for (int s = 0; s < 20; ++s)
-            all.addSeries(u"svc"_s + QString::number(s), u"cpu"_s, u"svc"_s + QString::number(s),
-                          QColor::fromHsv(s * 18, 200, 200));
-        measure(all, allRefresh, allPaint, allQuery, allPoints);
+            chart.addSeries(u"svc"_s + QString::number(s), u"cpu"_s, u"svc"_s + QString::number(s),
+                            QColor::fromHsv(s * 18, 200, 200));
+        measure(chart, all);
     }
     note(u"redraw done"_s);
 
-    // ---- 3. event-loop lateness ---------------------------------------------------
+    // ---- 3. GUI event-loop lateness ---------------------------------------------------
     waitFor(
         [&] {
-            for (const ServiceSupervisor *s : fleet.services())
+            for (const ServiceView *s : client->services())
                 if (s->spec().autostart && s->state() != ServiceState::Running)
                     return false;
             return true;
         },
-        30'000);
-    const Lateness quiet = timerLateness(floodSeconds * 1000, fleet.sampler());
-    Lateness flood;
+        60'000);
+    const QString treeName = parser.value(treeOpt);
+    int treeProcs = 0;
+    if (const ServiceView *tree = client->service(treeName)) {
+        // The tree's command forks its children after it is Running.
+        waitFor([&] { return tree->pid() > 0 && treeSize(tree->pid()) >= 500; }, 30'000);
+        treeProcs = tree->pid() > 0 ? treeSize(tree->pid()) : 0;
+    }
+    qint64 historyBefore = 0, historyAfter = 0;
+    const qint64 cap = parser.isSet(capOpt) ? parser.value(capOpt).toLongLong() : 0;
+    onEngine(host, [&] {
+        historyBefore = host.engine()->history()->databaseSizeBytes();
+        if (cap > 0)
+            host.engine()->history()->setMaxSizeBytes(cap);
+    });
+    const QString floodName = parser.value(floodOpt);
     qint64 shownLine = -1, producedLine = -1;
     int docChanges = 0;
-    double floodWall = 0;
-    const bool hasFlood = fleet.service(u"flood"_s) != nullptr;
-    if (hasFlood) {
-        fleet.start(u"flood"_s);
-        waitFor([&] { return fleet.service(u"flood"_s)->state() == ServiceState::Running; }, 10'000);
-        window.selectService(u"flood"_s);
-        window.detailPane()->tabs()->setCurrentIndex(ServiceDetailPane::LogTab);
-        QTextDocument *doc = window.detailPane()->logView()->editor()->document();
+    QTextDocument *doc = window.detailPane()->logView()->editor()->document();
+    if (client->service(floodName)) {
+        client->start(floodName);
+        waitFor([&] { return client->service(floodName)->state() == ServiceState::Running; }, 10'000);
+        if (!parser.isSet(hiddenOpt)) {
+            window.selectService(floodName);
+            window.detailPane()->tabs()->setCurrentIndex(ServiceDetailPane::LogTab);
+        }
         QObject::connect(doc, &QTextDocument::contentsChange, &app, [&](int, int, int) { ++docChanges; });
         pause(1000); // the flood is on and the view follows it
-        QElapsedTimer t;
-        t.start();
-        flood = timerLateness(floodSeconds * 1000, fleet.sampler());
-        floodWall = msSince(t) / 1000;
+    }
+    QElapsedTimer windowTimer;
+    windowTimer.start();
+    const Lateness late = timerLateness(seconds * 1000, tickMs, client, doc);
+    const double windowS = msSince(windowTimer) / 1000;
+    onEngine(host, [&] { historyAfter = host.engine()->history()->databaseSizeBytes(); });
+    if (const ServiceView *flood = client->service(floodName)) {
         static const QRegularExpression re(u"flood line (\\d+)"_s);
         const QString last =
             doc->lastBlock().text().isEmpty() ? doc->lastBlock().previous().text() : doc->lastBlock().text();
         shownLine = re.match(last).captured(1).toLongLong();
         // The last complete line the service had written by then, from its log file.
-        QFile log(fleet.service(u"flood"_s)->logPath());
+        QFile log(flood->logPath());
         if (log.open(QIODevice::ReadOnly)) {
             log.seek(std::max<qint64>(0, log.size() - 4096));
             const QList<QByteArray> tail = log.readAll().split('\n');
@@ -298,37 +383,33 @@ int main(int argc, char *argv[])
                     producedLine = m.captured(1).toLongLong();
             }
         }
-        fleet.stop(u"flood"_s);
-        waitFor([&] { return fleet.service(u"flood"_s)->state() != ServiceState::Running; }, 15'000);
+        client->stop(floodName);
+        waitFor([&] { return client->service(floodName)->state() != ServiceState::Running; }, 15'000);
         window.selectService(QString());
     }
     note(u"lateness done"_s);
-
-    // ---- 4. RSS after `seconds` ---------------------------------------------------------
-    QList<double> rssSeries;
-    while (g_sinceMain.elapsed() < qint64(seconds) * 1000) {
-        pause(int(std::min<qint64>(10'000, qint64(seconds) * 1000 - g_sinceMain.elapsed())));
-        rssSeries.append(double(rssKib()) / 1024);
-    }
     const double rssEnd = double(rssKib()) / 1024;
-    const double ranS = double(g_sinceMain.elapsed()) / 1000;
 
-    const Stats sOneR = summarize(oneRefresh), sOneP = summarize(onePaint);
-    const Stats sAllR = summarize(allRefresh), sAllP = summarize(allPaint);
-    const Stats sQuiet = summarize(quiet.ms), sFlood = summarize(flood.ms);
-    std::printf("CHART one %s\nCHART onepaint %s\nCHART all %s\nCHART allpaint %s\n",
-                qPrintable(statCells(sOneR, 2)), qPrintable(statCells(sOneP, 2)),
-                qPrintable(statCells(sAllR, 2)), qPrintable(statCells(sAllP, 2)));
-    std::printf("CHART onequery %s\nCHART allquery %s\n", qPrintable(statCells(summarize(oneQuery), 2)),
-                qPrintable(statCells(summarize(allQuery), 2)));
-    std::printf("CHARTINFO %lld %lld %d\n", qint64(onePoints), qint64(allPoints), chartWidth);
-    std::printf("LATE quiet %s\nLATE flood %s\n", qPrintable(statCells(sQuiet, 2)),
-                qPrintable(statCells(sFlood, 2)));
-    std::printf("LATEINFO %d %d %d %d\n", quiet.over16, quiet.over16Sampler, flood.over16,
-                flood.over16Sampler);
-    std::printf("FLOODINFO %lld %lld %d %.1f %d\n", shownLine, producedLine, docChanges, floodWall,
+    auto chartLines = [](const char *name, const Redraw &r) {
+        std::printf("CHART %sanswered %s\nCHART %sdrawn %s\nCHART %spainted %s\nCHART %sgui %s\n", name,
+                    qPrintable(statCells(summarize(r.answered), 2)), name,
+                    qPrintable(statCells(summarize(r.drawn), 2)), name,
+                    qPrintable(statCells(summarize(r.painted), 2)), name,
+                    qPrintable(statCells(summarize(r.gui), 2)));
+    };
+    chartLines("one", one);
+    chartLines("all", all);
+    std::printf("CHARTINFO %lld %lld %d\n", qint64(one.points), qint64(all.points), chartWidth);
+    // ticks p50 p90 p99 p99.9 worst mean over16 over16-with-sampled over16-with-log sampled window-s tick-ms
+    const Stats ls = summarize(late.ms);
+    std::printf("LATE %lld %.2f %.2f %.2f %.2f %.2f %.2f %d %d %d %d %.1f %d\n", qint64(ls.n), ls.median,
+                percentile(late.ms, 0.90), percentile(late.ms, 0.99), percentile(late.ms, 0.999), ls.max,
+                ls.mean, late.over16, late.over16Sampled, late.over16Log, late.sampled, windowS, tickMs);
+    std::printf("SCENARIO %lld %d %lld %lld %lld\n", qint64(client->services().size()), treeProcs,
+                historyBefore, cap, historyAfter);
+    std::printf("FLOODINFO %lld %lld %d %d\n", shownLine, producedLine, docChanges,
                 window.detailPane()->logView()->maximumLines());
-    std::printf("RSS %.1f %.1f %.1f %.1f\n", rssAtPaintMib, rssEnd, summarize(rssSeries).max, ranS);
+    std::printf("RSS %.1f %.1f\n", rssAtPaintMib, rssEnd);
     std::printf("FIRSTPAINT %.2f %s %.1f %.2f\n", firstPaint.ms, qPrintable(firstPaint.widget), rssAtPaintMib,
                 firstPaint.frameDoneMs);
     std::fflush(stdout);
