@@ -193,10 +193,11 @@ void LogView::appendLines(const QStringList &lines, bool fromStderr)
     if (m_paused) {
         m_pending = int(std::min<qint64>(qint64(m_pending) + qint64(added), std::numeric_limits<int>::max()));
     } else if (added >= size_t(m_maxLines / 4)) {
-        // Trimming thousands of blocks off the top of a full document costs
-        // ~100 ms (QPlainTextEdit removes them after the insert); drawing the
-        // newest lines into an empty one costs a few ms.
-        rebuild();
+        // A flood. Trimming thousands of blocks off the top of a full
+        // document costs ~100 ms, and laying out the whole buffer again
+        // every tick ~50 ms (bench/ui): the newest lines only, into an empty
+        // document, take a few. Pausing shows the whole buffer.
+        rebuild(true);
     } else {
         insertLines(m_lines, m_lines.size() - added);
         scrollToEnd();
@@ -251,11 +252,12 @@ void LogView::insertLines(const std::deque<Line> &lines, size_t from)
     cursor.endEditBlock();
 }
 
-void LogView::rebuild()
+void LogView::rebuild(bool tailOnly)
 {
     m_editor->clear();
     m_pending = 0;
-    insertLines(m_lines, 0);
+    m_showsTailOnly = tailOnly && m_lines.size() > size_t(kFloodLines);
+    insertLines(m_lines, m_showsTailOnly ? m_lines.size() - size_t(kFloodLines) : 0);
     if (!m_search->text().isEmpty())
         highlightMatches();
     scrollToEnd();
@@ -285,7 +287,9 @@ void LogView::setPaused(bool paused)
     if (m_paused == paused)
         return;
     m_paused = paused;
-    if (!paused && m_pending > 0)
+    if (paused && m_showsTailOnly)
+        rebuild(); // to read: all of it, frozen
+    else if (!paused && m_pending > 0)
         rebuild();
     else if (!paused)
         scrollToEnd();

@@ -47,6 +47,8 @@ public:
 
     void setMaximumLines(int lines);
     int maximumLines() const { return m_maxLines; }
+    static constexpr int kFloodLines = 500;
+    bool showsTailOnly() const { return m_showsTailOnly; }
 
     void setErrorsOnly(bool on);
     bool errorsOnly() const { return m_errorsOnly; }
@@ -87,7 +89,9 @@ private:
     };
     bool isShown(const Line &line) const;
     void insertLines(const std::deque<Line> &lines, size_t from);
-    void rebuild();
+    // Everything in the buffer; tailOnly: only the newest kFloodLines (a
+    // flood, which nobody reads line by line until they pause it).
+    void rebuild(bool tailOnly = false);
     void restartTailer();
     void updateStatus();
     void scrollToEnd();
@@ -111,6 +115,7 @@ private:
     qint64 m_dropped = 0; // lines that never reached the view (batches bigger than the buffer)
     bool m_errorsOnly = false;
     bool m_paused = false;
+    bool m_showsTailOnly = false; // a flood shows only its newest lines until paused
 };
 
 } // namespace lifeline
