@@ -122,6 +122,29 @@ private slots:
         QVERIFY(m_dir.isValid());
     }
 
+    // The control socket cannot be opened (its folder is a file): the app
+    // says why and ends with 1, before any service starts.
+    void socketThatCannotBeOpenedEndsTheApp()
+    {
+        const QString base = m_dir.filePath(QStringLiteral("nosock"));
+        const QByteArray toml = "[settings]\nstate_dir = \"" + base.toUtf8() + "/state\"\n" + sleeper("a");
+        const LoadResult r = ConfigLoader::loadString(toml, base + QStringLiteral(".toml"));
+        QVERIFY(r.ok());
+        QFile notADir(base + QStringLiteral("-file"));
+        QVERIFY(notADir.open(QIODevice::WriteOnly));
+        notADir.close();
+        Application app(*r.config, false);
+        QSignalSpy failed(&app, &Application::startFailed);
+        QSignalSpy exit(&app, &Application::exitRequested);
+        app.start(notADir.fileName() + QStringLiteral("/ctl.sock"));
+        QTRY_COMPARE(exit.size(), 1);
+        QCOMPARE(exit.first().first().toInt(), 1);
+        QCOMPARE(failed.size(), 1);
+        QVERIFY2(failed.first().first().toString().contains(QStringLiteral("ctl.sock")),
+                 qPrintable(failed.first().first().toString()));
+        QCOMPARE(app.engine()->service(QStringLiteral("a"))->state(), ServiceState::Stopped);
+    }
+
     void ctrlQWithEveryServiceStoppedEnds()
     {
         auto app = start("ask", sleeper("a") + sleeper("b"));
