@@ -64,11 +64,12 @@ Application::Application(const Config &config, bool minimized, EngineHost::Threa
     // when it was started from lifelinectl and nobody watches the window.
     connect(m_engine, &EngineClient::recoveryFinished, this, [this](const RecoveryReport &report) {
         if (report.ok) {
-            m_tray.notify(QString(), tr("Emergency recovery done: every service is running and healthy."));
+            m_tray.notify(QString(), tr("Emergency recovery done: every service is running and healthy."),
+                          QSystemTrayIcon::Information, NotificationPolicy::Priority::Urgent);
             m_window.showNotice(tr("Emergency recovery done"), 0);
         } else {
             m_tray.notify(QString(), tr("Emergency recovery FAILED: %1").arg(report.summary()),
-                          QSystemTrayIcon::Critical);
+                          QSystemTrayIcon::Critical, NotificationPolicy::Priority::Urgent);
             m_window.showNotice(tr("Emergency recovery failed: %1").arg(report.summary()), 2);
         }
     });
@@ -77,6 +78,10 @@ Application::Application(const Config &config, bool minimized, EngineHost::Threa
     connect(&m_window, &MainWindow::quitRequested, this, [this] { quit(); });
     connect(&m_window, &MainWindow::emergencyRecoveryRequested, this, &Application::showRecovery);
     connect(&m_tray, &TrayController::showRequested, this, &Application::showWindow);
+    connect(&m_tray, &TrayController::serviceRequested, this, [this](const QString &name) {
+        showWindow();
+        m_window.selectService(name);
+    });
     connect(&m_tray, &TrayController::emergencyRecoveryRequested, this, &Application::showRecovery);
     connect(&m_tray, &TrayController::quitRequested, this, [this] { quit(); });
     connect(&m_tray, &TrayController::availabilityChanged, this, &Application::applyTrayAvailability);

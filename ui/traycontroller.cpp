@@ -2,7 +2,6 @@
 
 #include "engine/engineclient.h"
 #include "engine/snapshot.h"
-#include "trayicons.h"
 #include "util/units.h"
 
 #include <QAction>
@@ -15,6 +14,8 @@ Q_LOGGING_CATEGORY(lcTray, "lifeline.tray")
 
 namespace lifeline {
 
+using trayicons::TrayState;
+
 namespace {
 
 // A double click on the icon arrives as Trigger followed by DoubleClick, and
@@ -22,9 +23,23 @@ namespace {
 // activations this close together are one request.
 constexpr qint64 ActivationDebounceMs = 400;
 
+// The kinds of event after which the service restarts by itself: their
+// balloon ends with where the restart stands when it is shown, not when the
+// event happened, since a held one comes out up to a minute later.
+const QString Crashed = QStringLiteral("crashed");
+const QString FailedToStart = QStringLiteral("failed to start");
+const QString WasStopped = QStringLiteral("was stopped");
+const QString Recovered = QStringLiteral("recovered");
+
 bool isUnhealthy(const ServiceView *s)
 {
     return s->health() && s->health()->health() == Health::Unhealthy;
+}
+
+bool isUp(ServiceState state)
+{
+    return state == ServiceState::Running || state == ServiceState::Starting ||
+           state == ServiceState::Backoff;
 }
 
 // "a, b, c" or "a, b, c, …" when there are more.
@@ -46,6 +61,50 @@ QString whenRestarting(qint64 inMs, const QString &verb)
     return verb + QStringLiteral(" in ") + formatDuration(Millis(rounded));
 }
 
+// How long a run of grouped events took: "40 s", "5 min", "2 h".
+QString spanText(qint64 ms)
+{
+    if (ms < 1000)
+        return QStringLiteral("under 1 s");
+    const qint64 s = (ms + 500) / 1000;
+    if (s < 60)
+        return QStringLiteral("%1 s").arg(s);
+    if (s < 3600)
+        return QStringLiteral("%1 min").arg((s + 30) / 60);
+    return QStringLiteral("%1 h").arg((s + 1800) / 3600);
+}
+
+QString timesText(int count)
+{
+    return count == 1 ? QStringLiteral("once") : QStringLiteral("%1 times").arg(count);
+}
+
+QSystemTrayIcon::MessageIcon messageIcon(int level)
+{
+    switch (level) {
+    case 0:
+        return QSystemTrayIcon::Information;
+    case 1:
+        return QSystemTrayIcon::Warning;
+    default:
+        return QSystemTrayIcon::Critical;
+    }
+}
+
+int levelOf(QSystemTrayIcon::MessageIcon icon)
+{
+    switch (icon) {
+    case QSystemTrayIcon::Warning:
+        return 1;
+    case QSystemTrayIcon::Critical:
+        return 2;
+    case QSystemTrayIcon::NoIcon:
+    case QSystemTrayIcon::Information:
+        break;
+    }
+    return 0;
+}
+
 } // namespace
 
 TrayController::TrayController(EngineClient *engine, QObject *parent)
@@ -56,37 +115,40 @@ TrayController::TrayController(EngineClient *engine, const Options &options, QOb
     : QObject(parent)
     , m_engine(engine)
     , m_options(options)
+    , m_policy(options.clock ? options.clock : Clock::system(), options.throttleMs)
 {
     qRegisterMetaType<Notification>();
     Q_ASSERT(m_engine);
     if (!m_options.trayAvailable)
         m_options.trayAvailable = [] { return QSystemTrayIcon::isSystemTrayAvailable(); };
 
-    for (int i = 0; i < int(m_icons.size()); ++i)
-        m_icons[std::size_t(i)] = trayicons::icon(i);
+    for (std::size_t i = 0; i < m_icons.size(); ++i)
+        m_icons[i] = trayicons::icon(TrayState(i));
 
     m_menu = std::make_unique<QMenu>();
     buildMenu();
     m_icon = std::make_unique<QSystemTrayIcon>();
     m_icon->setContextMenu(m_menu.get());
     connect(m_icon.get(), &QSystemTrayIcon::activated, this, &TrayController::onActivated);
+    connect(m_icon.get(), &QSystemTrayIcon::messageClicked, this, &TrayController::onMessageClicked);
 
     connect(m_engine, &EngineClient::serviceStateChanged, this, &TrayController::onStateChanged);
     connect(m_engine, &EngineClient::serviceHealthChanged, this, &TrayController::onHealthChanged);
+    connect(m_engine, &EngineClient::serviceUpdated, this, &TrayController::updateServiceEntry);
     // The colour follows the fleet as a whole (a removed or added service too).
     connect(m_engine, &EngineClient::fleetUpdated, this, &TrayController::refresh);
     connect(m_engine, &EngineClient::serviceLogsDropping, this,
             [this](const QString &name, const QString &file, const QString &reason) {
-                notify(name,
-                       QStringLiteral(
-                           "%1 keeps running, but its log lines are being dropped: cannot write %2 (%3)")
-                           .arg(name, file, reason),
-                       QSystemTrayIcon::Warning);
+                post({name, QStringLiteral("is dropping log lines"),
+                      QStringLiteral(
+                          "%1 keeps running, but its log lines are being dropped: cannot write %2 (%3)")
+                          .arg(name, file, reason),
+                      1, NotificationPolicy::Priority::Normal});
             });
     refresh();
 
-    m_pendingTimer.setSingleShot(true);
-    connect(&m_pendingTimer, &QTimer::timeout, this, &TrayController::deliverDue);
+    m_tick.setInterval(m_options.checkIntervalMs);
+    connect(&m_tick, &QTimer::timeout, this, &TrayController::deliverDue);
 
     m_retryTimer.setInterval(m_options.retryIntervalMs);
     connect(&m_retryTimer, &QTimer::timeout, this, &TrayController::checkAvailability);
@@ -116,19 +178,42 @@ int TrayController::severityOf(const EngineClient &engine)
     return worst;
 }
 
+TrayState TrayController::stateOf(const EngineClient &engine)
+{
+    switch (severityOf(engine)) {
+    case 0:
+        break;
+    case 1:
+        return TrayState::Busy;
+    default:
+        return TrayState::Failing;
+    }
+    const QList<ServiceView *> services = engine.services();
+    const bool anyRunning = std::any_of(services.cbegin(), services.cend(),
+                                        [](const ServiceView *s) { return isUp(s->state()); });
+    return anyRunning ? TrayState::Good : TrayState::Idle;
+}
+
 QString TrayController::toolTipFor(const EngineClient &engine)
 {
     const QList<ServiceView *> services = engine.services();
     if (services.isEmpty())
         return QStringLiteral("Lifeline — no services");
 
-    // Fixed order, healthy states first; the names of the services in a
+    const auto running = std::count_if(services.cbegin(), services.cend(), [](const ServiceView *s) {
+        return s->state() == ServiceState::Running;
+    });
+    const QString head = QStringLiteral("Lifeline — %1 of %2 running").arg(running).arg(services.size());
+    if (stateOf(engine) == TrayState::Idle)
+        return head + QStringLiteral(" · all stopped");
+
+    // Fixed order after the running count; the names of the services in a
     // problem state follow their count, so the line says who needs a look.
     static constexpr ServiceState order[] = {
-        ServiceState::Running, ServiceState::Starting, ServiceState::Stopping, ServiceState::Backoff,
-        ServiceState::Stopped, ServiceState::Exited,   ServiceState::Fatal,
+        ServiceState::Starting, ServiceState::Stopping, ServiceState::Backoff,
+        ServiceState::Stopped,  ServiceState::Exited,   ServiceState::Fatal,
     };
-    QStringList parts;
+    QStringList parts{head};
     for (ServiceState state : order) {
         QStringList names;
         for (const ServiceView *s : services) {
@@ -152,16 +237,7 @@ QString TrayController::toolTipFor(const EngineClient &engine)
     if (!unhealthy.isEmpty())
         parts << QString::number(unhealthy.size()) + QStringLiteral(" unhealthy (") + nameList(unhealthy) +
                      QLatin1Char(')');
-
-    const QString count = services.size() == 1
-                              ? QStringLiteral("1 service")
-                              : QString::number(services.size()) + QStringLiteral(" services");
-    return QStringLiteral("Lifeline — ") + count + QStringLiteral(": ") + parts.join(QStringLiteral(", "));
-}
-
-QIcon TrayController::currentIcon() const
-{
-    return m_icons[std::size_t(std::clamp(m_severity, 0, 2))];
+    return parts.join(QStringLiteral(" · "));
 }
 
 void TrayController::buildMenu()
@@ -170,21 +246,34 @@ void TrayController::buildMenu()
     open->setObjectName(QStringLiteral("openAction"));
     connect(open, &QAction::triggered, this, &TrayController::showRequested);
 
-    m_restartMenu = m_menu->addMenu(tr("Restart"));
-    m_restartMenu->setObjectName(QStringLiteral("restartMenu"));
+    m_servicesMenu = m_menu->addMenu(tr("Services"));
+    m_servicesMenu->setObjectName(QStringLiteral("servicesMenu"));
+    m_startAll = m_menu->addAction(tr("Start all"));
+    m_startAll->setObjectName(QStringLiteral("startAllAction"));
+    connect(m_startAll, &QAction::triggered, m_engine, &EngineClient::startAll);
+    m_stopAll = m_menu->addAction(tr("Stop all"));
+    m_stopAll->setObjectName(QStringLiteral("stopAllAction"));
+    connect(m_stopAll, &QAction::triggered, m_engine, &EngineClient::stopAll);
     m_restartAll = m_menu->addAction(tr("Restart all"));
     m_restartAll->setObjectName(QStringLiteral("restartAllAction"));
-    fillRestartMenu();
-    // Services come and go with configuration reloads.
-    connect(m_engine, &EngineClient::serviceAdded, this, &TrayController::fillRestartMenu);
-    connect(m_engine, &EngineClient::serviceRemoved, this, [this] {
-        fillRestartMenu();
-        refresh();
-    });
     connect(m_restartAll, &QAction::triggered, this, [this] {
         m_engine->restartAll();
         emit restartAllRequested();
     });
+    fillServicesMenu();
+    // Services come and go with configuration reloads.
+    connect(m_engine, &EngineClient::serviceAdded, this, &TrayController::fillServicesMenu);
+    connect(m_engine, &EngineClient::serviceRemoved, this, [this] {
+        fillServicesMenu();
+        refresh();
+    });
+
+    m_menu->addSeparator();
+    m_pause = m_menu->addAction(QString());
+    m_pause->setObjectName(QStringLiteral("pauseNotificationsAction"));
+    m_pause->setCheckable(true);
+    connect(m_pause, &QAction::triggered, this, &TrayController::setPaused);
+    updatePauseAction();
 
     QAction *recovery = m_menu->addAction(tr("Emergency recovery…"));
     recovery->setObjectName(QStringLiteral("recoveryAction"));
@@ -195,36 +284,113 @@ void TrayController::buildMenu()
     quit->setObjectName(QStringLiteral("quitAction"));
     quit->setMenuRole(QAction::QuitRole);
     connect(quit, &QAction::triggered, this, &TrayController::quitRequested);
+
+    // A balloon would cover the open menu (or close it): hold them until it
+    // closes, then show what came meanwhile.
+    connect(m_menu.get(), &QMenu::aboutToShow, this, [this] { m_policy.setMenuOpen(true); });
+    connect(m_menu.get(), &QMenu::aboutToHide, this, [this] {
+        m_policy.setMenuOpen(false);
+        // After the menu is gone, not while it hides.
+        QTimer::singleShot(0, this, &TrayController::deliverDue);
+    });
 }
 
-void TrayController::fillRestartMenu()
+void TrayController::fillServicesMenu()
 {
-    m_restartMenu->clear();
+    m_servicesMenu->clear();
+    qDeleteAll(m_serviceMenus);
+    m_serviceMenus.clear();
     const QList<ServiceView *> services = m_engine->services();
     for (const ServiceView *s : services) {
         const QString name = s->name();
-        QAction *a = m_restartMenu->addAction(name);
-        a->setObjectName(QStringLiteral("restart:") + name);
-        a->setData(name);
-        connect(a, &QAction::triggered, this, [this, name] {
+        auto *menu = new QMenu(name, m_servicesMenu);
+        menu->setObjectName(QStringLiteral("service:") + name);
+        menu->menuAction()->setData(name);
+        m_servicesMenu->addMenu(menu);
+        m_serviceMenus.insert(name, menu);
+
+        const auto request = [this, name](bool (EngineClient::*call)(const QString &, QString *),
+                                          const char *what) {
             QString error;
-            if (!m_engine->restart(name, &error))
-                qCWarning(lcTray, "restart from the tray failed: %s", qPrintable(error));
-        });
+            if (!(m_engine->*call)(name, &error))
+                qCWarning(lcTray, "%s from the tray failed: %s", what, qPrintable(error));
+        };
+        QAction *open = menu->addAction(tr("Open"));
+        open->setObjectName(QStringLiteral("open:") + name);
+        connect(open, &QAction::triggered, this, [this, name] { emit serviceRequested(name); });
+        menu->addSeparator();
+        QAction *start = menu->addAction(tr("Start"));
+        start->setObjectName(QStringLiteral("start:") + name);
+        connect(start, &QAction::triggered, this, [request] { request(&EngineClient::start, "start"); });
+        QAction *stop = menu->addAction(tr("Stop"));
+        stop->setObjectName(QStringLiteral("stop:") + name);
+        connect(stop, &QAction::triggered, this, [request] { request(&EngineClient::stop, "stop"); });
+        QAction *restart = menu->addAction(tr("Restart"));
+        restart->setObjectName(QStringLiteral("restart:") + name);
+        connect(restart, &QAction::triggered, this,
+                [request] { request(&EngineClient::restart, "restart"); });
+        updateServiceEntry(name);
     }
-    m_restartMenu->setEnabled(!services.isEmpty());
-    m_restartAll->setEnabled(!services.isEmpty());
+    m_servicesMenu->setEnabled(!services.isEmpty());
+}
+
+// The entry reads "api — running" with the state's glyph, and follows every
+// snapshot, so an open menu never shows a stale state.
+void TrayController::updateServiceEntry(const QString &name)
+{
+    QMenu *menu = m_serviceMenus.value(name);
+    const ServiceView *s = m_engine->service(name);
+    if (!menu || !s)
+        return;
+    const bool unhealthy = isUnhealthy(s);
+    QString text = name + QStringLiteral(" — ") + stateName(s->state());
+    if (unhealthy)
+        text += QStringLiteral(", unhealthy");
+    const TrayState state =
+        trayicons::stateOf(s->state(), unhealthy, s->hasExited() && s->lastExit().isSuccess());
+    QAction *entry = menu->menuAction();
+    if (entry->text() != text || entry->property("trayState").toInt() != int(state)) {
+        entry->setText(text);
+        entry->setIcon(iconFor(state));
+        entry->setProperty("trayState", int(state));
+    }
+    const ServiceState st = s->state();
+    const auto actions = menu->actions();
+    for (QAction *a : actions) {
+        if (a->objectName().startsWith(QStringLiteral("start:")))
+            a->setEnabled(!isUp(st) && st != ServiceState::Stopping);
+        else if (a->objectName().startsWith(QStringLiteral("stop:")))
+            a->setEnabled(isUp(st));
+    }
 }
 
 void TrayController::refresh()
 {
     const int severity = severityOf(*m_engine);
+    const TrayState state = stateOf(*m_engine);
+    if (!m_stateKnown || state != m_state) {
+        m_stateKnown = true;
+        m_state = state;
+        m_icon->setIcon(currentIcon());
+    }
     if (severity != m_severity) {
         m_severity = severity;
-        m_icon->setIcon(currentIcon());
         emit severityChanged(severity);
     }
-    const QString tip = toolTipFor(*m_engine);
+    const QList<ServiceView *> services = m_engine->services();
+    const bool anyUp = std::any_of(services.cbegin(), services.cend(),
+                                   [](const ServiceView *s) { return isUp(s->state()); });
+    const bool anyDown = std::any_of(services.cbegin(), services.cend(), [](const ServiceView *s) {
+        return s->state() != ServiceState::Running;
+    });
+    m_startAll->setEnabled(anyDown);
+    m_stopAll->setEnabled(anyUp);
+    m_restartAll->setEnabled(!services.isEmpty());
+
+    QString tip = toolTipFor(*m_engine);
+    if (m_policy.isPaused())
+        tip += tr(" · notifications paused until %1 (a service giving up and recovery results still show)")
+                   .arg(QLocale().toString(m_pausedUntil.time(), QLocale::ShortFormat));
     if (tip != m_toolTip) {
         m_toolTip = tip;
         m_icon->setToolTip(tip);
@@ -260,6 +426,16 @@ void TrayController::onActivated(QSystemTrayIcon::ActivationReason reason)
     emit showRequested();
 }
 
+// A balloon was clicked: the last one shown is the one on screen.
+void TrayController::onMessageClicked()
+{
+    const QString name = m_lastNotification.service;
+    if (!name.isEmpty() && m_engine->service(name))
+        emit serviceRequested(name);
+    else
+        emit showRequested();
+}
+
 void TrayController::onStateChanged(const QString &name, ServiceState from, ServiceState to)
 {
     const ServiceView *s = m_engine->service(name);
@@ -272,16 +448,16 @@ void TrayController::onStateChanged(const QString &name, ServiceState from, Serv
             break;
         case ServiceState::Fatal:
             m_troubled.insert(name);
-            notify(name, QStringLiteral("%1 gave up: %2").arg(name, s->lastError()),
-                   QSystemTrayIcon::Critical);
+            post({name, QStringLiteral("gave up"), QStringLiteral("%1 gave up: %2").arg(name, s->lastError()),
+                  2, NotificationPolicy::Priority::Urgent});
             break;
         case ServiceState::Exited:
             if (!s->lastExit().isSuccess()) {
                 m_troubled.insert(name);
-                notify(name,
-                       QStringLiteral("%1 exited (%2) and will not be restarted")
-                           .arg(name, s->lastExit().describe()),
-                       QSystemTrayIcon::Warning);
+                post({name, QStringLiteral("exited"),
+                      QStringLiteral("%1 exited (%2) and will not be restarted")
+                          .arg(name, s->lastExit().describe()),
+                      1, NotificationPolicy::Priority::Normal});
             }
             break;
         case ServiceState::Running:
@@ -298,6 +474,7 @@ void TrayController::onStateChanged(const QString &name, ServiceState from, Serv
             break;
         }
     }
+    updateServiceEntry(name);
     refresh();
 }
 
@@ -308,18 +485,15 @@ void TrayController::describeBackoff(const QString &name, ServiceState from)
         return;
     m_troubled.insert(name);
     const QString reason = s->restartReason();
-    const qint64 inMs = s->nextRestartInMs();
-    QString text;
     if (from == ServiceState::Starting)
-        text = QStringLiteral("%1 failed to start: %2; %3")
-                   .arg(name, reason, whenRestarting(inMs, QStringLiteral("retrying")));
+        post({name, FailedToStart, QStringLiteral("%1 failed to start: %2").arg(name, reason), 1,
+              NotificationPolicy::Priority::Normal});
     else if (from == ServiceState::Stopping)
-        text = QStringLiteral("%1 was stopped (%2); %3")
-                   .arg(name, reason, whenRestarting(inMs, QStringLiteral("restarting")));
+        post({name, WasStopped, QStringLiteral("%1 was stopped (%2)").arg(name, reason), 1,
+              NotificationPolicy::Priority::Normal});
     else
-        text = QStringLiteral("%1 crashed (%2); %3")
-                   .arg(name, reason, whenRestarting(inMs, QStringLiteral("restarting")));
-    notify(name, text, QSystemTrayIcon::Warning);
+        post({name, Crashed, QStringLiteral("%1 crashed (%2)").arg(name, reason), 1,
+              NotificationPolicy::Priority::Normal});
 }
 
 void TrayController::onHealthChanged(const QString &name, Health health)
@@ -332,13 +506,14 @@ void TrayController::onHealthChanged(const QString &name, Health health)
             if (const auto last = s->health()->lastResult())
                 reason = last->reason;
         }
-        notify(name,
-               reason.isEmpty() ? QStringLiteral("%1 is unhealthy").arg(name)
-                                : QStringLiteral("%1 is unhealthy: %2").arg(name, reason),
-               QSystemTrayIcon::Warning);
+        post({name, QStringLiteral("turned unhealthy"),
+              reason.isEmpty() ? QStringLiteral("%1 is unhealthy").arg(name)
+                               : QStringLiteral("%1 is unhealthy: %2").arg(name, reason),
+              1, NotificationPolicy::Priority::Normal});
     } else if (s && health == Health::Healthy && s->state() == ServiceState::Running) {
         markRecovered(name);
     }
+    updateServiceEntry(name);
     refresh();
 }
 
@@ -346,45 +521,102 @@ void TrayController::markRecovered(const QString &name)
 {
     if (!m_troubled.remove(name))
         return;
-    notify(name, QStringLiteral("%1 recovered").arg(name), QSystemTrayIcon::Information);
+    post(
+        {name, Recovered, QStringLiteral("%1 recovered").arg(name), 0, NotificationPolicy::Priority::Normal});
 }
 
 void TrayController::setNotificationsEnabled(bool enabled)
 {
     m_notificationsEnabled = enabled;
     if (!enabled) {
-        m_pending.clear();
-        m_pendingTimer.stop();
+        m_policy.clear();
+        m_tick.stop();
     }
 }
 
-void TrayController::notify(const QString &service, const QString &text, QSystemTrayIcon::MessageIcon icon)
+void TrayController::notify(const QString &service, const QString &text, QSystemTrayIcon::MessageIcon icon,
+                            NotificationPolicy::Priority priority)
+{
+    post({service, text, text, levelOf(icon), priority});
+}
+
+void TrayController::post(const NotificationPolicy::Event &event)
 {
     if (!m_notificationsEnabled)
         return;
-    const Notification n{service, QStringLiteral("Lifeline"), text, icon};
-    if (service.isEmpty() || icon == QSystemTrayIcon::Critical) {
-        deliver(n);
-        return;
-    }
-    const auto last = m_lastShown.constFind(service);
-    if (last != m_lastShown.cend() && last->elapsed() < m_options.throttleMs) {
-        // A burst: keep only the newest, shown when the window ends.
-        m_pending.insert(service, n);
-        const qint64 wait = std::max<qint64>(0, m_options.throttleMs - last->elapsed());
-        if (!m_pendingTimer.isActive() || m_pendingTimer.remainingTime() > wait)
-            m_pendingTimer.start(int(wait));
-        return;
-    }
-    deliver(n);
+    if (const auto balloon = m_policy.offer(event))
+        show(*balloon);
+    if (m_policy.hasHeld() && !m_tick.isActive())
+        m_tick.start();
 }
 
-void TrayController::deliver(const Notification &n)
+// Where a service that restarts by itself stands now.
+QString TrayController::restartStatus(const QString &name, const QString &kind) const
 {
-    if (!n.service.isEmpty()) {
-        m_lastShown[n.service].start();
-        m_pending.remove(n.service);
+    const ServiceView *s = m_engine->service(name);
+    if (!s)
+        return QStringLiteral("removed");
+    const QString verb = kind == FailedToStart ? QStringLiteral("retrying") : QStringLiteral("restarting");
+    switch (s->state()) {
+    case ServiceState::Backoff:
+        return whenRestarting(s->nextRestartInMs(), verb);
+    case ServiceState::Starting:
+        return verb + QStringLiteral(" now");
+    case ServiceState::Running:
+        return QStringLiteral("running again");
+    case ServiceState::Fatal:
+        return QStringLiteral("gave up");
+    case ServiceState::Stopping:
+    case ServiceState::Stopped:
+    case ServiceState::Exited:
+        break;
     }
+    return stateName(s->state());
+}
+
+// One event: its own message. Several: "flaky crashed 5 times in 5 min,
+// restarting in 60s", and the other kinds held with it after it. A
+// "recovered" among problems is left out: the status at the end says where
+// the service stands now.
+QString TrayController::textOf(const NotificationPolicy::Balloon &balloon) const
+{
+    QList<NotificationPolicy::Group> groups = balloon.groups;
+    const bool recoveredLast = groups.constLast().last.kind == Recovered;
+    if (groups.size() > 1)
+        groups.removeIf([](const NotificationPolicy::Group &g) { return g.last.kind == Recovered; });
+    const NotificationPolicy::Group &primary = groups.constLast();
+    const QString &kind = primary.last.kind;
+    const bool restarts = kind == Crashed || kind == FailedToStart || kind == WasStopped;
+    QString text;
+    if (primary.count == 1) {
+        text = primary.last.text;
+        if (restarts)
+            text += QStringLiteral("; ") + restartStatus(balloon.service, kind);
+    } else if (kind == primary.last.text) {
+        // A message without a kind of its own: the same words again.
+        text = QStringLiteral("%1 (%2 in %3)")
+                   .arg(kind, timesText(primary.count), spanText(primary.lastAtMs - primary.firstAtMs));
+    } else {
+        text = QStringLiteral("%1 %2 %3 in %4")
+                   .arg(balloon.service, kind, timesText(primary.count),
+                        spanText(primary.lastAtMs - primary.firstAtMs));
+        if (restarts)
+            text += QStringLiteral(", ") + restartStatus(balloon.service, kind);
+    }
+    if (recoveredLast && kind != Recovered && !restarts)
+        text += QStringLiteral(", recovered since");
+    QStringList earlier;
+    for (qsizetype i = 0; i + 1 < groups.size(); ++i)
+        earlier << groups.at(i).last.kind + QLatin1Char(' ') + timesText(groups.at(i).count);
+    if (!earlier.isEmpty())
+        text += QStringLiteral(" (before that: ") + earlier.join(QStringLiteral(", ")) + QLatin1Char(')');
+    return text;
+}
+
+void TrayController::show(const NotificationPolicy::Balloon &balloon)
+{
+    const Notification n{balloon.service, QStringLiteral("Lifeline"), textOf(balloon),
+                         messageIcon(balloon.newest().last.level)};
     m_lastNotification = n;
     if (m_available && m_icon->isVisible())
         m_icon->showMessage(n.title, n.text, n.icon);
@@ -393,19 +625,37 @@ void TrayController::deliver(const Notification &n)
 
 void TrayController::deliverDue()
 {
-    qint64 nextWait = -1;
-    const QStringList services = m_pending.keys();
-    for (const QString &service : services) {
-        const qint64 elapsed = m_lastShown.value(service).elapsed();
-        if (elapsed >= m_options.throttleMs) {
-            deliver(m_pending.value(service));
-        } else {
-            const qint64 wait = m_options.throttleMs - elapsed;
-            nextWait = nextWait < 0 ? wait : std::min(nextWait, wait);
-        }
+    const QList<NotificationPolicy::Balloon> due = m_policy.due();
+    for (const NotificationPolicy::Balloon &b : due)
+        show(b);
+    if (m_pause->isChecked() && !m_policy.isPaused())
+        setPaused(false); // the hour is over
+    if (!m_policy.hasHeld() && !m_policy.isPaused())
+        m_tick.stop();
+}
+
+void TrayController::setPaused(bool paused)
+{
+    if (paused) {
+        m_policy.pauseFor(m_options.pauseMs);
+        m_pausedUntil = QDateTime::currentDateTime().addMSecs(m_options.pauseMs);
+        m_tick.start();
+    } else {
+        m_policy.resume();
     }
-    if (nextWait >= 0)
-        m_pendingTimer.start(int(nextWait));
+    updatePauseAction();
+    refresh();
+    if (!paused)
+        deliverDue();
+}
+
+void TrayController::updatePauseAction()
+{
+    const bool paused = m_policy.isPaused();
+    m_pause->setChecked(paused);
+    m_pause->setText(paused ? tr("Notifications paused until %1")
+                                  .arg(QLocale().toString(m_pausedUntil.time(), QLocale::ShortFormat))
+                            : tr("Pause notifications for 1 h"));
 }
 
 } // namespace lifeline

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace lifeline::trayicons {
 
@@ -17,58 +18,89 @@ constexpr int SmallSize = 22;
 
 const QColor Tile(0x1f, 0x2a, 0x30);
 
-int clampSeverity(int severity)
+// Dark glyph on amber (white on amber is too faint), white on the others.
+QColor glyphColorFor(TrayState state)
 {
-    return std::clamp(severity, 0, 2);
+    return state == TrayState::Busy ? Tile : QColor(Qt::white);
 }
 
-// Dark glyph on amber (white on amber is too faint), white on green and red.
-QColor glyphColorFor(int severity)
+// Snaps to the device pixel grid, so strokes at 16 or 44 px are sharp rather
+// than smeared over two pixels.
+QPointF snap(QPointF p)
 {
-    return clampSeverity(severity) == 1 ? Tile : QColor(Qt::white);
+    return {std::round(p.x() * 2) / 2, std::round(p.y() * 2) / 2};
 }
 
-// The glyph of a severity inside a circle of radius r around c.
-void paintGlyph(QPainter &p, int severity, QPointF c, qreal r)
+// The glyph of a state inside a circle of radius r around c.
+void paintGlyph(QPainter &p, TrayState state, QPointF c, qreal r)
 {
-    QPen pen(glyphColorFor(severity), std::max<qreal>(1.2, 0.26 * r), Qt::SolidLine, Qt::RoundCap,
-             Qt::RoundJoin);
-    p.setPen(pen);
+    const QColor color = glyphColorFor(state);
+    const qreal width = std::max<qreal>(1.5, std::round(0.28 * r * 2) / 2);
+    p.setPen(QPen(color, width, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
     p.setBrush(Qt::NoBrush);
-    switch (clampSeverity(severity)) {
-    case 0: {
+    switch (state) {
+    case TrayState::Good: {
         QPainterPath check;
-        check.moveTo(c + QPointF(-0.48 * r, 0.02 * r));
-        check.lineTo(c + QPointF(-0.14 * r, 0.36 * r));
-        check.lineTo(c + QPointF(0.48 * r, -0.36 * r));
+        check.moveTo(snap(c + QPointF(-0.48 * r, 0.02 * r)));
+        check.lineTo(snap(c + QPointF(-0.14 * r, 0.36 * r)));
+        check.lineTo(snap(c + QPointF(0.48 * r, -0.36 * r)));
         p.drawPath(check);
         break;
     }
-    case 1:
-        p.drawLine(c + QPointF(0, -0.52 * r), c + QPointF(0, 0.10 * r));
+    case TrayState::Busy: {
         p.setPen(Qt::NoPen);
-        p.setBrush(glyphColorFor(severity));
-        p.drawEllipse(c + QPointF(0, 0.46 * r), 0.15 * r, 0.15 * r);
+        p.setBrush(color);
+        const qreal dot = std::max<qreal>(0.9, 0.17 * r);
+        for (qreal dx : {-0.5, 0.0, 0.5})
+            p.drawEllipse(c + QPointF(dx * r, 0), dot, dot);
         break;
-    default:
-        p.drawLine(c + QPointF(-0.38 * r, -0.38 * r), c + QPointF(0.38 * r, 0.38 * r));
-        p.drawLine(c + QPointF(-0.38 * r, 0.38 * r), c + QPointF(0.38 * r, -0.38 * r));
+    }
+    case TrayState::Failing:
+        p.drawLine(snap(c + QPointF(0, -0.52 * r)), snap(c + QPointF(0, 0.10 * r)));
+        p.setPen(Qt::NoPen);
+        p.setBrush(color);
+        p.drawEllipse(c + QPointF(0, 0.46 * r), 0.16 * r, 0.16 * r);
+        break;
+    case TrayState::Idle:
+        p.drawLine(snap(c + QPointF(-0.45 * r, 0)), snap(c + QPointF(0.45 * r, 0)));
         break;
     }
 }
 
 } // namespace
 
-QColor colorFor(int severity)
+QColor colorFor(TrayState state)
 {
-    switch (clampSeverity(severity)) {
-    case 0:
+    switch (state) {
+    case TrayState::Good:
         return {0x2e, 0xa0, 0x4f};
-    case 1:
+    case TrayState::Busy:
         return {0xf0, 0xa8, 0x00};
-    default:
+    case TrayState::Failing:
         return {0xe0, 0x3a, 0x2c};
+    case TrayState::Idle:
+        break;
     }
+    return {0x7d, 0x86, 0x8c};
+}
+
+TrayState stateOf(ServiceState state, bool unhealthy, bool exitedCleanly)
+{
+    switch (state) {
+    case ServiceState::Running:
+        return unhealthy ? TrayState::Failing : TrayState::Good;
+    case ServiceState::Starting:
+    case ServiceState::Stopping:
+    case ServiceState::Backoff:
+        return TrayState::Busy;
+    case ServiceState::Fatal:
+        return TrayState::Failing;
+    case ServiceState::Exited:
+        return exitedCleanly ? TrayState::Idle : TrayState::Failing;
+    case ServiceState::Stopped:
+        break;
+    }
+    return TrayState::Idle;
 }
 
 QList<int> sizes()
@@ -76,22 +108,23 @@ QList<int> sizes()
     return {16, 20, 22, 24, 32, 33, 36, 44, 48, 64, 96, 128, 256};
 }
 
-QImage paint(int severity, int size)
+QImage paint(TrayState state, int size)
 {
     QImage img(size, size, QImage::Format_ARGB32_Premultiplied);
     img.fill(Qt::transparent);
     QPainter p(&img);
     p.setRenderHint(QPainter::Antialiasing);
     const qreal s = size;
-    const QColor color = colorFor(severity);
-    const QRectF tile(0.04 * s, 0.04 * s, 0.92 * s, 0.92 * s);
+    const QColor color = colorFor(state);
+    const qreal inset = std::max<qreal>(0.5, std::round(0.04 * s));
+    const QRectF tile(inset, inset, s - 2 * inset, s - 2 * inset);
     const qreal radius = 0.22 * s;
 
     if (size < SmallSize) {
         p.setPen(Qt::NoPen);
         p.setBrush(color);
         p.drawRoundedRect(tile, radius, radius);
-        paintGlyph(p, severity, tile.center(), 0.46 * s);
+        paintGlyph(p, state, tile.center(), 0.46 * s);
         return img;
     }
 
@@ -110,27 +143,28 @@ QImage paint(int severity, int size)
         {0.88, 0.40},
     }};
     QPainterPath line;
-    line.moveTo(pulse[0] * s);
+    line.moveTo(snap(pulse[0] * s));
     for (std::size_t i = 1; i < pulse.size(); ++i)
-        line.lineTo(pulse[i] * s);
-    p.setPen(QPen(color, std::max<qreal>(1.5, 0.085 * s), Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+        line.lineTo(snap(pulse[i] * s));
+    p.setPen(QPen(color, std::max<qreal>(1.5, std::round(0.085 * s * 2) / 2), Qt::SolidLine, Qt::RoundCap,
+                  Qt::RoundJoin));
     p.drawPath(line);
 
     // The badge with its glyph, ringed in the tile colour so it stands off the line.
-    const QPointF c(0.70 * s, 0.70 * s);
+    const QPointF c = snap(QPointF(0.70 * s, 0.70 * s));
     const qreal r = 0.27 * s;
     p.setPen(QPen(Tile, std::max<qreal>(1.0, 0.05 * s)));
     p.setBrush(color);
     p.drawEllipse(c, r, r);
-    paintGlyph(p, severity, c, r);
+    paintGlyph(p, state, c, r);
     return img;
 }
 
-QIcon icon(int severity)
+QIcon icon(TrayState state)
 {
     QIcon result;
     for (int size : sizes())
-        result.addPixmap(QPixmap::fromImage(paint(severity, size)));
+        result.addPixmap(QPixmap::fromImage(paint(state, size)));
     return result;
 }
 

@@ -4,6 +4,7 @@
 #include "config/configdiff.h"
 #include "config/configloader.h"
 #include "health/healthmonitor.h"
+#include "mainwindow.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 #include "traycontroller.h"
@@ -16,6 +17,7 @@
 #include <QFile>
 #include <QMenu>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTcpServer>
@@ -46,6 +48,22 @@ QByteArray crasher(const char *name, const QByteArray &extra = {})
 QAction *findAction(QMenu *menu, const QString &objectName)
 {
     return menu->findChild<QAction *>(objectName);
+}
+
+// An action as a person finds it: by what the menu says.
+QAction *actionByText(QMenu *menu, const QString &prefix)
+{
+    const QList<QAction *> actions = menu->actions();
+    for (QAction *a : actions) {
+        if (a->text().startsWith(prefix))
+            return a;
+    }
+    return nullptr;
+}
+
+QImage rendered(const QIcon &icon, int size)
+{
+    return icon.pixmap(QSize(size, size)).toImage().convertToFormat(QImage::Format_ARGB32_Premultiplied);
 }
 
 // Share of pixels close to `color` in an image.
@@ -118,27 +136,47 @@ private slots:
 
     void iconsCarryAGlyphAsWellAsAColour()
     {
-        for (int size : {16, 22, 64}) {
+        using trayicons::TrayState;
+        const QList<TrayState> states{TrayState::Good, TrayState::Busy, TrayState::Failing, TrayState::Idle};
+        for (int size : {16, 22, 44, 64}) {
             QList<QImage> grey;
-            for (int severity = 0; severity < 3; ++severity) {
-                const QImage img = trayicons::paint(severity, size);
+            for (TrayState state : states) {
+                const QImage img = trayicons::paint(state, size);
                 QCOMPARE(img.size(), QSize(size, size));
-                QVERIFY2(shareOf(img, trayicons::colorFor(severity)) > 0.05,
-                         qPrintable(QStringLiteral("severity %1 at %2 px").arg(severity).arg(size)));
+                QVERIFY2(shareOf(img, trayicons::colorFor(state)) > 0.05,
+                         qPrintable(QStringLiteral("state %1 at %2 px").arg(int(state)).arg(size)));
                 grey << img.convertToFormat(QImage::Format_Grayscale8);
             }
             // Told apart without colour: the glyphs differ in shape, so even
-            // the grey renderings differ.
-            QVERIFY(grey[0] != grey[1]);
-            QVERIFY(grey[1] != grey[2]);
-            QVERIFY(grey[0] != grey[2]);
+            // the grey renderings differ, pairwise.
+            for (int a = 0; a < grey.size(); ++a) {
+                for (int b = a + 1; b < grey.size(); ++b)
+                    QVERIFY2(grey[a] != grey[b],
+                             qPrintable(QStringLiteral("%1 vs %2 at %3 px").arg(a).arg(b).arg(size)));
+            }
+            // All stopped is neutral: no green in it.
+            QCOMPARE(shareOf(trayicons::paint(TrayState::Idle, size), trayicons::colorFor(TrayState::Good)),
+                     0.0);
         }
-        const QIcon icon = trayicons::icon(2);
+        const QIcon icon = trayicons::icon(TrayState::Failing);
         const QList<QSize> sizes = icon.availableSizes();
-        for (int s : {16, 22, 44, 256})
+        for (int s : {16, 22, 32, 44, 48, 256})
             QVERIFY2(sizes.contains(QSize(s, s)), qPrintable(QString::number(s)));
-        QCOMPARE(trayicons::colorFor(7), trayicons::colorFor(2));
-        QCOMPARE(trayicons::colorFor(-1), trayicons::colorFor(0));
+        // At 2x a 22 px tray slot gets the 44 px painting, not a blurry upscale.
+        const QPixmap twice = icon.pixmap(QSize(22, 22), 2.0);
+        QCOMPARE(twice.deviceIndependentSize().toSize(), QSize(22, 22));
+        QImage device = twice.toImage().convertToFormat(QImage::Format_ARGB32_Premultiplied);
+        QCOMPARE(device.devicePixelRatio(), 2.0);
+        device.setDevicePixelRatio(1.0);
+        QCOMPARE(device, trayicons::paint(TrayState::Failing, 44));
+        // Per service, in menus.
+        QCOMPARE(trayicons::stateOf(ServiceState::Running, false, false), TrayState::Good);
+        QCOMPARE(trayicons::stateOf(ServiceState::Running, true, false), TrayState::Failing);
+        QCOMPARE(trayicons::stateOf(ServiceState::Backoff, false, false), TrayState::Busy);
+        QCOMPARE(trayicons::stateOf(ServiceState::Fatal, false, false), TrayState::Failing);
+        QCOMPARE(trayicons::stateOf(ServiceState::Exited, false, true), TrayState::Idle);
+        QCOMPARE(trayicons::stateOf(ServiceState::Exited, false, false), TrayState::Failing);
+        QCOMPARE(trayicons::stateOf(ServiceState::Stopped, false, false), TrayState::Idle);
     }
 
     void followsTheFleetAndDrivesIt()
@@ -160,7 +198,8 @@ private slots:
         QTRY_COMPARE(api->state(), ServiceState::Running);
         QTRY_COMPARE(worker->state(), ServiceState::Running);
         QTRY_COMPARE(tray.severity(), 0);
-        QCOMPARE(tray.toolTip(), QStringLiteral("Lifeline — 3 services: 2 running, 1 stopped"));
+        QCOMPARE(tray.state(), trayicons::TrayState::Good);
+        QCOMPARE(tray.toolTip(), QStringLiteral("Lifeline — 2 of 3 running · 1 stopped"));
         QCOMPARE(tray.trayIcon()->toolTip(), tray.toolTip());
 
         // The crashing one: amber while it restarts, red once it gives up.
@@ -171,7 +210,8 @@ private slots:
         QCOMPARE(TrayController::severityOf(*engine.client()), 2);
         QVERIFY(!severities.isEmpty());
         QCOMPARE(severities.last().at(0).toInt(), 2);
-        QCOMPARE(tray.toolTip(), QStringLiteral("Lifeline — 3 services: 2 running, 1 fatal (flaky)"));
+        QCOMPARE(tray.state(), trayicons::TrayState::Failing);
+        QCOMPARE(tray.toolTip(), QStringLiteral("Lifeline — 2 of 3 running · 1 fatal (flaky)"));
         QVERIFY(!tray.toolTip().contains(QLatin1Char('\n')));
 
         // Crash, then fatal; the fatal one is Critical and shown although it
@@ -196,16 +236,24 @@ private slots:
         QStringList top;
         for (QAction *a : menu->actions())
             top << (a->isSeparator() ? QStringLiteral("-") : a->text());
-        QCOMPARE(top, (QStringList{QStringLiteral("Open Lifeline"), QStringLiteral("Restart"),
-                                   QStringLiteral("Restart all"), QStringLiteral("Emergency recovery…"),
-                                   QStringLiteral("-"), QStringLiteral("Quit")}));
+        QCOMPARE(top, (QStringList{QStringLiteral("Open Lifeline"), QStringLiteral("Services"),
+                                   QStringLiteral("Start all"), QStringLiteral("Stop all"),
+                                   QStringLiteral("Restart all"), QStringLiteral("-"),
+                                   QStringLiteral("Pause notifications for 1 h"),
+                                   QStringLiteral("Emergency recovery…"), QStringLiteral("-"),
+                                   QStringLiteral("Quit")}));
 
-        // Restart submenu: one action per service, in the fleet's order.
-        auto *restartMenu = menu->findChild<QMenu *>(QStringLiteral("restartMenu"));
-        QVERIFY(restartMenu);
+        // Services submenu: one entry per service, in the fleet's order, saying its state.
+        auto *servicesMenu = menu->findChild<QMenu *>(QStringLiteral("servicesMenu"));
+        QVERIFY(servicesMenu);
         QStringList names;
-        for (QAction *a : restartMenu->actions())
+        QStringList entries;
+        for (QAction *a : servicesMenu->actions()) {
             names << a->data().toString();
+            entries << a->text();
+        }
+        QCOMPARE(entries, (QStringList{QStringLiteral("api — running"), QStringLiteral("worker — running"),
+                                       QStringLiteral("flaky — fatal")}));
         QStringList expected;
         for (const ServiceSupervisor *s : fleet.services())
             expected << s->name();
@@ -266,14 +314,14 @@ private slots:
         fleet.applyConfig(next, ConfigDiff::compute(fleet.config(), next));
         QTRY_VERIFY(!engine.client()->service(QStringLiteral("flaky"))); // as the tray hears it
         QMenu *menu = tray.menu();
-        auto *restartMenu = menu->findChild<QMenu *>(QStringLiteral("restartMenu"));
+        auto *servicesMenu = menu->findChild<QMenu *>(QStringLiteral("servicesMenu"));
         QStringList names;
-        for (QAction *a : restartMenu->actions())
+        for (QAction *a : servicesMenu->actions())
             names << a->data().toString();
         QCOMPARE(names, (QStringList{QStringLiteral("api"), QStringLiteral("spare")}));
         QVERIFY(!findAction(menu, QStringLiteral("restart:flaky")));
         QTRY_COMPARE(tray.severity(), 0);
-        QCOMPARE(tray.toolTip(), QStringLiteral("Lifeline — 2 services: 1 running, 1 stopped"));
+        QCOMPARE(tray.toolTip(), QStringLiteral("Lifeline — 1 of 2 running · 1 stopped"));
 
         QVERIFY(stopFleet(fleet));
     }
@@ -299,7 +347,7 @@ private slots:
         QCOMPARE(fleet.severity(), 0);
         QCOMPARE(TrayController::severityOf(*engine.client()), 2);
         QTRY_COMPARE(tray.severity(), 2);
-        QCOMPARE(tray.toolTip(), QStringLiteral("Lifeline — 1 service: 1 running, 1 unhealthy (sick)"));
+        QCOMPARE(tray.toolTip(), QStringLiteral("Lifeline — 1 of 1 running · 1 unhealthy (sick)"));
 
         QTRY_VERIFY(!shown.isEmpty());
         const TrayController::Notification n = shown.first().at(0).value<TrayController::Notification>();
@@ -312,23 +360,220 @@ private slots:
         QTRY_COMPARE(tray.severity(), 0);
     }
 
+    // A service that crashes once and then stays up: the crash at once, the
+    // recovery in the next balloon allowed, a minute later on the tray's clock.
     void crashThenRecovered()
     {
-        const Config cfg =
-            load(backend("api", freePort(), ", \"--crash-after\", \"300ms\", \"--exit-code\", \"3\"",
-                         "restart_delay = \"1s\"\nmax_restarts = 5\n"));
+        const QString marker = m_dir.filePath(QStringLiteral("crashed-once"));
+        const Config cfg = load("[[service]]\nname = \"once\"\ncommand = [\"/bin/sh\", \"-c\", \"[ -f '" +
+                                marker.toUtf8() + "' ] && exec sleep 60; touch '" + marker.toUtf8() +
+                                "'; exit 3\"]\nrestart_delay = \"1s\"\n");
         TestEngine engine(cfg);
         Fleet &fleet = engine.fleet();
+        ManualClock clock;
         TrayController::Options options;
-        options.throttleMs = 100; // the recovery comes 1 s after the crash message
+        options.clock = &clock;
+        options.checkIntervalMs = 20;
         TrayController tray(engine.client(), options);
         QSignalSpy shown(&tray, &TrayController::notificationShown);
         fleet.boot();
-        QTRY_VERIFY_WITH_TIMEOUT(shown.size() >= 2, 15000);
-        const QStringList said = texts(shown);
-        QCOMPARE(said.at(0), QStringLiteral("api crashed (exit code 3); restarting in 1s"));
+        QTRY_COMPARE(shown.size(), 1);
+        QCOMPARE(texts(shown).at(0), QStringLiteral("once crashed (exit code 3); restarting in 1s"));
         QCOMPARE(shown.at(0).at(0).value<TrayController::Notification>().icon, QSystemTrayIcon::Warning);
-        QCOMPARE(said.at(1), QStringLiteral("api recovered"));
+        ServiceView *once = engine.client()->service(QStringLiteral("once"));
+        QTRY_VERIFY_WITH_TIMEOUT(once->state() == ServiceState::Running && once->restarts() == 1, 15000);
+        QCOMPARE(shown.size(), 1); // "recovered" waits for its minute
+        clock.advance(std::chrono::seconds(60));
+        QTRY_COMPARE(shown.size(), 2);
+        QCOMPARE(texts(shown).at(1), QStringLiteral("once recovered"));
+        QCOMPARE(shown.at(1).at(0).value<TrayController::Notification>().icon, QSystemTrayIcon::Information);
+        QVERIFY(stopFleet(fleet));
+    }
+
+    // The nagging the issue is about: a crash loop. The first crash is a
+    // balloon; the next ones are held and come out as one grouped summary
+    // that says how many and where the service stands now.
+    void aCrashLoopIsOneBalloonThenASummary()
+    {
+        const Config cfg =
+            load(backend("flaky", freePort(), ", \"--crash-after\", \"150ms\", \"--exit-code\", \"3\"",
+                         "restart_delay = \"200ms\"\nbackoff_factor = 1.0\nmax_restarts = 100\n"));
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
+        ManualClock clock;
+        TrayController::Options options;
+        options.clock = &clock;
+        options.checkIntervalMs = 20;
+        TrayController tray(engine.client(), options);
+        QSignalSpy shown(&tray, &TrayController::notificationShown);
+        // Each crash comes 10 s after the one before on the tray's clock; the
+        // person stops the service after the fifth.
+        int crashes = 0;
+        connect(engine.client(), &EngineClient::serviceStateChanged, &tray,
+                [&](const QString &name, ServiceState, ServiceState to) {
+                    if (to != ServiceState::Backoff)
+                        return;
+                    ++crashes;
+                    clock.advance(std::chrono::seconds(10));
+                    if (crashes == 5)
+                        engine.client()->stop(name);
+                });
+        fleet.boot();
+        ServiceView *flaky = engine.client()->service(QStringLiteral("flaky"));
+        QTRY_VERIFY_WITH_TIMEOUT(crashes >= 5 && flaky->state() == ServiceState::Stopped, 20000);
+        QCOMPARE(crashes, 5);
+        QCOMPARE(shown.size(), 1);
+        QCOMPARE(texts(shown).at(0), QStringLiteral("flaky crashed (exit code 3); restarting in 200ms"));
+
+        // Crashes 2..5, at 20, 30, 40 and 50 s: held until a minute after the first balloon (at 10 s).
+        clock.advance(std::chrono::seconds(19));
+        QTest::qWait(100); // the tray looks every 20 ms: nothing may come out before the minute
+        QCOMPARE(shown.size(), 1);
+        clock.advance(std::chrono::seconds(1));
+        QTRY_COMPARE(shown.size(), 2);
+        QCOMPARE(texts(shown).at(1), QStringLiteral("flaky crashed 4 times in 30 s, stopped"));
+        QCOMPARE(shown.at(1).at(0).value<TrayController::Notification>().service, QStringLiteral("flaky"));
+        QVERIFY(stopFleet(fleet));
+    }
+
+    // A service giving up gets through a pause, and the pause, switched on
+    // from the tray menu, ends by itself after an hour.
+    void pauseFromTheMenuHoldsAllButFatalForAnHour()
+    {
+        const Config cfg = load(crasher("flaky", "autostart = false"));
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
+        ManualClock clock;
+        TrayController::Options options;
+        options.clock = &clock;
+        options.checkIntervalMs = 20;
+        TrayController tray(engine.client(), options);
+        QSignalSpy shown(&tray, &TrayController::notificationShown);
+
+        QAction *pause = actionByText(tray.menu(), QStringLiteral("Pause notifications for 1 h"));
+        QVERIFY(pause);
+        QVERIFY(pause->isCheckable());
+        QVERIFY(!pause->isChecked());
+        pause->trigger();
+        QVERIFY(pause->isChecked());
+        QVERIFY(tray.isPaused());
+        QVERIFY2(pause->text().startsWith(QStringLiteral("Notifications paused until ")),
+                 qPrintable(pause->text()));
+        QVERIFY2(tray.toolTip().contains(QStringLiteral("notifications paused until ")),
+                 qPrintable(tray.toolTip()));
+        QVERIFY(
+            tray.trayIcon()->toolTip().contains(QStringLiteral("giving up and recovery results still show")));
+
+        tray.notify(QStringLiteral("api"), QStringLiteral("api is slow"), QSystemTrayIcon::Warning);
+        QVERIFY(fleet.start(QStringLiteral("flaky")));
+        // The crash is held; the fatal comes through the pause.
+        QTRY_COMPARE(shown.size(), 1);
+        const TrayController::Notification fatal = shown.at(0).at(0).value<TrayController::Notification>();
+        QCOMPARE(fatal.icon, QSystemTrayIcon::Critical);
+        QVERIFY2(fatal.text.startsWith(QStringLiteral("flaky gave up: ")), qPrintable(fatal.text));
+
+        clock.advance(std::chrono::minutes(59));
+        QTest::qWait(100);
+        QCOMPARE(shown.size(), 1);
+        QVERIFY(pause->isChecked());
+        clock.advance(std::chrono::minutes(1));
+        QTRY_VERIFY(!pause->isChecked());
+        QCOMPARE(pause->text(), QStringLiteral("Pause notifications for 1 h"));
+        QVERIFY(!tray.isPaused());
+        QVERIFY(!tray.toolTip().contains(QStringLiteral("paused")));
+        // What was held comes out; flaky's crash was superseded by its fatal.
+        QTRY_COMPARE(shown.size(), 2);
+        QCOMPARE(texts(shown).at(1), QStringLiteral("api is slow"));
+        QVERIFY(stopFleet(fleet));
+    }
+
+    // A balloon over an open tray menu covers it (or closes it): held until
+    // the menu closes, then shown, the newest last.
+    void balloonsWaitWhileTheMenuIsOpen()
+    {
+        Config cfg = load({});
+        TestEngine engine(cfg);
+        ManualClock clock;
+        TrayController::Options options;
+        options.clock = &clock;
+        TrayController tray(engine.client(), options);
+        QSignalSpy shown(&tray, &TrayController::notificationShown);
+        QMenu *menu = tray.menu();
+        menu->popup(QPoint(200, 200));
+        QTRY_VERIFY(menu->isVisible());
+        tray.notify(QStringLiteral("api"), QStringLiteral("api is unhealthy"), QSystemTrayIcon::Warning);
+        tray.notify(QStringLiteral("db"), QStringLiteral("db gave up"), QSystemTrayIcon::Critical,
+                    NotificationPolicy::Priority::Urgent);
+        QTest::qWait(50);
+        QCOMPARE(shown.size(), 0);
+        QTest::keyClick(menu, Qt::Key_Escape);
+        QTRY_VERIFY(!menu->isVisible());
+        QTRY_COMPARE(shown.size(), 2);
+        QCOMPARE(texts(shown),
+                 (QStringList{QStringLiteral("db gave up"), QStringLiteral("api is unhealthy")}));
+        QCOMPARE(tray.lastNotification().service, QStringLiteral("api"));
+    }
+
+    // Start all and Stop all from the tray; the services submenu follows the
+    // states while it is open; all stopped is grey with its own glyph.
+    void startAllStopAllFromTheMenu()
+    {
+        const Config cfg = load(backend("api", freePort(), {}, "autostart = false") +
+                                backend("worker", freePort(), {}, "autostart = false"));
+        TestEngine engine(cfg);
+        Fleet &fleet = engine.fleet();
+        TrayController tray(engine.client());
+        fleet.boot();
+        QTRY_COMPARE(tray.toolTip(), QStringLiteral("Lifeline — 0 of 2 running · all stopped"));
+        QCOMPARE(tray.state(), trayicons::TrayState::Idle);
+        QCOMPARE(rendered(tray.trayIcon()->icon(), 22), trayicons::paint(trayicons::TrayState::Idle, 22));
+
+        QMenu *menu = tray.menu();
+        auto *servicesMenu = menu->findChild<QMenu *>(QStringLiteral("servicesMenu"));
+        QAction *apiEntry = servicesMenu->actions().at(0);
+        QCOMPARE(apiEntry->text(), QStringLiteral("api — stopped"));
+        QCOMPARE(rendered(apiEntry->icon(), 16), trayicons::paint(trayicons::TrayState::Idle, 16));
+        QAction *stopAll = actionByText(menu, QStringLiteral("Stop all"));
+        QAction *startAll = actionByText(menu, QStringLiteral("Start all"));
+        QVERIFY(stopAll && startAll);
+        QVERIFY(!stopAll->isEnabled());
+        QVERIFY(startAll->isEnabled());
+
+        // The submenu open, as a person leaves it while things happen.
+        servicesMenu->popup(QPoint(200, 200));
+        QTRY_VERIFY(servicesMenu->isVisible());
+        startAll->trigger();
+        ServiceView *api = engine.client()->service(QStringLiteral("api"));
+        ServiceView *worker = engine.client()->service(QStringLiteral("worker"));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            api->state() == ServiceState::Running && worker->state() == ServiceState::Running, 15000);
+        QVERIFY(api->pid() > 0 && worker->pid() > 0);
+        QTRY_COMPARE(apiEntry->text(), QStringLiteral("api — running"));
+        QCOMPARE(rendered(apiEntry->icon(), 16), trayicons::paint(trayicons::TrayState::Good, 16));
+        QTRY_COMPARE(tray.state(), trayicons::TrayState::Good);
+        QCOMPARE(rendered(tray.trayIcon()->icon(), 22), trayicons::paint(trayicons::TrayState::Good, 22));
+        QCOMPARE(tray.toolTip(), QStringLiteral("Lifeline — 2 of 2 running"));
+        QVERIFY(stopAll->isEnabled());
+        QVERIFY(!startAll->isEnabled());
+        QVERIFY(!findAction(menu, QStringLiteral("start:api"))->isEnabled());
+        QVERIFY(findAction(menu, QStringLiteral("stop:api"))->isEnabled());
+
+        const pid_t apiPid = api->pid();
+        stopAll->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            api->state() == ServiceState::Stopped && worker->state() == ServiceState::Stopped, 15000);
+        QTRY_VERIFY(::kill(apiPid, 0) != 0); // gone, not just reported stopped
+        QTRY_COMPARE(apiEntry->text(), QStringLiteral("api — stopped"));
+        QTRY_COMPARE(tray.state(), trayicons::TrayState::Idle);
+        QCOMPARE(tray.toolTip(), QStringLiteral("Lifeline — 0 of 2 running · all stopped"));
+        QCOMPARE(rendered(tray.trayIcon()->icon(), 22), trayicons::paint(trayicons::TrayState::Idle, 22));
+        servicesMenu->hide();
+
+        // Per service, from its own submenu.
+        findAction(menu, QStringLiteral("start:worker"))->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(worker->state(), ServiceState::Running, 15000);
+        QCOMPARE(api->state(), ServiceState::Stopped);
+        QTRY_COMPARE(tray.toolTip(), QStringLiteral("Lifeline — 1 of 2 running · 1 stopped"));
         QVERIFY(stopFleet(fleet));
     }
 
@@ -352,39 +597,44 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT((emit icon->activated(QSystemTrayIcon::Trigger), showSpy.size() == 2), 5000);
     }
 
-    void notificationsAreThrottledPerService()
+    void notificationsAreLimitedPerServiceOnTheInjectedClock()
     {
         Config cfg = load({});
         TestEngine engine(cfg);
+        ManualClock clock;
         TrayController::Options options;
-        options.throttleMs = 300;
+        options.clock = &clock;
+        options.checkIntervalMs = 20;
         TrayController tray(engine.client(), options);
         QSignalSpy shown(&tray, &TrayController::notificationShown);
 
         tray.notify(QStringLiteral("a"), QStringLiteral("a one"), QSystemTrayIcon::Warning);
-        tray.notify(QStringLiteral("a"), QStringLiteral("a two"), QSystemTrayIcon::Warning);
-        tray.notify(QStringLiteral("a"), QStringLiteral("a three"));
+        tray.notify(QStringLiteral("a"), QStringLiteral("a one"), QSystemTrayIcon::Warning);
+        tray.notify(QStringLiteral("a"), QStringLiteral("a one"), QSystemTrayIcon::Warning);
         tray.notify(QStringLiteral("b"), QStringLiteral("b one"));
         QCOMPARE(texts(shown), (QStringList{QStringLiteral("a one"), QStringLiteral("b one")}));
-        // The burst collapses into its last message, shown when the window ends.
+        clock.advance(std::chrono::seconds(59));
+        QTest::qWait(60);
+        QCOMPARE(shown.size(), 2);
+        clock.advance(std::chrono::seconds(1));
         QTRY_COMPARE(shown.size(), 3);
-        QCOMPARE(texts(shown).last(), QStringLiteral("a three"));
-        QCOMPARE(tray.lastNotification().text, QStringLiteral("a three"));
-        QCOMPARE(tray.lastNotification().icon, QSystemTrayIcon::Information);
+        QCOMPARE(tray.lastNotification().text, QStringLiteral("a one (2 times in under 1 s)"));
 
-        // Critical goes through at once, and supersedes what was held back.
+        // Critical and urgent goes through at once, and supersedes what was held back.
         tray.notify(QStringLiteral("a"), QStringLiteral("a held"));
-        tray.notify(QStringLiteral("a"), QStringLiteral("a fatal"), QSystemTrayIcon::Critical);
+        tray.notify(QStringLiteral("a"), QStringLiteral("a fatal"), QSystemTrayIcon::Critical,
+                    NotificationPolicy::Priority::Urgent);
         QCOMPARE(shown.size(), 4);
         QCOMPARE(tray.lastNotification().text, QStringLiteral("a fatal"));
-        QSignalSpy more(&tray, &TrayController::notificationShown);
-        QVERIFY(!more.wait(600));
-        QCOMPARE(tray.lastNotification().text, QStringLiteral("a fatal"));
+        clock.advance(std::chrono::minutes(2));
+        QTest::qWait(60);
+        QCOMPARE(shown.size(), 4);
 
         // Turned off: nothing, not even later.
         tray.setNotificationsEnabled(false);
         QVERIFY(!tray.notificationsEnabled());
-        tray.notify(QStringLiteral("c"), QStringLiteral("c one"), QSystemTrayIcon::Critical);
+        tray.notify(QStringLiteral("c"), QStringLiteral("c one"), QSystemTrayIcon::Critical,
+                    NotificationPolicy::Priority::Urgent);
         tray.notify(QStringLiteral("c"), QStringLiteral("c two"));
         QCOMPARE(shown.size(), 4);
         QCOMPARE(tray.lastNotification().text, QStringLiteral("a fatal"));
@@ -502,6 +752,47 @@ private slots:
         QVERIFY(!app.quitDialog()); // nothing running: nothing to ask
         QTRY_COMPARE(exit.size(), 1);
         QCOMPARE(exit.first().first().toInt(), 0);
+    }
+
+    // A balloon about a service, clicked: the window opens on that service.
+    void clickingANotificationOpensThatService()
+    {
+        const Config cfg = load(backend("api", freePort()) + backend("worker", freePort()));
+        Application app(cfg, true);
+        app.start(QString());
+        QTRY_VERIFY(app.tray()->isAvailable());
+        EngineClient *engine = app.engine();
+        QTRY_COMPARE(engine->service(QStringLiteral("worker"))->state(), ServiceState::Running);
+        QVERIFY(!app.window()->isVisible()); // started minimized to the tray
+        QSignalSpy shown(app.tray(), &TrayController::notificationShown);
+        app.tray()->notify(QStringLiteral("worker"), QStringLiteral("worker is unhealthy: timeout"),
+                           QSystemTrayIcon::Warning);
+        QCOMPARE(shown.size(), 1);
+
+        // Without a notification daemon Qt draws the balloon itself: click it.
+        QWidget *balloon = nullptr;
+        QTRY_VERIFY((balloon = [] {
+            const QList<QWidget *> tops = QApplication::topLevelWidgets();
+            for (QWidget *w : tops) {
+                if (w->inherits("QBalloonTip") && w->isVisible())
+                    return w;
+            }
+            return static_cast<QWidget *>(nullptr);
+        }()));
+        QTest::mouseClick(balloon, Qt::LeftButton, {}, balloon->rect().center());
+        QTRY_VERIFY(app.window()->isVisible());
+        QVERIFY(app.window()->selectedService());
+        QCOMPARE(app.window()->selectedService()->name(), QStringLiteral("worker"));
+
+        // One about Lifeline itself just opens the window.
+        app.window()->hide();
+        QSignalSpy showSpy(app.tray(), &TrayController::showRequested);
+        app.tray()->notify(QString(), QStringLiteral("Emergency recovery done"), QSystemTrayIcon::Information,
+                           NotificationPolicy::Priority::Urgent);
+        emit app.tray()->trayIcon()->messageClicked();
+        QCOMPARE(showSpy.size(), 1);
+        QTRY_VERIFY(app.window()->isVisible());
+        QVERIFY(stopFleet(*engine));
     }
 
     // The real binary with a real tray. Qt 6's QApplication::quit() first
