@@ -389,8 +389,8 @@ void TrayController::refresh()
 
     QString tip = toolTipFor(*m_engine);
     if (m_policy.isPaused())
-        tip += tr(" · notifications paused until %1 (a service giving up and recovery results still show)")
-                   .arg(QLocale().toString(m_pausedUntil.time(), QLocale::ShortFormat));
+        tip += tr(" · notifications paused until %1 (except fatal errors and recovery results)")
+                   .arg(m_pausedUntil.toString(QStringLiteral("HH:mm")));
     if (tip != m_toolTip) {
         m_toolTip = tip;
         m_icon->setToolTip(tip);
@@ -615,8 +615,11 @@ QString TrayController::textOf(const NotificationPolicy::Balloon &balloon) const
 
 void TrayController::show(const NotificationPolicy::Balloon &balloon)
 {
-    const Notification n{balloon.service, QStringLiteral("Lifeline"), textOf(balloon),
-                         messageIcon(balloon.newest().last.level)};
+    // A summary is as serious as the worst thing in it.
+    int level = 0;
+    for (const NotificationPolicy::Group &g : balloon.groups)
+        level = std::max(level, g.last.level);
+    const Notification n{balloon.service, QStringLiteral("Lifeline"), textOf(balloon), messageIcon(level)};
     m_lastNotification = n;
     if (m_available && m_icon->isVisible())
         m_icon->showMessage(n.title, n.text, n.icon);
@@ -653,9 +656,9 @@ void TrayController::updatePauseAction()
 {
     const bool paused = m_policy.isPaused();
     m_pause->setChecked(paused);
-    m_pause->setText(paused ? tr("Notifications paused until %1")
-                                  .arg(QLocale().toString(m_pausedUntil.time(), QLocale::ShortFormat))
-                            : tr("Pause notifications for 1 h"));
+    m_pause->setText(
+        paused ? tr("Notifications paused until %1").arg(m_pausedUntil.toString(QStringLiteral("HH:mm")))
+               : tr("Pause notifications for 1 h"));
 }
 
 } // namespace lifeline
