@@ -446,12 +446,6 @@ QString absolute(const QString &path)
 // ---------------------------------------------------------------------------
 // Serialising.
 
-QString keyText(const QString &key)
-{
-    static const QRegularExpression bare(u"^[A-Za-z0-9_-]+$"_s);
-    return bare.match(key).hasMatch() ? key : tomlString(key);
-}
-
 QString stringArray(const QStringList &list)
 {
     QStringList items;
@@ -590,7 +584,7 @@ QString ConfigWriter::toToml(const ServiceSpec &spec, const RawValues &raw)
         keys.sort();
         QStringList items;
         for (const QString &k : keys)
-            items.append(keyText(k) + u" = "_s + tomlString(spec.env.value(k)));
+            items.append(ConfigWriter::tomlKey(k) + u" = "_s + tomlString(spec.env.value(k)));
         return u"{ "_s + items.join(u", "_s) + u" }"_s;
     });
     put(u"autostart"_s, spec.autostart != def.autostart,
@@ -686,6 +680,12 @@ QString ConfigWriter::toToml(const ServiceSpec &spec, const RawValues &raw)
     return lines.join(u'\n') + u'\n';
 }
 
+QString ConfigWriter::tomlKey(const QString &key)
+{
+    static const QRegularExpression bare(u"^[A-Za-z0-9_-]+$"_s);
+    return bare.match(key).hasMatch() ? key : tomlString(key);
+}
+
 QString ConfigWriter::tomlValue(const QVariant &value)
 {
     switch (value.typeId()) {
@@ -696,6 +696,7 @@ QString ConfigWriter::tomlValue(const QVariant &value)
         return QString::number(value.toLongLong());
     case QMetaType::Double:
         return numberText(value.toDouble());
+    case QMetaType::QStringList:
     case QMetaType::QVariantList: {
         QStringList items;
         for (const QVariant &v : value.toList())
@@ -706,7 +707,7 @@ QString ConfigWriter::tomlValue(const QVariant &value)
         const QVariantMap map = value.toMap();
         QStringList items;
         for (auto it = map.cbegin(); it != map.cend(); ++it)
-            items.append(keyText(it.key()) + u" = "_s + tomlValue(it.value()));
+            items.append(ConfigWriter::tomlKey(it.key()) + u" = "_s + tomlValue(it.value()));
         return items.isEmpty() ? u"{}"_s : u"{ "_s + items.join(u", "_s) + u" }"_s;
     }
     default:
@@ -749,10 +750,13 @@ QVariant toVariant(const toml::node &node)
 QVariantMap ConfigWriter::writtenValues(const QString &configPath, const QString &name)
 {
     const std::optional<QByteArray> bytes = readConfigFile(configPath);
-    if (!bytes)
-        return {};
+    return bytes ? writtenValues(*bytes, name) : QVariantMap();
+}
+
+QVariantMap ConfigWriter::writtenValues(const QByteArray &toml, const QString &name)
+{
     try {
-        const toml::table root = toml::parse(std::string_view(bytes->constData(), size_t(bytes->size())));
+        const toml::table root = toml::parse(std::string_view(toml.constData(), size_t(toml.size())));
         const toml::array *services = root["service"].as_array();
         if (!services)
             return {};

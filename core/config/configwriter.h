@@ -84,8 +84,12 @@ public:
     // "set to the default" and keep "100MiB" as "100MiB". Empty when the
     // file cannot be read or parsed.
     static QVariantMap writtenValues(const QString &configPath, const QString &name);
+    // The same from TOML text (a file's, or what toToml() returns).
+    static QVariantMap writtenValues(const QByteArray &toml, const QString &name);
     // A value of writtenValues() as TOML text.
     static QString tomlValue(const QVariant &value);
+    // A key as TOML writes it: PORT, or "A B" when it needs quotes.
+    static QString tomlKey(const QString &key);
 
     // Where the previous version of the file is kept.
     static QString backupPath(const QString &configPath) { return configPath + QStringLiteral(".bak"); }
