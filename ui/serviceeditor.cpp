@@ -88,11 +88,13 @@ ServiceEditor::ServiceEditor(const QString &configPath, Mode mode, const Service
     setWindowTitle(mode == Mode::Add ? tr("Add service") : tr("Edit service %1").arg(spec.name));
     setMinimumWidth(560);
 
-    // What the file says; for a new service, what the starting spec would write.
+    // What the file says; for a new service (or a file that no longer
+    // reads), what the starting spec would write.
     const LoadResult file = ConfigLoader::loadFile(configPath);
-    m_written = mode == Mode::Edit
-                    ? ConfigWriter::writtenValues(configPath, spec.name)
-                    : ConfigWriter::writtenValues(ConfigWriter::toToml(spec).toUtf8(), spec.name);
+    if (mode == Mode::Edit)
+        m_written = ConfigWriter::writtenValues(configPath, spec.name);
+    if (m_written.isEmpty())
+        m_written = ConfigWriter::writtenValues(ConfigWriter::toToml(spec).toUtf8(), spec.name);
     QStringList others;
     if (file.config) {
         for (const ServiceSpec &s : file.config->services) {
@@ -105,7 +107,7 @@ ServiceEditor::ServiceEditor(const QString &configPath, Mode mode, const Service
     m_tabs = new QTabWidget(this);
     m_tabs->addTab(buildGeneralTab(others), tr("&General"));
     m_tabs->addTab(buildEnvironmentTab(), tr("&Environment"));
-    m_tabs->addTab(buildRestartTab(), tr("&Restart"));
+    m_tabs->addTab(buildRestartTab(), tr("Restart p&olicy"));
     m_tabs->addTab(buildHealthTab(), tr("&Health"));
     layout->addWidget(m_tabs, 1);
 
@@ -297,7 +299,7 @@ QWidget *ServiceEditor::buildRestartTab()
     if (m_restart->findText(policy) < 0)
         m_restart->addItem(policy); // the loader will name what is wrong with it
     m_restart->setCurrentText(policy);
-    addRow(form, tr("&Restart:"), m_restart, m_restart, {u"restart"_s});
+    addRow(form, tr("&Policy:"), m_restart, m_restart, {u"restart"_s});
 
     addTextRow(form, tr("&First delay:"), u"restart_delay"_s, byDefault(formatDuration(def.restartDelay)));
     addTextRow(form, tr("&Backoff factor:"), u"backoff_factor"_s,
@@ -343,13 +345,13 @@ QWidget *ServiceEditor::buildHealthTab()
     m_healthKind->setCurrentIndex(m_healthKind->findData(kind));
 
     addTextRow(form, tr("&Interval:"), u"health.interval"_s, byDefault(formatDuration(def.interval)));
-    addTextRow(form, tr("T&imeout:"), u"health.timeout"_s, byDefault(formatDuration(def.timeout)));
+    addTextRow(form, tr("Ti&meout:"), u"health.timeout"_s, byDefault(formatDuration(def.timeout)));
     addTextRow(form, tr("&Failures:"), u"health.failures"_s,
                byDefault(tr("%1 in a row make it unhealthy").arg(def.failures)));
     m_restartOnUnhealthy = new QCheckBox(tr("Restart the service when it becomes unhealthy"), page);
     m_restartOnUnhealthy->setChecked(
         m_written.value(u"health.restart_on_unhealthy"_s, def.restartOnUnhealthy).toBool());
-    addRow(form, tr("&On unhealthy:"), m_restartOnUnhealthy, m_restartOnUnhealthy,
+    addRow(form, tr("On &unhealthy:"), m_restartOnUnhealthy, m_restartOnUnhealthy,
            {u"health.restart_on_unhealthy"_s});
 
     connect(m_healthKind, &QComboBox::currentIndexChanged, this, &ServiceEditor::updateHealthPlaceholder);

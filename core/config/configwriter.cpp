@@ -356,16 +356,23 @@ QString describeErrors(const LoadResult &after, const Document::Change &change, 
     for (Diagnostic d : after.errors) {
         const int index = d.line - 1;
         const bool inside = change.first >= 0 && index >= change.first && index < change.first + change.count;
-        const bool aboutIt = inside || (!serviceName.isEmpty() && d.service == serviceName &&
-                                        (d.key == u"name"_s || d.key.startsWith(u"ports"_s)));
+        const bool aboutIt =
+            inside || (!serviceName.isEmpty() && d.service == serviceName && d.key == u"name"_s);
+        if (change.first >= 0 && index >= change.first + change.count)
+            d.line += change.removed - change.count;
         QString text;
-        if (aboutIt) {
+        if (inside) {
             if (fieldErrors)
                 fieldErrors->append({d.key, d.reason.isEmpty() ? d.message : d.reason});
             text = d.message;
+        } else if (aboutIt) {
+            // Found at the other service of that name, whose message points
+            // back at the edited one: tell the edited one where the other is.
+            text = u"another service is already called "_s + quotedName(serviceName) +
+                   u" (line %1)"_s.arg(d.line);
+            if (fieldErrors)
+                fieldErrors->append({d.key, text});
         } else {
-            if (change.first >= 0 && index >= change.first + change.count)
-                d.line += change.removed - change.count;
             text = d.toString();
         }
         if (first.isEmpty())

@@ -333,7 +333,7 @@ private slots:
                                                   &fields));
         QVERIFY(!fields.isEmpty());
         QCOMPARE(fields.first().key, u"name"_s);
-        QVERIFY2(fields.first().message.startsWith(u"duplicate service name \"worker\""_s),
+        QVERIFY2(fields.first().message == u"another service is already called \"worker\" (line 18)"_s,
                  qPrintable(fields.first().message));
         QCOMPARE(readAll(m_path), kBase);
     }

@@ -509,7 +509,8 @@ private slots:
         retype(e.nameEdit(), u"db"_s);
         QTest::mouseClick(e.buttons()->button(QDialogButtonBox::Ok), Qt::LeftButton);
         QVERIFY(e.isVisible());
-        QVERIFY2(e.fieldErrorLabel(u"name"_s)->text().startsWith(u"duplicate service name \"db\""_s),
+        QVERIFY2(e.fieldErrorLabel(u"name"_s)->text() ==
+                     u"another service is already called \"db\" (line 14)"_s,
                  qPrintable(e.fieldErrorLabel(u"name"_s)->text()));
         QCOMPARE(e.tabs()->currentIndex(), int(ServiceEditor::GeneralTab));
         QCOMPARE(QApplication::focusWidget(), e.nameEdit());
