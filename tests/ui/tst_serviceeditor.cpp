@@ -536,6 +536,31 @@ private slots:
         QCOMPARE(QApplication::focusWidget(), e.cwdEdit());
     }
 
+    void noTwoMnemonicsClashOnATab()
+    {
+        ServiceEditor e(m_path, ServiceEditor::Mode::Edit, *load(m_path).service(u"api"_s));
+        const auto mnemonic = [](const QString &text) {
+            const qsizetype at = text.indexOf(u'&');
+            return at >= 0 && at + 1 < text.size() ? text.at(at + 1).toLower() : QChar();
+        };
+        QStringList tabKeys;
+        for (int t = 0; t < e.tabs()->count(); ++t)
+            tabKeys << QString(mnemonic(e.tabs()->tabText(t)));
+        for (int t = 0; t < e.tabs()->count(); ++t) {
+            // What Alt+letter can reach while this tab shows: the tabs, its
+            // labels and buttons.
+            QStringList keys = tabKeys;
+            for (QLabel *label : e.tabs()->widget(t)->findChildren<QLabel *>())
+                keys << QString(mnemonic(label->text()));
+            for (QPushButton *button : e.tabs()->widget(t)->findChildren<QPushButton *>())
+                keys << QString(mnemonic(button->text()));
+            keys.removeAll(QString(QChar()));
+            keys.removeAll(QString());
+            for (const QString &k : std::as_const(keys))
+                QVERIFY2(keys.count(k) == 1, qPrintable(u"Alt+%1 on tab %2"_s.arg(k).arg(t)));
+        }
+    }
+
     void browseFillsTheWorkingFolder()
     {
         ServiceEditor e(m_path, ServiceEditor::Mode::Add);
