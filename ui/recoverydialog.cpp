@@ -1,20 +1,26 @@
 #include "recoverydialog.h"
 
 #include "engine/engineclient.h"
+#include "uistyle.h"
+#include "util/clock.h"
 
 #include <QCheckBox>
+#include <QClipboard>
 #include <QDesktopServices>
 #include <QDialogButtonBox>
 #include <QFile>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPixmap>
-#include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QStackedWidget>
 #include <QStyle>
+#include <QTextBrowser>
+#include <QTimer>
 #include <QTreeWidget>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -74,15 +80,80 @@ void addSection(QTreeWidget *tree, const QString &title, const QList<RecoveryIte
     section->setExpanded(true);
 }
 
+bool isEnd(RecoveryStepStatus status)
+{
+    return status != RecoveryStepStatus::Pending && status != RecoveryStepStatus::Running;
+}
+
+// A step's own time as a person reads it: "< 1 ms", "40 ms", "2.3 s".
+QString stepTime(qint64 ms)
+{
+    return ms < 1000 ? UiStyle::latencyText(ms) : u"%1 s"_s.arg(double(ms) / 1000.0, 0, 'f', 1);
+}
+
+QString statusColor(RecoveryStepStatus status)
+{
+    switch (status) {
+    case RecoveryStepStatus::Ok:
+        return UiStyle::severityColor(0).name();
+    case RecoveryStepStatus::Warning:
+        return UiStyle::severityColor(1).name();
+    case RecoveryStepStatus::Failed:
+        return UiStyle::severityColor(2).name();
+    default:
+        return UiStyle::severityColor(-1).name();
+    }
+}
+
+// The report as a person reads it: one group per step (title, status, its
+// own time, what happened, what it found), then how each service ended.
+// The summary is not repeated: it is the line above.
+QString reportHtml(const RecoveryReport &report)
+{
+    const auto esc = [](const QString &t) { return t.toHtmlEscaped(); };
+    QString html = u"<p>Started %1 · took %2 · consent to end foreign port holders: %3</p>"_s.arg(
+        esc(report.startedAt.toString(Qt::ISODate)), stepTime(report.durationMs),
+        report.options.killForeignPortHolders ? u"yes"_s : u"no"_s);
+    for (const RecoveryStep &s : report.steps) {
+        html += u"<h4>%1. %2 — <span style=\"color:%3\">%4</span> · %5</h4>"_s.arg(
+            QString::number(int(s.id) + 1), esc(s.title), statusColor(s.status),
+            esc(recoveryStepStatusName(s.status)), stepTime(s.durationMs));
+        if (!s.message.isEmpty())
+            html += u"<p>"_s + esc(s.message) + u"</p>"_s;
+        if (!s.items.isEmpty()) {
+            html += u"<ul>"_s;
+            for (const RecoveryItem &i : s.items)
+                html += u"<li>"_s + esc(itemText(i)) +
+                        (i.action.isEmpty() ? QString() : u" — "_s + esc(i.action)) + u"</li>"_s;
+            html += u"</ul>"_s;
+        }
+    }
+    html += u"<h4>End state</h4><ul>"_s;
+    for (const RecoveryServiceEnd &e : report.endState) {
+        QString line = u"%1: %2, health %3"_s.arg(e.name, e.state, e.health);
+        if (e.pid > 0)
+            line += u", pid %1"_s.arg(e.pid);
+        if (!e.problem.isEmpty())
+            line += u" — "_s + e.problem;
+        html += u"<li>"_s + esc(line) + u"</li>"_s;
+    }
+    return html + u"</ul>"_s;
+}
+
 } // namespace
 
 RecoveryDialog::RecoveryDialog(EngineClient *engine, QWidget *parent)
     : QDialog(parent)
     , m_engine(engine)
+    , m_clock(Clock::system())
+    , m_opener([](const QUrl &url) { return QDesktopServices::openUrl(url); })
 {
     setWindowTitle(tr("Emergency recovery"));
     resize(820, 560);
     m_pages = new QStackedWidget(this);
+    m_pace = new QTimer(this);
+    m_pace->setSingleShot(true);
+    connect(m_pace, &QTimer::timeout, this, &RecoveryDialog::showNextSteps);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_pages);
     buildPlanPage();
@@ -183,11 +254,14 @@ void RecoveryDialog::buildProgressPage()
     auto *page = new QWidget(m_pages);
     auto *v = new QVBoxLayout(page);
     m_progressView = new QTreeWidget(page);
-    m_progressView->setColumnCount(3);
-    m_progressView->setHeaderLabels({tr("Step"), tr("Status"), tr("What happened")});
-    m_progressView->header()->setSectionResizeMode(2, QHeaderView::Stretch);
+    m_progressView->setColumnCount(4);
+    m_progressView->setHeaderLabels({tr("Step"), tr("Status"), tr("Time"), tr("What happened")});
+    m_progressView->header()->setStretchLastSection(false);
+    m_progressView->header()->setSectionResizeMode(3, QHeaderView::Stretch);
     m_progressView->header()->resizeSection(0, 240);
     m_progressView->header()->resizeSection(1, 80);
+    m_progressView->header()->resizeSection(2, 70);
+    m_progressView->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     v->addWidget(m_progressView, 1);
     m_progress = new QProgressBar(page);
     m_progress->setRange(0, RecoveryStep::Count);
@@ -216,20 +290,38 @@ void RecoveryDialog::buildResultPage()
     m_result->setFont(bold);
     m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
     v->addWidget(m_result);
-    m_reportText = new QPlainTextEdit(page);
-    m_reportText->setReadOnly(true);
-    m_reportText->setLineWrapMode(QPlainTextEdit::NoWrap);
-    m_reportText->setFont(QFont(u"monospace"_s));
-    v->addWidget(m_reportText, 1);
+
     auto *buttons = new QHBoxLayout;
-    m_openReport = new QPushButton(tr("Open report"), page);
+    m_openReport = new QPushButton(tr("&Open report"), page);
     connect(m_openReport, &QPushButton::clicked, this, &RecoveryDialog::openReport);
+    m_copy = new QPushButton(tr("&Copy"), page);
+    m_copy->setToolTip(tr("Copy the report as text"));
+    connect(m_copy, &QPushButton::clicked, this,
+            [this] { QGuiApplication::clipboard()->setText(m_reportPlain); });
+    buttons->addWidget(m_openReport);
+    buttons->addWidget(m_copy);
+    buttons->addStretch(1);
+    v->addLayout(buttons);
+    m_openNotice = new QLabel(page);
+    m_openNotice->setWordWrap(true);
+    m_openNotice->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_openNotice->hide();
+    v->addWidget(m_openNotice);
+
+    m_reportText = new QTextBrowser(page);
+    m_reportText->setOpenLinks(false);
+    m_reportText->setLineWrapMode(QTextEdit::WidgetWidth);
+    // Long paths and command lines break anywhere rather than scroll sideways.
+    m_reportText->setWordWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
+    m_reportText->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    v->addWidget(m_reportText, 1);
+
     auto *close = new QPushButton(tr("Close"), page);
     connect(close, &QPushButton::clicked, this, &QDialog::accept);
-    buttons->addWidget(m_openReport);
-    buttons->addStretch(1);
-    buttons->addWidget(close);
-    v->addLayout(buttons);
+    auto *bottom = new QHBoxLayout;
+    bottom->addStretch(1);
+    bottom->addWidget(close);
+    v->addLayout(bottom);
     m_pages->addWidget(page);
 }
 
@@ -277,12 +369,47 @@ void RecoveryDialog::startRecovery()
 
 void RecoveryDialog::showSteps(const QList<RecoveryStep> &steps)
 {
+    m_queue.clear();
+    m_finished.reset();
+    m_pace->stop();
+    m_lastTickMs = m_clock->nowMs();
     m_progressView->clear();
     for (int i = 0; i < steps.size(); ++i)
-        onStepChanged(i, steps.at(i)); // creates the rows
+        showStep(i, steps.at(i)); // creates the rows
 }
 
 void RecoveryDialog::onStepChanged(int index, const RecoveryStep &step)
+{
+    m_queue.append({index, step});
+    showNextSteps();
+}
+
+void RecoveryDialog::showNextSteps()
+{
+    while (!m_queue.isEmpty()) {
+        const auto &[index, step] = m_queue.first();
+        if (isEnd(step.status)) {
+            // Each tick stays a moment before the next one, however fast the run.
+            const qint64 wait = m_lastTickMs + kTickPaceMs - m_clock->nowMs();
+            if (wait > 0) {
+                m_pace->start(int(std::min<qint64>(wait, kTickPaceMs)));
+                return;
+            }
+            m_lastTickMs = m_clock->nowMs();
+        }
+        const std::pair<int, RecoveryStep> next = m_queue.takeFirst();
+        showStep(next.first, next.second);
+        if (isEnd(next.second.status))
+            emit stepTicked(next.first, m_lastTickMs);
+    }
+    if (m_finished) {
+        const RecoveryReport report = *m_finished;
+        m_finished.reset();
+        showResult(report);
+    }
+}
+
+void RecoveryDialog::showStep(int index, const RecoveryStep &step)
 {
     while (m_progressView->topLevelItemCount() <= index)
         new QTreeWidgetItem(m_progressView);
@@ -290,12 +417,14 @@ void RecoveryDialog::onStepChanged(int index, const RecoveryStep &step)
     row->setText(0, u"%1. %2"_s.arg(index + 1).arg(step.title));
     row->setIcon(0, statusIcon(style(), step.status));
     row->setText(1, recoveryStepStatusName(step.status));
-    row->setText(2, step.message);
-    row->setToolTip(2, step.message);
+    row->setText(2, isEnd(step.status) ? stepTime(step.durationMs) : QString());
+    row->setText(3, step.message);
+    row->setToolTip(3, step.message);
     qDeleteAll(row->takeChildren());
     for (const RecoveryItem &i : step.items) {
-        auto *child = new QTreeWidgetItem(row, {itemText(i), QString(), i.action});
+        auto *child = new QTreeWidgetItem(row, {itemText(i), QString(), QString(), i.action});
         child->setToolTip(0, i.describe());
+        child->setToolTip(3, i.action);
     }
     if (step.status == RecoveryStepStatus::Running || step.status == RecoveryStepStatus::Failed ||
         step.status == RecoveryStepStatus::Warning)
@@ -313,11 +442,19 @@ void RecoveryDialog::onStepChanged(int index, const RecoveryStep &step)
 
 void RecoveryDialog::onFinished(const RecoveryReport &report)
 {
+    m_finished = report;
+    showNextSteps(); // the result follows the last tick
+}
+
+void RecoveryDialog::showResult(const RecoveryReport &report)
+{
     m_progress->setValue(RecoveryStep::Count);
     m_reportPath = report.textPath;
+    m_reportPlain = report.toText();
     m_result->setText(report.summary());
-    m_result->setStyleSheet(report.ok ? u"color: #2e7d32;"_s : u"color: #c62828;"_s);
-    m_reportText->setPlainText(report.toText());
+    m_result->setStyleSheet(u"color: %1;"_s.arg(UiStyle::severityColor(report.ok ? 0 : 2).name()));
+    m_reportText->setHtml(reportHtml(report));
+    m_openNotice->hide();
     m_openReport->setEnabled(!m_reportPath.isEmpty());
     if (m_reportPath.isEmpty())
         m_openReport->setToolTip(tr("The report could not be saved: %1").arg(report.saveError));
@@ -331,8 +468,12 @@ void RecoveryDialog::openReport()
     if (m_reportPath.isEmpty())
         return;
     emit reportOpenRequested(m_reportPath);
-    if (m_openExternally)
-        QDesktopServices::openUrl(QUrl::fromLocalFile(m_reportPath));
+    const bool opened = m_opener(QUrl::fromLocalFile(m_reportPath));
+    m_openNotice->setText(opened ? QString()
+                                 : tr("No application to open text files is set up. The report is at %1; "
+                                      "\"Copy\" puts it on the clipboard.")
+                                       .arg(m_reportPath));
+    m_openNotice->setVisible(!opened);
 }
 
 } // namespace lifeline

@@ -5,8 +5,13 @@
 //   page 1  the dry-run plan (PIDs to stop, leftovers, port holders, files
 //           to clean, logs to back up), the consent checkbox for foreign
 //           port holders (off by default) and a big "Recover now";
-//   page 2  one row per step: icon, status, message, and what it found;
-//   page 3  the summary, the text report and "Open report".
+//   page 2  one row per step: icon, status, its own time, message, and what
+//           it found. Ticks are shown at a pace a person can follow (at
+//           least kTickPaceMs apart, on the injectable clock), so a run of
+//           0.1 s still shows each step being done, in order;
+//   page 3  the summary first, then "Open report" and "Copy", then the
+//           report grouped by step, wrapped to the window (no sideways
+//           scrolling).
 //
 // The run belongs to the Recovery object, not to this window: closing or
 // deleting the dialog during a run does not stop it, and a dialog opened
@@ -18,17 +23,22 @@
 #include <QDialog>
 #include <QPointer>
 
+#include <functional>
+#include <optional>
+
 class QCheckBox;
 class QLabel;
-class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QStackedWidget;
+class QTextBrowser;
+class QTimer;
 class QTreeWidget;
 class QTreeWidgetItem;
 
 namespace lifeline {
 
+class Clock;
 class EngineClient;
 
 class RecoveryDialog final : public QDialog
@@ -52,9 +62,14 @@ public:
     void refreshPlan();
     void showPlan(const RecoveryPlan &plan);
 
-    // "Open report" also opens the file with the desktop's viewer unless
-    // this is false (tests); reportOpenRequested() is emitted either way.
-    void setOpenReportExternally(bool open) { m_openExternally = open; }
+    static constexpr qint64 kTickPaceMs = 150;
+    // The clock the ticks are paced on (Clock::system() by default).
+    void setClock(const Clock *clock) { m_clock = clock; }
+
+    // "Open report" hands the report's URL to this (QDesktopServices::openUrl
+    // by default); when it returns false the dialog says where the file is.
+    // reportOpenRequested() is emitted either way.
+    void setReportOpener(std::function<bool(const QUrl &)> opener) { m_opener = std::move(opener); }
 
     // For tests (and for a person's keyboard): the widgets that matter.
     QTreeWidget *planView() const { return m_planView; }
@@ -64,11 +79,15 @@ public:
     QTreeWidget *progressView() const { return m_progressView; }
     QProgressBar *progressBar() const { return m_progress; }
     QLabel *resultLabel() const { return m_result; }
-    QPlainTextEdit *reportView() const { return m_reportText; }
+    QTextBrowser *reportView() const { return m_reportText; }
     QPushButton *openReportButton() const { return m_openReport; }
+    QPushButton *copyButton() const { return m_copy; }
+    QLabel *openNoticeLabel() const { return m_openNotice; }
 
 signals:
     void reportOpenRequested(const QString &path);
+    // A step's end (ok, warning, failed, skipped) was shown, at `atMs` on the clock.
+    void stepTicked(int index, qint64 atMs);
 
 private:
     void buildPlanPage();
@@ -77,7 +96,10 @@ private:
     void startRecovery();
     void showSteps(const QList<RecoveryStep> &steps);
     void onStepChanged(int index, const RecoveryStep &step);
+    void showStep(int index, const RecoveryStep &step);
+    void showNextSteps();
     void onFinished(const RecoveryReport &report);
+    void showResult(const RecoveryReport &report);
     void openReport();
 
     QPointer<EngineClient> m_engine;
@@ -91,12 +113,21 @@ private:
     QTreeWidget *m_progressView = nullptr;
     QProgressBar *m_progress = nullptr;
     QLabel *m_progressNote = nullptr;
+    // Step changes not shown yet, in order, and when the last tick was shown.
+    QList<std::pair<int, RecoveryStep>> m_queue;
+    std::optional<RecoveryReport> m_finished; // shown once the queue is empty
+    qint64 m_lastTickMs = 0;
+    QTimer *m_pace = nullptr;
+    const Clock *m_clock;
     // page 3
     QLabel *m_result = nullptr;
-    QPlainTextEdit *m_reportText = nullptr;
+    QTextBrowser *m_reportText = nullptr;
     QPushButton *m_openReport = nullptr;
+    QPushButton *m_copy = nullptr;
+    QLabel *m_openNotice = nullptr;
     QString m_reportPath;
-    bool m_openExternally = true;
+    QString m_reportPlain;
+    std::function<bool(const QUrl &)> m_opener;
 };
 
 } // namespace lifeline

@@ -161,6 +161,7 @@ struct Scope
 {
     QString label;
     QString keyPrefix;
+    QString service; // the service's name, when the scope is (part of) a named service
 
     QString key(const QString &k) const { return keyPrefix + k; }
     QString message(const QString &key, const QString &text) const
@@ -216,6 +217,10 @@ private:
     void error(const toml::node &node, const Scope &s, const QString &key, const QString &text)
     {
         report(Diagnostic::Severity::Error, node.source().begin, s.message(key, text));
+        Diagnostic &d = m_result.errors.last();
+        d.service = s.service;
+        d.key = s.key(key);
+        d.reason = text;
     }
     void typeError(const toml::node &node, const Scope &s, const QString &key, const QString &expected)
     {
@@ -513,7 +518,7 @@ void Loader::loadSettings(const toml::table &root)
 {
     Settings &settings = m_config.settings;
     settings.stateDir = expandPath(u"~/.local/state/lifeline"_s, m_baseDir);
-    const Scope s{u"settings"_s, {}};
+    const Scope s{u"settings"_s, {}, {}};
     const toml::table *t = getTable(root, u"settings"_s, Scope{});
     if (!t)
         return;
@@ -531,7 +536,7 @@ void Loader::loadSettings(const toml::table &root)
 void Loader::loadRecovery(const toml::table &root)
 {
     RecoverySpec &recovery = m_config.recovery;
-    const Scope s{u"recovery"_s, {}};
+    const Scope s{u"recovery"_s, {}, {}};
     const toml::table *t = getTable(root, u"recovery"_s, Scope{});
     if (!t)
         return;
@@ -585,7 +590,7 @@ void Loader::loadService(const toml::table &t, int index)
     ServiceSpec spec;
     ServiceInfo info;
     spec.pos = SourcePos{int(t.source().begin.line), int(t.source().begin.column)};
-    Scope s{u"service #%1 (line %2)"_s.arg(index).arg(spec.pos.line), {}};
+    Scope s{u"service #%1 (line %2)"_s.arg(index).arg(spec.pos.line), {}, {}};
 
     const toml::node *nameNode = t.get("name");
     if (!nameNode) {
@@ -598,6 +603,7 @@ void Loader::loadService(const toml::table &t, int index)
         } else {
             info.named = true;
             s.label = u"service "_s + quoted(spec.name);
+            s.service = spec.name;
             if (!isValidServiceName(spec.name))
                 error(*nameNode, s, u"name"_s,
                       u"invalid name "_s + quoted(spec.name) +
@@ -626,6 +632,9 @@ void Loader::loadService(const toml::table &t, int index)
             if (key.isEmpty() || key.contains(u'=') || key.contains(QChar(0))) {
                 report(Diagnostic::Severity::Error, k.source().begin,
                        s.message(u"env"_s, u"invalid variable name "_s + quoted(key)));
+                m_result.errors.last().service = s.service;
+                m_result.errors.last().key = u"env"_s;
+                m_result.errors.last().reason = u"invalid variable name "_s + quoted(key);
             } else if (const auto *str = v.as_string()) {
                 spec.env.insert(key, fromStd(str->get()));
             } else {
@@ -727,7 +736,7 @@ void Loader::loadService(const toml::table &t, int index)
 
 void Loader::loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &service)
 {
-    const Scope s{service.label, u"health."_s};
+    const Scope s{service.label, u"health."_s, service.service};
     HealthSpec &h = spec.health;
     checkKeys(t, kHealthKeys, s);
 
@@ -847,7 +856,7 @@ void Loader::loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &se
 
 void Loader::loadLogs(const toml::table &t, ServiceSpec &spec, const Scope &service)
 {
-    const Scope s{service.label, u"logs."_s};
+    const Scope s{service.label, u"logs."_s, service.service};
     checkKeys(t, kLogsKeys, s);
     if (auto v = getSize(t, u"max_size"_s, s)) {
         if (*v < 1024)
@@ -866,7 +875,7 @@ void Loader::checkDependencies()
     QHash<quint16, qsizetype> portOwner;
     for (qsizetype i = 0; i < services.size(); ++i) {
         const ServiceInfo &info = m_infos[i];
-        const Scope s{u"service "_s + quoted(services[i].name), {}};
+        const Scope s{u"service "_s + quoted(services[i].name), {}, services[i].name};
         if (info.named) {
             if (byName.contains(services[i].name)) {
                 const ServiceSpec &first = services[byName.value(services[i].name)];
@@ -893,7 +902,7 @@ void Loader::checkDependencies()
     // Unknown dependencies.
     QList<QList<std::pair<qsizetype, const toml::node *>>> edges(services.size());
     for (qsizetype i = 0; i < services.size(); ++i) {
-        const Scope s{u"service "_s + quoted(services[i].name), {}};
+        const Scope s{u"service "_s + quoted(services[i].name), {}, services[i].name};
         for (const Item &dep : m_infos[i].deps) {
             if (!byName.contains(dep.value))
                 error(*dep.node, s, u"depends_on"_s, u"unknown service "_s + quoted(dep.value));
@@ -938,8 +947,8 @@ void Loader::checkDependencies()
                 for (qsizetype k = depth[v]; k < path.size(); ++k)
                     names.append(services[path[k].service].name);
                 names.append(services[v].name);
-                error(*node, Scope{u"service "_s + quoted(services[u].name), {}}, u"depends_on"_s,
-                      u"dependency cycle "_s + cyclePath(names));
+                error(*node, Scope{u"service "_s + quoted(services[u].name), {}, services[u].name},
+                      u"depends_on"_s, u"dependency cycle "_s + cyclePath(names));
             } else if (colour[v] == White) {
                 colour[v] = Grey;
                 depth[v] = path.size();
@@ -1021,7 +1030,7 @@ void Loader::checkCleanGlobs()
             if (hits.isEmpty())
                 continue;
             const bool defaultCwd = reach.service->cwd.isEmpty();
-            error(*item.node, Scope{u"recovery"_s, {}}, u"clean[%1]"_s.arg(index),
+            error(*item.node, Scope{u"recovery"_s, {}, {}}, u"clean[%1]"_s.arg(index),
                   quoted(item.value) + u" would delete Lifeline's own state: in "_s + reach.cwd +
                       u", the cwd of service "_s + quoted(reach.service->name) +
                       (defaultCwd ? u" (by default its cwd is state_dir)"_s : QString()) +

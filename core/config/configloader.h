@@ -25,6 +25,13 @@ struct Diagnostic
     QString file;
     int line = 0;
     int column = 0;
+    // For an error about a key (checks that point at a value): the service it
+    // is about (empty outside a named service), the key path inside its
+    // table ("name", "ports[1]", "health.interval") and the message without
+    // those prefixes, so a form can show it on the field that caused it.
+    QString service;
+    QString key;
+    QString reason;
     QString message; // e.g. "service \"api\": restart: expected one of always, on-failure, never, got
                      // \"sometimes\""
 

@@ -7,9 +7,12 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 
+#include <toml++/toml.h>
+
 #include <csignal>
 #include <functional>
 #include <optional>
+#include <sstream>
 
 using namespace Qt::StringLiterals;
 
@@ -256,8 +259,19 @@ public:
     const QStringList &lines() const { return m_lines; }
     const LineInfo &info(int line) const { return m_scan.lines[line]; }
 
+    // The lines the last replace() changed: [first, first + count) of the new
+    // text, which were `removed` lines in the text before.
+    struct Change
+    {
+        int first = -1;
+        int count = 0;
+        int removed = 0;
+    };
+    Change lastChange() const { return m_change; }
+
     void replace(int first, int last, const QStringList &with)
     {
+        m_change = Change{first, int(with.size()), last - first + 1};
         m_lines.remove(first, last - first + 1);
         for (qsizetype i = 0; i < with.size(); ++i)
             m_lines.insert(first + i, with[i]);
@@ -276,6 +290,7 @@ private:
     QStringList m_lines;
     QString m_eol = u"\n"_s;
     Scan m_scan;
+    Change m_change;
 };
 
 QStringList blockLines(const QString &serviceToml)
@@ -329,8 +344,59 @@ bool writeFile(const QString &path, const QByteArray &bytes, QString *error)
 using Check = std::function<bool(const Config *before, const Config &after)>;
 using Edit = std::function<bool(Document &doc, const Config &before, QString *error)>;
 
+// The errors of a refused edit, told in the terms of the file the person
+// has: an error inside the spliced [[service]] (or about the service it
+// names, like a duplicate name found at the other one) goes to
+// `fieldErrors` by key, without a line the file does not have; an error
+// elsewhere keeps its place, moved back to the line numbers of the file.
+QString describeErrors(const LoadResult &after, const Document::Change &change, const QString &serviceName,
+                       QList<ConfigWriter::FieldError> *fieldErrors)
+{
+    QString first;
+    for (Diagnostic d : after.errors) {
+        const int index = d.line - 1;
+        const bool inside = change.first >= 0 && index >= change.first && index < change.first + change.count;
+        const bool aboutIt =
+            inside || (!serviceName.isEmpty() && d.service == serviceName && d.key == u"name"_s);
+        if (change.first >= 0 && index >= change.first + change.count)
+            d.line += change.removed - change.count;
+        QString text;
+        if (inside) {
+            if (fieldErrors)
+                fieldErrors->append({d.key, d.reason.isEmpty() ? d.message : d.reason});
+            text = d.message;
+        } else if (aboutIt) {
+            // Found at the other service of that name, whose message points
+            // back at the edited one: tell the edited one where the other is.
+            text = u"another service is already called "_s + quotedName(serviceName) +
+                   u" (line %1)"_s.arg(d.line);
+            if (fieldErrors)
+                fieldErrors->append({d.key, text});
+        } else {
+            text = d.toString();
+        }
+        if (first.isEmpty())
+            first = text;
+    }
+    return first;
+}
+
+// The name a [[service]] block gives its service, if it can be read.
+QString blockServiceName(const QString &serviceToml)
+{
+    try {
+        const QByteArray utf8 = serviceToml.toUtf8();
+        const toml::table t = toml::parse(std::string_view(utf8.constData(), size_t(utf8.size())));
+        if (const auto name = t["service"][0]["name"].value<std::string>())
+            return QString::fromStdString(*name);
+    } catch (const toml::parse_error &) {
+    }
+    return QString();
+}
+
 bool applyEdit(const QString &configPath, const Edit &edit, const Check &check, bool needsValidFile,
-               QString *error)
+               QString *error, const QString &serviceName = {},
+               QList<ConfigWriter::FieldError> *fieldErrors = nullptr)
 {
     const QString path = QFileInfo(configPath).absoluteFilePath();
     bool exists = false;
@@ -348,7 +414,7 @@ bool applyEdit(const QString &configPath, const Edit &edit, const Check &check, 
     const QByteArray next = doc.bytes();
     const LoadResult after = ConfigLoader::loadString(next, path);
     if (!after.ok())
-        return fail(error, firstError(after));
+        return fail(error, describeErrors(after, doc.lastChange(), serviceName, fieldErrors));
     if (!check(before.config ? &*before.config : nullptr, *after.config))
         return fail(error, u"cannot edit "_s + quotedName(path) +
                                u" automatically: its layout is not one the editor understands; "
@@ -386,12 +452,6 @@ QString absolute(const QString &path)
 
 // ---------------------------------------------------------------------------
 // Serialising.
-
-QString keyText(const QString &key)
-{
-    static const QRegularExpression bare(u"^[A-Za-z0-9_-]+$"_s);
-    return bare.match(key).hasMatch() ? key : tomlString(key);
-}
 
 QString stringArray(const QStringList &list)
 {
@@ -491,13 +551,24 @@ QString ConfigWriter::toToml(const ServiceSpec &spec, const RawValues &raw)
     const ServiceSpec def;
     QStringList lines{u"[[service]]"_s};
     QStringList used;
+    // `key` is a path: "ports", or "health.interval" for a key of a sub-table.
+    QStringList *section = &lines;
     auto put = [&](const QString &key, bool differs, const std::function<QString()> &value) {
         used.append(key);
+        const QString name = key.mid(key.indexOf(u'.') + 1);
         if (raw.contains(key)) {
             if (!raw.value(key).isEmpty())
-                lines.append(key + u" = "_s + raw.value(key));
+                section->append(name + u" = "_s + raw.value(key));
         } else if (differs) {
-            lines.append(key + u" = "_s + value());
+            section->append(name + u" = "_s + value());
+        }
+    };
+    // Raw values for keys of `prefix` not covered above, in a stable order.
+    auto putOthers = [&](const QString &prefix) {
+        for (auto it = raw.cbegin(); it != raw.cend(); ++it) {
+            const bool inSection = prefix.isEmpty() ? !it.key().contains(u'.') : it.key().startsWith(prefix);
+            if (inSection && !used.contains(it.key()) && !it.value().isEmpty())
+                section->append(it.key().mid(prefix.size()) + u" = "_s + it.value());
         }
     };
     put(u"name"_s, true, [&]() -> QString { return tomlString(spec.name); });
@@ -520,7 +591,7 @@ QString ConfigWriter::toToml(const ServiceSpec &spec, const RawValues &raw)
         keys.sort();
         QStringList items;
         for (const QString &k : keys)
-            items.append(keyText(k) + u" = "_s + tomlString(spec.env.value(k)));
+            items.append(ConfigWriter::tomlKey(k) + u" = "_s + tomlString(spec.env.value(k)));
         return u"{ "_s + items.join(u", "_s) + u" }"_s;
     });
     put(u"autostart"_s, spec.autostart != def.autostart,
@@ -565,59 +636,158 @@ QString ConfigWriter::toToml(const ServiceSpec &spec, const RawValues &raw)
         [&]() -> QString { return QString::number(spec.cpuLimit, 'g', 10); });
     put(u"cpu_limit_for"_s, spec.cpuLimitFor != def.cpuLimitFor,
         [&]() -> QString { return durationText(spec.cpuLimitFor); });
-    // Raw values for keys not covered above, in a stable order.
-    for (auto it = raw.cbegin(); it != raw.cend(); ++it) {
-        if (!used.contains(it.key()) && !it.value().isEmpty())
-            lines.append(it.key() + u" = "_s + it.value());
-    }
+    putOthers(QString());
 
     const HealthSpec &h = spec.health;
     const HealthSpec hd;
-    if (h.enabled()) {
-        lines.append(u"[service.health]"_s);
-        switch (h.kind) {
-        case HealthSpec::Kind::Http:
-            lines.append(u"url = "_s + tomlString(h.url));
-            break;
-        case HealthSpec::Kind::Tcp: {
-            const QString host = h.tcpHost.contains(u':') ? u'[' + h.tcpHost + u']' : h.tcpHost;
-            lines.append(u"tcp = "_s + tomlString(host + u':' + QString::number(h.tcpPort)));
-            break;
-        }
-        case HealthSpec::Kind::Exec:
-            lines.append(u"exec = "_s + stringArray(h.exec));
-            break;
-        case HealthSpec::Kind::None:
-            break;
-        }
-        if (h.interval != hd.interval)
-            lines.append(u"interval = "_s + durationText(h.interval));
-        if (h.timeout != hd.timeout)
-            lines.append(u"timeout = "_s + durationText(h.timeout));
-        if (h.startPeriod != hd.startPeriod)
-            lines.append(u"start_period = "_s + durationText(h.startPeriod));
-        if (h.failures != hd.failures)
-            lines.append(u"failures = "_s + QString::number(h.failures));
-        if (h.successes != hd.successes)
-            lines.append(u"successes = "_s + QString::number(h.successes));
-        if (h.restartOnUnhealthy != hd.restartOnUnhealthy)
-            lines.append(u"restart_on_unhealthy = "_s + (h.restartOnUnhealthy ? u"true"_s : u"false"_s));
-        if (h.expectStatusMin != hd.expectStatusMin || h.expectStatusMax != hd.expectStatusMax) {
-            lines.append(u"expect_status = "_s +
-                         (h.expectStatusMin == h.expectStatusMax
-                              ? QString::number(h.expectStatusMin)
-                              : tomlString(u"%1-%2"_s.arg(h.expectStatusMin).arg(h.expectStatusMax))));
-        }
-    }
+    QStringList health;
+    section = &health;
+    const auto boolText = [](bool b) { return b ? u"true"_s : u"false"_s; };
+    put(u"health.url"_s, h.kind == HealthSpec::Kind::Http, [&]() -> QString { return tomlString(h.url); });
+    put(u"health.tcp"_s, h.kind == HealthSpec::Kind::Tcp, [&]() -> QString {
+        const QString host = h.tcpHost.contains(u':') ? u'[' + h.tcpHost + u']' : h.tcpHost;
+        return tomlString(host + u':' + QString::number(h.tcpPort));
+    });
+    put(u"health.exec"_s, h.kind == HealthSpec::Kind::Exec, [&]() -> QString { return stringArray(h.exec); });
+    // The timings of a check that is not there are not written.
+    const bool on = h.enabled();
+    put(u"health.interval"_s, on && h.interval != hd.interval,
+        [&]() -> QString { return durationText(h.interval); });
+    put(u"health.timeout"_s, on && h.timeout != hd.timeout,
+        [&]() -> QString { return durationText(h.timeout); });
+    put(u"health.start_period"_s, on && h.startPeriod != hd.startPeriod,
+        [&]() -> QString { return durationText(h.startPeriod); });
+    put(u"health.failures"_s, on && h.failures != hd.failures,
+        [&]() -> QString { return QString::number(h.failures); });
+    put(u"health.successes"_s, on && h.successes != hd.successes,
+        [&]() -> QString { return QString::number(h.successes); });
+    put(u"health.restart_on_unhealthy"_s, on && h.restartOnUnhealthy != hd.restartOnUnhealthy,
+        [&]() -> QString { return boolText(h.restartOnUnhealthy); });
+    put(u"health.expect_status"_s,
+        on && (h.expectStatusMin != hd.expectStatusMin || h.expectStatusMax != hd.expectStatusMax),
+        [&]() -> QString {
+            return h.expectStatusMin == h.expectStatusMax
+                       ? QString::number(h.expectStatusMin)
+                       : tomlString(u"%1-%2"_s.arg(h.expectStatusMin).arg(h.expectStatusMax));
+        });
+    putOthers(u"health."_s);
+    if (!health.isEmpty())
+        lines += QStringList{u"[service.health]"_s} + health;
+
     const LogSpec ld;
-    if (spec.logs.maxSize != ld.maxSize || spec.logs.backups != ld.backups) {
-        lines.append(u"[service.logs]"_s);
-        if (spec.logs.maxSize != ld.maxSize)
-            lines.append(u"max_size = "_s + tomlString(exactSizeText(spec.logs.maxSize)));
-        if (spec.logs.backups != ld.backups)
-            lines.append(u"backups = "_s + QString::number(spec.logs.backups));
-    }
+    QStringList logs;
+    section = &logs;
+    put(u"logs.max_size"_s, spec.logs.maxSize != ld.maxSize,
+        [&]() -> QString { return tomlString(exactSizeText(spec.logs.maxSize)); });
+    put(u"logs.backups"_s, spec.logs.backups != ld.backups,
+        [&]() -> QString { return QString::number(spec.logs.backups); });
+    putOthers(u"logs."_s);
+    if (!logs.isEmpty())
+        lines += QStringList{u"[service.logs]"_s} + logs;
     return lines.join(u'\n') + u'\n';
+}
+
+QString ConfigWriter::tomlKey(const QString &key)
+{
+    static const QRegularExpression bare(u"^[A-Za-z0-9_-]+$"_s);
+    return bare.match(key).hasMatch() ? key : tomlString(key);
+}
+
+QString ConfigWriter::tomlValue(const QVariant &value)
+{
+    switch (value.typeId()) {
+    case QMetaType::Bool:
+        return value.toBool() ? u"true"_s : u"false"_s;
+    case QMetaType::LongLong:
+    case QMetaType::Int:
+        return QString::number(value.toLongLong());
+    case QMetaType::Double:
+        return numberText(value.toDouble());
+    case QMetaType::QStringList:
+    case QMetaType::QVariantList: {
+        QStringList items;
+        for (const QVariant &v : value.toList())
+            items.append(tomlValue(v));
+        return u'[' + items.join(u", "_s) + u']';
+    }
+    case QMetaType::QVariantMap: {
+        const QVariantMap map = value.toMap();
+        QStringList items;
+        for (auto it = map.cbegin(); it != map.cend(); ++it)
+            items.append(ConfigWriter::tomlKey(it.key()) + u" = "_s + tomlValue(it.value()));
+        return items.isEmpty() ? u"{}"_s : u"{ "_s + items.join(u", "_s) + u" }"_s;
+    }
+    default:
+        return tomlString(value.toString());
+    }
+}
+
+namespace {
+
+QVariant toVariant(const toml::node &node)
+{
+    if (const auto *v = node.as_string())
+        return QString::fromStdString(v->get());
+    if (const auto *v = node.as_integer())
+        return qint64(v->get());
+    if (const auto *v = node.as_floating_point())
+        return v->get();
+    if (const auto *v = node.as_boolean())
+        return v->get();
+    if (const auto *array = node.as_array()) {
+        QVariantList list;
+        for (const toml::node &element : *array)
+            list.append(toVariant(element));
+        return list;
+    }
+    if (const auto *table = node.as_table()) {
+        QVariantMap map;
+        for (auto &&[k, v] : *table)
+            map.insert(QString::fromStdString(std::string(k.str())), toVariant(v));
+        return map;
+    }
+    // Dates and times: their TOML text.
+    std::ostringstream out;
+    node.visit([&out](const auto &n) { out << n; });
+    return QString::fromStdString(out.str());
+}
+
+} // namespace
+
+QVariantMap ConfigWriter::writtenValues(const QString &configPath, const QString &name)
+{
+    const std::optional<QByteArray> bytes = readConfigFile(configPath);
+    return bytes ? writtenValues(*bytes, name) : QVariantMap();
+}
+
+QVariantMap ConfigWriter::writtenValues(const QByteArray &toml, const QString &name)
+{
+    try {
+        const toml::table root = toml::parse(std::string_view(toml.constData(), size_t(toml.size())));
+        const toml::array *services = root["service"].as_array();
+        if (!services)
+            return {};
+        for (const toml::node &element : *services) {
+            const toml::table *t = element.as_table();
+            if (!t || t->get_as<std::string>("name") == nullptr ||
+                QString::fromStdString(t->get_as<std::string>("name")->get()) != name)
+                continue;
+            QVariantMap out;
+            for (auto &&[k, v] : *t) {
+                const QString key = QString::fromStdString(std::string(k.str()));
+                const toml::table *sub = v.as_table();
+                if (sub && (key == u"health"_s || key == u"logs"_s)) {
+                    for (auto &&[sk, sv] : *sub)
+                        out.insert(key + u'.' + QString::fromStdString(std::string(sk.str())), toVariant(sv));
+                } else {
+                    out.insert(key, toVariant(v));
+                }
+            }
+            return out;
+        }
+    } catch (const toml::parse_error &) {
+    }
+    return {};
 }
 
 bool ConfigWriter::addService(const QString &configPath, const ServiceSpec &spec, QString *error)
@@ -631,7 +801,8 @@ bool ConfigWriter::replaceService(const QString &configPath, const QString &name
     return replaceServiceToml(configPath, name, toToml(spec), error);
 }
 
-bool ConfigWriter::addServiceToml(const QString &configPath, const QString &serviceToml, QString *error)
+bool ConfigWriter::addServiceToml(const QString &configPath, const QString &serviceToml, QString *error,
+                                  QList<FieldError> *fieldErrors)
 {
     const QStringList block = blockLines(serviceToml);
     const Edit edit = [&](Document &doc, const Config &, QString *) {
@@ -652,11 +823,12 @@ bool ConfigWriter::addServiceToml(const QString &configPath, const QString &serv
     const Check check = [](const Config *before, const Config &after) {
         return !before || after.services.size() == before->services.size() + 1;
     };
-    return applyEdit(configPath, edit, check, false, error);
+    return applyEdit(configPath, edit, check, false, error, blockServiceName(serviceToml), fieldErrors);
 }
 
 bool ConfigWriter::replaceServiceToml(const QString &configPath, const QString &name,
-                                      const QString &serviceToml, QString *error)
+                                      const QString &serviceToml, QString *error,
+                                      QList<FieldError> *fieldErrors)
 {
     const QStringList block = blockLines(serviceToml);
     const QString path = absolute(configPath);
@@ -670,7 +842,7 @@ bool ConfigWriter::replaceServiceToml(const QString &configPath, const QString &
     const Check check = [&](const Config *before, const Config &after) {
         return before && after.services.size() == before->services.size();
     };
-    return applyEdit(configPath, edit, check, true, error);
+    return applyEdit(configPath, edit, check, true, error, blockServiceName(serviceToml), fieldErrors);
 }
 
 bool ConfigWriter::removeService(const QString &configPath, const QString &name, QString *error)

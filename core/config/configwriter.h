@@ -28,8 +28,10 @@
 
 #include "servicespec.h"
 
+#include <QList>
 #include <QMap>
 #include <QString>
+#include <QVariant>
 
 namespace lifeline {
 
@@ -47,20 +49,47 @@ public:
     // toToml() returns, possibly with raw values). The service editor uses
     // these so that values a ServiceSpec cannot hold (a port 70000, a size
     // "5 parsecs") reach the loader and are judged by it.
+    //
+    // When the new text does not load, `fieldErrors` gets the errors about
+    // the edited service (the one in the block, found by its line or, for a
+    // duplicate name or port found at the other service, by its name), each
+    // with its key path inside the service ("name", "ports[1]",
+    // "health.interval", "env") and the loader's reason; *error is the first
+    // error, with no line for one inside the block (the file does not have
+    // that line yet) and the file's own line numbers for one elsewhere.
+    struct FieldError
+    {
+        QString key;
+        QString message;
+    };
     static bool addServiceToml(const QString &configPath, const QString &serviceToml,
-                               QString *error = nullptr);
+                               QString *error = nullptr, QList<FieldError> *fieldErrors = nullptr);
     static bool replaceServiceToml(const QString &configPath, const QString &name, const QString &serviceToml,
-                                   QString *error = nullptr);
+                                   QString *error = nullptr, QList<FieldError> *fieldErrors = nullptr);
 
-    // A top-level key of a [[service]] ("ports") -> the TOML value text to
-    // write for it instead of the spec's ("[8000, 70000]"); an empty value
-    // text leaves the key out.
+    // A key path of a [[service]] ("ports", "health.interval",
+    // "logs.backups") -> the TOML value text to write for it instead of the
+    // spec's ("[8000, 70000]"); an empty value text leaves the key out.
     using RawValues = QMap<QString, QString>;
 
     // One "[[service]]" table (with [service.health] / [service.logs] when
-    // they differ from the defaults) holding only the keys whose values
-    // differ from a default-constructed ServiceSpec. Ends with a newline.
+    // they have keys) holding the raw values and, for keys without one,
+    // only the values that differ from a default-constructed ServiceSpec,
+    // so a default nobody wrote is never written. Ends with a newline.
     static QString toToml(const ServiceSpec &spec, const RawValues &raw = {});
+
+    // What the file says for the service called `name`, key path -> value
+    // as written (QString, qint64, double, bool, QVariantList, QVariantMap
+    // for env): only the keys present, so a form can tell "not set" from
+    // "set to the default" and keep "100MiB" as "100MiB". Empty when the
+    // file cannot be read or parsed.
+    static QVariantMap writtenValues(const QString &configPath, const QString &name);
+    // The same from TOML text (a file's, or what toToml() returns).
+    static QVariantMap writtenValues(const QByteArray &toml, const QString &name);
+    // A value of writtenValues() as TOML text.
+    static QString tomlValue(const QVariant &value);
+    // A key as TOML writes it: PORT, or "A B" when it needs quotes.
+    static QString tomlKey(const QString &key);
 
     // Where the previous version of the file is kept.
     static QString backupPath(const QString &configPath) { return configPath + QStringLiteral(".bak"); }

@@ -260,43 +260,122 @@ private slots:
     void invalidEntriesAreRejectedWithTheLoadersMessage_data()
     {
         QTest::addColumn<QString>("toml");
+        QTest::addColumn<QString>("key");
         QTest::addColumn<QString>("message");
         const ServiceSpec web = webSpec();
         QTest::newRow("port 70000") << ConfigWriter::toToml(web, {{u"ports"_s, u"[70000]"_s}})
-                                    << u"service \"web\": ports[0]: must be between 1 and 65535, got 70000"_s;
+                                    << u"ports[0]"_s << u"must be between 1 and 65535, got 70000"_s;
         ServiceSpec dup = web;
         dup.name = u"api"_s;
         dup.ports = {};
-        QTest::newRow("duplicate name")
-            << ConfigWriter::toToml(dup) << u"duplicate service name \"api\" (first defined at line 10)"_s;
+        QTest::newRow("duplicate name") << ConfigWriter::toToml(dup) << u"name"_s
+                                        << u"duplicate service name \"api\" (first defined at line 10)"_s;
         QTest::newRow("bad size") << ConfigWriter::toToml(web, {{u"memory_limit"_s, u"\"5 parsecs\""_s}})
-                                  << u"memory_limit: \"5 parsecs\" is not a size"_s;
+                                  << u"memory_limit"_s << u"\"5 parsecs\" is not a size"_s;
         ServiceSpec empty = web;
         empty.command.clear();
-        QTest::newRow("empty command") << ConfigWriter::toToml(empty) << u"command: must not be empty"_s;
+        QTest::newRow("empty command")
+            << ConfigWriter::toToml(empty) << u"command"_s << u"must not be empty"_s;
         QTest::newRow("port used by api") << ConfigWriter::toToml(web, {{u"ports"_s, u"[8000]"_s}})
-                                          << u"ports: port 8000 is already used by service \"api\""_s;
+                                          << u"ports"_s << u"port 8000 is already used by service \"api\""_s;
+        QTest::newRow("health timing") << ConfigWriter::toToml(web, {{u"health.interval"_s, u"\"often\""_s}})
+                                       << u"health.interval"_s << u"\"often\" is not a duration"_s;
     }
 
     void invalidEntriesAreRejectedWithTheLoadersMessage()
     {
         QFETCH(QString, toml);
+        QFETCH(QString, key);
         QFETCH(QString, message);
         QString error;
-        QVERIFY(!ConfigWriter::addServiceToml(m_path, toml, &error));
+        QList<ConfigWriter::FieldError> fields;
+        QVERIFY(!ConfigWriter::addServiceToml(m_path, toml, &error, &fields));
         QVERIFY2(error.contains(message), qPrintable(error));
-        // FILE:LINE:COL: error: ...
-        const QRegularExpression where(u"^"_s + QRegularExpression::escape(m_path) +
-                                       u":\\d+:\\d+: error: "_s);
-        QVERIFY2(where.match(error).hasMatch(), qPrintable(error));
+        // The error is in lines the file does not have yet: no FILE:LINE.
+        QVERIFY2(!error.contains(m_path), qPrintable(error));
+        QCOMPARE(fields.size(), 1);
+        QCOMPARE(fields.first().key, key);
+        QVERIFY2(fields.first().message.startsWith(message), qPrintable(fields.first().message));
         QCOMPARE(readAll(m_path), kBase);
         QVERIFY(!QFile::exists(ConfigWriter::backupPath(m_path)));
 
         // The same through replace.
-        QVERIFY(!ConfigWriter::replaceServiceToml(m_path, u"worker"_s, toml, &error));
-        QVERIFY2(where.match(error).hasMatch(), qPrintable(error));
+        fields.clear();
+        QVERIFY(!ConfigWriter::replaceServiceToml(m_path, u"worker"_s, toml, &error, &fields));
+        QVERIFY2(error.contains(message), qPrintable(error));
+        QCOMPARE(fields.size(), 1);
+        QCOMPARE(fields.first().key, key);
         QCOMPARE(readAll(m_path), kBase);
         QVERIFY(!QFile::exists(ConfigWriter::backupPath(m_path)));
+    }
+
+    void errorsAreToldInTheLinesOfTheFile()
+    {
+        // Renaming "api" breaks worker's depends_on, which is below the
+        // edited table: the error names the line "api" is on in the file.
+        ServiceSpec renamed =
+            load(m_path).service(u"api"_s) ? *load(m_path).service(u"api"_s) : ServiceSpec{};
+        renamed.name = u"api2"_s;
+        QString error;
+        QList<ConfigWriter::FieldError> fields;
+        QVERIFY(!ConfigWriter::replaceServiceToml(
+            m_path, u"api"_s,
+            ConfigWriter::toToml(renamed, {{u"env"_s, u"{ A = \"1\" }"_s}, {u"cpu_limit"_s, u"50"_s}}),
+            &error, &fields));
+        QVERIFY2(error.startsWith(m_path + u":26:3: error: service \"worker\": depends_on"_s),
+                 qPrintable(error));
+        QVERIFY(fields.isEmpty());
+
+        // Renaming "api" to "worker": the loader finds the duplicate at the
+        // worker, below; it is still the edited name that is wrong.
+        renamed.name = u"worker"_s;
+        QVERIFY(!ConfigWriter::replaceServiceToml(m_path, u"api"_s, ConfigWriter::toToml(renamed), &error,
+                                                  &fields));
+        QVERIFY(!fields.isEmpty());
+        QCOMPARE(fields.first().key, u"name"_s);
+        QVERIFY2(fields.first().message == u"another service is already called \"worker\" (line 18)"_s,
+                 qPrintable(fields.first().message));
+        QCOMPARE(readAll(m_path), kBase);
+    }
+
+    void writtenValuesAreWhatTheFileSays()
+    {
+        writeAll(m_path, "[[service]]\n"
+                         "name = \"api\"\n"
+                         "command = [\"x\"]\n"
+                         "env = { PORT = \"8000\" }\n"
+                         "max_restarts = 10   # the default, written on purpose\n"
+                         "backoff_factor = 1.5\n"
+                         "autostart = true\n"
+                         "memory_limit = \"100MiB\"\n"
+                         "[service.health]\n"
+                         "tcp = \"127.0.0.1:8000\"\n"
+                         "interval = \"30s\"\n"
+                         "[[service]]\n"
+                         "name = \"other\"\n"
+                         "command = [\"y\"]\n");
+        const QVariantMap v = ConfigWriter::writtenValues(m_path, u"api"_s);
+        QCOMPARE(v.value(u"max_restarts"_s), QVariant(qint64(10)));
+        QCOMPARE(v.value(u"backoff_factor"_s), QVariant(1.5));
+        QCOMPARE(v.value(u"autostart"_s), QVariant(true));
+        QCOMPARE(v.value(u"memory_limit"_s), QVariant(u"100MiB"_s));
+        QCOMPARE(v.value(u"health.tcp"_s), QVariant(u"127.0.0.1:8000"_s));
+        QCOMPARE(v.value(u"health.interval"_s), QVariant(u"30s"_s));
+        QCOMPARE(v.value(u"env"_s).toMap().value(u"PORT"_s), QVariant(u"8000"_s));
+        QVERIFY(!v.contains(u"restart_delay"_s));
+        QVERIFY(!v.contains(u"health.timeout"_s));
+        QCOMPARE(ConfigWriter::writtenValues(m_path, u"other"_s).size(), 2);
+        QVERIFY(ConfigWriter::writtenValues(m_path, u"nope"_s).isEmpty());
+
+        // Written back as they were, defaults included, and nothing added.
+        ConfigWriter::RawValues raw;
+        for (auto it = v.cbegin(); it != v.cend(); ++it)
+            raw.insert(it.key(), ConfigWriter::tomlValue(it.value()));
+        const ServiceSpec spec = *load(m_path).service(u"api"_s);
+        QCOMPARE(ConfigWriter::toToml(spec, raw),
+                 u"[[service]]\nname = \"api\"\ncommand = [\"x\"]\nenv = { PORT = \"8000\" }\n"
+                 u"autostart = true\nbackoff_factor = 1.5\nmax_restarts = 10\nmemory_limit = \"100MiB\"\n"
+                 u"[service.health]\ntcp = \"127.0.0.1:8000\"\ninterval = \"30s\"\n"_s);
     }
 
     void unknownServiceAndBrokenFile()

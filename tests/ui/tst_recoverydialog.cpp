@@ -1,29 +1,35 @@
 // RecoveryDialog offscreen, over a real Fleet with a real demo backend: the
 // plan shows the PIDs, the consent checkbox is off by default, "Recover now"
-// runs the steps with live progress, closing the window mid-run does not
-// stop the recovery, and the result offers the saved report.
+// runs the steps with live progress whose ticks keep a pace on the clock,
+// closing the window mid-run does not stop the recovery, and the result
+// gives the summary first, Open report / Copy, and a wrapped report.
 #include "config/configloader.h"
 #include "recovery/recovery.h"
 #include "recoverydialog.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
+#include "util/clock.h"
 
 #include "testsupport.h"
 
 #include <QApplication>
 #include <QCheckBox>
+#include <QClipboard>
+#include <QDir>
 #include <QFile>
 #include <QLabel>
-#include <QPlainTextEdit>
 #include <QPointer>
 #include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
 #include <QTreeWidget>
+#include <QUrl>
 
 #include <functional>
 #include <memory>
@@ -149,11 +155,23 @@ private slots:
 
     void recoverNowShowsLiveProgressAndResult()
     {
-        bootFleet();
+        // A leftover with a very long name, for the report to wrap.
+        bootFleet("[recovery]\nverify_timeout = \"10s\"\nclean = [\"tmp/*.lock\"]\n");
+        const QString longName = QString(220, u'x') + u".lock"_s;
+        QVERIFY(QDir().mkpath(m_dir->filePath(u"state/tmp"_s)));
+        QFile lock(m_dir->filePath(u"state/tmp/"_s + longName));
+        QVERIFY(lock.open(QIODevice::WriteOnly));
+        lock.close();
         const pid_t oldPid = api()->pid();
         Recovery &rec = *m_engine->engine().recovery();
         RecoveryDialog dlg(m_engine->client());
-        dlg.setOpenReportExternally(false);
+        QList<QUrl> opened;
+        bool openerWorks = true;
+        dlg.setReportOpener([&](const QUrl &url) {
+            opened.append(url);
+            return openerWorks;
+        });
+        dlg.resize(700, 560);
         dlg.show();
         QVERIFY(QTest::qWaitForWindowExposed(&dlg));
         QSignalSpy finished(&rec, &Recovery::finished);
@@ -171,19 +189,85 @@ private slots:
         QVERIFY2(report.ok, qPrintable(report.toText()));
         QTRY_COMPARE(dlg.currentPage(), int(RecoveryDialog::ResultPage));
         QCOMPARE(dlg.progressBar()->value(), RecoveryStep::Count);
-        for (int i = 0; i < RecoveryStep::Count; ++i)
+        for (int i = 0; i < RecoveryStep::Count; ++i) {
             QVERIFY(dlg.progressView()->topLevelItem(i)->text(1) != u"pending"_s);
+            QVERIFY(!dlg.progressView()->topLevelItem(i)->text(2).isEmpty()); // its own time
+        }
         // The stop step lists the PID it stopped.
         QVERIFY(treeText(dlg.progressView()).contains(u"PID %1"_s.arg(oldPid)));
+
+        // The summary first, then the buttons, then the report.
         QVERIFY(dlg.resultLabel()->text().contains(u"succeeded"_s));
-        QVERIFY(dlg.reportView()->toPlainText().contains(u"Summary: recovery succeeded"_s));
+        const auto top = [&](QWidget *w) { return w->mapTo(&dlg, QPoint(0, 0)).y(); };
+        QVERIFY(top(dlg.resultLabel()) < top(dlg.openReportButton()));
+        QCOMPARE(top(dlg.copyButton()), top(dlg.openReportButton()));
+        QVERIFY(top(dlg.openReportButton()) < top(dlg.reportView()));
+        // Grouped by step, wrapped: the long name does not scroll sideways.
+        const QString text = dlg.reportView()->toPlainText();
+        QVERIFY2(text.contains(u"1. Stop every service"_s) && text.contains(u"End state"_s),
+                 qPrintable(text));
+        QVERIFY2(text.contains(longName), qPrintable(text));
+        QCOMPARE(dlg.reportView()->horizontalScrollBar()->maximum(), 0);
+        QVERIFY(dlg.reportView()->document()->size().width() <= dlg.reportView()->viewport()->width());
+
+        // Copy puts the report's text on the clipboard.
+        QGuiApplication::clipboard()->clear();
+        QTest::mouseClick(dlg.copyButton(), Qt::LeftButton);
+        QCOMPARE(QGuiApplication::clipboard()->text(), report.toText());
+
         QVERIFY(dlg.openReportButton()->isEnabled());
         QSignalSpy open(&dlg, &RecoveryDialog::reportOpenRequested);
         QTest::mouseClick(dlg.openReportButton(), Qt::LeftButton);
         QCOMPARE(open.count(), 1);
         QCOMPARE(open.at(0).at(0).toString(), rec.lastReportPath());
+        QCOMPARE(opened, QList<QUrl>{QUrl::fromLocalFile(rec.lastReportPath())});
+        QVERIFY(dlg.openNoticeLabel()->isHidden());
         QVERIFY(QFile::exists(rec.lastReportPath()));
+        // Without an application to open it, the dialog says where it is.
+        openerWorks = false;
+        QTest::mouseClick(dlg.openReportButton(), Qt::LeftButton);
+        QVERIFY(dlg.openNoticeLabel()->isVisible());
+        QVERIFY2(dlg.openNoticeLabel()->text().contains(rec.lastReportPath()),
+                 qPrintable(dlg.openNoticeLabel()->text()));
         QTRY_VERIFY(api()->pid() != oldPid);
+    }
+
+    void ticksAreShownInOrderAtAPaceAPersonCanFollow()
+    {
+        bootFleet();
+        ManualClock clock;
+        Recovery &rec = *m_engine->engine().recovery();
+        RecoveryDialog dlg(m_engine->client());
+        dlg.setClock(&clock);
+        QList<std::pair<int, qint64>> ticks;
+        connect(&dlg, &RecoveryDialog::stepTicked, &dlg, [&](int index, qint64 atMs) {
+            ticks.append({index, atMs});
+        });
+        dlg.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dlg));
+        QSignalSpy finished(&rec, &Recovery::finished);
+        QTRY_VERIFY(dlg.recoverButton()->isEnabled());
+        QTest::mouseClick(dlg.recoverButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(20000));
+        // The run is over, but the clock has not moved: the first step is
+        // shown running, none is ticked yet, the result waits.
+        QTRY_COMPARE(dlg.progressView()->topLevelItem(0)->text(1), u"running"_s);
+        QVERIFY(ticks.isEmpty());
+        QCOMPARE(dlg.currentPage(), int(RecoveryDialog::ProgressPage));
+        const qint64 start = clock.nowMs();
+        for (int i = 0; i < RecoveryStep::Count; ++i) {
+            clock.advance(std::chrono::milliseconds(RecoveryDialog::kTickPaceMs - 1));
+            QTest::qWait(0);
+            QCOMPARE(ticks.size(), i); // not a millisecond early
+            clock.advance(std::chrono::milliseconds(1));
+            QTRY_COMPARE(ticks.size(), i + 1);
+            QCOMPARE(ticks.at(i).first, i);
+            QCOMPARE(ticks.at(i).second, start + (i + 1) * RecoveryDialog::kTickPaceMs);
+            QCOMPARE(dlg.progressView()->topLevelItem(i)->text(1), u"ok"_s);
+            if (i + 1 < RecoveryStep::Count)
+                QCOMPARE(dlg.progressView()->topLevelItem(i + 1)->text(1), u"running"_s);
+        }
+        QTRY_COMPARE(dlg.currentPage(), int(RecoveryDialog::ResultPage));
     }
 
     void closingTheWindowDoesNotStopTheRecovery()
