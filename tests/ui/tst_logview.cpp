@@ -111,12 +111,12 @@ private slots:
         int maxBlocks = 0;
         int batches = 0;
         qint64 biggestBatch = 0; // bytes handed to the view in one go
-        connect(view.tailer(), &LogTailer::linesAppended, this, [&](const QStringList &lines) {
+        connect(view.tailer(), &LogTailer::linesAppended, this, [&](const QList<LogTailer::Line> &lines) {
             ++batches;
             maxBlocks = std::max(maxBlocks, view.editor()->document()->blockCount());
             qint64 bytes = 0;
-            for (const QString &l : lines)
-                bytes += l.size() + 1;
+            for (const LogTailer::Line &l : lines)
+                bytes += l.text.size() + 1;
             biggestBatch = std::max(biggestBatch, bytes);
         });
         QElapsedTimer sinceLast;
