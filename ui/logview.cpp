@@ -553,7 +553,8 @@ void LogView::updatePauseBar()
         return;
     const QString why =
         m_pauseReason == PauseReason::Search ? tr("Paused at the search match") : tr("Paused");
-    m_pauseLabel->setText(tr("%1 \u2014 %n new line(s)", nullptr, m_pending).arg(why));
+    m_pauseLabel->setText(m_pending == 1 ? tr("%1 \u2014 1 new line").arg(why)
+                                         : tr("%1 \u2014 %2 new lines").arg(why).arg(m_pending));
     // The window's own colours tinted amber: readable in light and dark palettes.
     QPalette palette = m_pauseBar->palette();
     const QColor base = this->palette().color(QPalette::Window);
@@ -581,11 +582,10 @@ void LogView::updateStatus()
     const bool empty = m_editor->document()->isEmpty();
     if (m_errorsOnly && empty) {
         m_placeholder->setText(
-            m_lines.empty()
-                ? tr("No errors: the log is empty.")
-                : tr("No errors in the last %n line(s): nothing on stderr and no ERROR, CRITICAL, "
-                     "Traceback or Exception lines.",
-                     nullptr, int(m_lines.size())));
+            m_lines.empty() ? tr("No errors: the log is empty.")
+                            : tr("No errors in the last %1 lines: nothing on stderr and no ERROR, CRITICAL, "
+                                 "Traceback or Exception lines.")
+                                  .arg(m_lines.size()));
     }
     m_placeholder->setVisible(m_errorsOnly && empty);
 }
