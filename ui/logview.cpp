@@ -163,7 +163,8 @@ LogView::LogView(QWidget *parent)
     m_copyButton->setToolTip(tr("Copy the selection, or everything shown"));
     m_folderButton->setText(tr("Open log folder"));
     m_folderButton->setEnabled(false);
-    m_search->setPlaceholderText(tr("Search (Enter: next, Shift+Enter: previous)"));
+    m_search->setPlaceholderText(tr("Search"));
+    m_search->setToolTip(tr("Enter: next match, Shift+Enter: previous (F3, Shift+F3)"));
     m_search->setClearButtonEnabled(true);
     m_search->setMaximumWidth(260);
     m_search->installEventFilter(this);
