@@ -582,11 +582,13 @@ void LogView::updateStatus()
     updatePauseBar();
     const bool empty = m_editor->document()->isEmpty();
     if (m_errorsOnly && empty) {
-        m_placeholder->setText(
-            m_lines.empty() ? tr("No errors: the log is empty.")
-                            : tr("No errors in the last %1 lines: nothing on stderr and no ERROR, CRITICAL, "
-                                 "Traceback or Exception lines.")
-                                  .arg(m_lines.size()));
+        const QString lines =
+            m_lines.size() == 1 ? tr("the only line") : tr("the last %1 lines").arg(m_lines.size());
+        m_placeholder->setText(m_lines.empty()
+                                   ? tr("No errors: the log is empty.")
+                                   : tr("No errors in %1: nothing on stderr and no ERROR, CRITICAL, "
+                                        "Traceback or Exception lines.")
+                                         .arg(lines));
     }
     m_placeholder->setVisible(m_errorsOnly && empty);
 }
