@@ -21,6 +21,16 @@
 //    processes in its tree) and its history, capped at `history-cap` bytes
 //    (set just before the window, below the file's size), flushes and trims.
 // 4. VmRSS of the process at the first paint and at the end.
+//
+//   lifeline-bench-ui --merged-log [--seconds 10] [--lines-per-s 50000]
+//                     [--run-lines 5] [--logger PATH] [--no-index]
+//
+// 5. The merged log view's cost: a writer thread floods a real lifeline-logger
+//    (two pipes, with its order index unless --no-index) at lines-per-s,
+//    switching between stdout and stderr every run-lines lines (0: stdout
+//    only); a LogView on the two files polls every 250 ms and each tick
+//    (read, merge, draw) is timed. Also the logger's CPU over the window,
+//    from /proc (--logger: another build of it, e.g. one without --index).
 #include "benchutil.h"
 #include "config/configloader.h"
 #include "engine/enginehost.h"
@@ -32,16 +42,25 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
 #include <QLineSeries>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QRegularExpression>
 #include <QTabWidget>
+#include <QTemporaryDir>
 #include <QTextBlock>
 #include <QTextDocument>
 #include <QTimer>
+
+#include <atomic>
+#include <thread>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 using namespace lifeline;
 using namespace lifeline::bench;
@@ -177,6 +196,128 @@ int treeSize(pid_t pid)
     return n;
 }
 
+// utime + stime of a process, in clock ticks.
+qint64 cpuTicks(qint64 pid)
+{
+    QFile stat(u"/proc/%1/stat"_s.arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray text = stat.readAll();
+    const QList<QByteArray> fields = text.mid(text.lastIndexOf(')') + 2).split(' ');
+    return fields.size() > 12 ? fields[11].toLongLong() + fields[12].toLongLong() : -1;
+}
+
+int mergedLog(const QCommandLineParser &parser, const QCommandLineOption &secondsOpt,
+              const QCommandLineOption &rateOpt, const QCommandLineOption &runOpt,
+              const QCommandLineOption &loggerOpt, const QCommandLineOption &noIndexOpt)
+{
+    const int seconds = parser.value(secondsOpt).toInt();
+    const int rate = parser.value(rateOpt).toInt();
+    const int runLines = parser.value(runOpt).toInt();
+    const QString loggerPath = parser.isSet(loggerOpt)
+                                   ? parser.value(loggerOpt)
+                                   : QCoreApplication::applicationDirPath() + u"/lifeline-logger"_s;
+    QTemporaryDir dir;
+    const QString out = dir.filePath(u"flood.log"_s);
+    const QString err = dir.filePath(u"flood.err.log"_s);
+    int outPipe[2];
+    int errPipe[2];
+    if (::pipe2(outPipe, O_CLOEXEC) != 0 || ::pipe2(errPipe, O_CLOEXEC) != 0)
+        return 1;
+    QProcess logger;
+    logger.setChildProcessModifier([&] {
+        ::dup2(outPipe[0], 0);
+        ::dup2(errPipe[0], 3);
+    });
+    QStringList args{u"--out"_s,      out,           u"--err"_s,     err,
+                     u"--max-size"_s, u"10000000"_s, u"--backups"_s, u"2"_s};
+    if (!parser.isSet(noIndexOpt))
+        args += {u"--index"_s, LogTailer::orderIndexPath(out)};
+    logger.start(loggerPath, args);
+    if (!logger.waitForStarted(5000)) {
+        note(u"cannot start "_s + loggerPath);
+        return 1;
+    }
+    ::close(outPipe[0]);
+    ::close(errPipe[0]);
+
+    // The service: every 10 ms the lines due, in runs of runLines per stream,
+    // one write(2) per run (a service's stdio flushing its buffer).
+    std::atomic<bool> stop = false;
+    std::thread writer([&] {
+        QElapsedTimer clock;
+        clock.start();
+        qint64 written = 0;
+        bool toErr = false;
+        const QByteArray pad = " bench line lorem ipsum dolor sit amet consectetur adipiscing\n";
+        while (!stop) {
+            const qint64 due = clock.nsecsElapsed() * rate / 1'000'000'000;
+            while (written < due) {
+                QByteArray run;
+                const qint64 n = std::min<qint64>(runLines > 0 ? runLines : 500, due - written);
+                for (qint64 k = 0; k < n; ++k)
+                    run += QByteArray::number(++written) + pad;
+                const int fd = toErr ? errPipe[1] : outPipe[1];
+                for (qsizetype done = 0; done < run.size();) {
+                    const ssize_t w = ::write(fd, run.constData() + done, size_t(run.size() - done));
+                    if (w <= 0)
+                        break;
+                    done += w;
+                }
+                if (runLines > 0)
+                    toErr = !toErr;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ::close(outPipe[1]);
+        ::close(errPipe[1]);
+    });
+
+    LogView view;
+    view.resize(1100, 700);
+    view.setFiles(out, err);
+    view.show();
+    pause(500);
+    // The bench drives the ticks itself, to time each one.
+    view.tailer()->setInterval(3'600'000);
+    QList<double> tickMs;
+    QTimer ticks;
+    ticks.setInterval(LogTailer::kDefaultIntervalMs);
+    QObject::connect(&ticks, &QTimer::timeout, &view, [&] {
+        QElapsedTimer t;
+        t.start();
+        view.tailer()->pollNow();
+        tickMs.push_back(msSince(t));
+    });
+    const qint64 cpuBefore = cpuTicks(logger.processId());
+    QElapsedTimer window;
+    window.start();
+    ticks.start();
+    pause(seconds * 1000);
+    ticks.stop();
+    const double windowS = msSince(window) / 1000;
+    const qint64 cpuAfter = cpuTicks(logger.processId());
+    stop = true;
+    writer.join();
+    logger.waitForFinished(30000);
+
+    const Stats st = summarize(tickMs);
+    double busy = 0;
+    for (double ms : tickMs)
+        busy += ms;
+    const double loggerCpu = double(cpuAfter - cpuBefore) / double(sysconf(_SC_CLK_TCK)) / windowS * 100;
+    const QFileInfo index(LogTailer::orderIndexPath(out));
+    // rate run-lines index? ticks p50 p99 worst gui-busy-% logger-cpu-% index-bytes bytes-read bytes-skipped
+    // blocks
+    std::printf("MERGEDLOG %d %d %d %lld %.2f %.2f %.2f %.2f %.2f %lld %lld %lld %d\n", rate, runLines,
+                parser.isSet(noIndexOpt) ? 0 : 1, qint64(st.n), st.median, percentile(tickMs, 0.99), st.max,
+                busy / (windowS * 10), loggerCpu, index.exists() ? index.size() : 0,
+                view.tailer()->bytesRead(), view.tailer()->bytesSkipped(),
+                view.editor()->document()->blockCount());
+    std::fflush(stdout);
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -197,10 +338,18 @@ int main(int argc, char *argv[])
     const QCommandLineOption capOpt(u"history-cap"_s, u"History size cap during the window."_s, u"BYTES"_s);
     const QCommandLineOption hiddenOpt(u"log-hidden"_s,
                                        u"Control run: the flood runs, its Log tab is not shown."_s);
-    parser.addOptions(
-        {configOpt, firstOpt, redrawsOpt, secondsOpt, tickOpt, floodOpt, treeOpt, capOpt, hiddenOpt});
+    const QCommandLineOption mergedOpt(u"merged-log"_s, u"Measure the merged log view alone."_s);
+    const QCommandLineOption rateOpt(u"lines-per-s"_s, u"Merged log: flood rate."_s, u"N"_s, u"50000"_s);
+    const QCommandLineOption runOpt(
+        u"run-lines"_s, u"Merged log: lines per stream switch (0: stdout only)."_s, u"N"_s, u"5"_s);
+    const QCommandLineOption loggerOpt(u"logger"_s, u"Merged log: the lifeline-logger to run."_s, u"PATH"_s);
+    const QCommandLineOption noIndexOpt(u"no-index"_s, u"Merged log: run the logger without --index."_s);
+    parser.addOptions({configOpt, firstOpt, redrawsOpt, secondsOpt, tickOpt, floodOpt, treeOpt, capOpt,
+                       hiddenOpt, mergedOpt, rateOpt, runOpt, loggerOpt, noIndexOpt});
     parser.addHelpOption();
     parser.process(app);
+    if (parser.isSet(mergedOpt))
+        return mergedLog(parser, secondsOpt, rateOpt, runOpt, loggerOpt, noIndexOpt);
 
     const LoadResult loaded = ConfigLoader::loadFile(parser.value(configOpt));
     if (!loaded.ok()) {

@@ -3,11 +3,16 @@
 // service writes: the editor keeps at most maximumLines() blocks and the view
 // keeps the same number of recent lines to re-filter from.
 //
+// stdout and stderr come merged in the order they were written (the
+// logger's order index, logtailer.h); stderr lines carry a mark in the gutter
+// and the error colour.
+//
 // Pause freezes the text: new lines are kept (in the bounded buffer) and
-// counted on the Resume button, but the editor is not touched, so what a
-// person is reading or selecting neither scrolls away nor is trimmed off the
-// top. Resume redraws from the buffer and follows the end again. Finding a
-// search match pauses too, for the same reason.
+// counted, but the editor is not touched, so what a person is reading or
+// selecting neither scrolls away nor is trimmed off the top. Moving to a
+// search match pauses too, for the same reason. Either way a bar above the
+// text says so, with the count of new lines and a Resume button; resuming
+// redraws from the buffer and follows the end again.
 #pragma once
 
 #include "logs/logtailer.h"
@@ -17,10 +22,13 @@
 #include <QWidget>
 
 #include <deque>
+#include <vector>
 
+class QFrame;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
+class QTextBlock;
 class QToolButton;
 
 namespace lifeline {
@@ -57,10 +65,13 @@ public:
     // Lines that arrived while paused (not yet shown).
     int pendingLines() const { return m_pending; }
 
-    // Selects the next match after the cursor (wrapping); false when none.
+    // Selects the next (previous) match from the cursor, wrapping; false
+    // when none. Enter and F3 go to the next, with Shift to the previous.
     bool findNext(const QString &text);
+    bool findPrevious(const QString &text);
 
-    // What the tailer calls; public for tests.
+    // What the tailer calls; public for tests and the bench.
+    void appendEntries(const QList<LogTailer::Line> &lines);
     void appendLines(const QStringList &lines, bool fromStderr);
     void clear();
 
@@ -71,13 +82,27 @@ public:
     QToolButton *copyButton() const { return m_copyButton; }
     QToolButton *openFolderButton() const { return m_folderButton; }
     QLineEdit *searchField() const { return m_search; }
+    QToolButton *previousMatchButton() const { return m_previousButton; }
+    QToolButton *nextMatchButton() const { return m_nextButton; }
+    // "3 of 17", "17 matches", "No matches"; empty without a search.
+    QLabel *matchLabel() const { return m_matchLabel; }
     QLabel *statusLabel() const { return m_status; }
+    // Shown while paused: "Paused — N new lines", with resumeButton().
+    QFrame *pauseBar() const { return m_pauseBar; }
+    QLabel *pauseLabel() const { return m_pauseLabel; }
+    QToolButton *resumeButton() const { return m_resumeButton; }
+    // Over the empty text when nothing passes the errors-only filter.
+    QLabel *placeholder() const { return m_placeholder; }
+
+    // A line the service wrote to stderr (marked in the gutter).
+    static bool isStderrBlock(const QTextBlock &block);
 
     // Error lines: isErrorLine() (ERROR, CRITICAL, Traceback, Exception, ...)
     // or anything the service wrote to stderr.
     static bool isErrorEntry(const QString &line, bool fromStderr);
 
 protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
     void showEvent(QShowEvent *event) override;
     void hideEvent(QHideEvent *event) override;
 
@@ -87,7 +112,14 @@ private:
         QString text;
         bool err = false;
     };
+    enum class PauseReason
+    {
+        Person, // the Pause button
+        Search, // moved to a search match
+    };
     bool isShown(const Line &line) const;
+    void pause(PauseReason reason);
+    bool find(const QString &text, bool backward);
     void insertLines(const std::deque<Line> &lines, size_t from);
     // Everything in the buffer; tailOnly: only the newest kFloodLines (a
     // flood, which nobody reads line by line until they pause it).
@@ -96,6 +128,8 @@ private:
     void updateStatus();
     void scrollToEnd();
     void highlightMatches();
+    void updateMatchLabel();
+    void updatePauseBar();
     void copy();
     void openFolder();
 
@@ -106,7 +140,14 @@ private:
     QToolButton *m_copyButton;
     QToolButton *m_folderButton;
     QLineEdit *m_search;
+    QToolButton *m_previousButton;
+    QToolButton *m_nextButton;
+    QLabel *m_matchLabel;
     QLabel *m_status;
+    QFrame *m_pauseBar;
+    QLabel *m_pauseLabel;
+    QToolButton *m_resumeButton;
+    QLabel *m_placeholder;
     QString m_outPath;
     QString m_errPath;
     std::deque<Line> m_lines; // the newest m_maxLines lines, unfiltered
@@ -115,6 +156,7 @@ private:
     qint64 m_dropped = 0; // lines that never reached the view (batches bigger than the buffer)
     bool m_errorsOnly = false;
     bool m_paused = false;
+    PauseReason m_pauseReason = PauseReason::Person;
     bool m_showsTailOnly = false; // a flood shows only its newest lines until paused
 };
 

@@ -1,6 +1,7 @@
 // lifeline-logger: the per-service log writer (design.md, "Pitfalls": lossless rotation).
 //
-//   lifeline-logger --out FILE [--err FILE] --max-size BYTES --backups N [--status-fd FD]
+//   lifeline-logger --out FILE [--err FILE] [--index FILE] --max-size BYTES --backups N
+//                   [--status-fd FD]
 //
 // A service writes into pipes owned by this tiny process rather than into pipes read by Lifeline,
 // like daemontools' multilog and runit's svlogd: the service never gets SIGPIPE when Lifeline
@@ -13,6 +14,20 @@
 // a line cut by the pipe is finished in the current file first (a file may exceed max-size by
 // that line's tail), and a line longer than max-size is written whole. Every byte read is written
 // exactly once.
+//
+// --index FILE (with a separate --err) records the order in which the two streams arrived, so a
+// reader can show stdout and stderr merged as they were written while both files stay byte for
+// byte what the service wrote. It is text, one record per run of one stream:
+//   "o|e INODE END\n"   the bytes of that stream's file INODE up to offset END arrived before
+//                       anything in a later record
+// A run is written when the other stream sends something, when the file rotates (a new INODE),
+// and at most kIndexFlushMs after it began, so a one-stream flood costs a few records a second and
+// no syscall per line. The order is the logger's arrival order: what the service wrote to its two
+// pipes within one poll round (or with one pipe full) may arrive the other way round; nothing
+// finer can be known from two pipes. The index rotates on its own (FILE -> FILE.1, one backup) at
+// kIndexMaxBytes, not with the logs, since it holds records for both of them. A record it cannot
+// write (a full disk) is lost, never retried: a reader then shows those lines a moment later, not
+// lost and not out of the files.
 //
 // TERM, INT, HUP, PIPE and XFSZ are ignored: the logger drains its inputs until EOF, so the signal sent
 // to the service's process group does not lose the service's last words. Exit 0 when every input
@@ -57,6 +72,8 @@ namespace {
 constexpr size_t kReadBuffer = 64 * 1024;
 constexpr int kErrFd = 3;
 constexpr long long kRetryMs = 1000; // between two tries to write after a failure, and two reports
+constexpr long long kIndexFlushMs = 100;
+constexpr unsigned long long kIndexMaxBytes = 256 * 1024;
 
 long long monotonicMs()
 {
@@ -113,9 +130,10 @@ private:
 {
     std::fprintf(stderr,
                  "lifeline-logger: %s\n"
-                 "usage: lifeline-logger --out FILE [--err FILE] --max-size BYTES --backups N "
-                 "[--status-fd FD]\n"
+                 "usage: lifeline-logger --out FILE [--err FILE] [--index FILE] --max-size BYTES "
+                 "--backups N [--status-fd FD]\n"
                  "  reads fd 0 into --out and fd 3 into --err until EOF, rotating at max-size;\n"
+                 "  records the order of the two streams in --index;\n"
                  "  reports dropped lines (a full disk) as records on FD\n",
                  message.c_str());
     std::exit(64); // EX_USAGE
@@ -127,6 +145,96 @@ bool parseNumber(const std::string &text, unsigned long long *value)
     const auto [ptr, ec] = std::from_chars(text.data(), end, *value);
     return ec == std::errc() && ptr == end && !text.empty();
 }
+
+/// The --index file: runs of one stream, in arrival order (see the top of this file).
+class OrderIndex
+{
+public:
+    /// Opened after the out file's lock is held: one logger at a time appends here. A file that
+    /// cannot be opened costs the merged view its order, never the logs: a warning, no exit.
+    void open(const std::string &path)
+    {
+        m_path = path;
+        if (!reopen())
+            std::fprintf(stderr, "lifeline-logger: cannot open %s: %s; logs are kept without their order\n",
+                         path.c_str(), std::strerror(errno));
+    }
+
+    /// The stream's file `inode` now ends at `end`. Extends the current run or starts a new one.
+    void note(char stream, unsigned long long inode, unsigned long long end, long long nowMs)
+    {
+        if (m_pending && (m_stream != stream || m_inode != inode))
+            flush();
+        if (!m_pending) {
+            m_pending = true;
+            m_stream = stream;
+            m_inode = inode;
+            m_sinceMs = nowMs;
+        }
+        m_end = end;
+    }
+
+    /// Milliseconds until the pending run is due, or -1 when there is none.
+    long long dueInMs(long long nowMs) const
+    {
+        return m_pending ? std::max(0LL, m_sinceMs + kIndexFlushMs - nowMs) : -1;
+    }
+
+    void flush()
+    {
+        if (!m_pending)
+            return;
+        m_pending = false;
+        char record[80];
+        const int prefix = m_torn ? 1 : 0; // a torn record ends without a newline: finish it
+        record[0] = '\n';
+        const int length =
+            std::snprintf(record + prefix, sizeof(record) - 1, "%c %llu %llu\n", m_stream, m_inode, m_end) +
+            prefix;
+        if (m_size + static_cast<unsigned long long>(length) > kIndexMaxBytes)
+            rotate();
+        if (m_fd < 0 && !reopen())
+            return;
+        const ssize_t written = ::write(m_fd, record, static_cast<size_t>(length));
+        if (written > 0) {
+            m_size += static_cast<unsigned long long>(written);
+            m_torn = written < length;
+        }
+    }
+
+private:
+    bool reopen()
+    {
+        if (m_fd >= 0)
+            ::close(m_fd);
+        m_fd = ::open(m_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        struct stat info = {};
+        if (m_fd < 0 || ::fstat(m_fd, &info) != 0)
+            return false;
+        m_size = static_cast<unsigned long long>(info.st_size);
+        // A logger that died mid-write may have left a record without its newline.
+        char last = '\n';
+        m_torn = m_size > 0 && ::pread(m_fd, &last, 1, static_cast<off_t>(m_size - 1)) == 1 && last != '\n';
+        return true;
+    }
+
+    void rotate()
+    {
+        const std::string backup = m_path + ".1";
+        if (::rename(m_path.c_str(), backup.c_str()) == 0)
+            reopen();
+    }
+
+    std::string m_path;
+    int m_fd = -1;
+    unsigned long long m_size = 0;
+    bool m_torn = false; ///< the last record written did not end with a newline
+    bool m_pending = false;
+    char m_stream = 'o';
+    unsigned long long m_inode = 0;
+    unsigned long long m_end = 0;
+    long long m_sinceMs = 0;
+};
 
 /// One log file with its rotation state. Owns the "FILE.lock" flock for its whole life.
 class LogFile
@@ -140,6 +248,13 @@ public:
         , m_backups(backups)
         , m_status(status)
     {}
+
+    /// Every write into this file is noted in `index` as stream `tag` ('o' or 'e').
+    void recordOrderIn(OrderIndex *index, char tag)
+    {
+        m_index = index;
+        m_tag = tag;
+    }
 
     /// Blocks until no other logger holds FILE.lock, then opens FILE for appending.
     void open()
@@ -250,8 +365,11 @@ private:
             done += static_cast<size_t>(written);
             m_size += static_cast<unsigned long long>(written);
         }
-        if (done > 0)
+        if (done > 0) {
             m_midLine = data[done - 1] != '\n';
+            if (m_index)
+                m_index->note(m_tag, m_inode, m_size, monotonicMs());
+        }
         return done;
     }
 
@@ -266,6 +384,7 @@ private:
             return false;
         }
         m_size = static_cast<unsigned long long>(info.st_size);
+        m_inode = static_cast<unsigned long long>(info.st_ino);
         // A file left by an earlier run may end inside a line; new output starts a new line anyway.
         m_midLine = false;
         return true;
@@ -274,6 +393,9 @@ private:
     bool rotate()
     {
         if (m_backups == 0) {
+            // Offsets restart in the same inode: no run may span the truncation.
+            if (m_index)
+                m_index->flush();
             if (::ftruncate(m_fd, 0) != 0) {
                 m_lastError = errno;
                 return false;
@@ -351,6 +473,9 @@ private:
     unsigned long long m_maxSize;
     unsigned m_backups;
     StatusChannel *m_status;
+    OrderIndex *m_index = nullptr;
+    char m_tag = 'o';
+    unsigned long long m_inode = 0;
     int m_fd = -1;
     int m_lockFd = -1;
     unsigned long long m_size = 0;
@@ -370,6 +495,7 @@ struct Options
 {
     std::string out;
     std::string err;
+    std::string index;
     unsigned long long maxSize = 0;
     unsigned backups = 0;
     int statusFd = -1;
@@ -390,6 +516,8 @@ Options parseOptions(int argc, char **argv)
             options.out = value;
         } else if (flag == "--err") {
             options.err = value;
+        } else if (flag == "--index") {
+            options.index = value;
         } else if (flag == "--max-size") {
             if (!parseNumber(value, &number) || number == 0)
                 usage("invalid --max-size '" + value + "' (bytes, > 0)");
@@ -438,9 +566,16 @@ int run(int argc, char **argv)
     out.open();
     LogFile err(options.err, "err", options.maxSize, options.backups, &status);
     LogFile *errTarget = &out;
+    OrderIndex index;
     if (withErr && options.err != options.out) {
         err.open();
         errTarget = &err;
+        // One file for both streams keeps their order by itself.
+        if (!options.index.empty()) {
+            index.open(options.index);
+            out.recordOrderIn(&index, 'o');
+            err.recordOrderIn(&index, 'e');
+        }
     }
 
     struct Input
@@ -459,8 +594,10 @@ int run(int argc, char **argv)
         fds.clear();
         for (const Input &input : inputs)
             fds.push_back({input.fd, POLLIN, 0});
-        const bool timed = out.wantsTimer() || err.wantsTimer();
-        if (::poll(fds.data(), fds.size(), timed ? static_cast<int>(kRetryMs) : -1) < 0) {
+        long long timeoutMs = out.wantsTimer() || err.wantsTimer() ? kRetryMs : -1;
+        if (const long long due = index.dueInMs(monotonicMs()); due >= 0)
+            timeoutMs = timeoutMs < 0 ? due : std::min(timeoutMs, due);
+        if (::poll(fds.data(), fds.size(), static_cast<int>(timeoutMs)) < 0) {
             if (errno == EINTR)
                 continue;
             std::fprintf(stderr, "lifeline-logger: poll: %s\n", std::strerror(errno));
@@ -483,9 +620,12 @@ int run(int argc, char **argv)
             inputs[i].file->write(buffer.data(), static_cast<size_t>(got));
         }
         const long long now = monotonicMs();
+        if (index.dueInMs(now) == 0)
+            index.flush();
         out.report(now);
         err.report(now);
     }
+    index.flush();
     return 0;
 }
 

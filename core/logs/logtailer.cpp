@@ -1,7 +1,5 @@
 #include "logtailer.h"
 
-#include "eventlog.h"
-
 #include <QFileInfo>
 
 #ifdef Q_OS_UNIX
@@ -62,10 +60,37 @@ FileId idOfOpenFile(QFile &file)
     return id;
 }
 
+// A line not covered by an index record after this many ticks is handed out
+// anyway (see the header).
+constexpr int kHoldTicks = 2;
+// What the initial load reads of the index and of its backup: records for
+// far more than the initial lines, even when the streams alternate line by line.
+constexpr qint64 kIndexTailBytes = 64 * 1024;
+// Read per tick; the rest waits for the next one (records are never skipped).
+constexpr qint64 kIndexBytesPerTick = 4 * 1024 * 1024;
+// Records of a stream nobody reads lines from (a skipped flood) are dropped
+// beyond this.
+constexpr size_t kMaxMarks = 100000;
+
+int streamIndex(LogTailer::Stream stream)
+{
+    return stream == LogTailer::Stream::Err ? 1 : 0;
+}
+
 } // namespace
 
 struct LogTailer::Followed
 {
+    // A line read, waiting for its place in the merged order.
+    struct Pending
+    {
+        QString text;
+        quint64 ino = 0;
+        qint64 end = 0;  // the file offset just past it
+        qint64 seq = -1; // its place; -1: not known yet
+        int ticks = 0;   // ticks it has waited for its record
+    };
+
     QString path;
     Stream stream = Stream::Out;
     QFile file;
@@ -73,6 +98,10 @@ struct LogTailer::Followed
     qint64 pos = 0;                // next byte to read in `file`
     QByteArray partial;            // bytes after the last newline read so far
     bool discardToNewline = false; // after a skip: the first line read is a fragment
+    std::deque<Pending> lines;     // read, not handed out yet
+    size_t assigned = 0;           // lines.front() .. [assigned - 1] have a seq
+
+    void add(QString text, qint64 end) { lines.push_back({std::move(text), id.ino, end}); }
 };
 
 LogTailer::LogTailer(QObject *parent)
@@ -96,6 +125,7 @@ void LogTailer::clearFiles()
 {
     stop();
     m_files.clear();
+    m_index.path.clear();
 }
 
 QStringList LogTailer::files() const
@@ -104,6 +134,14 @@ QStringList LogTailer::files() const
     for (const auto &f : m_files)
         out.append(f->path);
     return out;
+}
+
+QString LogTailer::orderIndexPath(const QString &outPath)
+{
+    QString base = outPath;
+    if (base.endsWith(QLatin1String(".log")))
+        base.chop(4);
+    return base + QStringLiteral(".order");
 }
 
 QString LogTailer::skippedLine(qint64 bytes)
@@ -116,17 +154,22 @@ void LogTailer::start(int initialLines)
     stop();
     m_bytesRead = 0;
     m_bytesSkipped = 0;
+    m_index.marks = {};
+    m_index.lastSeq = 0;
+    m_index.seen = false;
+    m_index.file.reset();
+    // The data first, then the index: the logger writes a record after its
+    // bytes, so the records read next cover at least what was read here.
     for (const auto &f : m_files) {
-        f->file.close();
-        f->partial.clear();
-        f->discardToNewline = false;
-        // tailLines() reads only the end of the file; whatever is written
-        // between it and the open below (microseconds) is not shown.
-        const QStringList lines = initialLines > 0 ? tailLines(f->path, initialLines) : QStringList();
-        openCurrent(*f, true);
-        if (!lines.isEmpty())
-            emit linesAppended(lines, f->stream);
+        f->lines.clear();
+        f->assigned = 0;
+        if (openCurrent(*f, false))
+            readInitial(*f, initialLines);
     }
+    readIndexTail();
+    for (const auto &f : m_files)
+        assign(*f, true);
+    emitReady();
     m_timer.start();
 }
 
@@ -141,6 +184,10 @@ void LogTailer::pollNow()
 {
     for (const auto &f : m_files)
         poll(*f);
+    pollIndex();
+    for (const auto &f : m_files)
+        assign(*f, false);
+    emitReady();
 }
 
 bool LogTailer::openCurrent(Followed &f, bool atEnd)
@@ -158,9 +205,44 @@ bool LogTailer::openCurrent(Followed &f, bool atEnd)
     return true;
 }
 
+void LogTailer::readInitial(Followed &f, int lines)
+{
+    // Backwards in blocks until enough lines are found: a service that wrote
+    // gigabytes costs no more than the lines asked for. A line cut at the
+    // end is read by the next tick, whole.
+    constexpr qint64 kBlock = 64 * 1024;
+    constexpr qint64 kCap = 16LL * 1024 * 1024;
+    const qint64 size = f.file.size();
+    qint64 from = size;
+    QByteArray buf;
+    while (lines > 0 && from > 0 && size - from < kCap && buf.count('\n') <= lines) {
+        const qint64 start = std::max<qint64>(0, from - kBlock);
+        f.file.seek(start);
+        buf.prepend(f.file.read(from - start));
+        from = start;
+    }
+    const qsizetype lastNewline = buf.lastIndexOf('\n');
+    f.pos = lastNewline < 0 ? size : from + lastNewline + 1;
+    if (lastNewline < 0)
+        return;
+    buf.truncate(lastNewline + 1);
+    // The first line is probably a fragment when the file goes on before it.
+    qsizetype keepFrom = from > 0 ? buf.indexOf('\n') + 1 : 0;
+    int found = 0;
+    for (qsizetype i = buf.lastIndexOf('\n', buf.size() - 2); i >= keepFrom;
+         i = buf.lastIndexOf('\n', i - 1)) {
+        if (++found == lines) {
+            keepFrom = i + 1;
+            break;
+        }
+        if (i == 0)
+            break;
+    }
+    splitLines(f, buf.mid(keepFrom), from + keepFrom);
+}
+
 void LogTailer::poll(Followed &f)
 {
-    QStringList out;
     qint64 budget = m_maxBytesPerTick;
     const FileId current = idOfPath(f.path);
     if (!f.file.isOpen()) {
@@ -170,24 +252,24 @@ void LogTailer::poll(Followed &f)
     } else if (current.valid && !(current == f.id)) {
         // Rotated: FILE was renamed to FILE.1 and a new FILE opened. Our
         // handle still reads the old inode; finish it, then switch.
-        readAvailable(f, out, budget);
-        flushPartial(f, out);
+        readAvailable(f, budget);
+        flushPartial(f);
         openCurrent(f, false);
     }
     // (!current.valid: renamed and not yet recreated; keep draining the old one.)
     if (f.file.isOpen()) {
         if (f.file.size() < f.pos) {
-            // Truncated in place: start again from its beginning.
-            flushPartial(f, out);
+            // Truncated in place: start again from its beginning. Records
+            // of the old offsets would place the new lines wrongly.
+            flushPartial(f);
             f.pos = 0;
+            m_index.marks[streamIndex(f.stream)].clear();
         }
-        readAvailable(f, out, budget);
+        readAvailable(f, budget);
     }
-    if (!out.isEmpty())
-        emit linesAppended(out, f.stream);
 }
 
-void LogTailer::readAvailable(Followed &f, QStringList &out, qint64 &budget)
+void LogTailer::readAvailable(Followed &f, qint64 &budget)
 {
     const qint64 size = f.file.size();
     qint64 available = size - f.pos;
@@ -199,14 +281,15 @@ void LogTailer::readAvailable(Followed &f, QStringList &out, qint64 &budget)
         const qint64 skip = available - budget;
         f.pos += skip;
         m_bytesSkipped += skip;
-        flushPartial(f, out);
-        out.append(skippedLine(skip));
+        flushPartial(f);
+        f.add(skippedLine(skip), f.pos);
         f.discardToNewline = true;
         available = budget;
     }
     if (!f.file.seek(f.pos))
         return;
     QByteArray data = f.file.read(available);
+    qint64 base = f.pos;
     f.pos += data.size();
     budget -= data.size();
     if (f.discardToNewline) {
@@ -218,13 +301,14 @@ void LogTailer::readAvailable(Followed &f, QStringList &out, qint64 &budget)
         }
         m_bytesSkipped += nl + 1;
         data.remove(0, nl + 1);
+        base += nl + 1;
         f.discardToNewline = false;
     }
     m_bytesRead += data.size();
-    splitLines(f, data, out);
+    splitLines(f, data, base);
 }
 
-void LogTailer::splitLines(Followed &f, const QByteArray &bytes, QStringList &out)
+void LogTailer::splitLines(Followed &f, const QByteArray &bytes, qint64 base)
 {
     qsizetype from = 0;
     while (from < bytes.size()) {
@@ -235,10 +319,10 @@ void LogTailer::splitLines(Followed &f, const QByteArray &bytes, QStringList &ou
         if (piece.endsWith('\r'))
             piece.chop(1);
         if (f.partial.isEmpty()) {
-            out.append(QString::fromUtf8(piece));
+            f.add(QString::fromUtf8(piece), base + nl + 1);
         } else {
             f.partial.append(piece);
-            out.append(QString::fromUtf8(f.partial));
+            f.add(QString::fromUtf8(f.partial), base + nl + 1);
             f.partial.clear();
         }
         from = nl + 1;
@@ -246,15 +330,178 @@ void LogTailer::splitLines(Followed &f, const QByteArray &bytes, QStringList &ou
     if (from < bytes.size())
         f.partial.append(bytes.constData() + from, bytes.size() - from);
     if (f.partial.size() > kMaxLineBytes)
-        flushPartial(f, out);
+        flushPartial(f);
 }
 
-void LogTailer::flushPartial(Followed &f, QStringList &out)
+void LogTailer::flushPartial(Followed &f)
 {
     if (f.partial.isEmpty())
         return;
-    out.append(QString::fromUtf8(f.partial));
+    f.add(QString::fromUtf8(f.partial), f.pos);
     f.partial.clear();
+}
+
+void LogTailer::readIndexTail()
+{
+    if (m_index.path.isEmpty())
+        return;
+    m_index.file = std::make_unique<Followed>();
+    Followed &ix = *m_index.file;
+    ix.path = m_index.path;
+    QByteArray bytes;
+    if (openCurrent(ix, true)) {
+        m_index.seen = true;
+        const qint64 from = std::max<qint64>(0, ix.pos - kIndexTailBytes);
+        ix.file.seek(from);
+        bytes = ix.file.read(ix.pos - from);
+        if (from > 0)
+            bytes.remove(0, bytes.indexOf('\n') + 1);
+        // A record being written is read whole by the next tick.
+        const qsizetype fragment = bytes.size() - (bytes.lastIndexOf('\n') + 1);
+        ix.pos -= fragment;
+        bytes.chop(fragment);
+        if (ix.pos < kIndexTailBytes) {
+            // Rotated not long ago: the older records are in the backup.
+            QFile backup(m_index.path + QStringLiteral(".1"));
+            if (backup.open(QIODevice::ReadOnly)) {
+                backup.seek(std::max<qint64>(0, backup.size() - (kIndexTailBytes - ix.pos)));
+                QByteArray older = backup.readAll();
+                if (backup.size() > older.size())
+                    older.remove(0, older.indexOf('\n') + 1);
+                older.truncate(older.lastIndexOf('\n') + 1);
+                bytes.prepend(older);
+            }
+        }
+    }
+    parseIndex(bytes);
+}
+
+void LogTailer::pollIndex()
+{
+    if (!m_index.file)
+        return;
+    Followed &ix = *m_index.file;
+    const FileId current = idOfPath(ix.path);
+    QByteArray bytes;
+    const auto readNew = [&] {
+        const qint64 available = std::min(ix.file.size() - ix.pos, kIndexBytesPerTick);
+        bytes = ix.partial;
+        if (available > 0 && ix.file.seek(ix.pos)) {
+            const QByteArray more = ix.file.read(available);
+            ix.pos += more.size();
+            bytes += more;
+        }
+        const qsizetype lastNewline = bytes.lastIndexOf('\n');
+        ix.partial = bytes.mid(lastNewline + 1);
+        bytes.truncate(lastNewline + 1);
+    };
+    if (!ix.file.isOpen()) {
+        if (current.valid && openCurrent(ix, false))
+            m_index.seen = true;
+    } else if (current.valid && !(current == ix.id)) {
+        readNew();
+        parseIndex(bytes);
+        openCurrent(ix, false);
+    }
+    if (ix.file.isOpen()) {
+        if (ix.file.size() < ix.pos)
+            openCurrent(ix, false);
+        readNew();
+        parseIndex(bytes);
+    }
+}
+
+void LogTailer::parseIndex(const QByteArray &bytes)
+{
+    for (qsizetype from = 0, nl; (nl = bytes.indexOf('\n', from)) >= 0; from = nl + 1) {
+        const QByteArrayView record(bytes.constData() + from, nl - from);
+        // "o|e INODE END"; anything else (a record torn by a full disk) is skipped.
+        if (record.size() < 5 || record.at(1) != ' ' || (record.at(0) != 'o' && record.at(0) != 'e'))
+            continue;
+        const QByteArrayView rest = record.sliced(2);
+        const qsizetype space = rest.indexOf(' ');
+        bool okIno = false;
+        bool okEnd = false;
+        const quint64 ino = space > 0 ? rest.first(space).toULongLong(&okIno) : 0;
+        const qint64 end = space > 0 ? rest.sliced(space + 1).toLongLong(&okEnd) : 0;
+        if (!okIno || !okEnd)
+            continue;
+        std::deque<Mark> &marks = m_index.marks[record.at(0) == 'e' ? 1 : 0];
+        m_index.lastSeq += 2;
+        marks.push_back({ino, end, m_index.lastSeq});
+        if (marks.size() > kMaxMarks)
+            marks.pop_front();
+    }
+}
+
+void LogTailer::assign(Followed &f, bool starting)
+{
+    std::deque<Mark> &marks = m_index.marks[streamIndex(f.stream)];
+    // Lines and records of one stream both come in the order they were
+    // written: one pass over each, dropping the records behind a match.
+    for (; f.assigned < f.lines.size(); ++f.assigned) {
+        Followed::Pending &line = f.lines[f.assigned];
+        const auto match = std::find_if(marks.begin(), marks.end(), [&](const Mark &m) {
+            return m.ino == line.ino && m.end >= line.end;
+        });
+        if (match == marks.end())
+            break;
+        line.seq = match->seq;
+        marks.erase(marks.begin(), match);
+    }
+    for (size_t i = f.assigned; i < f.lines.size(); ++i) {
+        Followed::Pending &line = f.lines[i];
+        const bool indexed =
+            std::any_of(marks.begin(), marks.end(), [&](const Mark &m) { return m.ino == line.ino; });
+        if (starting && !indexed) {
+            // A file the index no longer (or never) speaks of: older than
+            // every record, so first.
+            line.seq = -1;
+        } else if (!m_index.seen || ++line.ticks > kHoldTicks) {
+            line.seq = m_index.lastSeq + 1;
+        } else {
+            break;
+        }
+        ++f.assigned;
+    }
+}
+
+void LogTailer::emitReady()
+{
+    // Lines of one file only still wait for their records: nothing read from
+    // the other one can go between them (its unread bytes come later), so
+    // they go now. A one-stream flood is never held. (The other file was read
+    // a moment later in the same tick; what it got in that moment is as
+    // ambiguous as two pipes read in one round by the logger.)
+    Followed *waiting = nullptr;
+    int waitingFiles = 0;
+    for (const auto &f : m_files) {
+        if (f->assigned < f->lines.size()) {
+            waiting = f.get();
+            ++waitingFiles;
+        }
+    }
+    if (waitingFiles == 1) {
+        for (; waiting->assigned < waiting->lines.size(); ++waiting->assigned)
+            waiting->lines[waiting->assigned].seq = m_index.lastSeq + 1;
+    }
+
+    QList<Line> out;
+    for (;;) {
+        // The file whose next line with a place comes first (two files: a merge).
+        Followed *next = nullptr;
+        for (const auto &f : m_files) {
+            if (f->assigned > 0 && (!next || f->lines.front().seq < next->lines.front().seq))
+                next = f.get();
+        }
+        if (!next)
+            break;
+        out.append({std::move(next->lines.front().text), next->stream});
+        next->lines.pop_front();
+        --next->assigned;
+    }
+    if (!out.isEmpty())
+        emit linesAppended(out);
 }
 
 } // namespace lifeline

@@ -3,8 +3,18 @@
 // and that a person may truncate. Polls with a timer (QFileSystemWatcher
 // misses events under heavy writes and fires far too often under a flood):
 // each tick compares the file's identity (device + inode) and size with what
-// is open, reads only the new bytes and emits them as whole lines, in one
-// batch per file.
+// is open, reads only the new bytes and emits them as whole lines, one batch
+// per tick.
+//
+// Merged order: with setOrderIndex(), the tailer also follows the logger's
+// order index (app/logger/main.cpp, --index), whose records say which stream's
+// bytes arrived first, and hands out the lines of both files merged in that
+// order. While both files have lines no record covers yet, those lines are
+// held: a record comes within ~100 ms of its bytes, and a line still
+// uncovered two ticks later (the record was lost to a full disk, no logger
+// writes the files) is handed out anyway, after what is already known: the
+// order may then be off, no line is lost. Lines of one file alone are never
+// held. Without an index file, each tick's lines come file by file.
 //
 // Reading is bounded: at most maxBytesPerTick() per file per tick. When a
 // service writes faster than that, the tailer jumps ahead to the newest bytes
@@ -20,6 +30,8 @@
 #include <QStringList>
 #include <QTimer>
 
+#include <array>
+#include <deque>
 #include <memory>
 
 namespace lifeline {
@@ -37,6 +49,12 @@ public:
     };
     Q_ENUM(Stream)
 
+    struct Line
+    {
+        QString text;
+        Stream stream = Stream::Out;
+    };
+
     static constexpr int kDefaultIntervalMs = 250;
     static constexpr qint64 kDefaultMaxBytesPerTick = 1024 * 1024;
     // A line longer than this without a newline is emitted in pieces.
@@ -49,6 +67,12 @@ public:
     void addFile(const QString &path, Stream stream = Stream::Out);
     void clearFiles();
     QStringList files() const;
+    // The logger's order index for the Out and Err files (before start());
+    // empty: none. It need not exist yet.
+    void setOrderIndex(const QString &path) { m_index.path = path; }
+    // Where lifeline-logger keeps the order index of the service whose
+    // stdout goes to outPath: "<name>.order" beside "<name>.log".
+    static QString orderIndexPath(const QString &outPath);
 
     void setInterval(int ms) { m_timer.setInterval(ms); }
     int interval() const { return m_timer.interval(); }
@@ -73,17 +97,43 @@ public:
     static QString skippedLine(qint64 bytes);
 
 signals:
-    void linesAppended(const QStringList &lines, lifeline::LogTailer::Stream stream);
+    // In the order they were written (see the top of this file).
+    void linesAppended(const QList<lifeline::LogTailer::Line> &lines);
 
 private:
     struct Followed;
+    // A record of the index: the bytes of the stream's file `ino` up to
+    // `end` arrived before those of any later record (seq grows by 2; an odd
+    // seq is a line handed out without its record).
+    struct Mark
+    {
+        quint64 ino = 0;
+        qint64 end = 0;
+        qint64 seq = 0;
+    };
+    struct Index
+    {
+        QString path;
+        std::unique_ptr<Followed> file;
+        bool seen = false; // it exists: hold lines until their record comes
+        std::array<std::deque<Mark>, 2> marks;
+        qint64 lastSeq = 0;
+    };
+
     void poll(Followed &f);
-    bool openCurrent(Followed &f, bool atEnd);
-    void readAvailable(Followed &f, QStringList &out, qint64 &budget);
-    void splitLines(Followed &f, const QByteArray &bytes, QStringList &out);
-    void flushPartial(Followed &f, QStringList &out);
+    static bool openCurrent(Followed &f, bool atEnd);
+    void readInitial(Followed &f, int lines);
+    void readAvailable(Followed &f, qint64 &budget);
+    void splitLines(Followed &f, const QByteArray &bytes, qint64 base);
+    void flushPartial(Followed &f);
+    void pollIndex();
+    void readIndexTail();
+    void parseIndex(const QByteArray &bytes);
+    void assign(Followed &f, bool starting);
+    void emitReady();
 
     std::vector<std::unique_ptr<Followed>> m_files;
+    Index m_index;
     QTimer m_timer;
     qint64 m_maxBytesPerTick = kDefaultMaxBytesPerTick;
     qint64 m_bytesRead = 0;

@@ -1,5 +1,6 @@
 #include "loggerlauncher.h"
 
+#include "logs/logtailer.h"
 #include "platform/childregistry.h"
 
 #include <QFileInfo>
@@ -60,6 +61,7 @@ pid_t LoggerLauncher::spawnLogger(const Pipe &out, const Pipe &err, const Pipe &
     spawn.program = m_loggerPath;
     spawn.arguments = {QStringLiteral("--out"),       outPath,
                        QStringLiteral("--err"),       errPath,
+                       QStringLiteral("--index"),     LogTailer::orderIndexPath(outPath),
                        QStringLiteral("--max-size"),  QString::number(logs.maxSize),
                        QStringLiteral("--backups"),   QString::number(logs.backups),
                        QStringLiteral("--status-fd"), QStringLiteral("4")};

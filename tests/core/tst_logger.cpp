@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
@@ -15,6 +16,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using lifeline::LoggerChannel;
@@ -137,6 +139,61 @@ bool waitsForFlock(qint64 pid)
     return false;
 }
 
+/// FILE.N ... FILE.1, FILE: the ones that exist.
+QStringList withBackups(const QString &path, int backups)
+{
+    QStringList files;
+    for (int i = backups; i >= 1; --i) {
+        if (QFileInfo::exists(path + u'.' + QString::number(i)))
+            files.append(path + u'.' + QString::number(i));
+    }
+    if (QFileInfo::exists(path))
+        files.append(path);
+    return files;
+}
+
+QByteArray readAll(const QStringList &files)
+{
+    QByteArray out;
+    for (const QString &file : files)
+        out += readFile(file);
+    return out;
+}
+
+quint64 inodeOf(const QString &path)
+{
+    struct stat st = {};
+    return ::stat(QFile::encodeName(path).constData(), &st) == 0 ? quint64(st.st_ino) : 0;
+}
+
+/// The lines of both streams in the order the index records them, each as "o:text" / "e:text":
+/// each record "o|e INODE END" stands for that file's bytes from the previous record's end to END.
+QStringList orderFromIndex(const QByteArray &index, const QStringList &outFiles, const QStringList &errFiles)
+{
+    QHash<QByteArray, QString> fileOf; // "o 1234" -> path
+    for (const QString &f : outFiles)
+        fileOf.insert("o " + QByteArray::number(inodeOf(f)), f);
+    for (const QString &f : errFiles)
+        fileOf.insert("e " + QByteArray::number(inodeOf(f)), f);
+    QHash<QByteArray, qint64> done;
+    QStringList order;
+    for (const QByteArray &record : index.split('\n')) {
+        const QList<QByteArray> parts = record.split(' ');
+        if (parts.size() != 3)
+            continue;
+        const QByteArray key = parts[0] + ' ' + parts[1];
+        const QByteArray data = readFile(fileOf.value(key));
+        const qint64 end = parts[2].toLongLong();
+        const QByteArray run = data.mid(done.value(key), end - done.value(key));
+        done[key] = end;
+        for (const QByteArray &line : run.split('\n')) {
+            if (!line.isEmpty())
+                order.append(QString::fromLatin1(parts[0] + ':' + line));
+        }
+    }
+    return order;
+}
+
 } // namespace
 
 class TestLogger : public QObject
@@ -156,6 +213,9 @@ private slots:
     void appendsToExistingFile();
     void errGoesFromFd3();
     void errSameFileAsOut();
+    void indexRecordsArrivalOrder();
+    void indexRotatesAtItsCap();
+    void indexThatCannotBeWrittenLeavesLogsAlone();
     void ignoresStopSignalsUntilEof();
     void secondLoggerWaitsForFirst();
     void cannotOpenExitsOne_data();
@@ -172,6 +232,9 @@ private:
     /// A QProcess killed in cleanup() if a failed test left it running.
     QProcess *newProcess();
     QProcess *startLogger(const QStringList &args);
+    /// A logger reading fd 0 and fd 3 from pipes whose write ends are returned.
+    QProcess *startTwoStreamLogger(const QStringList &args, int *outWrite, int *errWrite,
+                                   rlim_t fileSizeLimit = RLIM_INFINITY);
     /// Pipes `script` (run by sh) through a logger with args, waits for both to finish.
     void pipeThroughLogger(const QString &script, const QStringList &loggerArgs);
 
@@ -387,6 +450,136 @@ void TestLogger::errGoesFromFd3()
         err += readFile(file);
     QVERIFY(errData.endsWith(err));
     QVERIFY(err.size() >= 2000);
+}
+
+QProcess *TestLogger::startTwoStreamLogger(const QStringList &args, int *outWrite, int *errWrite,
+                                           rlim_t fileSizeLimit)
+{
+    int out[2];
+    int err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
+        return nullptr;
+    QProcess *logger = newProcess();
+    const int outRead = out[0];
+    const int errRead = err[0];
+    logger->setChildProcessModifier([outRead, errRead, fileSizeLimit] {
+        ::dup2(outRead, 0);
+        ::dup2(errRead, 3);
+        ::fcntl(3, F_SETFD, 0);
+        const rlimit limit{fileSizeLimit, RLIM_INFINITY};
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+    });
+    logger->setStandardInputFile(QProcess::nullDevice()); // replaced by the modifier's dup2
+    logger->start(QStringLiteral(LIFELINE_LOGGER), args);
+    logger->waitForStarted(5000);
+    ::close(outRead);
+    ::close(errRead);
+    *outWrite = out[1];
+    *errWrite = err[1];
+    return logger;
+}
+
+void TestLogger::indexRecordsArrivalOrder()
+{
+    const QString err = m_dir->filePath(u"service.err.log"_s);
+    const QString index = m_dir->filePath(u"service.order"_s);
+    int outW = -1;
+    int errW = -1;
+    QProcess *logger = startTwoStreamLogger({u"--out"_s, m_out, u"--err"_s, err, u"--index"_s, index,
+                                             u"--max-size"_s, u"100"_s, u"--backups"_s, u"20"_s},
+                                            &outW, &errW);
+    QVERIFY(logger && logger->state() == QProcess::Running);
+    // Each line reaches the logger before the next is written: the order it can see.
+    const QByteArray pattern = "ooeoeeoeeeooooeoeoeoeeeo";
+    QStringList written;
+    QByteArray outData;
+    QByteArray errData;
+    for (int i = 0; i < pattern.size(); ++i) {
+        const bool isErr = pattern.at(i) == 'e';
+        const QByteArray line = (isErr ? "err " : "out ") + QByteArray::number(i) + " ----------------------";
+        QCOMPARE(::write(isErr ? errW : outW, line.constData() + 0, size_t(line.size())), line.size());
+        QCOMPARE(::write(isErr ? errW : outW, "\n", 1), 1);
+        (isErr ? errData : outData) += line + '\n';
+        written.append(QString::fromLatin1(QByteArray(1, pattern.at(i)) + ':' + line));
+        QTRY_VERIFY(readAll(withBackups(isErr ? err : m_out, 20)).endsWith(QByteArray(line + '\n')));
+    }
+    ::close(outW);
+    ::close(errW);
+    QVERIFY(logger->waitForFinished(10000));
+    QVERIFY2(logger->exitCode() == 0, logger->readAllStandardError().constData());
+
+    // The raw files are what was written to each stream, byte for byte, across rotations.
+    QVERIFY(QFileInfo::exists(m_out + u".2"_s));
+    QVERIFY(QFileInfo::exists(err + u".2"_s));
+    QCOMPARE(readAll(withBackups(m_out, 20)), outData);
+    QCOMPARE(readAll(withBackups(err, 20)), errData);
+    // The index gives back the written order, one record per run of one stream.
+    const QByteArray records = readFile(index);
+    QCOMPARE(orderFromIndex(records, withBackups(m_out, 20), withBackups(err, 20)), written);
+    QVERIFY2(records.count('\n') <= pattern.size() + 12, records.constData()); // + rotations
+}
+
+void TestLogger::indexRotatesAtItsCap()
+{
+    const QString err = m_dir->filePath(u"service.err.log"_s);
+    const QString index = m_dir->filePath(u"service.order"_s);
+    // An index left by earlier runs, at its cap (256 KiB).
+    const QByteArray old = QByteArray("o 1 100\n").repeated(256 * 1024 / 8);
+    writeFile(index, old);
+    writeFile(index + u".1"_s, "older backup, replaced\n");
+    for (int run = 0; run < 2; ++run) {
+        int outW = -1;
+        int errW = -1;
+        QProcess *logger = startTwoStreamLogger({u"--out"_s, m_out, u"--err"_s, err, u"--index"_s, index,
+                                                 u"--max-size"_s, u"100000"_s, u"--backups"_s, u"1"_s},
+                                                &outW, &errW);
+        QVERIFY(logger);
+        QCOMPARE(::write(outW, "out\n", 4), 4);
+        QTRY_COMPARE(readFile(m_out).count('\n'), run * 2 + 1);
+        QCOMPARE(::write(errW, "err\n", 4), 4);
+        QTRY_COMPARE(readFile(err).count('\n'), run + 1);
+        QCOMPARE(::write(outW, "out\n", 4), 4);
+        ::close(outW);
+        ::close(errW);
+        QVERIFY(logger->waitForFinished(10000));
+        QCOMPARE(logger->exitCode(), 0);
+    }
+    // One backup only, the full one; the new file holds the records since (the second logger
+    // went on after the first).
+    QCOMPARE(readFile(index + u".1"_s), old);
+    const QByteArray records = readFile(index);
+    QCOMPARE(records.count('\n'), 6);
+    QVERIFY(records.startsWith("o "));
+    QCOMPARE(orderFromIndex(records, {m_out}, {err}),
+             (QStringList{u"o:out"_s, u"e:err"_s, u"o:out"_s, u"o:out"_s, u"e:err"_s, u"o:out"_s}));
+}
+
+void TestLogger::indexThatCannotBeWrittenLeavesLogsAlone()
+{
+    // Every index write fails (EFBIG: the index is already past the file size limit, as on a
+    // full disk); the logs are written all the same and the logger ends normally.
+    const QString err = m_dir->filePath(u"service.err.log"_s);
+    const QString index = m_dir->filePath(u"service.order"_s);
+    writeFile(index, QByteArray(2000, 'x'));
+    int outW = -1;
+    int errW = -1;
+    QProcess *logger = startTwoStreamLogger({u"--out"_s, m_out, u"--err"_s, err, u"--index"_s, index,
+                                             u"--max-size"_s, u"100000"_s, u"--backups"_s, u"1"_s},
+                                            &outW, &errW, 1000);
+    QVERIFY(logger);
+    for (int i = 0; i < 5; ++i) {
+        QCOMPARE(::write(outW, "out\n", 4), 4);
+        QTRY_COMPARE(readFile(m_out).count('\n'), i + 1);
+        QCOMPARE(::write(errW, "err\n", 4), 4);
+        QTRY_COMPARE(readFile(err).count('\n'), i + 1);
+    }
+    ::close(outW);
+    ::close(errW);
+    QVERIFY(logger->waitForFinished(10000));
+    QVERIFY2(logger->exitCode() == 0, logger->readAllStandardError().constData());
+    QCOMPARE(readFile(m_out), QByteArray("out\n").repeated(5));
+    QCOMPARE(readFile(err), QByteArray("err\n").repeated(5));
+    QCOMPARE(readFile(index), QByteArray(2000, 'x'));
 }
 
 void TestLogger::errSameFileAsOut()
