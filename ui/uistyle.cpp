@@ -1,9 +1,11 @@
 #include "uistyle.h"
 
+#include <QFile>
 #include <QHash>
 #include <QPainter>
 #include <QPainterPath>
 #include <QPixmap>
+#include <QSvgRenderer>
 
 namespace lifeline::UiStyle {
 
@@ -119,6 +121,52 @@ QIcon healthIcon(Health health)
         break;
     }
     return badgeIcon(severityColor(-1), Glyph::Question);
+}
+
+QIcon actionIcon(const QString &name, const QColor &ink)
+{
+    static QHash<QString, QIcon> cache;
+    const QString key = name + ink.name();
+    if (auto it = cache.constFind(key); it != cache.constEnd())
+        return *it;
+    QFile file(QStringLiteral(":/icons/actions/%1.svg").arg(name));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    QByteArray svg = file.readAll();
+    svg.replace("currentColor", ink.name().toLatin1());
+    QSvgRenderer renderer(svg);
+    QIcon icon;
+    // Each size drawn from the vector: QIcon picks by device pixels, so 32
+    // serves a 16 px icon on a 2x screen without scaling a bitmap up.
+    for (int size : {16, 20, 22, 24, 32, 40, 44, 48, 64}) {
+        QPixmap pm(size, size);
+        pm.fill(Qt::transparent);
+        QPainter p(&pm);
+        renderer.render(&p);
+        p.end();
+        icon.addPixmap(pm);
+    }
+    cache.insert(key, icon);
+    return icon;
+}
+
+bool isDark(const QPalette &palette)
+{
+    return palette.color(QPalette::Window).lightness() < palette.color(QPalette::WindowText).lightness();
+}
+
+QColor severityTextColor(int severity, const QPalette &palette)
+{
+    const QColor c = severityColor(severity);
+    return isDark(palette) ? c.lighter(140) : c.darker(110);
+}
+
+QColor secondaryTextColor(const QPalette &palette)
+{
+    const QColor fg = palette.color(QPalette::WindowText);
+    const QColor bg = palette.color(QPalette::Window);
+    const auto mix = [](int a, int b) { return (a * 65 + b * 35) / 100; };
+    return QColor(mix(fg.red(), bg.red()), mix(fg.green(), bg.green()), mix(fg.blue(), bg.blue()));
 }
 
 QString latencyText(qint64 ms)
