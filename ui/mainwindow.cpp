@@ -116,6 +116,7 @@ MainWindow::MainWindow(EngineClient *engine, QWidget *parent)
     setCentralWidget(central);
 
     createActions();
+    followPalette();
 
     // The selection is the one source of truth for "the selected service". A
     // mouse press moves the current index before it selects (QAbstractItemView::
@@ -209,7 +210,6 @@ void MainWindow::createActions()
     m_showSystem = act(tr("&System overview"), QStringLiteral("system"));
     m_showSystem->setCheckable(true);
     m_showSystem->setToolTip(tr("The machine's CPU, memory and disk, and every service's events"));
-    updateIcons();
 
     auto *tb = addToolBar(tr("Services"));
     tb->setObjectName(QStringLiteral("servicesToolbar"));
@@ -372,7 +372,7 @@ void MainWindow::createMenus()
     help->addAction(m_about);
 }
 
-void MainWindow::updateIcons()
+void MainWindow::followPalette()
 {
     const QColor ink = palette().color(QPalette::ButtonText);
     for (QAction *a : findChildren<QAction *>()) {
@@ -380,6 +380,8 @@ void MainWindow::updateIcons()
         if (!name.isEmpty())
             a->setIcon(UiStyle::actionIcon(name, ink));
     }
+    for (MetricsChart *c : m_detail->charts())
+        UiStyle::styleChart(c->chart(), palette());
 }
 
 void MainWindow::openPath(const QString &path, const QString &what)
@@ -578,7 +580,7 @@ void MainWindow::changeEvent(QEvent *event)
 {
     QMainWindow::changeEvent(event);
     if (event->type() == QEvent::PaletteChange)
-        updateIcons(); // a switch to or from a dark theme while running
+        followPalette(); // a switch to or from a dark theme while running
     if (event->type() == QEvent::WindowStateChange && isMinimized() && m_hideOnClose) {
         // Minimise goes to the tray when there is one.
         QMetaObject::invokeMethod(this, &QWidget::hide, Qt::QueuedConnection);

@@ -94,7 +94,8 @@ private:
     // opens it (no xdg-open, no handler), the banner names the path instead.
     void openPath(const QString &path, const QString &what);
     void showAbout();
-    void updateIcons();
+    // Icons and charts in the palette's colours (light or dark), again on a change.
+    void followPalette();
     void followSelection();
     void updateActions();
     void updateBanner();

@@ -1,7 +1,10 @@
 #include "uistyle.h"
 
+#include <QAbstractAxis>
+#include <QChart>
 #include <QFile>
 #include <QHash>
+#include <QLegend>
 #include <QPainter>
 #include <QPainterPath>
 #include <QPixmap>
@@ -161,12 +164,32 @@ QColor severityTextColor(int severity, const QPalette &palette)
     return isDark(palette) ? c.lighter(140) : c.darker(110);
 }
 
+static QColor mix(const QColor &a, const QColor &b, int percentOfA)
+{
+    const auto m = [percentOfA](int x, int y) { return (x * percentOfA + y * (100 - percentOfA)) / 100; };
+    return QColor(m(a.red(), b.red()), m(a.green(), b.green()), m(a.blue(), b.blue()));
+}
+
 QColor secondaryTextColor(const QPalette &palette)
 {
-    const QColor fg = palette.color(QPalette::WindowText);
-    const QColor bg = palette.color(QPalette::Window);
-    const auto mix = [](int a, int b) { return (a * 65 + b * 35) / 100; };
-    return QColor(mix(fg.red(), bg.red()), mix(fg.green(), bg.green()), mix(fg.blue(), bg.blue()));
+    return mix(palette.color(QPalette::WindowText), palette.color(QPalette::Window), 65);
+}
+
+void styleChart(QChart *chart, const QPalette &palette)
+{
+    const QColor text = palette.color(QPalette::Text);
+    const QColor base = palette.color(QPalette::Base);
+    chart->setBackgroundBrush(base);
+    chart->setBackgroundPen(QPen(mix(text, base, 20), 1));
+    chart->setTitleBrush(text);
+    chart->legend()->setLabelColor(text);
+    for (QAbstractAxis *axis : chart->axes()) {
+        axis->setLabelsColor(text);
+        axis->setTitleBrush(text);
+        axis->setLinePenColor(mix(text, base, 45));
+        axis->setGridLineColor(mix(text, base, 15));
+        axis->setMinorGridLineColor(mix(text, base, 8));
+    }
 }
 
 QString latencyText(qint64 ms)

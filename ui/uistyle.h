@@ -9,6 +9,8 @@
 #include <QIcon>
 #include <QPalette>
 
+class QChart;
+
 namespace lifeline::UiStyle {
 
 // 0 good (green), 1 watch (amber), 2 needs a person (red); -1 neutral (grey).
@@ -38,6 +40,11 @@ QColor severityTextColor(int severity, const QPalette &palette);
 // Quiet text (a command line under a title) that keeps its contrast on a
 // light and a dark palette alike.
 QColor secondaryTextColor(const QPalette &palette);
+
+// A chart's background, titles, labels, legend and grid in the palette's
+// colours (Qt Charts draws a light theme of its own otherwise). Axes added
+// later need another call.
+void styleChart(QChart *chart, const QPalette &palette);
 
 // A probe's latency as people read it: "12 ms", and "< 1 ms" for a local
 // answer faster than the millisecond clock can tell (not "0 ms").

@@ -13,9 +13,11 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QChart>
 #include <QDesktopServices>
 #include <QFileInfo>
 #include <QLabel>
+#include <QLegend>
 #include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
@@ -551,13 +553,28 @@ private slots:
     void darkPaletteIconsAndTextStayReadable()
     {
         const QPalette before = QApplication::palette();
+        // A dark theme as a platform theme or qt6ct would set it.
         QPalette dark;
-        dark.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
-        dark.setColor(QPalette::WindowText, QColor(0xee, 0xee, 0xee));
-        dark.setColor(QPalette::Button, QColor(0x35, 0x35, 0x35));
-        dark.setColor(QPalette::ButtonText, QColor(0xee, 0xee, 0xee));
-        dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
-        dark.setColor(QPalette::Text, QColor(0xee, 0xee, 0xee));
+        const QList<std::pair<QPalette::ColorRole, QColor>> roles{
+            {QPalette::Window, QColor(0x2b, 0x2b, 0x2b)},
+            {QPalette::WindowText, QColor(0xee, 0xee, 0xee)},
+            {QPalette::Base, QColor(0x1e, 0x1e, 0x1e)},
+            {QPalette::AlternateBase, QColor(0x26, 0x26, 0x26)},
+            {QPalette::Text, QColor(0xee, 0xee, 0xee)},
+            {QPalette::Button, QColor(0x35, 0x35, 0x35)},
+            {QPalette::ButtonText, QColor(0xee, 0xee, 0xee)},
+            {QPalette::Highlight, QColor(0x3d, 0x7a, 0xc6)},
+            {QPalette::HighlightedText, QColor(0xff, 0xff, 0xff)},
+            {QPalette::ToolTipBase, QColor(0x35, 0x35, 0x35)},
+            {QPalette::ToolTipText, QColor(0xee, 0xee, 0xee)},
+            {QPalette::PlaceholderText, QColor(0x99, 0x99, 0x99)},
+            {QPalette::Light, QColor(0x50, 0x50, 0x50)},
+            {QPalette::Midlight, QColor(0x40, 0x40, 0x40)},
+            {QPalette::Mid, QColor(0x30, 0x30, 0x30)},
+            {QPalette::Dark, QColor(0x20, 0x20, 0x20)},
+            {QPalette::Shadow, QColor(0x10, 0x10, 0x10)}};
+        for (const auto &[role, color] : roles)
+            dark.setColor(role, color);
         QApplication::setPalette(dark);
         auto restore = qScopeGuard([&] { QApplication::setPalette(before); });
 
@@ -573,6 +590,11 @@ private slots:
         const int contrast = command->palette().color(QPalette::WindowText).lightness() -
                              command->palette().color(QPalette::Window).lightness();
         QVERIFY2(contrast > 90, qPrintable(QString::number(contrast)));
+        // The charts too: no white plot in a dark window.
+        for (MetricsChart *chart : w.detailPane()->charts()) {
+            QCOMPARE(chart->chart()->backgroundBrush().color(), dark.color(QPalette::Base));
+            QCOMPARE(chart->chart()->legend()->labelColor(), dark.color(QPalette::Text));
+        }
     }
 };
 
