@@ -260,7 +260,7 @@ void MainWindow::createActions()
     connect(m_help, &QAction::triggered, this, [this] {
         const QString readme = readmePath();
         if (readme.isEmpty())
-            showNotice(tr("The README is not installed: see share/doc/lifeline in the package"), 1);
+            showNotice(tr("The README is not installed with this build (share/doc/lifeline)"), 1);
         else
             openPath(readme, tr("the README"));
     });
@@ -347,15 +347,14 @@ void MainWindow::createMenus()
     view->setObjectName(QStringLiteral("viewMenu"));
     // The same ranges as the buttons above the charts, kept in step with them
     // (the buttons are what the settings' default range sets).
-    m_ranges = new QActionGroup(this);
-    m_ranges->setExclusive(true);
+    auto *ranges = new QActionGroup(this);
+    ranges->setExclusive(true);
     for (ChartRange r :
          {ChartRange::FiveMinutes, ChartRange::OneHour, ChartRange::OneDay, ChartRange::SevenDays}) {
         auto *a = view->addAction(tr("Last %1").arg(chartRangeLabel(r)));
         a->setCheckable(true);
-        a->setData(int(r));
         a->setChecked(m_detail->range() == r);
-        m_ranges->addAction(a);
+        ranges->addAction(a);
         connect(a, &QAction::triggered, this, [this, r] { m_detail->setRange(r); });
         if (QToolButton *b = m_detail->rangeButton(r))
             connect(b, &QToolButton::toggled, a, [a](bool on) {

@@ -7,7 +7,6 @@
 #include <QPointer>
 
 class QAction;
-class QActionGroup;
 class QLabel;
 class QPushButton;
 class QSplitter;
@@ -129,7 +128,6 @@ private:
     QAction *m_help = nullptr;
     QAction *m_about = nullptr;
     QAction *m_showSystem = nullptr;
-    QActionGroup *m_ranges = nullptr;
     QString m_notice;
     int m_noticeSeverity = 0;
     bool m_hideOnClose = false;
