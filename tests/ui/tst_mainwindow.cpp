@@ -4,6 +4,7 @@
 // answers the keyboard. Clicks are real mouse events on the table's viewport
 // at the row's visualRect; setting the current index in code is not a click.
 #include "config/configloader.h"
+#include "logview.h"
 #include "mainwindow.h"
 #include "servicedetailpane.h"
 #include "servicetablemodel.h"
@@ -22,6 +23,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScopeGuard>
 #include <QSettings>
@@ -419,7 +421,7 @@ private slots:
         QTRY_COMPARE(w.model()->rowCount(), 1);
     }
 
-    void deleteInATextFieldEditsText()
+    void deleteOutsideTheTableRemovesNothing()
     {
         TestEngine engine(config(twoServices()));
         MainWindow w(engine.client());
@@ -427,12 +429,20 @@ private slots:
         QApplication::setActiveWindow(&w);
         QVERIFY(QTest::qWaitForWindowActive(&w));
         QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 0));
-        auto *field = w.detailPane()->findChild<QLineEdit *>();
-        QVERIFY(field);
-        w.detailPane()->tabs()->setCurrentIndex(ServiceDetailPane::LogTab);
-        field->setFocus();
-        QTest::keyClick(field, Qt::Key_Delete);
-        QVERIFY(!w.findChild<QMessageBox *>(QStringLiteral("removeServiceDialog")));
+        // The log's search field, and the read-only events view (where a
+        // window-wide Delete would reach the remove action).
+        auto *search = w.detailPane()->findChild<QLineEdit *>();
+        QVERIFY(search);
+        for (QWidget *field :
+             {static_cast<QWidget *>(search), static_cast<QWidget *>(w.detailPane()->eventsView())}) {
+            w.detailPane()->tabs()->setCurrentWidget(
+                field == search ? static_cast<QWidget *>(w.detailPane()->logView()) : field);
+            QTest::mouseClick(field == search ? field : w.detailPane()->eventsView()->viewport(),
+                              Qt::LeftButton);
+            QTRY_VERIFY(field->hasFocus());
+            QTest::keyClick(field, Qt::Key_Delete);
+            QVERIFY(!w.findChild<QMessageBox *>(QStringLiteral("removeServiceDialog")));
+        }
     }
 
     void layoutIsRestoredAtTheNextStart()
