@@ -167,15 +167,16 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::createActions()
 {
-    // Shortcuts a desktop user already knows; per-service actions act on the
-    // selected row (Ctrl+R reloads it, Delete removes it from the table).
+    // Only shortcuts a desktop user already knows (no Ctrl+S = Start); the
+    // per-service actions act on the selected row. Mnemonics differ per menu.
     auto act = [this](const QString &text, const QString &icon, const QKeySequence &key = {}) {
         auto *a = new QAction(text, this);
         a->setProperty("iconName", icon);
         a->setShortcut(key);
+        const QString plain = QString(text).remove(QLatin1Char('&'));
         a->setToolTip(key.isEmpty()
-                          ? text
-                          : QStringLiteral("%1 (%2)").arg(text, key.toString(QKeySequence::NativeText)));
+                          ? plain
+                          : QStringLiteral("%1 (%2)").arg(plain, key.toString(QKeySequence::NativeText)));
         return a;
     };
     m_start = act(tr("&Start"), QStringLiteral("start"));
@@ -183,12 +184,12 @@ void MainWindow::createActions()
     m_restart = act(tr("&Restart"), QStringLiteral("restart"), QKeySequence(Qt::CTRL | Qt::Key_R));
     m_restartDependents = act(tr("Restart with &dependents"), QStringLiteral("restart"));
     m_startAll = act(tr("Start &all"), QStringLiteral("start-all"));
-    m_stopAll = act(tr("Stop a&ll"), QStringLiteral("stop-all"));
-    m_restartAll =
-        act(tr("Restart all"), QStringLiteral("restart-all"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    m_stopAll = act(tr("Sto&p all"), QStringLiteral("stop-all"));
+    m_restartAll = act(tr("Restar&t all"), QStringLiteral("restart-all"),
+                       QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
     m_openLogFile = act(tr("Open &log file"), QStringLiteral("log"));
     m_openLogs = act(tr("Open log &folder"), QStringLiteral("folder"));
-    m_recovery = act(tr("&Emergency recovery…"), QStringLiteral("recovery"),
+    m_recovery = act(tr("Emergency re&covery…"), QStringLiteral("recovery"),
                      QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     m_addService = act(tr("Add ser&vice…"), QStringLiteral("add"), QKeySequence::New);
     m_editService = act(tr("&Edit service…"), QStringLiteral("edit"));
