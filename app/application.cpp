@@ -77,6 +77,8 @@ Application::Application(const Config &config, bool minimized, EngineHost::Threa
     m_tray.setNotificationsEnabled(SettingsDialog::notificationsEnabled());
     connect(&m_window, &MainWindow::quitRequested, this, [this] { quit(); });
     connect(&m_window, &MainWindow::emergencyRecoveryRequested, this, &Application::showRecovery);
+    connect(&m_window, &MainWindow::firstClosedToTray, this,
+            [this](const QString &message) { m_tray.notify(QString(), message); });
     connect(&m_tray, &TrayController::showRequested, this, &Application::showWindow);
     connect(&m_tray, &TrayController::serviceRequested, this, [this](const QString &name) {
         showWindow();

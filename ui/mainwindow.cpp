@@ -1,5 +1,7 @@
 #include "mainwindow.h"
 
+#include "buildinfo.h"
+#include "config/configwriter.h"
 #include "engine/engineclient.h"
 #include "servicedetailpane.h"
 #include "serviceeditor.h"
@@ -7,14 +9,17 @@
 #include "uistyle.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDesktopServices>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
@@ -111,6 +116,7 @@ MainWindow::MainWindow(EngineClient *engine, QWidget *parent)
     setCentralWidget(central);
 
     createActions();
+    followPalette();
 
     // The selection is the one source of truth for "the selected service". A
     // mouse press moves the current index before it selects (QAbstractItemView::
@@ -161,58 +167,66 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::createActions()
 {
+    // Only shortcuts a desktop user already knows (no Ctrl+S = Start); the
+    // per-service actions act on the selected row. Mnemonics differ per menu.
+    auto act = [this](const QString &text, const QString &icon, const QKeySequence &key = {}) {
+        auto *a = new QAction(text, this);
+        a->setProperty("iconName", icon);
+        a->setShortcut(key);
+        const QString plain = QString(text).remove(QLatin1Char('&'));
+        a->setToolTip(key.isEmpty()
+                          ? plain
+                          : QStringLiteral("%1 (%2)").arg(plain, key.toString(QKeySequence::NativeText)));
+        return a;
+    };
+    m_start = act(tr("&Start"), QStringLiteral("start"));
+    m_stop = act(tr("St&op"), QStringLiteral("stop"));
+    m_restart = act(tr("&Restart"), QStringLiteral("restart"), QKeySequence(Qt::CTRL | Qt::Key_R));
+    m_restartDependents = act(tr("Restart with &dependents"), QStringLiteral("restart"));
+    m_startAll = act(tr("Start &all"), QStringLiteral("start-all"));
+    m_stopAll = act(tr("Sto&p all"), QStringLiteral("stop-all"));
+    m_restartAll = act(tr("Restar&t all"), QStringLiteral("restart-all"),
+                       QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    m_openLogFile = act(tr("Open &log file"), QStringLiteral("log"));
+    m_openLogs = act(tr("Open log &folder"), QStringLiteral("folder"));
+    m_recovery = act(tr("Emergency re&covery…"), QStringLiteral("recovery"),
+                     QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    m_addService = act(tr("Add ser&vice…"), QStringLiteral("add"), QKeySequence::New);
+    m_editService = act(tr("&Edit service…"), QStringLiteral("edit"));
+    m_removeService = act(tr("Re&move service…"), QStringLiteral("remove"), QKeySequence::Delete);
+    // Only while the table has the focus: Delete in a text field edits text.
+    m_removeService->setShortcutContext(Qt::WidgetShortcut);
+    m_table->addAction(m_removeService);
+    // QKeySequence::Preferences is empty on Linux desktops; Ctrl+, is what
+    // GNOME and KDE applications use.
+    m_settings = act(tr("&Settings…"), QStringLiteral("settings"), QKeySequence(Qt::CTRL | Qt::Key_Comma));
+    m_settings->setMenuRole(QAction::PreferencesRole);
+    m_quit = act(tr("&Quit"), QStringLiteral("quit"), QKeySequence(Qt::CTRL | Qt::Key_Q));
+    m_quit->setMenuRole(QAction::QuitRole);
+    m_openConfig = act(tr("&Open config…"), QStringLiteral("config"), QKeySequence::Open);
+    m_revealConfig = act(tr("Reveal config in &folder"), QStringLiteral("folder"));
+    m_help = act(tr("Lifeline &README"), QStringLiteral("help"), QKeySequence(Qt::Key_F1));
+    m_about = act(tr("&About Lifeline"), QStringLiteral("about"));
+    m_about->setMenuRole(QAction::AboutRole);
+    m_showSystem = act(tr("&System overview"), QStringLiteral("system"));
+    m_showSystem->setCheckable(true);
+    m_showSystem->setToolTip(tr("The machine's CPU, memory and disk, and every service's events"));
+
     auto *tb = addToolBar(tr("Services"));
     tb->setObjectName(QStringLiteral("servicesToolbar"));
     tb->setMovable(false);
     tb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-
-    auto act = [this](const QString &text, const QKeySequence &key, UiStyle::Glyph glyph, int sev) {
-        auto *a = new QAction(UiStyle::badgeIcon(UiStyle::severityColor(sev), glyph), text, this);
-        a->setShortcut(key);
-        a->setToolTip(QStringLiteral("%1 (%2)").arg(text, key.toString(QKeySequence::NativeText)));
-        return a;
-    };
-    m_start = act(tr("Start"), QKeySequence(Qt::CTRL | Qt::Key_S), UiStyle::Glyph::Check, 0);
-    m_stop = act(tr("Stop"), QKeySequence(Qt::CTRL | Qt::Key_T), UiStyle::Glyph::Pause, -1);
-    m_restart = act(tr("Restart"), QKeySequence(Qt::CTRL | Qt::Key_R), UiStyle::Glyph::Dots, 1);
-    m_restartDependents = act(tr("Restart with dependents"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_R),
-                              UiStyle::Glyph::Dots, 1);
-    m_restartAll =
-        act(tr("Restart all"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R), UiStyle::Glyph::Dots, 1);
-    m_openLogs = act(tr("Open log folder"), QKeySequence(Qt::CTRL | Qt::Key_L), UiStyle::Glyph::Dots, -1);
-    m_recovery = act(tr("Emergency recovery…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
-                     UiStyle::Glyph::Exclamation, 2);
-    m_addService = new QAction(tr("Add service…"), this);
-    m_editService = new QAction(tr("Edit service…"), this);
-    m_removeService = new QAction(tr("Remove service…"), this);
-    m_settings = new QAction(tr("Settings…"), this);
-    m_settings->setShortcut(QKeySequence::Preferences);
-    m_quit = new QAction(tr("Quit Lifeline"), this);
-    m_quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
-
     tb->addAction(m_start);
     tb->addAction(m_stop);
     tb->addAction(m_restart);
-    tb->addAction(m_restartDependents);
     tb->addSeparator();
+    tb->addAction(m_startAll);
+    tb->addAction(m_stopAll);
     tb->addAction(m_restartAll);
     tb->addSeparator();
-    tb->addAction(m_openLogs);
-    auto *more = new QToolButton(tb);
-    more->setText(tr("Configure"));
-    more->setPopupMode(QToolButton::InstantPopup);
-    auto *moreMenu = new QMenu(more);
-    moreMenu->addAction(m_addService);
-    moreMenu->addAction(m_editService);
-    moreMenu->addAction(m_removeService);
-    moreMenu->addSeparator();
-    moreMenu->addAction(m_settings);
-    moreMenu->addSeparator();
-    moreMenu->addAction(m_quit);
-    more->setMenu(moreMenu);
-    tb->addWidget(more);
+    tb->addAction(m_openLogFile);
+    tb->addAction(m_editService);
     addAction(m_recovery); // shortcut works window-wide; the big button shows it
-    addAction(m_quit);
 
     connect(m_start, &QAction::triggered, this, [this] {
         if (auto *s = selectedService())
@@ -230,9 +244,31 @@ void MainWindow::createActions()
         if (auto *s = selectedService())
             m_engine->restartWithDependents(s->name());
     });
+    connect(m_startAll, &QAction::triggered, m_engine, &EngineClient::startAll);
+    connect(m_stopAll, &QAction::triggered, m_engine, &EngineClient::stopAll);
     connect(m_restartAll, &QAction::triggered, m_engine, &EngineClient::restartAll);
-    connect(m_openLogs, &QAction::triggered, this, [this] {
-        QDesktopServices::openUrl(QUrl::fromLocalFile(m_engine->stateDir() + QStringLiteral("/logs")));
+    connect(m_openLogs, &QAction::triggered, this,
+            [this] { openPath(m_engine->stateDir() + QStringLiteral("/logs"), tr("the log folder")); });
+    connect(m_openLogFile, &QAction::triggered, this, [this] {
+        if (auto *s = selectedService())
+            openPath(s->logPath(), tr("the log of %1").arg(s->name()));
+    });
+    connect(m_openConfig, &QAction::triggered, this,
+            [this] { openPath(m_engine->config().path, tr("the configuration")); });
+    connect(m_revealConfig, &QAction::triggered, this, [this] {
+        openPath(QFileInfo(m_engine->config().path).absolutePath(), tr("the configuration's folder"));
+    });
+    connect(m_help, &QAction::triggered, this, [this] {
+        const QString readme = readmePath();
+        if (readme.isEmpty())
+            showNotice(tr("The README is not installed with this build (share/doc/lifeline)"), 1);
+        else
+            openPath(readme, tr("the README"));
+    });
+    connect(m_about, &QAction::triggered, this, &MainWindow::showAbout);
+    connect(m_showSystem, &QAction::triggered, this, [this] {
+        selectService(QString());
+        m_showSystem->setChecked(true);
     });
     connect(m_recovery, &QAction::triggered, this, &MainWindow::emergencyRecoveryRequested);
     connect(m_recoveryButton, &QPushButton::clicked, this, &MainWindow::emergencyRecoveryRequested);
@@ -249,20 +285,147 @@ void MainWindow::createActions()
         if (!s)
             return;
         const QString name = s->name();
-        auto *box =
-            new QMessageBox(QMessageBox::Question, tr("Remove service"),
-                            tr("Remove \"%1\" from %2?\nA copy of the file is kept as .bak. The service "
-                               "keeps running until Lifeline restarts.")
-                                .arg(name, m_engine->config().path),
-                            QMessageBox::Yes | QMessageBox::Cancel, this);
+        const QString path = m_engine->config().path;
+        // What really happens: the file changes, and the live reload stops the
+        // service at once (its whole process tree) and drops it from the table.
+        auto *box = new QMessageBox(
+            QMessageBox::Question, tr("Remove service"),
+            tr("Remove \"%1\"?\n\nIt is stopped now, with every process it started, and its "
+               "[[service]] table is removed from %2 (the previous file is kept as %3). Its log files "
+               "stay in %4.")
+                .arg(name, path, ConfigWriter::backupPath(path),
+                     m_engine->stateDir() + QStringLiteral("/logs")),
+            QMessageBox::Cancel, this);
+        box->setObjectName(QStringLiteral("removeServiceDialog"));
         box->setAttribute(Qt::WA_DeleteOnClose);
-        connect(box, &QMessageBox::accepted, this, [this, name] {
+        QPushButton *remove = box->addButton(tr("Stop and remove"), QMessageBox::DestructiveRole);
+        remove->setObjectName(QStringLiteral("stopAndRemove"));
+        box->setDefaultButton(QMessageBox::Cancel);
+        connect(box, &QMessageBox::finished, this, [this, box, remove, name, path] {
+            if (box->clickedButton() != remove)
+                return;
             QString error;
-            if (!ServiceEditor::remove(m_engine->config().path, name, &error))
+            if (!ServiceEditor::remove(path, name, &error))
                 showNotice(error, 2);
         });
         box->open();
     });
+    createMenus();
+}
+
+void MainWindow::createMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->setObjectName(QStringLiteral("fileMenu"));
+    file->addAction(m_openConfig);
+    file->addAction(m_revealConfig);
+    file->addSeparator();
+    file->addAction(m_settings);
+    file->addSeparator();
+    file->addAction(m_quit);
+
+    QMenu *services = menuBar()->addMenu(tr("&Services"));
+    services->setObjectName(QStringLiteral("servicesMenu"));
+    services->addAction(m_startAll);
+    services->addAction(m_stopAll);
+    services->addAction(m_restartAll);
+    services->addSeparator();
+    services->addSection(tr("Selected service"));
+    services->addAction(m_start);
+    services->addAction(m_stop);
+    services->addAction(m_restart);
+    services->addAction(m_restartDependents);
+    services->addAction(m_openLogFile);
+    services->addAction(m_editService);
+    services->addAction(m_removeService);
+    services->addSeparator();
+    services->addAction(m_addService);
+    services->addAction(m_openLogs);
+    services->addSeparator();
+    services->addAction(m_recovery);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->setObjectName(QStringLiteral("viewMenu"));
+    // The same ranges as the buttons above the charts, kept in step with them
+    // (the buttons are what the settings' default range sets).
+    auto *ranges = new QActionGroup(this);
+    ranges->setExclusive(true);
+    for (ChartRange r :
+         {ChartRange::FiveMinutes, ChartRange::OneHour, ChartRange::OneDay, ChartRange::SevenDays}) {
+        auto *a = view->addAction(tr("Last %1").arg(chartRangeLabel(r)));
+        a->setCheckable(true);
+        a->setChecked(m_detail->range() == r);
+        ranges->addAction(a);
+        connect(a, &QAction::triggered, this, [this, r] { m_detail->setRange(r); });
+        if (QToolButton *b = m_detail->rangeButton(r))
+            connect(b, &QToolButton::toggled, a, [a](bool on) {
+                if (on)
+                    a->setChecked(true);
+            });
+    }
+    view->addSeparator();
+    view->addAction(m_showSystem);
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->setObjectName(QStringLiteral("helpMenu"));
+    help->addAction(m_help);
+    help->addAction(m_about);
+}
+
+void MainWindow::followPalette()
+{
+    const QColor ink = palette().color(QPalette::ButtonText);
+    for (QAction *a : findChildren<QAction *>()) {
+        const QString name = a->property("iconName").toString();
+        if (!name.isEmpty())
+            a->setIcon(UiStyle::actionIcon(name, ink));
+    }
+    for (MetricsChart *c : m_detail->charts())
+        UiStyle::styleChart(c->chart(), palette());
+}
+
+void MainWindow::openPath(const QString &path, const QString &what)
+{
+    if (!QDesktopServices::openUrl(QUrl::fromLocalFile(path)))
+        showNotice(tr("Nothing on this desktop opens %1 (is xdg-open installed?): it is %2").arg(what, path),
+                   1);
+}
+
+QString MainWindow::readmePath()
+{
+    const QStringList candidates{
+        QCoreApplication::applicationDirPath() + QStringLiteral("/../share/doc/lifeline/README.md"),
+        BuildInfo::sourceDir() + QStringLiteral("/README.md"),
+    };
+    for (const QString &c : candidates) {
+        if (QFileInfo::exists(c))
+            return QFileInfo(c).canonicalFilePath();
+    }
+    return {};
+}
+
+QString MainWindow::aboutText() const
+{
+    const QString commit = BuildInfo::gitCommit();
+    return tr("Lifeline %1%2\n"
+              "Keeps the backends on this machine alive.\n\n"
+              "Qt %3 (built with %4)\n"
+              "Configuration: %5\n"
+              "State (logs, history, reports): %6")
+        .arg(QStringLiteral(LIFELINE_VERSION), commit.isEmpty() ? QString() : tr(" (commit %1)").arg(commit),
+             QString::fromLatin1(qVersion()), QStringLiteral(QT_VERSION_STR), m_engine->config().path,
+             m_engine->stateDir());
+}
+
+void MainWindow::showAbout()
+{
+    auto *box =
+        new QMessageBox(QMessageBox::NoIcon, tr("About Lifeline"), aboutText(), QMessageBox::Close, this);
+    box->setObjectName(QStringLiteral("aboutDialog"));
+    box->setIconPixmap(windowIcon().pixmap(64, 64));
+    box->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
 }
 
 ServiceView *MainWindow::selectedService() const
@@ -301,6 +464,8 @@ void MainWindow::updateActions()
     m_restartDependents->setEnabled(s && !m_engine->dependentsOf(s->name()).isEmpty());
     m_editService->setEnabled(s != nullptr);
     m_removeService->setEnabled(s != nullptr);
+    m_openLogFile->setEnabled(s != nullptr);
+    m_showSystem->setChecked(s == nullptr);
 }
 
 void MainWindow::showNotice(const QString &text, int severity)
@@ -360,6 +525,7 @@ void MainWindow::saveState()
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), QMainWindow::saveState());
     settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
+    settings.setValue(QStringLiteral("window/tab"), m_detail->tabs()->currentIndex());
     const ServiceView *s = selectedService();
     settings.setValue(QStringLiteral("window/selected"), s ? s->name() : QString());
 }
@@ -371,17 +537,23 @@ void MainWindow::restoreState()
         resize(1100, 700);
     QMainWindow::restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
+    m_detail->tabs()->setCurrentIndex(settings.value(QStringLiteral("window/tab"), 0).toInt());
     const QString selected = settings.value(QStringLiteral("window/selected")).toString();
     selectService(selected);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    saveState();
     if (m_hideOnClose) {
         // The tray keeps Lifeline reachable; the services keep running.
         hide();
         event->ignore();
+        QSettings settings;
+        if (!settings.value(QStringLiteral("window/toldClosesToTray")).toBool()) {
+            settings.setValue(QStringLiteral("window/toldClosesToTray"), true);
+            emit firstClosedToTray(tr("Lifeline keeps running in the tray and keeps your services alive. "
+                                      "Quit it from the tray menu or with Ctrl+Q."));
+        }
         return;
     }
     // Without a tray, closing asks to quit; the window stays until the quit
@@ -398,6 +570,8 @@ void MainWindow::showEvent(QShowEvent *event)
 
 void MainWindow::hideEvent(QHideEvent *event)
 {
+    // Closing to the tray and quitting (the app hides the window) both pass here.
+    saveState();
     QMainWindow::hideEvent(event);
     emit visibilityChanged(false);
 }
@@ -405,6 +579,8 @@ void MainWindow::hideEvent(QHideEvent *event)
 void MainWindow::changeEvent(QEvent *event)
 {
     QMainWindow::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange)
+        followPalette(); // a switch to or from a dark theme while running
     if (event->type() == QEvent::WindowStateChange && isMinimized() && m_hideOnClose) {
         // Minimise goes to the tray when there is one.
         QMetaObject::invokeMethod(this, &QWidget::hide, Qt::QueuedConnection);

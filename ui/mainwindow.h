@@ -50,6 +50,14 @@ public:
     QAction *openLogsAction() const { return m_openLogs; }
     QAction *editServiceAction() const { return m_editService; }
     QAction *removeServiceAction() const { return m_removeService; }
+    QAction *startAllAction() const { return m_startAll; }
+    QAction *stopAllAction() const { return m_stopAll; }
+    QAction *openLogFileAction() const { return m_openLogFile; }
+    QAction *settingsAction() const { return m_settings; }
+    QAction *quitAction() const { return m_quit; }
+    QAction *helpAction() const { return m_help; }
+    QAction *aboutAction() const { return m_about; }
+    QAction *showSystemAction() const { return m_showSystem; }
     QPushButton *recoveryButton() const { return m_recoveryButton; }
     QLabel *banner() const { return m_banner; }
     ServiceDetailPane *detailPane() const { return m_detail; }
@@ -57,11 +65,20 @@ public:
     // Shown in the banner for a while: config reloads, failed edits.
     void showNotice(const QString &text, int severity);
 
+    // What Help > About says: version, commit, Qt, the config and state_dir.
+    QString aboutText() const;
+    // The README the Help action opens: the installed copy, else the source
+    // tree's (a build run in place); empty when neither exists.
+    static QString readmePath();
+
 signals:
     void emergencyRecoveryRequested();
     void settingsRequested();
     void quitRequested();
     void visibilityChanged(bool visible);
+    // The first time ever that closing hid the window to the tray (remembered
+    // in QSettings): the tray says once where Lifeline went.
+    void firstClosedToTray(const QString &message);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -71,6 +88,13 @@ protected:
 
 private:
     void createActions();
+    void createMenus();
+    // Opens a file or folder with the desktop's application; when nothing
+    // opens it (no xdg-open, no handler), the banner names the path instead.
+    void openPath(const QString &path, const QString &what);
+    void showAbout();
+    // Icons and charts in the palette's colours (light or dark), again on a change.
+    void followPalette();
     void followSelection();
     void updateActions();
     void updateBanner();
@@ -96,6 +120,14 @@ private:
     QAction *m_editService = nullptr;
     QAction *m_removeService = nullptr;
     QAction *m_settings = nullptr;
+    QAction *m_startAll = nullptr;
+    QAction *m_stopAll = nullptr;
+    QAction *m_openLogFile = nullptr;
+    QAction *m_openConfig = nullptr;
+    QAction *m_revealConfig = nullptr;
+    QAction *m_help = nullptr;
+    QAction *m_about = nullptr;
+    QAction *m_showSystem = nullptr;
     QString m_notice;
     int m_noticeSeverity = 0;
     bool m_hideOnClose = false;

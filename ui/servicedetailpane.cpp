@@ -96,7 +96,7 @@ ServiceDetailPane::ServiceDetailPane(EngineClient *engine, QWidget *parent)
     m_command->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_command->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     QPalette grey = m_command->palette();
-    grey.setColor(QPalette::WindowText, UiStyle::severityColor(-1).darker(130));
+    grey.setColor(QPalette::WindowText, UiStyle::secondaryTextColor(grey));
     m_command->setPalette(grey);
 
     auto *titleRow = new QHBoxLayout;

@@ -1,9 +1,14 @@
 #include "uistyle.h"
 
+#include <QAbstractAxis>
+#include <QChart>
+#include <QFile>
 #include <QHash>
+#include <QLegend>
 #include <QPainter>
 #include <QPainterPath>
 #include <QPixmap>
+#include <QSvgRenderer>
 
 namespace lifeline::UiStyle {
 
@@ -119,6 +124,72 @@ QIcon healthIcon(Health health)
         break;
     }
     return badgeIcon(severityColor(-1), Glyph::Question);
+}
+
+QIcon actionIcon(const QString &name, const QColor &ink)
+{
+    static QHash<QString, QIcon> cache;
+    const QString key = name + ink.name();
+    if (auto it = cache.constFind(key); it != cache.constEnd())
+        return *it;
+    QFile file(QStringLiteral(":/icons/actions/%1.svg").arg(name));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    QByteArray svg = file.readAll();
+    svg.replace("currentColor", ink.name().toLatin1());
+    QSvgRenderer renderer(svg);
+    QIcon icon;
+    // Each size drawn from the vector: QIcon picks by device pixels, so 32
+    // serves a 16 px icon on a 2x screen without scaling a bitmap up.
+    for (int size : {16, 20, 22, 24, 32, 40, 44, 48, 64}) {
+        QPixmap pm(size, size);
+        pm.fill(Qt::transparent);
+        QPainter p(&pm);
+        renderer.render(&p);
+        p.end();
+        icon.addPixmap(pm);
+    }
+    cache.insert(key, icon);
+    return icon;
+}
+
+bool isDark(const QPalette &palette)
+{
+    return palette.color(QPalette::Window).lightness() < palette.color(QPalette::WindowText).lightness();
+}
+
+QColor severityTextColor(int severity, const QPalette &palette)
+{
+    const QColor c = severityColor(severity);
+    return isDark(palette) ? c.lighter(140) : c.darker(110);
+}
+
+static QColor mix(const QColor &a, const QColor &b, int percentOfA)
+{
+    const auto m = [percentOfA](int x, int y) { return (x * percentOfA + y * (100 - percentOfA)) / 100; };
+    return QColor(m(a.red(), b.red()), m(a.green(), b.green()), m(a.blue(), b.blue()));
+}
+
+QColor secondaryTextColor(const QPalette &palette)
+{
+    return mix(palette.color(QPalette::WindowText), palette.color(QPalette::Window), 65);
+}
+
+void styleChart(QChart *chart, const QPalette &palette)
+{
+    const QColor text = palette.color(QPalette::Text);
+    const QColor base = palette.color(QPalette::Base);
+    chart->setBackgroundBrush(base);
+    chart->setBackgroundPen(QPen(mix(text, base, 20), 1));
+    chart->setTitleBrush(text);
+    chart->legend()->setLabelColor(text);
+    for (QAbstractAxis *axis : chart->axes()) {
+        axis->setLabelsColor(text);
+        axis->setTitleBrush(text);
+        axis->setLinePenColor(mix(text, base, 45));
+        axis->setGridLineColor(mix(text, base, 15));
+        axis->setMinorGridLineColor(mix(text, base, 8));
+    }
 }
 
 QString latencyText(qint64 ms)

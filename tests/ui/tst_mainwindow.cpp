@@ -4,6 +4,7 @@
 // answers the keyboard. Clicks are real mouse events on the table's viewport
 // at the row's visualRect; setting the current index in code is not a click.
 #include "config/configloader.h"
+#include "logview.h"
 #include "mainwindow.h"
 #include "servicedetailpane.h"
 #include "servicetablemodel.h"
@@ -13,18 +14,43 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QChart>
+#include <QDesktopServices>
+#include <QFileInfo>
 #include <QLabel>
+#include <QLegend>
+#include <QLineEdit>
 #include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSplitter>
 #include <QStandardPaths>
+#include <QTabBar>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QToolButton>
 
 using namespace lifeline;
+
+// Stands in for the desktop's opener (QDesktopServices::setUrlHandler).
+class UrlCatcher : public QObject
+{
+    Q_OBJECT
+
+public:
+    QList<QUrl> urls;
+
+public slots:
+    void open(const QUrl &url) { urls << url; }
+};
 
 // verifyShows() compares several things; a failure there ends the test too.
 #define VERIFY_SHOWS(window, service)                                                                        \
@@ -93,6 +119,38 @@ private:
     static QPoint atRow(MainWindow &w, int row)
     {
         return w.table()->viewport()->mapTo(&w, rowCenter(w, row));
+    }
+
+    // An action of the menu bar, found the way a person finds it: by the
+    // menu's title and the item's text (mnemonics ignored).
+    static QAction *menuAction(MainWindow &w, const QString &menu, const QString &text)
+    {
+        const auto plain = [](QString s) { return s.remove(QLatin1Char('&')); };
+        for (QAction *m : w.menuBar()->actions()) {
+            if (!m->menu() || plain(m->text()) != menu)
+                continue;
+            for (QAction *a : m->menu()->actions()) {
+                if (plain(a->text()) == text)
+                    return a;
+            }
+        }
+        qFatal("no %s > %s in the menu bar", qPrintable(menu), qPrintable(text));
+    }
+
+    // The mean lightness of an icon's opaque pixels.
+    static int inkLightness(const QImage &image)
+    {
+        qint64 sum = 0, n = 0;
+        for (int y = 0; y < image.height(); ++y) {
+            for (int x = 0; x < image.width(); ++x) {
+                const QColor c = image.pixelColor(x, y);
+                if (c.alpha() > 200) {
+                    sum += c.lightness();
+                    ++n;
+                }
+            }
+        }
+        return n ? int(sum / n) : 0;
     }
 
 private slots:
@@ -242,6 +300,311 @@ private slots:
         QVERIFY(w.banner()->text().contains(QStringLiteral("Configuration not reloaded")));
         fleet.stop(QStringLiteral("broken"));
         QTRY_VERIFY(w.banner()->text().contains(QStringLiteral("0 of 1 services running")));
+    }
+
+    // --- the desktop application: menus, shortcuts, remembered layout ---
+
+    void servicesMenuFollowsTheSelection()
+    {
+        TestEngine engine(config(twoServices()));
+        MainWindow w(engine.client());
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        const QStringList perService{QStringLiteral("Start"), QStringLiteral("Restart"),
+                                     QStringLiteral("Open log file"), QStringLiteral("Edit service…"),
+                                     QStringLiteral("Remove service…")};
+        for (const QString &text : perService)
+            QVERIFY2(!menuAction(w, QStringLiteral("Services"), text)->isEnabled(), qPrintable(text));
+        QVERIFY(!menuAction(w, QStringLiteral("Services"), QStringLiteral("Stop"))->isEnabled());
+        for (const QString &text :
+             {QStringLiteral("Start all"), QStringLiteral("Stop all"), QStringLiteral("Restart all")})
+            QVERIFY2(menuAction(w, QStringLiteral("Services"), text)->isEnabled(), qPrintable(text));
+        QVERIFY(menuAction(w, QStringLiteral("View"), QStringLiteral("System overview"))->isChecked());
+
+        QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 1));
+        for (const QString &text : perService)
+            QVERIFY2(menuAction(w, QStringLiteral("Services"), text)->isEnabled(), qPrintable(text));
+        // Stopped: nothing to stop.
+        QVERIFY(!menuAction(w, QStringLiteral("Services"), QStringLiteral("Stop"))->isEnabled());
+        QVERIFY(!menuAction(w, QStringLiteral("View"), QStringLiteral("System overview"))->isChecked());
+
+        // View > System overview goes back to the machine, with nothing selected.
+        menuAction(w, QStringLiteral("View"), QStringLiteral("System overview"))->trigger();
+        QCOMPARE(w.selectedService(), nullptr);
+        QVERIFY(w.detailPane()->showsSystemOverview());
+        QVERIFY(!menuAction(w, QStringLiteral("Services"), QStringLiteral("Open log file"))->isEnabled());
+    }
+
+    void startAllAndStopAllFromTheMenu()
+    {
+        TestEngine engine(
+            config("[[service]]\nname = \"a\"\ncommand = [\"sleep\", \"30\"]\nautostart = false\n"
+                   "[[service]]\nname = \"b\"\ncommand = [\"sleep\", \"30\"]\nautostart = false\n"));
+        Fleet &fleet = engine.fleet();
+        MainWindow w(engine.client());
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        menuAction(w, QStringLiteral("Services"), QStringLiteral("Start all"))->trigger();
+        QTRY_COMPARE(fleet.service(QStringLiteral("a"))->state(), ServiceState::Running);
+        QTRY_COMPARE(fleet.service(QStringLiteral("b"))->state(), ServiceState::Running);
+        menuAction(w, QStringLiteral("Services"), QStringLiteral("Stop all"))->trigger();
+        QTRY_COMPARE(fleet.service(QStringLiteral("a"))->state(), ServiceState::Stopped);
+        QTRY_COMPARE(fleet.service(QStringLiteral("b"))->state(), ServiceState::Stopped);
+    }
+
+    void conventionalShortcuts()
+    {
+        TestEngine engine(config(twoServices()));
+        MainWindow w(engine.client());
+        w.show();
+        QApplication::setActiveWindow(&w);
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        QSignalSpy quit(&w, &MainWindow::quitRequested);
+        QSignalSpy settings(&w, &MainWindow::settingsRequested);
+        QTest::keyClick(&w, Qt::Key_Q, Qt::ControlModifier);
+        QCOMPARE(quit.size(), 1);
+        QTest::keyClick(&w, Qt::Key_Comma, Qt::ControlModifier);
+        QCOMPARE(settings.size(), 1);
+
+        UrlCatcher opened;
+        QDesktopServices::setUrlHandler(QStringLiteral("file"), &opened, "open");
+        QTest::keyClick(&w, Qt::Key_F1);
+        QDesktopServices::unsetUrlHandler(QStringLiteral("file"));
+        QCOMPARE(opened.urls.size(), 1);
+        QCOMPARE(QFileInfo(opened.urls.constFirst().toLocalFile()).fileName(), QStringLiteral("README.md"));
+
+        // The odd ones are gone: Ctrl+S saves and Ctrl+T opens a tab elsewhere.
+        for (const QAction *a : w.findChildren<QAction *>()) {
+            for (const QKeySequence &odd :
+                 {QKeySequence(Qt::CTRL | Qt::Key_S), QKeySequence(Qt::CTRL | Qt::Key_T),
+                  QKeySequence(Qt::CTRL | Qt::Key_L)})
+                QVERIFY2(!a->shortcuts().contains(odd), qPrintable(a->text()));
+        }
+    }
+
+    void deleteAsksThenStopsAndRemovesTheService()
+    {
+        const QByteArray services =
+            "[[service]]\nname = \"a\"\ncommand = [\"sleep\", \"30\"]\nautostart = false\n"
+            "[[service]]\nname = \"b\"\ncommand = [\"true\"]\nautostart = false\n";
+        const QString path = m_dir.filePath(QStringLiteral("lifeline.toml"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write("[settings]\nstate_dir = \"" + m_dir.path().toUtf8() + "/state\"\n" + services);
+        file.close();
+        TestEngine engine(config(services), {.liveReload = true});
+        Fleet &fleet = engine.fleet();
+        MainWindow w(engine.client());
+        w.show();
+        QApplication::setActiveWindow(&w);
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        fleet.start(QStringLiteral("a"));
+        QTRY_COMPARE(fleet.service(QStringLiteral("a"))->state(), ServiceState::Running);
+
+        QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 0));
+        QTest::keyClick(w.table(), Qt::Key_Delete);
+        auto *box = w.findChild<QMessageBox *>(QStringLiteral("removeServiceDialog"));
+        QVERIFY(box);
+        QTRY_VERIFY(box->isVisible()); // open(), not exec(): we got here
+        QVERIFY2(box->text().contains(QStringLiteral("stopped now")), qPrintable(box->text()));
+        QVERIFY(box->text().contains(path));
+        auto *remove = box->findChild<QPushButton *>(QStringLiteral("stopAndRemove"));
+        QVERIFY(remove);
+        QTest::mouseClick(remove, Qt::LeftButton);
+
+        // What the dialog said: gone from the file, and stopped at once.
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray text = file.readAll();
+        QVERIFY2(!text.contains("name = \"a\""), text.constData());
+        QVERIFY(text.contains("name = \"b\""));
+        QTRY_VERIFY_WITH_TIMEOUT(!fleet.service(QStringLiteral("a")), 15000);
+        QTRY_COMPARE(w.model()->rowCount(), 1);
+    }
+
+    void deleteOutsideTheTableRemovesNothing()
+    {
+        TestEngine engine(config(twoServices()));
+        MainWindow w(engine.client());
+        w.show();
+        QApplication::setActiveWindow(&w);
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 0));
+        // The log's search field, and the read-only events view (where a
+        // window-wide Delete would reach the remove action).
+        auto *search = w.detailPane()->findChild<QLineEdit *>();
+        QVERIFY(search);
+        for (QWidget *field :
+             {static_cast<QWidget *>(search), static_cast<QWidget *>(w.detailPane()->eventsView())}) {
+            w.detailPane()->tabs()->setCurrentWidget(
+                field == search ? static_cast<QWidget *>(w.detailPane()->logView()) : field);
+            QTest::mouseClick(field == search ? field : w.detailPane()->eventsView()->viewport(),
+                              Qt::LeftButton);
+            QTRY_VERIFY(field->hasFocus());
+            QTest::keyClick(field, Qt::Key_Delete);
+            QVERIFY(!w.findChild<QMessageBox *>(QStringLiteral("removeServiceDialog")));
+        }
+    }
+
+    void layoutIsRestoredAtTheNextStart()
+    {
+        TestEngine engine(config(twoServices()));
+        QList<int> sizes;
+        {
+            MainWindow w(engine.client());
+            w.setHideOnClose(true);
+            w.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&w));
+            w.resize(1013, 655);
+            auto *splitter = w.findChild<QSplitter *>();
+            splitter->setSizes({140, 400});
+            sizes = splitter->sizes();
+            QTabBar *bar = w.detailPane()->tabs()->tabBar();
+            QTest::mouseClick(bar, Qt::LeftButton, {}, bar->tabRect(ServiceDetailPane::HealthTab).center());
+            QCOMPARE(w.detailPane()->tabs()->currentIndex(), int(ServiceDetailPane::HealthTab));
+            w.close();
+        }
+        MainWindow w(engine.client());
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QCOMPARE(w.size(), QSize(1013, 655));
+        QCOMPARE(w.findChild<QSplitter *>()->sizes(), sizes);
+        QCOMPARE(w.detailPane()->tabs()->currentIndex(), int(ServiceDetailPane::HealthTab));
+    }
+
+    void firstCloseToTheTraySaysSoOnce()
+    {
+        TestEngine engine(config(twoServices()));
+        {
+            MainWindow w(engine.client());
+            w.setHideOnClose(true);
+            QSignalSpy told(&w, &MainWindow::firstClosedToTray);
+            for (int i = 0; i < 2; ++i) {
+                w.show();
+                QVERIFY(QTest::qWaitForWindowExposed(&w));
+                w.close();
+                QVERIFY(!w.isVisible());
+            }
+            QCOMPARE(told.size(), 1);
+            QVERIFY(told.at(0).at(0).toString().contains(QStringLiteral("tray")));
+        }
+        MainWindow again(engine.client()); // the next start remembers it was said
+        again.setHideOnClose(true);
+        QSignalSpy told(&again, &MainWindow::firstClosedToTray);
+        again.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&again));
+        again.close();
+        QCOMPARE(told.size(), 0);
+    }
+
+    void withoutAnOpenerTheBannerNamesThePath()
+    {
+        // The offscreen platform opens nothing (as a desktop without xdg-open):
+        // QDesktopServices::openUrl answers false.
+        TestEngine engine(config(twoServices()));
+        MainWindow w(engine.client());
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 0));
+        menuAction(w, QStringLiteral("Services"), QStringLiteral("Open log file"))->trigger();
+        const QString log = engine.client()->service(QStringLiteral("a"))->logPath();
+        QVERIFY2(w.banner()->text().contains(log), qPrintable(w.banner()->text()));
+        menuAction(w, QStringLiteral("Services"), QStringLiteral("Open log folder"))->trigger();
+        QVERIFY2(w.banner()->text().contains(engine.client()->stateDir() + QStringLiteral("/logs")),
+                 qPrintable(w.banner()->text()));
+    }
+
+    void fileMenuOpensTheConfigAndItsFolder()
+    {
+        TestEngine engine(config(twoServices()));
+        MainWindow w(engine.client());
+        UrlCatcher opened;
+        QDesktopServices::setUrlHandler(QStringLiteral("file"), &opened, "open");
+        menuAction(w, QStringLiteral("File"), QStringLiteral("Open config…"))->trigger();
+        menuAction(w, QStringLiteral("File"), QStringLiteral("Reveal config in folder"))->trigger();
+        QDesktopServices::unsetUrlHandler(QStringLiteral("file"));
+        QCOMPARE(opened.urls.size(), 2);
+        QCOMPARE(opened.urls.at(0).toLocalFile(), engine.client()->config().path);
+        QCOMPARE(opened.urls.at(1).toLocalFile(), m_dir.path());
+    }
+
+    void aboutNamesVersionQtConfigAndStateDir()
+    {
+        TestEngine engine(config(twoServices()));
+        MainWindow w(engine.client());
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        menuAction(w, QStringLiteral("Help"), QStringLiteral("About Lifeline"))->trigger();
+        auto *box = w.findChild<QMessageBox *>(QStringLiteral("aboutDialog"));
+        QVERIFY(box);
+        QTRY_VERIFY(box->isVisible());
+        const QString text = box->text();
+        for (const QString &part : {QStringLiteral(LIFELINE_VERSION), QString::fromLatin1(qVersion()),
+                                    engine.client()->config().path, engine.client()->stateDir()})
+            QVERIFY2(text.contains(part), qPrintable(part + QStringLiteral(" not in ") + text));
+        box->close();
+    }
+
+    void viewRangesDriveTheCharts()
+    {
+        TestEngine engine(config(twoServices()));
+        MainWindow w(engine.client());
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        menuAction(w, QStringLiteral("View"), QStringLiteral("Last 1 h"))->trigger();
+        QCOMPARE(w.detailPane()->range(), ChartRange::OneHour);
+        QVERIFY(w.detailPane()->rangeButton(ChartRange::OneHour)->isChecked());
+        // The buttons above the charts move the menu's check too.
+        QTest::mouseClick(w.detailPane()->rangeButton(ChartRange::SevenDays), Qt::LeftButton);
+        QCOMPARE(w.detailPane()->range(), ChartRange::SevenDays);
+        QVERIFY(menuAction(w, QStringLiteral("View"), QStringLiteral("Last 7 d"))->isChecked());
+        QVERIFY(!menuAction(w, QStringLiteral("View"), QStringLiteral("Last 1 h"))->isChecked());
+    }
+
+    void darkPaletteIconsAndTextStayReadable()
+    {
+        const QPalette before = QApplication::palette();
+        // A dark theme as a platform theme or qt6ct would set it.
+        QPalette dark;
+        const QList<std::pair<QPalette::ColorRole, QColor>> roles{
+            {QPalette::Window, QColor(0x2b, 0x2b, 0x2b)},
+            {QPalette::WindowText, QColor(0xee, 0xee, 0xee)},
+            {QPalette::Base, QColor(0x1e, 0x1e, 0x1e)},
+            {QPalette::AlternateBase, QColor(0x26, 0x26, 0x26)},
+            {QPalette::Text, QColor(0xee, 0xee, 0xee)},
+            {QPalette::Button, QColor(0x35, 0x35, 0x35)},
+            {QPalette::ButtonText, QColor(0xee, 0xee, 0xee)},
+            {QPalette::Highlight, QColor(0x3d, 0x7a, 0xc6)},
+            {QPalette::HighlightedText, QColor(0xff, 0xff, 0xff)},
+            {QPalette::ToolTipBase, QColor(0x35, 0x35, 0x35)},
+            {QPalette::ToolTipText, QColor(0xee, 0xee, 0xee)},
+            {QPalette::PlaceholderText, QColor(0x99, 0x99, 0x99)},
+            {QPalette::Light, QColor(0x50, 0x50, 0x50)},
+            {QPalette::Midlight, QColor(0x40, 0x40, 0x40)},
+            {QPalette::Mid, QColor(0x30, 0x30, 0x30)},
+            {QPalette::Dark, QColor(0x20, 0x20, 0x20)},
+            {QPalette::Shadow, QColor(0x10, 0x10, 0x10)}};
+        for (const auto &[role, color] : roles)
+            dark.setColor(role, color);
+        QApplication::setPalette(dark);
+        auto restore = qScopeGuard([&] { QApplication::setPalette(before); });
+
+        TestEngine engine(config(twoServices()));
+        MainWindow w(engine.client());
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        // Drawn in the palette's text colour, from the vector at 2x.
+        const QPixmap pm = w.stopAction()->icon().pixmap(QSize(16, 16), 2.0);
+        QCOMPARE(pm.size(), QSize(32, 32));
+        QVERIFY(inkLightness(pm.toImage()) > 200);
+        const QLabel *command = w.detailPane()->commandLabel();
+        const int contrast = command->palette().color(QPalette::WindowText).lightness() -
+                             command->palette().color(QPalette::Window).lightness();
+        QVERIFY2(contrast > 90, qPrintable(QString::number(contrast)));
+        // The charts too: no white plot in a dark window.
+        for (MetricsChart *chart : w.detailPane()->charts()) {
+            QCOMPARE(chart->chart()->backgroundBrush().color(), dark.color(QPalette::Base));
+            QCOMPARE(chart->chart()->legend()->labelColor(), dark.color(QPalette::Text));
+        }
     }
 };
 
