@@ -6,6 +6,7 @@
 #include "uistyle.h"
 #include "util/units.h"
 
+#include <QCategoryAxis>
 #include <QChart>
 #include <QCursor>
 #include <QDateTime>
@@ -98,6 +99,46 @@ NiceTicks niceTicks(double min, double max, int intervals)
     return t;
 }
 
+TimeTicks niceTimeTicks(qint64 fromMs, qint64 toMs, int maxTicks, qint64 utcOffsetMs)
+{
+    constexpr qint64 s = 1000;
+    constexpr qint64 m = 60 * s;
+    constexpr qint64 h = 60 * m;
+    constexpr qint64 d = 24 * h;
+    static constexpr qint64 steps[] = {s,      2 * s,  5 * s,  10 * s, 15 * s, 30 * s, m,     2 * m,
+                                       5 * m,  10 * m, 15 * m, 30 * m, h,      2 * h,  3 * h, 6 * h,
+                                       12 * h, d,      2 * d,  7 * d,  14 * d, 28 * d};
+    TimeTicks t;
+    if (toMs < fromMs)
+        return t;
+    maxTicks = std::max(1, maxTicks);
+    const auto ticksOf = [fromMs, toMs, utcOffsetMs](qint64 step) {
+        QList<qint64> out;
+        const qint64 local = fromMs + utcOffsetMs;
+        qint64 first = local - ((local % step) + step) % step; // floor, also before 1970
+        if (first < local)
+            first += step;
+        for (qint64 tick = first - utcOffsetMs; tick <= toMs; tick += step)
+            out.append(tick);
+        return out;
+    };
+    for (const qint64 step : steps) {
+        t.stepMs = step;
+        if ((toMs - fromMs) / step <= maxTicks && ticksOf(step).size() <= maxTicks)
+            break;
+    }
+    t.ticks = ticksOf(t.stepMs);
+    if (t.stepMs < m)
+        t.format = QStringLiteral("HH:mm:ss");
+    else if (t.stepMs >= d)
+        t.format = QStringLiteral("ddd d");
+    else if (toMs - fromMs > d)
+        t.format = QStringLiteral("ddd HH:mm");
+    else
+        t.format = QStringLiteral("HH:mm");
+    return t;
+}
+
 QList<QList<QPointF>> splitAtGaps(const QList<QPointF> &points, double maxGap, int maxRuns)
 {
     QList<qsizetype> cuts; // a run starts at each
@@ -169,6 +210,7 @@ MetricsChart::MetricsChart(EngineClient *engine, QWidget *parent)
     : QChartView(parent)
     , m_engine(engine)
     , m_timeAxis(new QDateTimeAxis)
+    , m_timeLabels(new QCategoryAxis)
     , m_valueAxis(new QValueAxis)
     , m_sinceLabel(new QGraphicsSimpleTextItem(chart()))
 {
@@ -182,11 +224,16 @@ MetricsChart::MetricsChart(EngineClient *engine, QWidget *parent)
     QFont small = font();
     small.setPointSizeF(small.pointSizeF() * 0.85);
     c->legend()->setFont(small);
-    m_timeAxis->setTickCount(6);
-    m_timeAxis->setLabelsFont(small);
+    // QDateTimeAxis spreads its ticks evenly (13:02:37, 13:03:37...): it
+    // stays for the series to be drawn against, and a category axis over
+    // the same range carries the round times a person reads.
+    m_timeAxis->setVisible(false);
+    m_timeLabels->setLabelsFont(small);
+    m_timeLabels->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
     m_valueAxis->setLabelsFont(small);
     m_valueAxis->setMin(0);
     c->addAxis(m_timeAxis, Qt::AlignBottom);
+    c->addAxis(m_timeLabels, Qt::AlignBottom);
     c->addAxis(m_valueAxis, Qt::AlignLeft);
     m_sinceLabel->setFont(small);
     m_sinceLabel->setBrush(palette().color(QPalette::PlaceholderText));
@@ -211,7 +258,6 @@ MetricsChart::MetricsChart(EngineClient *engine, QWidget *parent)
         makeMarkers(tr("restart"), UiStyle::severityColor(1), QScatterSeries::MarkerShapeTriangle);
     m_exitMarkers =
         makeMarkers(tr("exit"), UiStyle::severityColor(2), QScatterSeries::MarkerShapeRotatedRectangle);
-    updateTimeFormat();
 
     if (m_engine) {
         connect(m_engine, &EngineClient::sampled, this, &MetricsChart::refresh);
@@ -363,25 +409,22 @@ void MetricsChart::setRange(ChartRange range)
     if (range == m_range && !m_dirty)
         return;
     m_range = range;
-    updateTimeFormat();
     m_dirty = true;
     refresh();
 }
 
-void MetricsChart::updateTimeFormat()
+void MetricsChart::setTimeRange(qint64 fromMs, qint64 toMs)
 {
-    switch (m_range) {
-    case ChartRange::FiveMinutes:
-        m_timeAxis->setFormat(QStringLiteral("HH:mm:ss"));
-        break;
-    case ChartRange::OneHour:
-    case ChartRange::OneDay:
-        m_timeAxis->setFormat(QStringLiteral("HH:mm"));
-        break;
-    case ChartRange::SevenDays:
-        m_timeAxis->setFormat(QStringLiteral("ddd HH:mm"));
-        break;
-    }
+    m_timeAxis->setRange(QDateTime::fromMSecsSinceEpoch(fromMs), QDateTime::fromMSecsSinceEpoch(toMs));
+    const qint64 offsetMs = QDateTime::fromMSecsSinceEpoch(fromMs).offsetFromUtc() * 1000LL;
+    const TimeTicks ticks = niceTimeTicks(fromMs, toMs, m_maxTimeTicks, offsetMs);
+    for (const QString &label : m_timeLabels->categoriesLabels())
+        m_timeLabels->remove(label);
+    // A category needs a width: the first one may end on the range's start.
+    m_timeLabels->setStartValue(double(fromMs - 1));
+    for (const qint64 t : ticks.ticks)
+        m_timeLabels->append(QDateTime::fromMSecsSinceEpoch(t).toString(ticks.format), double(t));
+    m_timeLabels->setRange(double(fromMs), double(toMs));
 }
 
 int MetricsChart::plotWidth() const
@@ -484,7 +527,7 @@ void MetricsChart::draw(const HistoryAnswer &answer)
     m_sinceLabel->setText(m_sinceText);
     m_sinceLabel->setVisible(!m_sinceText.isEmpty());
     placeSinceLabel();
-    m_timeAxis->setRange(QDateTime::fromMSecsSinceEpoch(axisFrom), QDateTime::fromMSecsSinceEpoch(now));
+    setTimeRange(axisFrom, now);
 
     if (m_limitSeries)
         m_limitSeries->replace({QPointF(double(axisFrom), *m_limit), QPointF(double(now), *m_limit)});
@@ -601,7 +644,7 @@ void MetricsChart::resizeEvent(QResizeEvent *event)
 {
     QChartView::resizeEvent(event);
     // Fewer time labels on a narrow chart, or they are elided to "13:28:...".
-    m_timeAxis->setTickCount(width() < 420 ? 3 : width() < 640 ? 4 : 6);
+    m_maxTimeTicks = width() < 420 ? 3 : width() < 640 ? 4 : 6;
     // The number of points follows the width; the next tick re-reads them.
     m_dirty = true;
 }

@@ -19,6 +19,7 @@
 
 #include <optional>
 
+class QCategoryAxis;
 class QDateTimeAxis;
 class QGraphicsSimpleTextItem;
 class QLineSeries;
@@ -55,6 +56,18 @@ struct NiceTicks
     QList<double> values() const;
 };
 NiceTicks niceTicks(double min, double max, int intervals);
+
+// Round times for a time axis, the finest of every 1, 2, 5, 10, 15 or 30 s,
+// 1, 2, 5, 10, 15 or 30 min, 1, 2, 3, 6 or 12 h, 1 or 2 days that puts at
+// most `maxTicks` in [fromMs, toMs]; aligned in local time (utcOffsetMs
+// east of UTC), so hours and days fall on the clock's hours and midnights.
+struct TimeTicks
+{
+    qint64 stepMs = 0;
+    QList<qint64> ticks;
+    QString format; // QDateTime::toString: "HH:mm:ss", "HH:mm", "ddd HH:mm", "ddd d"
+};
+TimeTicks niceTimeTicks(qint64 fromMs, qint64 toMs, int maxTicks, qint64 utcOffsetMs);
 
 // The runs of `points` (sorted by x) between gaps wider than `maxGap`. At
 // most `maxRuns` runs: beyond that the narrowest gaps are bridged, so the
@@ -135,7 +148,10 @@ public:
     QLineSeries *limitSeries() const { return m_limitSeries; }
     QScatterSeries *restartMarkers() const { return m_restartMarkers; }
     QScatterSeries *exitMarkers() const { return m_exitMarkers; }
+    // The axis the series are drawn against (hidden) and the one a person
+    // reads: round times (niceTimeTicks) over the same range.
     QDateTimeAxis *timeAxis() const { return m_timeAxis; }
+    QCategoryAxis *timeLabels() const { return m_timeLabels; }
     QValueAxis *valueAxis() const { return m_valueAxis; }
     int refreshCount() const { return m_refreshCount; } // completed redraws
     bool isRefreshPending() const { return m_dirty || m_pendingQuery != 0; }
@@ -164,7 +180,7 @@ private:
     };
 
     QLineSeries *addLine(const QPen &pen);
-    void updateTimeFormat();
+    void setTimeRange(qint64 fromMs, qint64 toMs);
     void updateSystemFigures();
     void placeSinceLabel();
     void draw(const HistoryAnswer &answer);
@@ -183,6 +199,8 @@ private:
     QList<Marker> m_restartEvents;
     QList<Marker> m_exitEvents;
     QDateTimeAxis *m_timeAxis;
+    QCategoryAxis *m_timeLabels;
+    int m_maxTimeTicks = 6;
     QValueAxis *m_valueAxis;
     QGraphicsSimpleTextItem *m_sinceLabel;
     QString m_sinceText;

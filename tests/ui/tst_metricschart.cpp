@@ -11,6 +11,7 @@
 
 #include "testsupport.h"
 
+#include <QCategoryAxis>
 #include <QDateTimeAxis>
 #include <QFile>
 #include <QLineSeries>
@@ -145,6 +146,68 @@ private slots:
         QCOMPARE(t.decimals(), decimals);
     }
 
+    void niceTimeTickValues_data()
+    {
+        QTest::addColumn<qint64>("from");
+        QTest::addColumn<qint64>("to");
+        QTest::addColumn<int>("maxTicks");
+        QTest::addColumn<qint64>("utcOffset");
+        QTest::addColumn<qint64>("step");
+        QTest::addColumn<QStringList>("ticks"); // UTC
+        QTest::addColumn<QString>("format");
+        const auto at = [](int day, const char *time) {
+            return QDateTime(QDate(2026, 11, day),
+                             QTime::fromString(QString::fromLatin1(time), u"HH:mm:ss"_s), Qt::UTC)
+                .toMSecsSinceEpoch();
+        };
+        constexpr qint64 minute = 60'000;
+        constexpr qint64 hour = 60 * minute;
+        QTest::newRow("30 s") << at(28, "10:02:37") << at(28, "10:03:07") << 6 << qint64(0) << qint64(5000)
+                              << QStringList{u"10:02:40"_s, u"10:02:45"_s, u"10:02:50"_s,
+                                             u"10:02:55"_s, u"10:03:00"_s, u"10:03:05"_s}
+                              << u"HH:mm:ss"_s;
+        QTest::newRow("5 min") << at(28, "10:02:37") << at(28, "10:07:37") << 6 << qint64(0) << minute
+                               << QStringList{u"10:03:00"_s, u"10:04:00"_s, u"10:05:00"_s, u"10:06:00"_s,
+                                              u"10:07:00"_s}
+                               << u"HH:mm"_s;
+        QTest::newRow("1 h") << at(28, "09:07:37") << at(28, "10:07:37") << 6 << qint64(0) << 10 * minute
+                             << QStringList{u"09:10:00"_s, u"09:20:00"_s, u"09:30:00"_s,
+                                            u"09:40:00"_s, u"09:50:00"_s, u"10:00:00"_s}
+                             << u"HH:mm"_s;
+        QTest::newRow("1 h, narrow") << at(28, "09:07:37") << at(28, "10:07:37") << 3 << qint64(0)
+                                     << 30 * minute << QStringList{u"09:30:00"_s, u"10:00:00"_s}
+                                     << u"HH:mm"_s;
+        QTest::newRow("24 h") << at(27, "10:07:37") << at(28, "10:07:37") << 6 << qint64(0) << 6 * hour
+                              << QStringList{u"12:00:00"_s, u"18:00:00"_s, u"00:00:00"_s, u"06:00:00"_s}
+                              << u"HH:mm"_s;
+        // Local hours east of UTC by 5:30: local 18:00, 00:00, 06:00, 12:00.
+        QTest::newRow("24 h at +05:30")
+            << at(27, "10:07:37") << at(28, "10:07:37") << 6 << 5 * hour + 30 * minute << 6 * hour
+            << QStringList{u"12:30:00"_s, u"18:30:00"_s, u"00:30:00"_s, u"06:30:00"_s} << u"HH:mm"_s;
+        QTest::newRow("7 d") << at(21, "10:07:37") << at(28, "10:07:37") << 8 << qint64(0) << 24 * hour
+                             << QStringList(7, u"00:00:00"_s) << u"ddd d"_s;
+        QTest::newRow("a young 7 d") << at(28, "10:02:37") << at(28, "10:07:37") << 6 << qint64(0) << minute
+                                     << QStringList{u"10:03:00"_s, u"10:04:00"_s, u"10:05:00"_s,
+                                                    u"10:06:00"_s, u"10:07:00"_s}
+                                     << u"HH:mm"_s;
+    }
+
+    void niceTimeTickValues()
+    {
+        QFETCH(qint64, from);
+        QFETCH(qint64, to);
+        QFETCH(int, maxTicks);
+        QFETCH(qint64, utcOffset);
+        const TimeTicks t = niceTimeTicks(from, to, maxTicks, utcOffset);
+        QTEST(t.stepMs, "step");
+        QStringList ticks;
+        for (const qint64 tick : t.ticks)
+            ticks << QDateTime::fromMSecsSinceEpoch(tick, Qt::UTC).toString(u"HH:mm:ss"_s);
+        QTEST(ticks, "ticks");
+        QTEST(t.format, "format");
+        QVERIFY(t.ticks.size() <= maxTicks);
+    }
+
     void splitKeepsTheWidestGaps()
     {
         const QList<QPointF> points{{0, 1}, {1, 1}, {2, 1}, {10, 1}, {11, 1}, {13, 1}, {40, 1}};
@@ -201,6 +264,11 @@ private slots:
         QCOMPARE(chart.valueAxis()->max(), 50.0);
         QCOMPARE(chart.valueAxis()->tickCount(), 6);
         QCOMPARE(chart.valueAxis()->labelFormat(), u"%.0f"_s);
+        // Round times along the bottom: whole minutes over five minutes.
+        const QStringList times = chart.timeLabels()->categoriesLabels();
+        QVERIFY2(times.size() >= 4, qPrintable(times.join(u' ')));
+        for (const QString &label : times)
+            QVERIFY2(QTime::fromString(label, u"HH:mm"_s).isValid(), qPrintable(times.join(u' ')));
 
         const qint64 at = now - 60'000;
         const QString text = hoverAt(&chart, viewportPos(&chart, QPointF(double(at), 20), runs.last()));
