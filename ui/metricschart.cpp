@@ -11,7 +11,6 @@
 #include <QCursor>
 #include <QDateTime>
 #include <QDateTimeAxis>
-#include <QGraphicsSimpleTextItem>
 #include <QLegendMarker>
 #include <QLineF>
 #include <QLineSeries>
@@ -212,7 +211,6 @@ MetricsChart::MetricsChart(EngineClient *engine, QWidget *parent)
     , m_timeAxis(new QDateTimeAxis)
     , m_timeLabels(new QCategoryAxis)
     , m_valueAxis(new QValueAxis)
-    , m_sinceLabel(new QGraphicsSimpleTextItem(chart()))
 {
     setRenderHint(QPainter::Antialiasing);
     setMinimumSize(220, 160);
@@ -235,11 +233,9 @@ MetricsChart::MetricsChart(EngineClient *engine, QWidget *parent)
     c->addAxis(m_timeAxis, Qt::AlignBottom);
     c->addAxis(m_timeLabels, Qt::AlignBottom);
     c->addAxis(m_valueAxis, Qt::AlignLeft);
-    m_sinceLabel->setFont(small);
-    m_sinceLabel->setBrush(palette().color(QPalette::PlaceholderText));
-    m_sinceLabel->setZValue(10);
-    m_sinceLabel->hide();
-    connect(c, &QChart::plotAreaChanged, this, &MetricsChart::placeSinceLabel);
+    // "data since 14:02" goes under the times, clear of the markers along the top.
+    m_timeLabels->setTitleFont(small);
+    m_timeLabels->setTitleBrush(palette().color(QPalette::PlaceholderText));
 
     auto makeMarkers = [this, c](const QString &name, const QColor &color,
                                  QScatterSeries::MarkerShape shape) {
@@ -345,6 +341,7 @@ void MetricsChart::addSeries(const QString &service, const QString &metric, cons
     s->setName(label);
     m_series.append(s);
     m_sources.append({service, metric, label, scale, pen, {s}, {}});
+    m_firstSampleMs.reset();
     m_dirty = true;
 }
 
@@ -358,6 +355,7 @@ void MetricsChart::clearSeries()
     }
     m_series.clear();
     m_sources.clear();
+    m_firstSampleMs.reset();
     m_dirty = true;
     m_pendingQuery = 0; // its answer is about series that are gone
     m_refreshAgain = false;
@@ -447,7 +445,10 @@ void MetricsChart::refresh()
         return;
     }
     m_queryTo = QDateTime::currentMSecsSinceEpoch();
-    m_queryFrom = m_queryTo - chartRangeMs(m_range);
+    m_rangeFrom = m_queryTo - chartRangeMs(m_range);
+    // A history younger than the range is asked for from its first sample:
+    // at the full rate of the last hour, not in the 5 min buckets of a week.
+    m_queryFrom = std::max(m_rangeFrom, m_firstSampleMs.value_or(m_rangeFrom));
     m_queryPoints = plotWidth();
     if (!m_engine) {
         draw(HistoryAnswer{});
@@ -514,19 +515,21 @@ void MetricsChart::draw(const HistoryAnswer &answer)
     m_valueAxis->setLabelFormat(QStringLiteral("%.%1f").arg(ticks.decimals()));
 
     // A history younger than the range: the axis starts with it and says so.
-    qint64 axisFrom = from;
+    qint64 axisFrom = m_rangeFrom;
     m_sinceText.clear();
+    m_firstSampleMs = answer.firstSampleMs;
     if (!m_sources.isEmpty()) {
         if (!answer.firstSampleMs) {
             m_sinceText = tr("no data yet");
-        } else if (*answer.firstSampleMs > from + qint64(m_gapMs) && *answer.firstSampleMs < now) {
+        } else if (*answer.firstSampleMs > m_rangeFrom + qint64(m_gapMs) && *answer.firstSampleMs < now) {
             axisFrom = *answer.firstSampleMs;
             m_sinceText = tr("data since %1").arg(clockText(axisFrom, false));
+            if (from < axisFrom - qint64(m_gapMs))
+                m_refreshAgain = true; // asked too wide a range: ask again from the first sample
         }
     }
-    m_sinceLabel->setText(m_sinceText);
-    m_sinceLabel->setVisible(!m_sinceText.isEmpty());
-    placeSinceLabel();
+    if (m_timeLabels->titleText() != m_sinceText)
+        m_timeLabels->setTitleText(m_sinceText);
     setTimeRange(axisFrom, now);
 
     if (m_limitSeries)
@@ -569,11 +572,6 @@ void MetricsChart::draw(const HistoryAnswer &answer)
     // re-lay out a legend whose markers are hidden and shown again, and the
     // labels end up drawn over each other.
     ++m_refreshCount;
-}
-
-void MetricsChart::placeSinceLabel()
-{
-    m_sinceLabel->setPos(chart()->plotArea().topLeft() + QPointF(6, 2));
 }
 
 QString MetricsChart::hoverTextAt(const QPoint &viewportPos) const

@@ -21,7 +21,6 @@
 
 class QCategoryAxis;
 class QDateTimeAxis;
-class QGraphicsSimpleTextItem;
 class QLineSeries;
 class QScatterSeries;
 class QValueAxis;
@@ -182,14 +181,15 @@ private:
     QLineSeries *addLine(const QPen &pen);
     void setTimeRange(qint64 fromMs, qint64 toMs);
     void updateSystemFigures();
-    void placeSinceLabel();
     void draw(const HistoryAnswer &answer);
 
     EngineClient *m_engine;
     quint64 m_pendingQuery = 0;  // asked, not yet answered
     bool m_refreshAgain = false; // a refresh came while one was asked
+    qint64 m_rangeFrom = 0;      // where the range begins; the query may begin later
     qint64 m_queryFrom = 0;
     qint64 m_queryTo = 0;
+    std::optional<qint64> m_firstSampleMs; // of the series, as the last answer said
     int m_queryPoints = 0;
     QList<SeriesSource> m_sources;
     QList<QLineSeries *> m_series;
@@ -202,7 +202,6 @@ private:
     QCategoryAxis *m_timeLabels;
     int m_maxTimeTicks = 6;
     QValueAxis *m_valueAxis;
-    QGraphicsSimpleTextItem *m_sinceLabel;
     QString m_sinceText;
     QString m_title;
     QString m_systemFigures;

@@ -83,12 +83,14 @@ private:
         m_engine->fleet().boot();
     }
 
-    // Redraws `chart` from the history now and waits for the answer.
+    // Redraws `chart` from the history now and waits for the answer (and
+    // for the one it asks again, when the history is younger than the range).
     static bool redraw(MetricsChart *chart)
     {
         const int before = chart->refreshCount();
         chart->refresh();
-        return QTest::qWaitFor([chart, before] { return chart->refreshCount() > before; }, 5000);
+        return QTest::qWaitFor(
+            [chart, before] { return chart->refreshCount() > before && !chart->isRefreshPending(); }, 5000);
     }
 
     static QString hoverAt(MetricsChart *chart, const QPoint &pos)
@@ -376,8 +378,14 @@ private slots:
             chart.setRange(range);
             QVERIFY(redraw(&chart));
             QCOMPARE(chart.dataSinceText(), expected);
+            QCOMPARE(chart.timeLabels()->titleText(), expected); // what a person reads
             QCOMPARE(chart.timeAxis()->min().toMSecsSinceEpoch(), *first);
-            QVERIFY(!chart.dataSeries().value(0)->points().isEmpty());
+            // At the samples' own rate, not as one 5 min bucket of a week's view.
+            const QList<QPointF> points = chart.dataSeries().value(0)->points();
+            QVERIFY(!points.isEmpty());
+            QVERIFY(points.first().x() >= double(*first));
+            QVERIFY2(chart.timeAxis()->max().toMSecsSinceEpoch() - points.last().x() < 5000,
+                     qPrintable(chartRangeLabel(range)));
         }
 
         MetricsChart empty(m_engine->client()); // a series never sampled
