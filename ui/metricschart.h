@@ -57,7 +57,7 @@ struct NiceTicks
 NiceTicks niceTicks(double min, double max, int intervals);
 
 // Round times for a time axis, the finest of every 1, 2, 5, 10, 15 or 30 s,
-// 1, 2, 5, 10, 15 or 30 min, 1, 2, 3, 6 or 12 h, 1 or 2 days that puts at
+// 1, 2, 5, 10, 15 or 30 min, 1, 2, 3, 6 or 12 h, 1, 2, 7, 14 or 28 days that puts at
 // most `maxTicks` in [fromMs, toMs]; aligned in local time (utcOffsetMs
 // east of UTC), so hours and days fall on the clock's hours and midnights.
 struct TimeTicks
