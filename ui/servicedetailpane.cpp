@@ -135,6 +135,11 @@ ServiceDetailPane::ServiceDetailPane(EngineClient *engine, QWidget *parent)
             updateHeader();
     });
     connect(m_engine, &EngineClient::eventLogged, this, &ServiceDetailPane::onEventLogged);
+    // An edited memory_limit or cpu_limit moves its line at once.
+    connect(m_engine, &EngineClient::serviceUpdated, this, [this](const QString &name) {
+        if (m_service && m_service->name() == name)
+            updateLimits();
+    });
     connect(m_engine, &EngineClient::historyAnswered, this, &ServiceDetailPane::showEvents);
     // The uptime in the header moves with the samples (not while hidden).
     connect(m_engine, &EngineClient::sampled, this, [this] {
@@ -201,6 +206,7 @@ QWidget *ServiceDetailPane::createChartsPage()
     m_systemChart->addSeries(QString(), QStringLiteral("memory"), tr("memory %"), memoryColor());
     m_systemChart->addSeries(QString(), QStringLiteral("disk"), tr("disk %"), diskColor());
     m_systemChart->setEventService(QString()); // restarts and exits of every service
+    m_systemChart->setShowsSystemFigures(true);
 
     m_chartStack = new QStackedWidget(page);
     m_chartStack->addWidget(m_servicePage);
@@ -250,6 +256,16 @@ void ServiceDetailPane::configureServiceCharts()
     m_cpuChart->clearSeries();
     m_cpuChart->addSeries(name, QStringLiteral("cpu"), tr("CPU %"), cpuColor());
     m_cpuChart->setEventService(name);
+    m_memoryChart->clearSeries();
+    m_memoryChart->addSeries(name, QStringLiteral("rss"), tr("RSS MB"), memoryColor(), 1e-6);
+    m_memoryChart->setEventService(name);
+    updateLimits();
+    for (MetricsChart *c : {m_cpuChart, m_memoryChart, m_diskChart})
+        c->refresh();
+}
+
+void ServiceDetailPane::updateLimits()
+{
     const double cpuLimit = m_service->spec().cpuLimit;
     if (cpuLimit > 0)
         m_cpuChart->setLimit(cpuLimit, tr("cpu_limit %1% for %2")
@@ -257,9 +273,6 @@ void ServiceDetailPane::configureServiceCharts()
                                                 formatDuration(m_service->spec().cpuLimitFor)));
     else
         m_cpuChart->setLimit(std::nullopt);
-    m_memoryChart->clearSeries();
-    m_memoryChart->addSeries(name, QStringLiteral("rss"), tr("RSS MB"), memoryColor(), 1e-6);
-    m_memoryChart->setEventService(name);
     const qint64 limit = m_service->spec().memoryLimit;
     if (limit > 0) {
         // Drawn on the MB axis (10^6 bytes), labelled in the unit it was written in.
@@ -270,8 +283,6 @@ void ServiceDetailPane::configureServiceCharts()
     } else {
         m_memoryChart->setLimit(std::nullopt);
     }
-    for (MetricsChart *c : {m_cpuChart, m_memoryChart, m_diskChart})
-        c->refresh();
 }
 
 void ServiceDetailPane::setRange(ChartRange range)

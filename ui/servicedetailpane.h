@@ -73,6 +73,7 @@ private:
     QWidget *createChartsPage();
     void updateHeader();
     void configureServiceCharts();
+    void updateLimits();
     void reloadEvents();
     void showEvents(const HistoryAnswer &answer);
     void appendEvent(qint64 timeMs, const QString &service, const QString &kind, const QString &text);

@@ -408,9 +408,12 @@ void Engine::queryHistory(quint64 id, const HistoryQuery &query)
         return;
     HistoryAnswer answer;
     answer.id = id;
-    for (const HistoryQuery::Series &s : query.series)
+    for (const HistoryQuery::Series &s : query.series) {
         answer.series.append(
             m_history->series(s.service, s.metric, query.fromMs, query.toMs, query.maxPoints));
+        if (const auto first = m_history->firstSampleMs(s.service, s.metric))
+            answer.firstSampleMs = std::min(answer.firstSampleMs.value_or(*first), *first);
+    }
     if (query.eventService)
         answer.events = m_history->events(*query.eventService, query.fromMs, query.toMs);
     emit historyAnswered(answer);

@@ -63,6 +63,9 @@ struct HistoryAnswer
     quint64 id = 0;
     QList<QList<QPointF>> series; // in the order asked
     QList<HistoryEvent> events;
+    // The oldest sample kept of any series asked, wherever the range
+    // begins (MetricsHistory::firstSampleMs); nullopt: none at all.
+    std::optional<qint64> firstSampleMs;
 };
 
 struct EngineOptions

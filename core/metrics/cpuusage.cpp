@@ -62,6 +62,22 @@ std::optional<CpuTimes> parseProcStatCpu(QByteArrayView statText)
     return std::nullopt;
 }
 
+int parseProcStatCpuCount(QByteArrayView statText)
+{
+    int count = 0;
+    qsizetype pos = 0;
+    while (pos < statText.size()) {
+        qsizetype end = statText.indexOf('\n', pos);
+        if (end < 0)
+            end = statText.size();
+        const QByteArrayView line = statText.sliced(pos, end - pos);
+        pos = end + 1;
+        if (line.size() > 3 && line.startsWith("cpu") && line.at(3) >= '0' && line.at(3) <= '9')
+            ++count;
+    }
+    return count;
+}
+
 double systemCpuPercent(const CpuTimes &prev, const CpuTimes &cur)
 {
     const quint64 idle = saturatingSub(cur.idle, prev.idle) + saturatingSub(cur.iowait, prev.iowait);

@@ -59,6 +59,10 @@ struct CpuTimes
 // print fewer columns; missing ones are 0. nullopt when there is no such line.
 std::optional<CpuTimes> parseProcStatCpu(QByteArrayView statText);
 
+// The number of "cpuN" lines in the text of /proc/stat: the CPUs online, the
+// ones the aggregate line is shared among. 0 when there is none.
+int parseProcStatCpuCount(QByteArrayView statText);
+
 // Busy share of all CPUs between two readings, 0..100. idle and iowait count
 // as idle; every other column as busy. Each column's delta saturates at 0.
 double systemCpuPercent(const CpuTimes &prev, const CpuTimes &cur);

@@ -829,4 +829,43 @@ QList<QPointF> MetricsHistory::series(const QString &service, const QString &met
     return acc.points();
 }
 
+std::optional<qint64> MetricsHistory::firstSampleMs(const QString &service, const QString &metric) const
+{
+    // The tiers hold bucket starts, up to a bucket before the sample: one
+    // counts only where its whole bucket is older than what is more exact.
+    std::optional<qint64> exact; // the ring
+    std::optional<qint64> tiers[2];
+    const auto older = [](std::optional<qint64> &oldest, qint64 t) {
+        if (!oldest || t < *oldest)
+            oldest = t;
+    };
+    const auto ringIt = m_rings.constFind(seriesKey(service, metric));
+    if (ringIt != m_rings.cend() && !ringIt->points.empty())
+        exact = ringIt->points.front().t;
+    if (m_persistent) {
+        if (const auto sid = seriesId(service, metric, false)) {
+            for (const int tier : {int(HistoryTier::TenSeconds), int(HistoryTier::FiveMinutes)}) {
+                QSqlQuery q(m_db);
+                q.prepare(u"SELECT min(t) FROM %1 WHERE series = ?"_s.arg(tierTable(tier)));
+                q.addBindValue(*sid);
+                if (q.exec() && q.next() && !q.value(0).isNull())
+                    older(tiers[tier], q.value(0).toLongLong());
+                noteError(q.lastError());
+            }
+        }
+        for (auto it = m_pending.cbegin(); it != m_pending.cend(); ++it) {
+            const PendingKey &k = it.key();
+            if (k.service == service && k.metric == metric)
+                older(tiers[k.tier], k.t);
+        }
+    }
+    std::optional<qint64> first = exact;
+    for (const auto &[tier, width] : {std::pair{int(HistoryTier::TenSeconds), k10sBucketMs},
+                                      std::pair{int(HistoryTier::FiveMinutes), k5mBucketMs}}) {
+        if (tiers[tier] && (!first || *tiers[tier] + width <= *first))
+            first = tiers[tier];
+    }
+    return first;
+}
+
 } // namespace lifeline

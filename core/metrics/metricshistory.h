@@ -124,6 +124,10 @@ public:
     // sit at their bucket's start.
     QList<QPointF> series(const QString &service, const QString &metric, qint64 fromMs, qint64 toMs,
                           int maxPoints) const;
+    // When the oldest sample of a series that is still kept was taken:
+    // exact while the ring holds it, else the start of its 10 s bucket, or
+    // of its 5 min one beyond the 10 s tier's week; nullopt when none.
+    std::optional<qint64> firstSampleMs(const QString &service, const QString &metric) const;
     // The stored buckets of one tier (including ones not yet written).
     QList<HistoryBucket> buckets(const QString &service, const QString &metric, HistoryTier tier,
                                  qint64 fromMs, qint64 toMs) const;

@@ -44,7 +44,8 @@ QList<DiskUsage> diskUsage(const QStringList &paths, const DiskProbe &probe);
 struct SystemSample
 {
     bool cpuValid = false; // false on the first sample (no previous counters) and without /proc
-    double cpuPercent = 0;
+    double cpuPercent = 0; // of all CPUs together, 0..100
+    int cpuCores = 0;      // CPUs online; 0 when unknown
     bool memoryValid = false;
     double memoryPercent = 0; // (MemTotal - MemAvailable) / MemTotal
     double swapPercent = 0;   // 0 without swap

@@ -22,6 +22,7 @@ std::optional<QByteArray> readProcFile(const QString &path)
 void SystemSampler::readKernel(SystemSample &s)
 {
     if (const auto stat = readProcFile(m_root + u"/stat")) {
+        s.cpuCores = parseProcStatCpuCount(*stat);
         if (const auto cpu = parseProcStatCpu(*stat)) {
             if (m_prevCpu) {
                 s.cpuPercent = systemCpuPercent(*m_prevCpu, *cpu);

@@ -87,6 +87,7 @@ private slots:
     void seriesFromTierKeepsSpike();
     void seriesFromRingIsFullRate();
     void sevenDayQuery();
+    void firstSampleSurvivesTheRing();
     void corruptFileMovedAside();
     void openWarningReachesLateListeners();
     void unusableStateDirKeepsMemory();
@@ -349,6 +350,40 @@ void TestHistory::sevenDayQuery()
         QVERIFY(containsY(out, 100.0));
         QVERIFY(containsY(out, 0.0));
     }
+}
+
+// "data since" for a chart: the oldest sample kept, from the ring, from
+// buckets not written yet, from the 10 s tier once the ring has moved on, and
+// from the 5 min tier once the 10 s one no longer reaches back that far.
+void TestHistory::firstSampleSurvivesTheRing()
+{
+    QTemporaryDir dir;
+    const qint64 start = alignedNow(MetricsHistory::k5mBucketMs) - 2 * kHour + 12'345;
+    const qint64 old = start - 10 * kDay;
+    {
+        MetricsHistory h(dir.path());
+        QVERIFY(!h.firstSampleMs(u"api"_s, u"cpu"_s));
+        h.append(u"api"_s, u"cpu"_s, start, 1);
+        h.append(u"api"_s, u"cpu"_s, start + 2 * kHour, 2); // the ring now only holds this one
+        h.append(u"web"_s, u"cpu"_s, start + kHour, 3);
+        const qint64 tenSecondBucket = start - start % MetricsHistory::k10sBucketMs;
+        QCOMPARE(h.firstSampleMs(u"api"_s, u"cpu"_s).value_or(-1), tenSecondBucket); // pending
+        h.flush();
+        QCOMPARE(h.firstSampleMs(u"api"_s, u"cpu"_s).value_or(-1), tenSecondBucket); // on disk
+        QCOMPARE(h.firstSampleMs(u"web"_s, u"cpu"_s).value_or(-1), start + kHour);   // still in the ring
+    }
+    {
+        MetricsHistory h(dir.path()); // a restart: no ring, the file only
+        QCOMPARE(h.firstSampleMs(u"web"_s, u"cpu"_s).value_or(-1),
+                 (start + kHour) - (start + kHour) % 10'000);
+        h.append(u"api"_s, u"cpu"_s, old, 4);
+        h.flush(); // prunes the 10 s row of `old` (older than a week), keeps the 5 min one
+    }
+    MetricsHistory h(dir.path());
+    QCOMPARE(h.firstSampleMs(u"api"_s, u"cpu"_s).value_or(-1), old - old % MetricsHistory::k5mBucketMs);
+    MetricsHistory memoryOnly{QString()};
+    memoryOnly.append(u"api"_s, u"cpu"_s, 5000, 1);
+    QCOMPARE(memoryOnly.firstSampleMs(u"api"_s, u"cpu"_s).value_or(-1), qint64(5000));
 }
 
 void TestHistory::corruptFileMovedAside()

@@ -168,14 +168,15 @@ void TestMetrics::parseStat_data()
     QTest::addColumn<quint64>("idle");
     QTest::addColumn<quint64>("iowait");
     QTest::addColumn<quint64>("steal");
+    QTest::addColumn<int>("cores");
     QTest::newRow("captured") << u"stat-real"_s << true << quint64(27332) << quint64(6243) << quint64(95402)
-                              << quint64(336) << quint64(40);
+                              << quint64(336) << quint64(40) << 2;
     QTest::newRow("no trailing newline") << u"stat-2-no-newline"_s << true << quint64(160) << quint64(70)
-                                         << quint64(900) << quint64(70) << quint64(0);
+                                         << quint64(900) << quint64(70) << quint64(0) << 2;
     QTest::newRow("old kernel, 4 columns") << u"stat-old-kernel"_s << true << quint64(10) << quint64(30)
-                                           << quint64(40) << quint64(0) << quint64(0);
+                                           << quint64(40) << quint64(0) << quint64(0) << 1;
     QTest::newRow("no cpu line") << u"stat-no-cpu"_s << false << quint64(0) << quint64(0) << quint64(0)
-                                 << quint64(0) << quint64(0);
+                                 << quint64(0) << quint64(0) << 0;
 }
 
 void TestMetrics::parseStat()
@@ -183,6 +184,7 @@ void TestMetrics::parseStat()
     QFETCH(QString, file);
     QFETCH(bool, valid);
     const std::optional<CpuTimes> t = parseProcStatCpu(readFixture(file));
+    QTEST(parseProcStatCpuCount(readFixture(file)), "cores");
     QCOMPARE(t.has_value(), valid);
     if (!valid)
         return;

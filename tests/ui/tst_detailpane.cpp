@@ -228,6 +228,7 @@ private slots:
 
     void switchingRangesChangesTheAxis()
     {
+        fillHistory(); // a younger one starts the axis at its first sample (tst_metricschart)
         ServiceDetailPane pane(m_engine->client());
         pane.resize(1100, 700);
         pane.setRange(ChartRange::OneHour); // default from a setter, before showing
