@@ -195,6 +195,11 @@ int cmdExport(const CtlCommandLine &cl)
 int cmdImport(const CtlCommandLine &cl)
 {
     const QString &file = cl.argument;
+    if (cl.format == u"pm2"_s && (file.endsWith(u".yaml"_s) || file.endsWith(u".yml"_s))) {
+        printErr(u"lifelinectl: %1: YAML ecosystem files are not read; convert it to "
+                 "ecosystem.json (the same keys)"_s.arg(file));
+        return Usage;
+    }
     QString error;
     std::optional<QByteArray> bytes = readConfigFile(file, &error);
     if (!bytes) {
@@ -211,11 +216,6 @@ int cmdImport(const CtlCommandLine &cl)
             environment.insert(key, env.value(key));
         imported = importSupervisord(*bytes, file, environment);
     } else {
-        if (file.endsWith(u".yaml"_s) || file.endsWith(u".yml"_s)) {
-            printErr(u"lifelinectl: %1: YAML ecosystem files are not read; convert it to "
-                     "ecosystem.json (the same keys)"_s.arg(file));
-            return Usage;
-        }
         if (file.endsWith(u".js"_s) || file.endsWith(u".cjs"_s)) {
             bytes = pm2ConfigJsToJson(*bytes, file, &error);
             if (!bytes) {
