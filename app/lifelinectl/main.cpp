@@ -99,18 +99,23 @@ private:
     ControlClient m_client;
 };
 
+// Exit code 2, after each error of a configuration that did not load.
+int printLoadErrors(const LoadResult &result, const QString &file)
+{
+    for (const Diagnostic &d : result.errors)
+        printErr(d.toString());
+    if (result.errors.isEmpty())
+        printErr(u"%1: error: the configuration is not valid"_s.arg(file));
+    return Usage;
+}
+
 int cmdCheckConfig(const QString &file)
 {
     const LoadResult result = ConfigLoader::loadFile(file);
     for (const Diagnostic &d : result.warnings)
         printErr(d.toString());
-    if (!result.ok()) {
-        for (const Diagnostic &d : result.errors)
-            printErr(d.toString());
-        if (result.errors.isEmpty())
-            printErr(u"%1: error: the configuration is not valid"_s.arg(file));
-        return Usage;
-    }
+    if (!result.ok())
+        return printLoadErrors(result, file);
     printOut(u"%1: ok (%2 services, %3 warnings)"_s.arg(file)
                  .arg(result.config->services.size())
                  .arg(result.warnings.size()));
@@ -142,13 +147,8 @@ int cmdExport(const CtlCommandLine &cl)
     const QString configPath =
         canonicalConfigPath(cl.configPath.isEmpty() ? defaultConfigPath() : cl.configPath);
     const LoadResult result = ConfigLoader::loadFile(configPath);
-    if (!result.ok()) {
-        for (const Diagnostic &d : result.errors)
-            printErr(d.toString());
-        if (result.errors.isEmpty())
-            printErr(u"%1: error: the configuration is not valid"_s.arg(configPath));
-        return Usage;
-    }
+    if (!result.ok())
+        return printLoadErrors(result, configPath);
     const Config &config = *result.config;
     QList<const ServiceSpec *> services;
     for (const ServiceSpec &spec : config.services) {

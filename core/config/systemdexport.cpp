@@ -1,5 +1,7 @@
 #include "systemdexport.h"
 
+#include "configwriter.h"
+
 #include <QDir>
 
 #include <algorithm>
@@ -16,32 +18,11 @@ QString escapeSpecifiers(const QString &text)
     return out.replace(u'%', u"%%"_s);
 }
 
-// Inside systemd's double quotes: C escapes, and specifiers still expand.
+// Inside systemd's double quotes the C escapes are TOML's; specifiers
+// still expand there.
 QString cQuoted(const QString &text)
 {
-    QString out = u"\""_s;
-    for (const QChar c : text) {
-        switch (c.unicode()) {
-        case u'"':
-            out += u"\\\""_s;
-            break;
-        case u'\\':
-            out += u"\\\\"_s;
-            break;
-        case u'\n':
-            out += u"\\n"_s;
-            break;
-        case u'\t':
-            out += u"\\t"_s;
-            break;
-        case u'%':
-            out += u"%%"_s;
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out + u'"';
+    return tomlString(text).replace(u'%', u"%%"_s);
 }
 
 // "3s", "1500ms": systemd's time spans, in the smallest exact unit.
