@@ -277,11 +277,12 @@ std::optional<QHash<QString, QString>> iniEnvironment(Importer &im, const IniVal
     QString key;
     QString value;
     bool inKey = true;
-    bool any = false;
+    bool started = false; // the value has begun
+    bool gap = false;     // an unquoted blank after the value began
     QChar quote;
     const auto finish = [&]() -> bool {
         key = key.trimmed();
-        if (key.isEmpty() && !any)
+        if (key.isEmpty() && inKey) // nothing but blanks, as after a last ","
             return true;
         if (inKey || key.isEmpty()) {
             im.fail(v.line, u"environment: expected KEY=\"value\", got \"%1\""_s.arg(key));
@@ -291,7 +292,7 @@ std::optional<QHash<QString, QString>> iniEnvironment(Importer &im, const IniVal
         key.clear();
         value.clear();
         inKey = true;
-        any = false;
+        started = gap = false;
         return true;
     };
     for (const QChar c : text) {
@@ -308,11 +309,18 @@ std::optional<QHash<QString, QString>> iniEnvironment(Importer &im, const IniVal
                 inKey = false;
             else
                 key += c;
-            any = true;
-        } else if (c == u'"' || c == u'\'') {
-            quote = c;
-        } else if (!c.isSpace()) {
-            value += c;
+        } else if (c.isSpace()) {
+            gap = started;
+        } else if (gap) {
+            // supervisord refuses it too: the blank would end the value.
+            im.fail(v.line, u"environment: the value of %1 has a blank: quote it"_s.arg(key.trimmed()));
+            return std::nullopt;
+        } else {
+            started = true;
+            if (c == u'"' || c == u'\'')
+                quote = c;
+            else
+                value += c;
         }
     }
     if (!quote.isNull()) {

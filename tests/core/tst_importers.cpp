@@ -114,8 +114,8 @@ private slots:
                            u"# killasgroup = true: Lifeline always signals the whole process tree"_s,
                            u"# environment: %(ENV_...)s expanded from the environment of the import"_s,
                            u"# [supervisord] (line 6): not carried: Lifeline has no such section"_s,
-                           u"# [group:everything] (line 41): not carried: Lifeline has no such section"_s,
-                           u"# [include] (line 44): not carried: import each included file on its own"_s}
+                           u"# [group:everything] (line 42): not carried: Lifeline has no such section"_s,
+                           u"# [include] (line 45): not carried: import each included file on its own"_s}
             // inline ";" comments are comments, not values
             << QStringList{u"the path to the socket file"_s, u"sockef"_s};
         QTest::newRow("ecosystem.json")
@@ -280,6 +280,10 @@ private slots:
         QTest::newRow("supervisord: unclosed quote")
             << u"supervisord"_s << QByteArray("[program:a]\ncommand=/bin/a\nenvironment=X=\"open,Y=2\n")
             << u"F:3: environment: a quote is not closed"_s;
+        QTest::newRow("supervisord: unquoted blank in a value")
+            << u"supervisord"_s
+            << QByteArray("[program:a]\ncommand=/bin/a\nenvironment=X=1,\n  Y=hello world\n")
+            << u"F:3: environment: the value of Y has a blank: quote it"_s;
         QTest::newRow("supervisord: numprocs without process_num")
             << u"supervisord"_s << QByteArray("[program:a]\ncommand=/bin/a\nnumprocs=3\n")
             << u"F:1: numprocs = 3 needs %(process_num)s in process_name"_s;
