@@ -28,6 +28,14 @@ Commands:
                                         and stderr only; --follow: keep printing
   recover [--dry-run] [--yes]           emergency recovery
   check-config FILE                     validate a configuration file
+  export systemd NAME|all [--user] [--out DIR]
+                                        write lifeline-NAME.service units from
+                                        the configuration (no Lifeline needed);
+                                        one NAME prints to stdout without --out,
+                                        all needs --out; --user: user units
+  import procfile|supervisord|pm2 FILE [--out FILE]
+                                        convert to a lifeline.toml, printed or
+                                        written to a new --out file
 
 Options:
   --config FILE   the configuration of the Lifeline to talk to (default:
@@ -61,6 +69,10 @@ struct CommandOptions
             return {lines, errors, follow};
         if (command == u"recover"_s)
             return {dryRun, yes};
+        if (command == u"export"_s)
+            return {user, out};
+        if (command == u"import"_s)
+            return {out};
         return {};
     }
 
@@ -70,7 +82,30 @@ struct CommandOptions
     QCommandLineOption follow{QStringList{u"f"_s, u"follow"_s}};
     QCommandLineOption dryRun{u"dry-run"_s};
     QCommandLineOption yes{QStringList{u"y"_s, u"yes"_s}};
+    QCommandLineOption user{u"user"_s};
+    QCommandLineOption out{u"out"_s, {}, u"PATH"_s};
 };
+
+// export and import: FORMAT and one operand, --out PATH.
+QString parseConversion(CtlCommandLine &r, const ArgumentProblem &problem, const QStringList &operands)
+{
+    using Kind = ArgumentProblem::Kind;
+    const bool isExport = r.command == u"export"_s;
+    const QStringList formats =
+        isExport ? QStringList{u"systemd"_s} : QStringList{u"procfile"_s, u"supervisord"_s, u"pm2"_s};
+    const QString shape = isExport ? u"export systemd NAME|all [--user] [--out DIR]"_s
+                                   : u"import procfile|supervisord|pm2 FILE [--out FILE]"_s;
+    if (problem.kind == Kind::MissingValue)
+        return u"%1: %2 needs a path"_s.arg(r.command, problem.typed);
+    if (problem.kind != Kind::None)
+        return u"%1: unexpected argument \"%2\"; usage: %3"_s.arg(r.command, problem.typed, shape);
+    if (operands.size() != 2 || !formats.contains(operands.constFirst()))
+        return u"usage: "_s + shape;
+    if (isExport && !r.socketPath.isEmpty())
+        return u"export reads the configuration file: give --config FILE, not --socket"_s;
+    r.format = operands.at(0);
+    return {};
+}
 
 // Parses r.command's own options and operands into `r`; returns why they
 // are not usable, or nothing.
@@ -101,6 +136,16 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
     } else if (cmd == u"check-config"_s) {
         if (problem.kind != Kind::None || operands.size() != 1)
             return u"check-config needs exactly one FILE"_s;
+    } else if (cmd == u"export"_s || cmd == u"import"_s) {
+        const QString mistake = parseConversion(r, problem, operands);
+        if (!mistake.isEmpty())
+            return mistake;
+        r.argument = operands.at(1);
+        r.user = given(c.user);
+        r.outPath = parser.value(c.out);
+        if (cmd == u"export"_s && r.argument == u"all"_s && r.outPath.isEmpty())
+            return u"export systemd all needs --out DIR (one unit file per service)"_s;
+        return {};
     } else if (cmd == u"status"_s || cmd == u"recover"_s) {
         if (problem.kind != Kind::None)
             return unexpected(problem.typed);
@@ -172,7 +217,8 @@ CtlCommandLine parseCtlCommandLine(const QStringList &args)
     if (r.command == u"help"_s)
         return print(CtlCommandLine::Action::Help, usageText());
     static const QStringList commands = {u"status"_s, u"start"_s, u"stop"_s,    u"restart"_s,
-                                         u"health"_s, u"logs"_s,  u"recover"_s, u"check-config"_s};
+                                         u"health"_s, u"logs"_s,  u"recover"_s, u"check-config"_s,
+                                         u"export"_s, u"import"_s};
     if (!commands.contains(r.command))
         return usageError(u"unknown command \"%1\""_s.arg(r.command));
 

@@ -24,10 +24,15 @@ struct CtlCommandLine
 
     QString socketPath; // at most one of socketPath and configPath
     QString configPath;
-    // status, start, stop, restart, health, logs, recover or check-config
+    // status, start, stop, restart, health, logs, recover, check-config,
+    // export or import
     QString command;
-    // start/stop/restart: NAME or all; health, logs: NAME; check-config: FILE
+    // start/stop/restart: NAME or all; health, logs: NAME; check-config: FILE;
+    // export: NAME or all; import: FILE
     QString argument;
+    QString format;      // export: systemd; import: procfile, supervisord or pm2
+    QString outPath;     // export, import --out; empty = stdout
+    bool user = false;   // export --user
     bool json = false;   // status, health
     int lines = 20;      // logs -n
     bool errors = false; // logs --errors

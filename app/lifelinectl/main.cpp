@@ -2,14 +2,20 @@
 // control socket. Exit codes (design.md): 0 ok, 1 the command failed, 2 usage
 // or configuration error, 3 no Lifeline running for that config.
 #include "config/configloader.h"
+#include "config/importers.h"
+#include "config/systemdexport.h"
 #include "control/controlclient.h"
 #include "control/controlpaths.h"
 #include "control/statusjson.h"
 #include "lifelinectl/ctlcommandline.h"
 
 #include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QProcessEnvironment>
 #include <QStringList>
 #include <QThread>
 
@@ -93,21 +99,154 @@ private:
     ControlClient m_client;
 };
 
+// Exit code 2, after each error of a configuration that did not load.
+int printLoadErrors(const LoadResult &result, const QString &file)
+{
+    for (const Diagnostic &d : result.errors)
+        printErr(d.toString());
+    if (result.errors.isEmpty())
+        printErr(u"%1: error: the configuration is not valid"_s.arg(file));
+    return Usage;
+}
+
 int cmdCheckConfig(const QString &file)
 {
     const LoadResult result = ConfigLoader::loadFile(file);
     for (const Diagnostic &d : result.warnings)
         printErr(d.toString());
-    if (!result.ok()) {
-        for (const Diagnostic &d : result.errors)
-            printErr(d.toString());
-        if (result.errors.isEmpty())
-            printErr(u"%1: error: the configuration is not valid"_s.arg(file));
-        return Usage;
-    }
+    if (!result.ok())
+        return printLoadErrors(result, file);
     printOut(u"%1: ok (%2 services, %3 warnings)"_s.arg(file)
                  .arg(result.config->services.size())
                  .arg(result.warnings.size()));
+    return Ok;
+}
+
+// A file error names the file and the cause.
+bool writeNewFile(const QString &path, const QString &text)
+{
+    QFile file(path);
+    // NewOnly: never replace what is there, not even if it appeared just now.
+    if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly)) {
+        printErr(file.exists() ? u"lifelinectl: %1: already exists; not overwritten"_s.arg(path)
+                               : u"lifelinectl: %1: cannot write: %2"_s.arg(path, file.errorString()));
+        return false;
+    }
+    const QByteArray bytes = text.toUtf8();
+    if (file.write(bytes) != bytes.size() || !file.flush()) {
+        printErr(u"lifelinectl: %1: cannot write: %2"_s.arg(path, file.errorString()));
+        file.remove();
+        return false;
+    }
+    return true;
+}
+
+// Reads the configuration itself, like check-config: no Lifeline needed.
+int cmdExport(const CtlCommandLine &cl)
+{
+    const QString configPath =
+        canonicalConfigPath(cl.configPath.isEmpty() ? defaultConfigPath() : cl.configPath);
+    const LoadResult result = ConfigLoader::loadFile(configPath);
+    if (!result.ok())
+        return printLoadErrors(result, configPath);
+    const Config &config = *result.config;
+    QList<const ServiceSpec *> services;
+    for (const ServiceSpec &spec : config.services) {
+        if (cl.argument == u"all"_s || spec.name == cl.argument)
+            services.append(&spec);
+    }
+    if (services.isEmpty()) {
+        printErr(cl.argument == u"all"_s
+                     ? u"lifelinectl: %1 has no services"_s.arg(configPath)
+                     : u"lifelinectl: no service \"%1\" in %2"_s.arg(cl.argument, configPath));
+        return Failed;
+    }
+    SystemdExportOptions options;
+    options.user = cl.user;
+    if (!cl.user)
+        options.runAs = qEnvironmentVariable("USER");
+    if (cl.outPath.isEmpty()) {
+        printOut(systemdUnit(config, *services.constFirst(), options));
+        return Ok;
+    }
+    if (!QDir().mkpath(cl.outPath)) {
+        printErr(u"lifelinectl: %1: cannot create the folder"_s.arg(cl.outPath));
+        return Failed;
+    }
+    // All or nothing: refuse before writing any unit when one is already there.
+    for (const ServiceSpec *spec : services) {
+        const QString path = QDir(cl.outPath).filePath(systemdUnitName(spec->name));
+        if (QFileInfo::exists(path)) {
+            printErr(u"lifelinectl: %1: already exists; not overwritten"_s.arg(path));
+            return Failed;
+        }
+    }
+    for (const ServiceSpec *spec : services) {
+        const QString path = QDir(cl.outPath).filePath(systemdUnitName(spec->name));
+        if (!writeNewFile(path, systemdUnit(config, *spec, options)))
+            return Failed;
+        printOut(path);
+    }
+    return Ok;
+}
+
+// Exit 2 when FILE cannot be converted (the message names FILE:LINE), 1
+// when it cannot be read or --out cannot be written.
+int cmdImport(const CtlCommandLine &cl)
+{
+    const QString &file = cl.argument;
+    if (cl.format == u"pm2"_s && (file.endsWith(u".yaml"_s) || file.endsWith(u".yml"_s))) {
+        printErr(u"lifelinectl: %1: YAML ecosystem files are not read; convert it to "
+                 "ecosystem.json (the same keys)"_s.arg(file));
+        return Usage;
+    }
+    QString error;
+    std::optional<QByteArray> bytes = readConfigFile(file, &error);
+    if (!bytes) {
+        printErr(u"lifelinectl: "_s + error);
+        return Failed;
+    }
+    ImportResult imported;
+    if (cl.format == u"procfile"_s) {
+        imported = importProcfile(*bytes, file);
+    } else if (cl.format == u"supervisord"_s) {
+        const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        QHash<QString, QString> environment;
+        for (const QString &key : env.keys())
+            environment.insert(key, env.value(key));
+        imported = importSupervisord(*bytes, file, environment);
+    } else {
+        if (file.endsWith(u".js"_s) || file.endsWith(u".cjs"_s)) {
+            bytes = pm2ConfigJsToJson(*bytes, file, &error);
+            if (!bytes) {
+                printErr(u"lifelinectl: "_s + error);
+                return Usage;
+            }
+        }
+        imported = importPm2Json(*bytes, file);
+    }
+    if (!imported.ok()) {
+        printErr(u"lifelinectl: "_s + imported.error);
+        return Usage;
+    }
+    // What is printed must be what check-config accepts.
+    const QString where =
+        cl.outPath.isEmpty() ? QFileInfo(file).absoluteDir().filePath(u"lifeline.toml"_s) : cl.outPath;
+    const LoadResult check = ConfigLoader::loadString(imported.toml.toUtf8(), where);
+    if (!check.ok()) {
+        printErr(u"lifelinectl: the imported configuration does not load:"_s);
+        for (const Diagnostic &d : check.errors)
+            printErr(d.toString());
+        return Failed;
+    }
+    if (cl.outPath.isEmpty()) {
+        printOut(imported.toml);
+        return Ok;
+    }
+    if (!writeNewFile(cl.outPath, imported.toml))
+        return Failed;
+    printOut(
+        u"%1: %2 services imported from %3"_s.arg(cl.outPath).arg(check.config->services.size()).arg(file));
     return Ok;
 }
 
@@ -224,6 +363,10 @@ int main(int argc, char *argv[])
     }
     if (cl.command == u"check-config"_s)
         return cmdCheckConfig(cl.argument);
+    if (cl.command == u"export"_s)
+        return cmdExport(cl);
+    if (cl.command == u"import"_s)
+        return cmdImport(cl);
 
     Target target;
     if (!cl.socketPath.isEmpty()) {
