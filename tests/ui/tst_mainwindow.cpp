@@ -57,7 +57,7 @@ private:
 
     static QPoint rowCenter(MainWindow &w, int row)
     {
-        return w.table()->visualRect(w.model()->index(row, ServiceTableModel::Name)).center();
+        return w.table()->visualRect(w.table()->model()->index(row, ServiceTableModel::Name)).center();
     }
 
     static void verifyShows(MainWindow &w, ServiceView *s)
@@ -241,7 +241,7 @@ private slots:
         w.showNotice(QStringLiteral("Configuration not reloaded"), 2);
         QVERIFY(w.banner()->text().contains(QStringLiteral("Configuration not reloaded")));
         fleet.stop(QStringLiteral("broken"));
-        QTRY_VERIFY(w.banner()->text().contains(QStringLiteral("0 of 1 services running")));
+        QTRY_VERIFY(w.banner()->text().contains(QStringLiteral("0 of 1 running · all stopped")));
     }
 };
 
