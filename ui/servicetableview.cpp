@@ -43,7 +43,17 @@ ServiceTableView::ServiceTableView(ServiceTableModel *model, QWidget *parent)
         fitColumns();
         updateHiddenColumns();
     });
+    ensurePolished(); // the style's font, not the default one, is what is measured
     fitColumns();
+}
+
+void ServiceTableView::changeEvent(QEvent *event)
+{
+    QTableView::changeEvent(event);
+    if (event->type() == QEvent::FontChange || event->type() == QEvent::StyleChange) {
+        fitColumns();
+        updateHiddenColumns();
+    }
 }
 
 ServiceView *ServiceTableView::serviceAt(const QModelIndex &index) const
@@ -79,8 +89,8 @@ void ServiceTableView::fitColumns()
         {ServiceTableModel::Pid, {QStringLiteral("4194304")}},
         {ServiceTableModel::Uptime,
          {formatUptime(23 * 3600 + 59 * 60), formatUptime(99 * 86400 + 23 * 3600)}},
-        {ServiceTableModel::Health,
-         {QStringLiteral("unhealthy · HTTP 503"), QStringLiteral("healthy · 999 ms")}},
+        // A failure's reason can be long: elided, and whole in the tooltip.
+        {ServiceTableModel::Health, {QStringLiteral("healthy · 999 ms")}},
         {ServiceTableModel::Cpu, {QStringLiteral("188.8 %")}},
         {ServiceTableModel::Memory, {formatSize(qint64(999.9 * 1000 * 1000))}},
     };
@@ -88,23 +98,22 @@ void ServiceTableView::fitColumns()
         const ServiceSpec &spec = s->spec();
         samples[ServiceTableModel::Name] << spec.name;
         samples[ServiceTableModel::Restarts] << QStringLiteral("%1  (%2/%3 in %4)")
-                                                    .arg(999)
+                                                    .arg(99)
                                                     .arg(spec.maxRestarts)
                                                     .arg(spec.maxRestarts)
                                                     .arg(formatDuration(spec.restartWindow));
         if (spec.cpuLimit > 0)
             samples[ServiceTableModel::Cpu] << QStringLiteral("188.8 % / %1 %").arg(spec.cpuLimit, 0, 'g', 6);
         if (spec.memoryLimit > 0) {
-            // Just over the limit, as it reads before the restart.
-            const qint64 over = spec.memoryLimit + spec.memoryLimit / 7;
-            samples[ServiceTableModel::Memory] << formatSizeIn(over, spec.memoryLimitUnit) +
-                                                      QStringLiteral(" / ") +
+            const QString unit = spec.memoryLimitUnit.isEmpty() ? QStringLiteral("MB") : spec.memoryLimitUnit;
+            samples[ServiceTableModel::Memory] << QStringLiteral("888.8 ") + unit + QStringLiteral(" / ") +
                                                       formatSizeIn(spec.memoryLimit, spec.memoryLimitUnit);
         }
     }
     const QFontMetrics cells = fontMetrics();
     const QFontMetrics headers = horizontalHeader()->fontMetrics();
-    const int padding = 2 * style()->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, this) + 10;
+    // A cell's text margins are the focus frame's plus one on each side.
+    const int padding = 2 * (style()->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, this) + 1) + 4;
     const int icon = style()->pixelMetric(QStyle::PM_SmallIconSize, nullptr, this) + 4;
     const int sortArrow = style()->pixelMetric(QStyle::PM_HeaderMarkSize, nullptr, this) + 8;
     for (int column = 0; column < ServiceTableModel::LastExit; ++column) {
@@ -119,7 +128,7 @@ void ServiceTableView::fitColumns()
     }
     // The cause is the last column and takes the rest; it keeps room for a
     // short one, and a longer one is elided with the whole text in its tooltip.
-    m_lastColumnMinimum = cells.horizontalAdvance(QStringLiteral("crashed: exit code 3")) + padding;
+    m_lastColumnMinimum = cells.horizontalAdvance(QStringLiteral("exit code 3")) + padding;
 }
 
 int ServiceTableView::widthForAllColumns() const
