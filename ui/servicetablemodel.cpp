@@ -299,7 +299,7 @@ QVariant ServiceTableModel::data(const QModelIndex &index, int role) const
             if (!s->restartReason().isEmpty())
                 lines << QStringLiteral("last restart: ") + s->restartReason();
             if (!s->lastReason().isEmpty())
-                lines << QStringLiteral("last stop: ") + s->lastReason();
+                lines << QStringLiteral("last run ended: ") + s->lastReason();
             if (s->hasExited())
                 lines << QStringLiteral("last exit: ") + s->lastExit().describe();
             return lines.join(QLatin1Char('\n'));
