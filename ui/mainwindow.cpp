@@ -6,6 +6,7 @@
 #include "servicedetailpane.h"
 #include "serviceeditor.h"
 #include "servicetablemodel.h"
+#include "servicetableview.h"
 #include "uistyle.h"
 
 #include <QAction>
@@ -84,29 +85,7 @@ MainWindow::MainWindow(EngineClient *engine, QWidget *parent)
     layout->addLayout(top);
 
     m_splitter = new QSplitter(Qt::Vertical, central);
-    m_table = new QTableView(m_splitter);
-    m_table->setModel(m_model);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_table->setAlternatingRowColors(true);
-    m_table->setWordWrap(false);
-    m_table->setTextElideMode(Qt::ElideRight);
-    m_table->verticalHeader()->hide();
-    m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 10);
-    m_table->horizontalHeader()->setStretchLastSection(true);
-    m_table->horizontalHeader()->setHighlightSections(false);
-    m_table->setContextMenuPolicy(Qt::CustomContextMenu);
-    m_table->setColumnWidth(ServiceTableModel::Name, 110);
-    m_table->setColumnWidth(ServiceTableModel::State, 190);
-    m_table->setColumnWidth(ServiceTableModel::Pid, 70);
-    m_table->setColumnWidth(ServiceTableModel::Uptime, 70);
-    m_table->setColumnWidth(ServiceTableModel::Restarts, 120);
-    m_table->setColumnWidth(ServiceTableModel::Health, 130);
-    // Room for "12.3 % / 90 %" (a cpu_limit), as Memory has for its limit.
-    m_table->setColumnWidth(ServiceTableModel::Cpu,
-                            fontMetrics().horizontalAdvance(QStringLiteral("188.8 % / 100 %")) + 12);
-    m_table->setColumnWidth(ServiceTableModel::Memory, 120);
-
+    m_table = new ServiceTableView(m_model, m_splitter);
     m_detail = new ServiceDetailPane(engine, m_splitter);
     m_splitter->addWidget(m_table);
     m_splitter->addWidget(m_detail);
@@ -126,7 +105,7 @@ MainWindow::MainWindow(EngineClient *engine, QWidget *parent)
             &MainWindow::followSelection);
     connect(m_table, &QTableView::customContextMenuRequested, this, [this](const QPoint &pos) {
         const QModelIndex idx = m_table->indexAt(pos);
-        if (idx.isValid() && selectedService() != m_model->serviceAt(idx.row()))
+        if (idx.isValid() && selectedService() != m_table->serviceAt(idx))
             m_table->selectRow(idx.row());
         // popup(), not exec(): no nested event loop on the GUI thread.
         auto *menu = new QMenu(this);
@@ -140,6 +119,7 @@ MainWindow::MainWindow(EngineClient *engine, QWidget *parent)
         menu->addAction(m_editService);
         menu->addAction(m_removeService);
         menu->addSeparator();
+        menu->addAction(m_openLogFile);
         menu->addAction(m_openLogs);
         menu->popup(m_table->viewport()->mapToGlobal(pos));
     });
@@ -431,17 +411,18 @@ void MainWindow::showAbout()
 ServiceView *MainWindow::selectedService() const
 {
     const QModelIndexList rows = m_table->selectionModel()->selectedRows();
-    return rows.isEmpty() ? nullptr : m_model->serviceAt(rows.constFirst().row());
+    return rows.isEmpty() ? nullptr : m_table->serviceAt(rows.constFirst());
 }
 
 void MainWindow::selectService(const QString &name)
 {
-    const int row = m_model->rowOf(name);
-    if (row < 0) {
+    const QModelIndex index = m_table->indexOf(name);
+    if (!index.isValid()) {
         m_table->selectionModel()->setCurrentIndex({}, QItemSelectionModel::Clear);
     } else {
-        m_table->selectionModel()->setCurrentIndex(
-            m_model->index(row, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        m_table->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
+                                                              QItemSelectionModel::Rows);
+        m_table->scrollTo(index);
     }
     followSelection();
 }
@@ -506,6 +487,10 @@ void MainWindow::updateBanner()
                    .arg(running)
                    .arg(services.size())
                    .arg(watching.join(QStringLiteral(", ")));
+    } else if (running == 0 && !services.isEmpty()) {
+        // Nothing is wrong, and nothing is running either: not a green "all good".
+        text = tr("0 of %1 running · all stopped").arg(services.size());
+        worst = -1;
     } else {
         text = tr("%1 of %2 services running · all good").arg(running).arg(services.size());
     }
@@ -514,7 +499,7 @@ void MainWindow::updateBanner()
         worst = std::max(worst, m_noticeSeverity);
     }
     m_banner->setText(text);
-    const QColor c = UiStyle::severityColor(worst);
+    const QColor c = UiStyle::severityColor(worst); // -1: neutral grey
     m_banner->setStyleSheet(QStringLiteral("QLabel#banner { color: %1; padding: 4px 2px; }").arg(c.name()));
     statusBar()->showMessage(tr("Config: %1 · state: %2").arg(m_engine->config().path, m_engine->stateDir()));
 }

@@ -3,6 +3,8 @@
 // or /proc work happens here.
 #pragma once
 
+#include "servicetableview.h"
+
 #include <QMainWindow>
 #include <QPointer>
 
@@ -30,7 +32,7 @@ public:
     ~MainWindow() override;
 
     ServiceTableModel *model() const { return m_model; }
-    QTableView *table() const { return m_table; }
+    ServiceTableView *table() const { return m_table; }
     // The service selected in the table, or nullptr.
     ServiceView *selectedService() const;
     void selectService(const QString &name);
@@ -103,7 +105,7 @@ private:
 
     EngineClient *m_engine;
     ServiceTableModel *m_model;
-    QTableView *m_table;
+    ServiceTableView *m_table;
     ServiceDetailPane *m_detail;
     QSplitter *m_splitter;
     QLabel *m_banner;

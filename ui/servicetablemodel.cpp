@@ -4,6 +4,7 @@
 #include "engine/engineclient.h"
 #include "engine/snapshot.h"
 #include "uistyle.h"
+#include "util/clock.h"
 #include "util/units.h"
 
 #include <QColor>
@@ -14,9 +15,16 @@ namespace lifeline {
 ServiceTableModel::ServiceTableModel(EngineClient *engine, QObject *parent)
     : QAbstractTableModel(parent)
     , m_engine(engine)
+    , m_clock(Clock::system())
 {
     connect(engine, &EngineClient::serviceStateChanged, this,
             [this](const QString &name, ServiceState, ServiceState) { refreshRow(rowOf(name)); });
+    // Every snapshot may start or end a countdown (a restart scheduled, a
+    // fatal_retry) or change the cause shown.
+    connect(engine, &EngineClient::serviceUpdated, this, [this](const QString &name) {
+        refreshRow(rowOf(name));
+        updateTick();
+    });
     connect(engine, &EngineClient::serviceHealthChanged, this,
             [this](const QString &name, lifeline::Health) { refreshRow(rowOf(name)); });
     connect(engine, &EngineClient::waitingChanged, this,
@@ -24,20 +32,52 @@ ServiceTableModel::ServiceTableModel(EngineClient *engine, QObject *parent)
     // A reloaded configuration adds and removes services: rows follow.
     connect(engine, &EngineClient::serviceAboutToBeAdded, this,
             [this](int row, const QString &) { beginInsertRows({}, row, row); });
-    connect(engine, &EngineClient::serviceAdded, this, [this](const QString &) { endInsertRows(); });
+    connect(engine, &EngineClient::serviceAdded, this, [this](const QString &) {
+        endInsertRows();
+        updateTick();
+    });
     connect(engine, &EngineClient::serviceAboutToBeRemoved, this,
             [this](int row, const QString &) { beginRemoveRows({}, row, row); });
     connect(engine, &EngineClient::serviceRemoved, this, [this](const QString &name) {
         endRemoveRows();
         m_usage.remove(name);
+        updateTick();
     });
-    // Uptime, countdowns and usage move with time: one tick for all rows.
     m_tick.setInterval(1000);
-    connect(&m_tick, &QTimer::timeout, this, [this] {
-        if (rowCount() > 0)
-            emit dataChanged(index(0, Pid), index(rowCount() - 1, LastExit));
-    });
-    m_tick.start();
+    connect(&m_tick, &QTimer::timeout, this, &ServiceTableModel::tick);
+    updateTick();
+}
+
+static bool countsDown(const ServiceView *s)
+{
+    return s->snapshot().nextRestartInMs >= 0;
+}
+
+static bool upFor(const ServiceView *s)
+{
+    return s->state() == ServiceState::Running && s->snapshot().uptimeMs > 0;
+}
+
+void ServiceTableModel::updateTick()
+{
+    const auto services = m_engine->services();
+    const bool moving = std::any_of(services.cbegin(), services.cend(),
+                                    [](const ServiceView *s) { return countsDown(s) || upFor(s); });
+    if (moving && !m_tick.isActive())
+        m_tick.start();
+    else if (!moving)
+        m_tick.stop();
+}
+
+void ServiceTableModel::tick()
+{
+    const auto services = m_engine->services();
+    for (int row = 0; row < services.size(); ++row) {
+        if (countsDown(services.at(row)))
+            emit dataChanged(index(row, State), index(row, State), {Qt::DisplayRole});
+        if (upFor(services.at(row)))
+            emit dataChanged(index(row, Uptime), index(row, Uptime), {Qt::DisplayRole});
+    }
 }
 
 int ServiceTableModel::rowCount(const QModelIndex &parent) const
@@ -107,11 +147,11 @@ QString ServiceTableModel::stateText(const ServiceView *s) const
     if (s->isAdopted() && s->state() == ServiceState::Running)
         text += QStringLiteral(" (adopted)");
     if (s->state() == ServiceState::Backoff) {
-        const qint64 next = s->nextRestartInMs();
+        const qint64 next = s->nextRestartInMs(m_clock->nowMs());
         text += QStringLiteral(" · retry in %1").arg(formatUptime((std::max<qint64>(next, 0) + 999) / 1000));
     }
     if (s->state() == ServiceState::Fatal) {
-        const qint64 next = s->nextRestartInMs();
+        const qint64 next = s->nextRestartInMs(m_clock->nowMs());
         text += next >= 0 ? QStringLiteral(" · retry in %1").arg(formatUptime((next + 999) / 1000))
                           : QStringLiteral(" · needs you");
     }
@@ -142,9 +182,63 @@ QString ServiceTableModel::lastExitText(const ServiceView *s) const
 {
     if (!s->lastError().isEmpty() && s->state() != ServiceState::Running)
         return s->lastError();
-    if (!s->hasExited())
-        return QString();
-    return s->lastExit().describe();
+    return s->lastReason();
+}
+
+// Within a severity: up, on the way, down.
+static int stateRank(ServiceState state)
+{
+    switch (state) {
+    case ServiceState::Running:
+        return 0;
+    case ServiceState::Starting:
+        return 1;
+    case ServiceState::Stopping:
+        return 2;
+    case ServiceState::Backoff:
+        return 3;
+    case ServiceState::Exited:
+        return 4;
+    case ServiceState::Stopped:
+        return 5;
+    case ServiceState::Fatal:
+        break;
+    }
+    return 6;
+}
+
+QVariant ServiceTableModel::sortKey(const ServiceView *s, int column) const
+{
+    const bool running = s->state() == ServiceState::Running;
+    const Usage usage = m_usage.value(s->name());
+    switch (Column(column)) {
+    case Name:
+        return s->name().toLower();
+    case State:
+        // Worst first when descending.
+        return severity(s) * 10 + stateRank(s->state());
+    case Pid:
+        return running ? qint64(s->pid()) : qint64(-1);
+    case Uptime:
+        return running ? s->uptimeMs(m_clock->nowMs()) : qint64(-1);
+    case Restarts:
+        return s->restarts();
+    case Health:
+        if (!s->health())
+            return -1;
+        return s->health()->health() == Health::Unhealthy ? 2
+               : s->health()->health() == Health::Unknown ? 1
+                                                          : 0;
+    case Cpu:
+        return running ? usage.cpu : -1.0;
+    case Memory:
+        return running ? usage.rss : qint64(-1);
+    case LastExit:
+        return lastExitText(s).toLower();
+    case ColumnCount:
+        break;
+    }
+    return {};
 }
 
 QVariant ServiceTableModel::data(const QModelIndex &index, int role) const
@@ -164,7 +258,7 @@ QVariant ServiceTableModel::data(const QModelIndex &index, int role) const
         case Pid:
             return running && s->pid() > 0 ? QVariant(qint64(s->pid())) : QVariant(QStringLiteral("—"));
         case Uptime:
-            return running ? formatUptime(s->uptimeMs() / 1000) : QStringLiteral("—");
+            return running ? formatUptime(s->uptimeMs(m_clock->nowMs()) / 1000) : QStringLiteral("—");
         case Restarts:
             return QStringLiteral("%1  (%2/%3 in %4)")
                 .arg(s->restarts())
@@ -204,6 +298,8 @@ QVariant ServiceTableModel::data(const QModelIndex &index, int role) const
                 lines << s->lastError();
             if (!s->restartReason().isEmpty())
                 lines << QStringLiteral("last restart: ") + s->restartReason();
+            if (!s->lastReason().isEmpty())
+                lines << QStringLiteral("last run ended: ") + s->lastReason();
             if (s->hasExited())
                 lines << QStringLiteral("last exit: ") + s->lastExit().describe();
             return lines.join(QLatin1Char('\n'));
@@ -237,6 +333,8 @@ QVariant ServiceTableModel::data(const QModelIndex &index, int role) const
         return s->name();
     case SeverityRole:
         return severity(s);
+    case SortRole:
+        return sortKey(s, index.column());
     default:
         break;
     }
@@ -265,7 +363,7 @@ QVariant ServiceTableModel::headerData(int section, Qt::Orientation orientation,
     case Memory:
         return tr("Memory");
     case LastExit:
-        return tr("Last exit / error");
+        return tr("Last exit / reason");
     case ColumnCount:
         break;
     }

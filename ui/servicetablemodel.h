@@ -1,6 +1,7 @@
 // The service table: one row per service of the EngineClient, columns for what a
 // person checks first. Listens to the EngineClient's signals (no polling of the
-// core) plus a one-second tick for the columns that move with time.
+// core) plus a one-second tick, running only while a cell moves with time (a
+// backoff countdown, an uptime), that repaints just those cells.
 #pragma once
 
 #include <QAbstractTableModel>
@@ -8,6 +9,7 @@
 
 namespace lifeline {
 
+class Clock;
 class EngineClient;
 class ServiceView;
 
@@ -34,6 +36,8 @@ public:
     {
         ServiceNameRole = Qt::UserRole + 1,
         SeverityRole,
+        // What a header click sorts by: numbers as numbers, the state by
+        // severity, the uptime in milliseconds.
         SortRole
     };
 
@@ -44,6 +48,7 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
+    EngineClient *engine() const { return m_engine; }
     ServiceView *serviceAt(int row) const;
     int rowOf(const QString &name) const;
     // 0 fine, 1 needs watching, 2 needs a person — for colours and the tray.
@@ -52,13 +57,23 @@ public:
     // Figures that come from the metrics sampler, pushed in by whoever owns it.
     void setUsage(const QString &name, double cpuPercent, qint64 rssBytes);
 
+    // The time countdowns and uptimes are read at, on snapshotClockMs()'s
+    // scale; tests inject a ManualClock.
+    void setClock(const Clock *clock) { m_clock = clock; }
+    bool isTicking() const { return m_tick.isActive(); }
+
 private:
     QString stateText(const ServiceView *s) const;
     QString lastExitText(const ServiceView *s) const;
     QString healthText(const ServiceView *s) const;
+    QVariant sortKey(const ServiceView *s, int column) const;
     void refreshRow(int row);
+    // Runs the tick while some cell moves with time, stops it otherwise.
+    void updateTick();
+    void tick();
 
     EngineClient *m_engine;
+    const Clock *m_clock;
     struct Usage
     {
         double cpu = -1;

@@ -107,6 +107,7 @@ QJsonObject serviceStatusJson(const Fleet &fleet, const ServiceSupervisor &servi
              service.hasExited() ? QJsonValue(service.lastExit().shellCode()) : QJsonValue(QJsonValue::Null));
     // Extras (not part of the minimal contract, but stable names too).
     o.insert(u"restart_reason"_s, service.restartReason());
+    o.insert(u"last_reason"_s, service.lastReason());
     o.insert(u"logs_dropped"_s, service.logsDropped());
     o.insert(u"restarts_in_window"_s, service.restartsInWindow());
     o.insert(u"max_restarts"_s, service.spec().maxRestarts);

@@ -28,8 +28,9 @@ bool sameForDisplay(const ServiceSnapshot &a, const ServiceSnapshot &b)
            a.restartsInWindow == b.restartsInWindow && (a.nextRestartInMs < 0) == (b.nextRestartInMs < 0) &&
            (a.uptimeMs > 0) == (b.uptimeMs > 0) && a.lastExit.describe() == b.lastExit.describe() &&
            a.hasExited == b.hasExited && a.lastError == b.lastError && a.restartReason == b.restartReason &&
-           a.logsDropped == b.logsDropped && a.health == b.health && a.waitingReason == b.waitingReason &&
-           a.dependents == b.dependents && a.beingRemoved == b.beingRemoved;
+           a.lastReason == b.lastReason && a.logsDropped == b.logsDropped && a.health == b.health &&
+           a.waitingReason == b.waitingReason && a.dependents == b.dependents &&
+           a.beingRemoved == b.beingRemoved;
 }
 
 bool sameFleet(const FleetSnapshot &a, const FleetSnapshot &b)

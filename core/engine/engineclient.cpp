@@ -15,23 +15,33 @@ void ServiceView::update(const ServiceSnapshot &snapshot)
     emit changed();
 }
 
-qint64 ServiceView::sinceTaken() const
+qint64 ServiceView::sinceTaken(qint64 nowMs) const
 {
-    return std::max<qint64>(0, snapshotClockMs() - m_snap.takenAtMs);
+    return std::max<qint64>(0, nowMs - m_snap.takenAtMs);
 }
 
 qint64 ServiceView::uptimeMs() const
 {
+    return uptimeMs(snapshotClockMs());
+}
+
+qint64 ServiceView::uptimeMs(qint64 nowMs) const
+{
     if (m_snap.state != ServiceState::Running || m_snap.uptimeMs <= 0)
         return 0;
-    return m_snap.uptimeMs + sinceTaken();
+    return m_snap.uptimeMs + sinceTaken(nowMs);
 }
 
 qint64 ServiceView::nextRestartInMs() const
 {
+    return nextRestartInMs(snapshotClockMs());
+}
+
+qint64 ServiceView::nextRestartInMs(qint64 nowMs) const
+{
     if (m_snap.nextRestartInMs < 0)
         return -1;
-    return std::max<qint64>(0, m_snap.nextRestartInMs - sinceTaken());
+    return std::max<qint64>(0, m_snap.nextRestartInMs - sinceTaken(nowMs));
 }
 
 EngineClient::EngineClient(Engine *engine, const Config &config, QObject *parent)

@@ -40,13 +40,17 @@ public:
     pid_t pid() const { return m_snap.pid; }
     bool isAdopted() const { return m_snap.adopted; }
     qint64 uptimeMs() const;
+    // The same at `nowMs` on snapshotClockMs()'s scale (a view's injected clock).
+    qint64 uptimeMs(qint64 nowMs) const;
     int restarts() const { return m_snap.restarts; }
     int restartsInWindow() const { return m_snap.restartsInWindow; }
     qint64 nextRestartInMs() const;
+    qint64 nextRestartInMs(qint64 nowMs) const;
     ExitStatus lastExit() const { return m_snap.lastExit; }
     bool hasExited() const { return m_snap.hasExited; }
     QString lastError() const { return m_snap.lastError; }
     QString restartReason() const { return m_snap.restartReason; }
+    QString lastReason() const { return m_snap.lastReason; }
     qint64 logsDropped() const { return m_snap.logsDropped; }
     QString logPath() const { return m_snap.logPath; }
     QString errLogPath() const { return m_snap.errLogPath; }
@@ -59,7 +63,7 @@ signals:
     void changed();
 
 private:
-    qint64 sinceTaken() const;
+    qint64 sinceTaken(qint64 nowMs) const;
 
     ServiceSnapshot m_snap;
 };

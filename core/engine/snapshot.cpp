@@ -55,6 +55,7 @@ ServiceSnapshot ServiceSnapshot::of(const ServiceSupervisor &s, const Fleet &fle
     snap.hasExited = s.hasExited();
     snap.lastError = s.lastError();
     snap.restartReason = s.restartReason();
+    snap.lastReason = s.lastReason();
     snap.logsDropped = s.logsDropped();
     snap.logPath = s.logPath();
     snap.errLogPath = s.errLogPath();

@@ -66,6 +66,7 @@ struct ServiceSnapshot
     bool hasExited = false;
     QString lastError;
     QString restartReason;
+    QString lastReason;
     qint64 logsDropped = 0;
     QString logPath;
     QString errLogPath;

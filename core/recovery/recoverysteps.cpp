@@ -112,7 +112,7 @@ private:
         record().message =
             u"stopping %1 service(s) in reverse dependency order"_s.arg(fleet()->services().size());
         changed();
-        fleet()->stopAll(); // may report allStopped at once
+        fleet()->stopAll(u"stopped by emergency recovery"_s); // may report allStopped at once
         check();
     }
 

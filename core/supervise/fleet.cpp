@@ -192,7 +192,7 @@ QStringList Fleet::applyConfig(const Config &newConfig, const ConfigDiff &diff)
         // A service a person stopped stays stopped; it starts with the new
         // definition next time.
         if (isRunningState(s->state()) || s->state() == ServiceState::Backoff) {
-            s->restart();
+            s->restart(QStringLiteral("config changed"));
             restarted << name;
         }
     }
@@ -409,7 +409,7 @@ bool Fleet::restartWithDependents(const QString &name, QString *error)
     const QStringList dependents = dependentsOf(name);
     for (const QString &d : dependents) {
         if (ServiceSupervisor *ds = service(d); ds && isRunningState(ds->state())) {
-            ds->stop();
+            ds->stop(QStringLiteral("restarted with %1").arg(name));
             m_wantStarted.insert(d); // started again once `name` is back
         }
     }
@@ -429,10 +429,11 @@ void Fleet::startAll()
     pump();
 }
 
-void Fleet::stopAll()
+void Fleet::stopAll(const QString &cause)
 {
     m_wantStarted.clear();
     m_stoppingAll = true;
+    m_stopAllCause = cause;
     for (ServiceSupervisor *s : std::as_const(m_services))
         m_wantStopped.insert(s->name());
     pump();
@@ -619,7 +620,12 @@ void Fleet::pump()
         }
         if (dependentsDown) {
             m_wantStopped.remove(s->name());
-            s->stop();
+            if (m_shuttingDown)
+                s->stop(QStringLiteral("stopped: Lifeline quit"));
+            else if (m_removing.contains(s->name()))
+                s->stop(QStringLiteral("removed from the configuration"));
+            else
+                s->stop(m_stopAllCause);
         }
     }
     if (m_stoppingAll && m_wantStopped.isEmpty() && isAllStopped()) {

@@ -83,7 +83,9 @@ public:
     // order, started again in order).
     bool restartWithDependents(const QString &name, QString *error = nullptr);
     void startAll();
-    void stopAll(); // reverse dependency order; allStopped() when done
+    // Reverse dependency order; allStopped() when done. `cause` is what each
+    // service's lastReason() says (emergency recovery passes its own).
+    void stopAll(const QString &cause = QStringLiteral("stopped by you"));
     void restartAll();
     // Lifeline quits and leaves the services running (on_exit = keep).
     void detachAll();
@@ -189,6 +191,7 @@ private:
     QSet<QString> m_wantStopped; // waiting for their dependents to stop first
     QSet<QString> m_removing;    // removed from the configuration, stopping
     bool m_stoppingAll = false;
+    QString m_stopAllCause; // stopAll()'s, for the stops pump() makes
     bool m_shuttingDown = false;
     EventLog *m_eventLog = nullptr;
     QNetworkAccessManager *m_network = nullptr;

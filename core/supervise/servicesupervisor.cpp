@@ -236,15 +236,16 @@ void ServiceSupervisor::start()
     launch();
 }
 
-void ServiceSupervisor::stop()
+void ServiceSupervisor::stop(const QString &cause)
 {
     switch (m_state) {
     case ServiceState::Starting:
     case ServiceState::Running:
-        beginStop(AfterStop::Nothing); // RUNNING -> STOPPING
+        beginStop(AfterStop::Nothing, cause); // RUNNING -> STOPPING
         return;
     case ServiceState::Stopping:
         m_afterStop = AfterStop::Nothing;
+        m_stopCause = cause;
         return;
     case ServiceState::Backoff:
     case ServiceState::Fatal:
@@ -263,13 +264,13 @@ void ServiceSupervisor::stop()
     }
 }
 
-void ServiceSupervisor::restart()
+void ServiceSupervisor::restart(const QString &cause)
 {
     if (m_state == ServiceState::Running || m_state == ServiceState::Starting) {
         m_tracker.reset();
-        m_restartReason = QStringLiteral("restart requested");
-        log(QStringLiteral("restart requested"));
-        beginStop(AfterStop::Start); // RUNNING -> STOPPING -> STARTING
+        m_restartReason = cause;
+        log(QStringLiteral("restart requested: %1").arg(cause));
+        beginStop(AfterStop::Start, cause); // RUNNING -> STOPPING -> STARTING
         return;
     }
     start();
@@ -279,9 +280,8 @@ void ServiceSupervisor::restartForFailure(const QString &reason)
 {
     if (m_state != ServiceState::Running || m_shuttingDown)
         return;
-    m_forcedReason = reason;
     log(QStringLiteral("restarting: %1").arg(reason));
-    beginStop(AfterStop::CountedRestart); // RUNNING -> STOPPING -> BACKOFF/FATAL
+    beginStop(AfterStop::CountedRestart, reason); // RUNNING -> STOPPING -> BACKOFF/FATAL
 }
 
 bool ServiceSupervisor::abandonStop(const QString &reason)
@@ -509,11 +509,28 @@ void ServiceSupervisor::onProcessDone(const ProcessOutcome &outcome)
     }
 }
 
+static QString exitReason(const ExitStatus &status)
+{
+    if (status.kind == ExitStatus::Kind::Exited && status.code != 0)
+        return QStringLiteral("crashed: ") + status.describe();
+    return status.describe();
+}
+
 void ServiceSupervisor::onProcessFinished(const ExitStatus &status)
 {
     m_mainGone = true;
     m_lastExit = status;
     m_hasExited = true;
+    // A run Lifeline ended ends cleanly on the stop signal: the cause is
+    // why it was stopped, not the "exited cleanly (0)" it answered with.
+    const bool asked = m_state == ServiceState::Stopping || m_stopAbandoned;
+    if (asked && !m_stopCause.isEmpty()) {
+        m_lastReason = m_stopCause;
+        if (status.cause == ExitStatus::Cause::StopTimeout)
+            m_lastReason += QStringLiteral(" (killed after stop_timeout)");
+    } else {
+        m_lastReason = exitReason(status);
+    }
     releaseProcess();
     if (m_exitWatch) {
         m_exitWatch->deleteLater(); // never inside its own callback
@@ -548,7 +565,7 @@ void ServiceSupervisor::handleExit(const ExitStatus &status, bool forced)
         signalTree(m_spec.stopSignal);
         m_pollTimer.start();
     }
-    const QString why = forced ? m_forcedReason : status.describe();
+    const QString why = forced ? m_stopCause : status.describe();
     const RestartTracker::Verdict v = m_tracker.onExit(status, forced, now());
     switch (v) {
     case RestartTracker::Verdict::LeaveDown:
@@ -584,9 +601,10 @@ void ServiceSupervisor::scheduleRestart(Millis delay)
 
 // ---- stopping ---------------------------------------------------------------
 
-void ServiceSupervisor::beginStop(AfterStop after)
+void ServiceSupervisor::beginStop(AfterStop after, const QString &cause)
 {
     m_afterStop = after;
+    m_stopCause = cause;
     m_restartTimer.stop();
     setState(ServiceState::Stopping);
     m_stopDeadlineMs = now() + m_spec.stopTimeout.count();

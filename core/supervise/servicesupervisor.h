@@ -81,6 +81,11 @@ public:
     bool hasExited() const { return m_hasExited; }
     QString lastError() const { return m_lastError; } // why it is not running, for display
     QString restartReason() const { return m_restartReason; }
+    // Why the last run ended, in a person's words: the cause Lifeline had
+    // when it stopped the run ("memory 152 MB > limit 150 MB", "config
+    // changed", "restarted by you"), else what the exit says ("crashed: exit
+    // code 3", "killed by SIGKILL (9)"). Empty until a run has ended.
+    QString lastReason() const { return m_lastReason; }
     // Log lines the service wrote that its logger could not (a full disk),
     // since Lifeline started; the service itself kept running.
     qint64 logsDropped() const { return m_logsDropped; }
@@ -100,10 +105,12 @@ public:
     // given: a process holding it as stdout/stderr inherited it from the tree.
     bool ownsOutput(const QString &fdTarget) const;
 
-    // A person's requests.
-    void start();   // from stopped/exited/fatal/backoff: starts now, forgets the crash history
-    void stop();    // never followed by a restart
-    void restart(); // stop (if running) then start, forgets the crash history
+    // Requests (a person's, a reload's, a recovery's); `cause` becomes
+    // lastReason() when they end the run.
+    void start(); // from stopped/exited/fatal/backoff: starts now, forgets the crash history
+    void stop(const QString &cause = QStringLiteral("stopped by you")); // never followed by a restart
+    // Stop (if running) then start, forgets the crash history.
+    void restart(const QString &cause = QStringLiteral("restarted by you"));
     // A restart asked for by a check (health, memory limit): goes through the
     // restart policy and crash-loop guard like a crash does.
     void restartForFailure(const QString &reason);
@@ -163,7 +170,7 @@ private:
     void onProcessFinished(const ExitStatus &status);
     void onStartFailed(const QString &error);
     void handleExit(const ExitStatus &status, bool forced);
-    void beginStop(AfterStop after);
+    void beginStop(AfterStop after, const QString &cause);
     void signalTree(int sig);
     void pollStop();
     void finishStop();
@@ -195,7 +202,8 @@ private:
     ExitStatus m_lastExit;
     QString m_lastError;
     QString m_restartReason;
-    QString m_forcedReason; // set while stopping for restartForFailure
+    QString m_lastReason;
+    QString m_stopCause; // why the stop under way was asked for
     AfterStop m_afterStop = AfterStop::Nothing;
     bool m_mainGone = true; // the main process has exited (or there is none)
     qint64 m_stopDeadlineMs = 0;

@@ -268,6 +268,7 @@ private slots:
             QVERIFY(s.value(u"last_exit_code"_s).isNull() || s.value(u"last_exit_code"_s).isDouble());
             // Extras.
             QVERIFY(s.value(u"restart_reason"_s).isString());
+            QVERIFY(s.value(u"last_reason"_s).isString());
             QVERIFY(s.value(u"restarts_in_window"_s).isDouble());
             QVERIFY(s.value(u"max_restarts"_s).isDouble());
             QVERIFY(s.contains(u"next_restart_in_s"_s));
@@ -450,6 +451,8 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(service(u"api"_s).value(u"state"_s).toString() == u"running"_s &&
                                      service(u"api"_s).value(u"pid"_s).toInteger() != firstPid,
                                  10000);
+        // A person's restart from the terminal, not the clean exit it answered with.
+        QCOMPARE(service(u"api"_s).value(u"last_reason"_s).toString(), u"restarted by you"_s);
 
         r = ctl({u"stop"_s, u"all"_s});
         QCOMPARE(r.exitCode, 0);

@@ -503,6 +503,9 @@ private slots:
         QCOMPARE(api->health()->health(), Health::Healthy);
         QVERIFY(api->pid() != oldApi);
         QVERIFY(worker->pid() != oldWorker);
+        // The table says why the old runs ended: not the clean exit they answered the stop with.
+        QCOMPARE(api->lastReason(), QStringLiteral("stopped by emergency recovery"));
+        QCOMPARE(worker->lastReason(), QStringLiteral("stopped by emergency recovery"));
         for (pid_t pid : oldApiTree)
             QVERIFY2(!alive(pid) || api->treePids().contains(pid), qPrintable(QString::number(pid)));
         // The decoy and its grandchild survived: no name matching.

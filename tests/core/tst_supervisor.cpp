@@ -603,6 +603,61 @@ private slots:
         QCOMPARE(s.treePids().size(), 0);
     }
 
+    // lastReason(): why a run ended. A stop Lifeline made is told by its
+    // cause, even when the service answered it with a clean exit; an exit
+    // nobody asked for is told as a crash or a signal.
+    void lastReasonIsTheCauseOfTheEnd()
+    {
+        ServiceSupervisor crash(shell(QStringLiteral("exit 3")), context());
+        QVERIFY(crash.lastReason().isEmpty());
+        crash.start();
+        QTRY_VERIFY(crash.hasExited());
+        QCOMPARE(crash.lastReason(), QStringLiteral("crashed: exit code 3"));
+        crash.stop();
+
+        ServiceSpec cleanSpec = shell(QStringLiteral("exit 0"));
+        cleanSpec.restart = RestartPolicy::OnFailure;
+        ServiceSupervisor clean(cleanSpec, context());
+        clean.start();
+        QTRY_COMPARE(clean.state(), ServiceState::Exited);
+        QCOMPARE(clean.lastReason(), QStringLiteral("exited cleanly (0)"));
+
+        // A check's restart: the demo exits 0 on the TERM, the cause is the check's.
+        ServiceSpec limited = demo();
+        limited.restartDelay = 1min;
+        ServiceSupervisor s(limited, context());
+        s.start();
+        QTRY_COMPARE(s.state(), ServiceState::Running);
+        QTRY_VERIFY_WITH_TIMEOUT(portAnswers(limited.command.at(2).toUShort()), 10000);
+        s.restartForFailure(QStringLiteral("memory 152 MB > limit 150 MB"));
+        QTRY_COMPARE_WITH_TIMEOUT(s.state(), ServiceState::Backoff, 5000);
+        QCOMPARE(s.lastExit().describe(), QStringLiteral("exited cleanly (0)"));
+        QCOMPARE(s.lastReason(), QStringLiteral("memory 152 MB > limit 150 MB"));
+        QCOMPARE(s.restartReason(), QStringLiteral("memory 152 MB > limit 150 MB"));
+        // A start forgets the crash history, not why the last run ended.
+        s.start();
+        QTRY_COMPARE(s.state(), ServiceState::Running);
+        QCOMPARE(s.lastReason(), QStringLiteral("memory 152 MB > limit 150 MB"));
+        QTRY_VERIFY_WITH_TIMEOUT(portAnswers(limited.command.at(2).toUShort()), 10000);
+        s.stop(QStringLiteral("stopped by emergency recovery"));
+        QTRY_COMPARE_WITH_TIMEOUT(s.state(), ServiceState::Stopped, 5000);
+        QCOMPARE(s.lastReason(), QStringLiteral("stopped by emergency recovery"));
+    }
+
+    // The cause stays the person's when the stop needed a SIGKILL.
+    void lastReasonOfAStopThatNeededSigkill()
+    {
+        ServiceSpec spec = demo({QStringLiteral("--ignore-term")});
+        spec.stopTimeout = 300ms;
+        ServiceSupervisor s(spec, context());
+        s.start();
+        QTRY_COMPARE(s.state(), ServiceState::Running);
+        QTRY_VERIFY_WITH_TIMEOUT(portAnswers(spec.command.at(2).toUShort()), 10000);
+        s.stop();
+        QTRY_COMPARE_WITH_TIMEOUT(s.state(), ServiceState::Stopped, 5000);
+        QCOMPARE(s.lastReason(), QStringLiteral("stopped by you (killed after stop_timeout)"));
+    }
+
     void cleanupTestCase()
     {
         // Every service of every test was stopped: none of our marked processes remain.

@@ -85,7 +85,7 @@ private slots:
 
             // A person stops a: the engine records the stop, and waits on the lock.
             QTest::mouseClick(w->table()->viewport(), Qt::LeftButton, {},
-                              w->table()->visualRect(w->model()->index(0, 0)).center());
+                              w->table()->visualRect(w->table()->model()->index(0, 0)).center());
             QCOMPARE(w->detailPane()->service(), app.engine()->service(u"a"_s));
             w->stopAction()->trigger();
 
@@ -93,7 +93,7 @@ private slots:
             const qint64 worst = worstGapDuring(2000);
             QVERIFY2(worst < 1000, qPrintable(u"the GUI thread stalled for %1 ms"_s.arg(worst)));
             QTest::mouseClick(w->table()->viewport(), Qt::LeftButton, {},
-                              w->table()->visualRect(w->model()->index(1, 0)).center());
+                              w->table()->visualRect(w->table()->model()->index(1, 0)).center());
             QCOMPARE(w->detailPane()->service(), app.engine()->service(u"b"_s));
 
             QVERIFY(q.exec(u"ROLLBACK"_s));

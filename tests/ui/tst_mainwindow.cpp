@@ -11,12 +11,14 @@
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 #include "testsupport.h"
+#include "uistyle.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QChart>
 #include <QDesktopServices>
 #include <QFileInfo>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLegend>
 #include <QLineEdit>
@@ -26,6 +28,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScopeGuard>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSplitter>
@@ -39,6 +42,7 @@
 #include <QToolButton>
 
 using namespace lifeline;
+using namespace Qt::StringLiterals;
 
 // Stands in for the desktop's opener (QDesktopServices::setUrlHandler).
 class UrlCatcher : public QObject
@@ -83,7 +87,7 @@ private:
 
     static QPoint rowCenter(MainWindow &w, int row)
     {
-        return w.table()->visualRect(w.model()->index(row, ServiceTableModel::Name)).center();
+        return w.table()->visualRect(w.table()->model()->index(row, ServiceTableModel::Name)).center();
     }
 
     static void verifyShows(MainWindow &w, ServiceView *s)
@@ -299,7 +303,133 @@ private slots:
         w.showNotice(QStringLiteral("Configuration not reloaded"), 2);
         QVERIFY(w.banner()->text().contains(QStringLiteral("Configuration not reloaded")));
         fleet.stop(QStringLiteral("broken"));
-        QTRY_VERIFY(w.banner()->text().contains(QStringLiteral("0 of 1 services running")));
+        QTRY_VERIFY(w.banner()->text().contains(QStringLiteral("0 of 1 running · all stopped")));
+    }
+
+    // ---- the table: sorting, fitted columns, the all-stopped banner ----------
+
+    static void clickHeader(MainWindow &w, int column)
+    {
+        QHeaderView *header = w.table()->horizontalHeader();
+        const QPoint at(header->sectionViewportPosition(column) + header->sectionSize(column) / 2,
+                        header->height() / 2);
+        QTest::mouseClick(header->viewport(), Qt::LeftButton, {}, at);
+    }
+
+    static QStringList shownOrder(MainWindow &w)
+    {
+        QStringList names;
+        const QAbstractItemModel *m = w.table()->model();
+        for (int row = 0; row < m->rowCount(); ++row)
+            names << m->index(row, ServiceTableModel::Name).data().toString();
+        return names;
+    }
+
+    void headerClickSortsAndRowsStillMeanTheirService()
+    {
+        TestEngine engine(
+            config("[[service]]\nname = \"c\"\ncommand = [\"true\"]\nautostart = false\n"
+                   "[[service]]\nname = \"a\"\ncommand = [\"true\"]\nautostart = false\n"
+                   "[[service]]\nname = \"b\"\ncommand = [\"sleep\", \"30\"]\nautostart = false\n"));
+        auto *client = engine.client();
+        MainWindow w(client);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QCOMPARE(shownOrder(w), (QStringList{u"c"_s, u"a"_s, u"b"_s})); // the configuration's order
+
+        clickHeader(w, ServiceTableModel::Name);
+        QCOMPARE(shownOrder(w), (QStringList{u"a"_s, u"b"_s, u"c"_s}));
+        QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 0));
+        VERIFY_SHOWS(w, client->service(u"a"_s));
+        // The action drives the clicked service, not the model's row 0 (c).
+        QTest::mouseClick(w.table()->viewport(), Qt::LeftButton, {}, rowCenter(w, 1));
+        VERIFY_SHOWS(w, client->service(u"b"_s));
+        w.startAction()->trigger();
+        QTRY_COMPARE(engine.fleet().service(u"b"_s)->state(), ServiceState::Running);
+        QCOMPARE(engine.fleet().service(u"c"_s)->state(), ServiceState::Stopped);
+
+        // Descending: the selection stays with b wherever its row went.
+        clickHeader(w, ServiceTableModel::Name);
+        QCOMPARE(shownOrder(w), (QStringList{u"c"_s, u"b"_s, u"a"_s}));
+        QCOMPARE(w.selectedService(), client->service(u"b"_s));
+        QCOMPARE(w.table()->selectionModel()->selectedRows().constFirst().row(), 1);
+        QCOMPARE(w.detailPane()->service(), client->service(u"b"_s));
+        rightClick(w, 2);
+        QTRY_VERIFY(qobject_cast<QMenu *>(QApplication::activePopupWidget()));
+        VERIFY_SHOWS(w, client->service(u"a"_s));
+        QApplication::activePopupWidget()->close();
+        QTRY_VERIFY(!QApplication::activePopupWidget());
+        w.selectService(u"c"_s);
+        QCOMPARE(w.table()->selectionModel()->selectedRows().constFirst().row(), 0);
+        VERIFY_SHOWS(w, client->service(u"c"_s));
+
+        // By state: the running one first, as a state, not as text.
+        clickHeader(w, ServiceTableModel::State);
+        QTRY_COMPARE(shownOrder(w).constFirst(), u"b"_s);
+
+        // A third click on a header gives the configuration's order back.
+        clickHeader(w, ServiceTableModel::Name);
+        clickHeader(w, ServiceTableModel::Name);
+        clickHeader(w, ServiceTableModel::Name);
+        QCOMPARE(shownOrder(w), (QStringList{u"c"_s, u"a"_s, u"b"_s}));
+        QVERIFY(stopFleet(*client));
+    }
+
+    void columnsFitTheirTextAndLowPriorityOnesHideWhenNarrow()
+    {
+        TestEngine engine(
+            config("[[service]]\nname = \"api\"\ncommand = [\"true\"]\nautostart = false\n"
+                   "memory_limit = \"150MB\"\ncpu_limit = 90\n"
+                   "[[service]]\nname = \"worker\"\ncommand = [\"true\"]\nautostart = false\n"));
+        MainWindow w(engine.client());
+        w.resize(1280, 700);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        ServiceTableView *table = w.table();
+        const QFontMetrics fm = table->fontMetrics();
+        QVERIFY(table->columnWidth(ServiceTableModel::Memory) > fm.horizontalAdvance(u"137.6 MB / 150 MB"_s));
+        QVERIFY(table->columnWidth(ServiceTableModel::Cpu) > fm.horizontalAdvance(u"188.8 % / 90 %"_s));
+        const auto hidden = [table] {
+            QList<int> columns;
+            for (int c = 0; c < ServiceTableModel::ColumnCount; ++c) {
+                if (table->isColumnHidden(c))
+                    columns << c;
+            }
+            return columns;
+        };
+        QCOMPARE(hidden(), QList<int>{});
+        QTRY_VERIFY(!table->horizontalScrollBar()->isVisible());
+        // Just wide enough: every column, and no scrolling sideways; a little
+        // narrower: the low-priority ones hide.
+        const int chrome = w.width() - table->viewport()->width();
+        w.resize(table->widthForAllColumns() + chrome + 2, 700);
+        QTRY_COMPARE(table->viewport()->width(), table->widthForAllColumns() + 2);
+        QCOMPARE(hidden(), QList<int>{});
+        QTRY_VERIFY(!table->horizontalScrollBar()->isVisible());
+        w.resize(table->widthForAllColumns() + chrome - 2, 700);
+        QTRY_COMPARE(hidden(),
+                     (QList<int>{ServiceTableModel::Pid, ServiceTableModel::Uptime, ServiceTableModel::Cpu}));
+        QTRY_VERIFY(!table->horizontalScrollBar()->isVisible());
+        qInfo("the low-priority columns hide below a %d px window", table->widthForAllColumns() + chrome);
+
+        w.resize(w.minimumWidth(), 700);
+        QTRY_COMPARE(hidden(),
+                     (QList<int>{ServiceTableModel::Pid, ServiceTableModel::Uptime, ServiceTableModel::Cpu}));
+        QTRY_VERIFY(!table->horizontalScrollBar()->isVisible());
+
+        w.resize(1280, 700);
+        QTRY_COMPARE(hidden(), QList<int>{});
+        QVERIFY(table->columnWidth(ServiceTableModel::Pid) > fm.horizontalAdvance(u"4194304"_s));
+    }
+
+    void allStoppedIsNeutral()
+    {
+        TestEngine engine(config(twoServices()));
+        MainWindow w(engine.client());
+        QCOMPARE(w.banner()->text(), u"0 of 2 running · all stopped"_s);
+        QVERIFY2(w.banner()->styleSheet().contains(UiStyle::severityColor(-1).name()),
+                 qPrintable(w.banner()->styleSheet()));
+        QVERIFY(!w.banner()->styleSheet().contains(UiStyle::severityColor(0).name()));
     }
 
     // --- the desktop application: menus, shortcuts, remembered layout ---

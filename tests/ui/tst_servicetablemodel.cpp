@@ -11,6 +11,7 @@
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 #include "uistyle.h"
+#include "util/clock.h"
 
 #include "testsupport.h"
 
@@ -25,6 +26,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <csignal>
 #include <memory>
 
 using namespace lifeline;
@@ -43,6 +45,44 @@ private:
     ServiceView *api() const { return m_engine->client()->service(u"api"_s); }
     ServiceView *worker() const { return m_engine->client()->service(u"worker"_s); }
     Fleet *fleet() const { return &m_engine->fleet(); }
+
+    // An engine of the test's own: `services` is the [[service]] part.
+    [[nodiscard]] bool useEngine(const QByteArray &services)
+    {
+        m_engine.reset();
+        const QByteArray toml = "[settings]\nstate_dir = \"" + m_dir.path().toUtf8() + "/state-" +
+                                QTest::currentTestFunction() + "\"\nsample_interval = \"200ms\"\n\n" +
+                                services;
+        m_toml = toml;
+        const LoadResult r = ConfigLoader::loadString(toml, m_dir.filePath(u"lifeline.toml"_s));
+        for (const Diagnostic &d : r.errors)
+            qWarning("%s", qPrintable(d.toString()));
+        if (!r.ok())
+            return false;
+        m_engine = std::make_unique<TestEngine>(*r.config);
+        return true;
+    }
+
+    // A demo backend service named api, with `flags` and then `more` TOML keys.
+    static QByteArray demoApi(const QByteArray &flags, const QByteArray &more, quint16 port = freePort())
+    {
+        return "[[service]]\nname = \"api\"\ncommand = [\"" LIFELINE_DEMO_BACKEND "\", \"--port\", \"" +
+               QByteArray::number(port) + "\"" + flags + "]\nstop_timeout = \"2s\"\nautostart = false\n" +
+               more + "\n";
+    }
+
+    QString lastExitCell() const
+    {
+        ServiceTableModel model(m_engine->client());
+        return model.index(model.rowOf(u"api"_s), ServiceTableModel::LastExit).data().toString();
+    }
+
+    // Starts api and waits until a run of it ended and it is back to `state`.
+    void runApiUntil(ServiceState state)
+    {
+        QVERIFY(fleet()->start(u"api"_s));
+        QTRY_VERIFY_WITH_TIMEOUT(api()->hasExited() && api()->state() == state, 15000);
+    }
 
     void bootAndWait()
     {
@@ -250,6 +290,144 @@ private slots:
                     : true);
         QVERIFY(window.selectedService() == nullptr || window.selectedService()->name() != u"worker"_s);
         window.hide();
+    }
+
+    // ---- "Last exit / reason" tells why the last run ended -------------------
+
+    void causeOfACrashIsItsExitCode()
+    {
+        QVERIFY(useEngine(
+            demoApi(", \"--crash-after\", \"300ms\", \"--exit-code\", \"3\"", "restart_delay = \"1m\"")));
+        runApiUntil(ServiceState::Backoff);
+        QCOMPARE(lastExitCell(), u"crashed: exit code 3"_s);
+    }
+
+    void causeOfAKillIsTheSignal()
+    {
+        QVERIFY(useEngine(demoApi({}, "restart_delay = \"1m\"")));
+        QVERIFY(fleet()->start(u"api"_s));
+        QTRY_COMPARE_WITH_TIMEOUT(api()->state(), ServiceState::Running, 10000);
+        QVERIFY(::kill(api()->pid(), SIGKILL) == 0); // the service's own main process, by its pid
+        QTRY_VERIFY_WITH_TIMEOUT(api()->hasExited() && api()->state() == ServiceState::Backoff, 10000);
+        QCOMPARE(lastExitCell(), u"killed by SIGKILL (9)"_s);
+    }
+
+    // The demo backend exits 0 on the SIGTERM of a memory-limit restart: the
+    // cell used to say "exited cleanly (0)".
+    void causeOfAMemoryRestartIsTheLimit()
+    {
+        QVERIFY(
+            useEngine(demoApi(", \"--leak\", \"60\"", "memory_limit = \"40MB\"\nrestart_delay = \"1m\"")));
+        runApiUntil(ServiceState::Backoff);
+        QCOMPARE(api()->lastExit().describe(), u"exited cleanly (0)"_s);
+        const QString cell = lastExitCell();
+        QVERIFY2(QRegularExpression(u"^memory \\d+(\\.\\d)? MB > limit 40 MB$"_s).match(cell).hasMatch(),
+                 qPrintable(cell));
+    }
+
+    void causeOfAHealthRestartIsTheFailedChecks()
+    {
+        const quint16 port = freePort();
+        QVERIFY(useEngine(demoApi(
+            ", \"--unhealthy-after\", \"200ms\"",
+            "restart_delay = \"1m\"\n[service.health]\nurl = \"http://127.0.0.1:" + QByteArray::number(port) +
+                "/health\"\ninterval = \"300ms\"\ntimeout = \"250ms\"\nstart_period = \"0s\"\n"
+                "failures = 2\nrestart_on_unhealthy = true",
+            port)));
+        runApiUntil(ServiceState::Backoff);
+        const QString cell = lastExitCell();
+        QVERIFY2(cell.startsWith(u"unhealthy: failed 2 checks in a row, last: "_s), qPrintable(cell));
+        QVERIFY2(cell.contains(u"503"_s), qPrintable(cell));
+    }
+
+    void causeOfAPersonsRestartAndStop()
+    {
+        QVERIFY(useEngine(demoApi({}, {})));
+        QVERIFY(fleet()->start(u"api"_s));
+        QTRY_COMPARE_WITH_TIMEOUT(api()->state(), ServiceState::Running, 10000);
+        const pid_t before = api()->pid();
+        // As the window and lifelinectl ask: through the client / the fleet's request.
+        QVERIFY(m_engine->client()->restart(u"api"_s));
+        QTRY_VERIFY_WITH_TIMEOUT(api()->state() == ServiceState::Running && api()->pid() != before, 10000);
+        QCOMPARE(lastExitCell(), u"restarted by you"_s);
+        QCOMPARE(api()->restartReason(), u"restarted by you"_s);
+
+        QVERIFY(m_engine->client()->stop(u"api"_s));
+        QTRY_COMPARE_WITH_TIMEOUT(api()->state(), ServiceState::Stopped, 10000);
+        QCOMPARE(lastExitCell(), u"stopped by you"_s);
+    }
+
+    void causeOfAReloadRestartIsTheConfig()
+    {
+        QVERIFY(useEngine(demoApi({}, {})));
+        QVERIFY(fleet()->start(u"api"_s));
+        QTRY_COMPARE_WITH_TIMEOUT(api()->state(), ServiceState::Running, 10000);
+        const pid_t before = api()->pid();
+        const QByteArray next = m_toml + "env = { CHANGED = \"1\" }\n";
+        const LoadResult r = ConfigLoader::loadString(next, fleet()->config().path);
+        QVERIFY(r.ok());
+        QCOMPARE(fleet()->applyConfig(*r.config, ConfigDiff::compute(fleet()->config(), *r.config)),
+                 QStringList{u"api"_s});
+        QTRY_VERIFY_WITH_TIMEOUT(api()->state() == ServiceState::Running && api()->pid() != before, 10000);
+        QCOMPARE(lastExitCell(), u"config changed"_s);
+    }
+
+    // ---- time moves on by itself -------------------------------------------
+
+    void backoffCountdownTicksEverySecond()
+    {
+        QVERIFY(useEngine(
+            demoApi(", \"--crash-after\", \"300ms\", \"--exit-code\", \"3\"", "restart_delay = \"1m\"")));
+        ServiceTableModel model(m_engine->client());
+        ManualClock clock;
+        model.setClock(&clock);
+        QVERIFY(!model.isTicking()); // nothing moves while all is stopped
+
+        runApiUntil(ServiceState::Backoff);
+        QTRY_VERIFY(model.isTicking());
+        const QModelIndex state = model.index(model.rowOf(u"api"_s), ServiceTableModel::State);
+        clock.set(api()->snapshot().takenAtMs);
+        QCOMPARE(state.data().toString(), u"backoff · retry in 1m00s"_s);
+
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        clock.advance(std::chrono::seconds(1));
+        QVERIFY(changed.wait(3000)); // the next tick, at most a second away
+        QCOMPARE(state.data().toString(), u"backoff · retry in 59s"_s);
+        // The countdown's cell alone, not the row or the table.
+        for (const QList<QVariant> &args : std::as_const(changed)) {
+            QCOMPARE(args.at(0).toModelIndex(), state);
+            QCOMPARE(args.at(1).toModelIndex(), state);
+        }
+        clock.advance(std::chrono::seconds(5));
+        changed.clear();
+        QVERIFY(changed.wait(3000));
+        QCOMPARE(state.data().toString(), u"backoff · retry in 54s"_s);
+
+        QVERIFY(fleet()->stop(u"api"_s));
+        QTRY_COMPARE_WITH_TIMEOUT(api()->state(), ServiceState::Stopped, 10000);
+        QTRY_VERIFY(!model.isTicking());
+    }
+
+    void sortKeysAreNumbersAndSeverities()
+    {
+        bootAndWait();
+        QVERIFY(fleet()->stop(u"worker"_s));
+        QTRY_COMPARE_WITH_TIMEOUT(worker()->state(), ServiceState::Stopped, 10000);
+        ServiceTableModel model(m_engine->client());
+        model.setUsage(u"api"_s, 9.5, 10'000'000);
+        const auto key = [&](const QString &name, int column) {
+            return model.index(model.rowOf(name), column).data(ServiceTableModel::SortRole);
+        };
+        QCOMPARE(key(u"api"_s, ServiceTableModel::Pid).toLongLong(), qint64(api()->pid()));
+        QCOMPARE(key(u"worker"_s, ServiceTableModel::Pid).toLongLong(), -1);
+        QCOMPARE(key(u"api"_s, ServiceTableModel::Cpu).typeId(), QMetaType::Double);
+        QCOMPARE(key(u"api"_s, ServiceTableModel::Memory).toLongLong(), 10'000'000);
+        QCOMPARE(key(u"api"_s, ServiceTableModel::Uptime).typeId(), QMetaType::LongLong);
+        QVERIFY(key(u"api"_s, ServiceTableModel::Uptime).toLongLong() > 0);
+        QCOMPARE(key(u"api"_s, ServiceTableModel::Restarts).typeId(), QMetaType::Int);
+        // Running before stopped; anything that needs a person after both.
+        QVERIFY(key(u"api"_s, ServiceTableModel::State).toInt() <
+                key(u"worker"_s, ServiceTableModel::State).toInt());
     }
 };
 
