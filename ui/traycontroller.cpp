@@ -456,7 +456,7 @@ void TrayController::onStateChanged(const QString &name, ServiceState from, Serv
                 m_troubled.insert(name);
                 post({name, QStringLiteral("exited"),
                       QStringLiteral("%1 exited (%2) and will not be restarted")
-                          .arg(name, s->lastExit().describe()),
+                          .arg(name, s->lastReason()),
                       1, NotificationPolicy::Priority::Normal});
             }
             break;

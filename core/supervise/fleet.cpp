@@ -100,9 +100,10 @@ ServiceSupervisor *Fleet::createSupervisor(const ServiceSpec &spec)
         m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Start,
                             QStringLiteral("started pid %1").arg(pid));
     });
-    connect(s, &ServiceSupervisor::exited, this, [this, s](const ExitStatus &status) {
+    // The cause, not just the status: a memory-limit stop exits cleanly.
+    connect(s, &ServiceSupervisor::exited, this, [this, s](const ExitStatus &) {
         m_history->addEvent(QDateTime::currentMSecsSinceEpoch(), s->name(), HistoryEventKind::Exit,
-                            status.describe());
+                            s->lastReason());
     });
     connect(s, &ServiceSupervisor::stateChanged, this, [this, s](ServiceState, ServiceState to) {
         if (to == ServiceState::Backoff || to == ServiceState::Fatal)
