@@ -1,6 +1,7 @@
 // The Prometheus endpoint of a real Engine with real services, scraped over
 // HTTP on 127.0.0.1 and read line by line the way Prometheus reads it.
 #include "config/configloader.h"
+#include "config/configwriter.h"
 #include "control/statusjson.h"
 #include "engine/engine.h"
 #include "health/healthmonitor.h"
@@ -414,6 +415,28 @@ private slots:
                                         t.contains(u"listen"_s);
                              }),
                  qPrintable(texts.join(u'\n')));
+    }
+
+    // The settings dialog and the service editor rewrite the file: [metrics]
+    // stays as written, and loads to the same endpoint.
+    void configWriterKeepsTheMetricsTable()
+    {
+        const QString path = writeConfig("[metrics]\nlisten = \"9464\"   # loopback\n");
+        QVERIFY(!path.isEmpty());
+        QVERIFY(load(path).metrics.enabled());
+        QString error;
+        QVERIFY2(ConfigWriter::setOnExit(path, OnExit::Stop, &error), qPrintable(error));
+        ServiceSpec extra;
+        extra.name = u"extra"_s;
+        extra.command = {u"sleep"_s, u"5"_s};
+        QVERIFY2(ConfigWriter::addService(path, extra, &error), qPrintable(error));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QVERIFY(f.readAll().contains("[metrics]\nlisten = \"9464\"   # loopback\n"));
+        const Config after = load(path);
+        QCOMPARE(after.metrics.address(), u"127.0.0.1:9464"_s);
+        QCOMPARE(after.settings.onExit, OnExit::Stop);
+        QVERIFY(after.service(u"extra"_s));
     }
 
     // An address anyone on the network can reach is opened only when written
