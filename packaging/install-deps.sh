@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build pkg-config git
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev
-  libqt6sql6-sqlite qt6-httpserver-dev qt6-svg-dev libqt6svg6 qt6-qpa-plugins
+  libqt6sql6-sqlite qt6-httpserver-dev qt6-websockets-dev qt6-svg-dev libqt6svg6 qt6-qpa-plugins
   libtomlplusplus-dev
   xvfb xauth trayer xdotool imagemagick x11-utils clang-format curl
   python3 util-linux procps
@@ -14,7 +14,7 @@ PKGS=(
 
 if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
   echo "install-deps: this script knows Debian/Ubuntu (apt) only." >&2
-  echo "install-deps: install Qt 6 (Core, Network, Sql, Widgets, Charts, Svg, Test), toml++ and CMake >= 3.21 by hand." >&2
+  echo "install-deps: install Qt 6 (Core, Network, Sql, HttpServer, Widgets, Charts, Svg, Test), toml++ and CMake >= 3.21 by hand." >&2
   exit 2
 fi
 

@@ -62,6 +62,7 @@ ConfigDiff ConfigDiff::compute(const Config &before, const Config &after)
     diff.settingsChanged = !sameSettings(before.settings, after.settings);
     diff.stateDirChanged = before.settings.stateDir != after.settings.stateDir;
     diff.recoveryChanged = !sameRecovery(before.recovery, after.recovery);
+    diff.metricsChanged = !(before.metrics == after.metrics);
     return diff;
 }
 
@@ -83,6 +84,8 @@ QString ConfigDiff::summary() const
         parts << u"settings changed"_s;
     if (recoveryChanged)
         parts << u"recovery changed"_s;
+    if (metricsChanged)
+        parts << u"metrics endpoint changed"_s;
     if (!unchanged.isEmpty())
         parts << u"%1 unchanged"_s.arg(unchanged.size());
     if (parts.isEmpty())

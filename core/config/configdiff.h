@@ -21,13 +21,14 @@ struct ConfigDiff
     bool settingsChanged = false; // [settings] (on_exit, sample_interval, state_dir)
     bool stateDirChanged = false; // applies only when Lifeline starts again
     bool recoveryChanged = false; // [recovery]
+    bool metricsChanged = false;  // [metrics]: the endpoint moves or closes
 
     static ConfigDiff compute(const Config &before, const Config &after);
 
     bool isEmpty() const
     {
         return added.isEmpty() && removed.isEmpty() && changed.isEmpty() && !settingsChanged &&
-               !recoveryChanged;
+               !recoveryChanged && !metricsChanged;
     }
     // One line for a person: "changed: api (restarting); added: web, removed:
     // old (stopping); 2 unchanged". Fleet::applyConfig() does what it says.

@@ -4,6 +4,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
+#include <QHostAddress>
 #include <QRegularExpression>
 #include <QScopeGuard>
 #include <QSet>
@@ -85,7 +86,8 @@ int editDistance(const QString &a, const QString &b)
     return prev[b.size()];
 }
 
-const QStringList kTopKeys{u"settings"_s, u"service"_s, u"recovery"_s};
+const QStringList kTopKeys{u"settings"_s, u"service"_s, u"recovery"_s, u"metrics"_s};
+const QStringList kMetricsKeys{u"listen"_s};
 const QStringList kSettingsKeys{u"state_dir"_s, u"sample_interval"_s, u"on_exit"_s};
 const QStringList kServiceKeys{
     u"name"_s,         u"command"_s,        u"shell"_s,          u"cwd"_s,
@@ -248,6 +250,7 @@ private:
 
     void loadSettings(const toml::table &root);
     void loadRecovery(const toml::table &root);
+    void loadMetrics(const toml::table &root);
     void loadServices(const toml::table &root);
     void loadService(const toml::table &t, int index);
     void loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &s);
@@ -562,6 +565,26 @@ void Loader::loadRecovery(const toml::table &root)
         recovery.keepBackups = int(*v);
     if (auto v = getDuration(*t, u"verify_timeout"_s, s, Millis(1)))
         recovery.verifyTimeout = *v;
+}
+
+void Loader::loadMetrics(const toml::table &root)
+{
+    const Scope s{u"metrics"_s, {}};
+    const toml::table *t = getTable(root, u"metrics"_s, Scope{});
+    if (!t)
+        return;
+    checkKeys(*t, kMetricsKeys, s);
+    const auto text = getString(*t, u"listen"_s, s);
+    if (!text)
+        return;
+    QString why;
+    const toml::node &node = *t->get("listen");
+    if (auto spec = parseMetricsListen(*text, &why)) {
+        spec->pos = SourcePos{int(node.source().begin.line), int(node.source().begin.column)};
+        m_config.metrics = *spec;
+    } else {
+        error(node, s, u"listen"_s, why);
+    }
 }
 
 void Loader::loadServices(const toml::table &root)
@@ -1062,6 +1085,7 @@ LoadResult Loader::run(const QByteArray &text)
     loadSettings(root);
     loadServices(root);
     loadRecovery(root);
+    loadMetrics(root);
     checkDependencies();
     checkCleanGlobs();
     if (m_config.services.isEmpty()) {
@@ -1119,6 +1143,40 @@ QString tooLargeText(qint64 bytes)
 }
 
 } // namespace
+
+std::optional<MetricsSpec> parseMetricsListen(const QString &text, QString *error)
+{
+    const auto fail = [&](const QString &why) -> std::optional<MetricsSpec> {
+        if (error)
+            *error = quoted(text) + u": "_s + why;
+        return std::nullopt;
+    };
+    QString host = u"127.0.0.1"_s;
+    QString portText = text;
+    if (const qsizetype colon = text.lastIndexOf(u':'); colon >= 0) {
+        host = text.left(colon);
+        portText = text.mid(colon + 1);
+        if (host.isEmpty()) {
+            host = u"127.0.0.1"_s;
+        } else if (host.startsWith(u'[') && host.endsWith(u']')) {
+            host = host.mid(1, host.size() - 2);
+            if (QHostAddress(host).protocol() != QAbstractSocket::IPv6Protocol)
+                return fail(u"expected an IPv6 address between [ and ]"_s);
+        } else if (host == u"localhost"_s) {
+            host = u"127.0.0.1"_s;
+        } else if (QHostAddress(host).protocol() != QAbstractSocket::IPv4Protocol) {
+            return fail(u"expected HOST:PORT with HOST an IPv4 address, [IPv6 address] or localhost"_s);
+        }
+    }
+    bool ok = false;
+    const uint port = portText.toUInt(&ok);
+    if (!ok || port < 1 || port > 65535 || portText.startsWith(u'+'))
+        return fail(u"expected a port from 1 to 65535 (as \"127.0.0.1:9464\" or \"9464\")"_s);
+    MetricsSpec spec;
+    spec.host = QHostAddress(host).toString();
+    spec.port = quint16(port);
+    return spec;
+}
 
 std::optional<QByteArray> readConfigFile(const QString &path, QString *error)
 {

@@ -70,6 +70,12 @@ std::optional<QByteArray> readConfigFile(const QString &path, QString *error = n
 // characters from A-Z, a-z, 0-9, '_', '.', '-', not starting with a dot.
 bool isValidServiceName(const QString &name);
 
+// [metrics] listen: "HOST:PORT" where HOST is an IPv4 address, "[IPv6]" or
+// "localhost" (no other names: which address a name resolves to must not
+// decide who can read the endpoint), or a bare "PORT" / ":PORT", which means
+// 127.0.0.1. Port 1-65535. On failure: nullopt and *error says why.
+std::optional<MetricsSpec> parseMetricsListen(const QString &text, QString *error = nullptr);
+
 // "~/x" -> "$HOME/x"; relative paths resolved against baseDir.
 QString expandPath(const QString &path, const QString &baseDir);
 // Splits a command line the way a POSIX shell would split words: blanks

@@ -28,6 +28,11 @@ void addField(QCryptographicHash &hash, const QString &text)
 
 } // namespace
 
+QString MetricsSpec::address() const
+{
+    return (host.contains(u':') ? u'[' + host + u']' : host) + u':' + QString::number(port);
+}
+
 QByteArray ServiceSpec::commandHash() const
 {
     QCryptographicHash hash(QCryptographicHash::Sha256);

@@ -121,12 +121,28 @@ struct Settings
     OnExit onExit = OnExit::Ask;
 };
 
+// [metrics] listen: the Prometheus endpoint (core/metrics/metricsendpoint.h).
+struct MetricsSpec
+{
+    QString host;     // an IP address: "127.0.0.1", "::1", "0.0.0.0"; empty when off
+    quint16 port = 0; // 0: off (the default)
+    SourcePos pos;    // of the listen value
+    bool enabled() const { return port != 0; }
+    // "127.0.0.1:9464", "[::1]:9464"
+    QString address() const;
+    friend bool operator==(const MetricsSpec &a, const MetricsSpec &b)
+    {
+        return a.host == b.host && a.port == b.port;
+    }
+};
+
 struct Config
 {
     QString path; // absolute path of the file it was loaded from
     Settings settings;
     QList<ServiceSpec> services; // in file order
     RecoverySpec recovery;
+    MetricsSpec metrics;
 
     const ServiceSpec *service(const QString &name) const;
     // Names in an order where each service comes after everything it depends on.

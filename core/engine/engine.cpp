@@ -4,6 +4,7 @@
 #include "engine/livereload.h"
 #include "health/healthmonitor.h"
 #include "logs/eventlog.h"
+#include "metrics/metricsendpoint.h"
 #include "metrics/metricssampler.h"
 #include "platform/procfs.h"
 #include "recovery/recovery.h"
@@ -14,6 +15,10 @@
 #include <QMetaMethod>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
+
+#include <utility>
+
+using namespace Qt::StringLiterals;
 
 namespace lifeline {
 
@@ -59,6 +64,7 @@ Engine::~Engine()
     // Each part goes before what it uses: the control server, live reload
     // and recovery reach into the Fleet, and the Fleet's last exits still
     // write to the history and the event log.
+    delete m_metrics;
     delete m_control;
     delete m_reload;
     delete m_recovery;
@@ -105,6 +111,7 @@ bool Engine::initialize(const QString &socketPath)
         m_reload = new LiveReload(m_fleet, m_recovery, this);
         connect(m_reload, &LiveReload::applied, this, [this](const QString &summary) {
             m_published.clear(); // specs changed: everything goes again
+            applyMetrics(m_fleet->config().metrics);
             emit configChanged(m_reload->config());
             publishAll();
             emit reloadApplied(summary);
@@ -174,7 +181,10 @@ bool Engine::initialize(const QString &socketPath)
         publishFleet();
         emit serviceRemoved(name);
     });
-    connect(m_sampler, &MetricsSampler::sampled, this, &Engine::publishUsage);
+    connect(m_sampler, &MetricsSampler::sampled, this, [this] {
+        ++m_samplesTaken;
+        publishUsage();
+    });
 
     connect(m_recovery, &Recovery::started, this, [this] { emit recoveryStarted(m_recovery->steps()); });
     connect(m_recovery, &Recovery::stepChanged, this, &Engine::recoveryStepChanged);
@@ -183,6 +193,8 @@ bool Engine::initialize(const QString &socketPath)
     for (const ServiceSupervisor *s : m_fleet->services())
         m_published.insert(s->name(), ServiceSnapshot::of(*s, *m_fleet));
     m_publishedFleet = FleetSnapshot::of(*m_fleet);
+
+    applyMetrics(m_initialConfig.metrics);
 
     QString error;
     if (!socketPath.isEmpty() && !m_control->listen(socketPath, &error)) {
@@ -212,8 +224,10 @@ void Engine::watch(ServiceSupervisor *s)
     connect(s, &ServiceSupervisor::started, this, dirty);
     connect(s, &ServiceSupervisor::logsResumed, this, dirty);
     const auto watchHealth = [this, s, dirty] {
-        if (HealthMonitor *monitor = s->health())
+        if (HealthMonitor *monitor = s->health()) {
             connect(monitor, &HealthMonitor::resultAdded, this, dirty);
+            connect(monitor, &HealthMonitor::resultAdded, this, [this] { ++m_probesRun; });
+        }
     };
     watchHealth();
     connect(s, &ServiceSupervisor::healthMonitorReplaced, this, [watchHealth, dirty] {
@@ -395,6 +409,45 @@ void Engine::closeControl()
 {
     if (m_control)
         m_control->close();
+}
+
+void Engine::applyMetrics(const MetricsSpec &spec)
+{
+    if (m_metrics && m_metrics->isListening() && m_metrics->spec() == spec)
+        return;
+    if (!spec.enabled()) {
+        if (m_metrics && m_metrics->isListening())
+            logEngineEvent(u"metrics endpoint on "_s + m_metrics->spec().address() + u" closed"_s, false);
+        delete std::exchange(m_metrics, nullptr);
+        return;
+    }
+    if (!m_metrics) {
+        m_metrics = new MetricsEndpoint(
+            m_fleet,
+            [this] {
+                return LifelineCounters{m_samplesTaken, m_probesRun};
+            },
+            this);
+    }
+    QString error;
+    if (!m_metrics->listen(spec, &error)) {
+        // Lifeline goes on supervising: a scrape target is not worth its services.
+        logEngineEvent(error, true);
+        return;
+    }
+    const QString warning = MetricsEndpoint::exposureWarning(spec);
+    if (warning.isEmpty())
+        logEngineEvent(u"metrics endpoint listens on http://"_s + spec.address() + u"/metrics"_s, false);
+    else
+        logEngineEvent(warning, true);
+}
+
+void Engine::logEngineEvent(const QString &text, bool warn)
+{
+    if (warn)
+        qWarning("%s", qUtf8Printable(text));
+    writeEvent(text);
+    emit eventLogged(QString(), text);
 }
 
 void Engine::writeEvent(const QString &text)

@@ -39,6 +39,7 @@ class ControlServer;
 class EventLog;
 class Fleet;
 class LiveReload;
+class MetricsEndpoint;
 class MetricsSampler;
 class Recovery;
 class ServiceSupervisor;
@@ -96,6 +97,8 @@ public:
     MetricsHistory *history() const { return m_history; }
     MetricsSampler *sampler() const { return m_sampler; }
     EventLog *eventLog() const { return m_eventLog.get(); }
+    // Open only while [metrics] listen is set and its address could be bound.
+    MetricsEndpoint *metricsEndpoint() const { return m_metrics; }
     const Config &config() const;
 
     QList<ServiceSnapshot> serviceSnapshots() const;
@@ -159,6 +162,11 @@ private:
     void publishFleet();
     void publishUsage();
     void command(bool ok, const QString &error);
+    // Opens, moves or closes the /metrics endpoint to match `spec`; a
+    // failure or an address anyone on the network can reach is logged.
+    void applyMetrics(const MetricsSpec &spec);
+    // To the event log, and to stderr as well with `warn`.
+    void logEngineEvent(const QString &text, bool warn);
 
     Config m_initialConfig;
     EngineOptions m_options;
@@ -170,6 +178,9 @@ private:
     Recovery *m_recovery = nullptr;
     ControlServer *m_control = nullptr;
     LiveReload *m_reload = nullptr;
+    MetricsEndpoint *m_metrics = nullptr;
+    quint64 m_samplesTaken = 0;
+    quint64 m_probesRun = 0;
     QHash<QString, ServiceSnapshot> m_published;
     std::optional<FleetSnapshot> m_publishedFleet;
     QSet<QString> m_dirty;

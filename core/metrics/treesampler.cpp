@@ -43,6 +43,8 @@ TreeSample TreeSampler::sample(const QList<pid_t> &pids, qint64 nowMs)
         if (m_fds && (fds < 0 || m_pass % FdEvery == 0))
             fds = m_fds(pid);
         next.insert(key, Prev{ticks, nowMs, fds});
+        if (m_ticksPerSecond > 0)
+            s.cpuSeconds += double(ticks) / double(m_ticksPerSecond);
         s.rssBytes += info->rssBytes;
         s.threads += info->threads;
         s.openFds += std::max(0, fds);

@@ -17,7 +17,10 @@ namespace lifeline {
 struct TreeSample
 {
     double cpuPercent = 0; // sum over the tree, 100 = one full core
-    qint64 rssBytes = 0;   // sum of resident sets (shared pages count once per process)
+    // User + system CPU time of the processes in the tree now; drops when one
+    // of them ends (Prometheus reads that as a counter reset).
+    double cpuSeconds = 0;
+    qint64 rssBytes = 0; // sum of resident sets (shared pages count once per process)
     int threads = 0;
     int openFds = 0;   // only countable for our own processes
     int processes = 0; // pids of the list that were alive
