@@ -569,7 +569,7 @@ void Loader::loadRecovery(const toml::table &root)
 
 void Loader::loadMetrics(const toml::table &root)
 {
-    const Scope s{u"metrics"_s, {}};
+    const Scope s{u"metrics"_s, {}, {}};
     const toml::table *t = getTable(root, u"metrics"_s, Scope{});
     if (!t)
         return;
