@@ -165,6 +165,8 @@ void LogTailer::start(int initialLines)
         f->assigned = 0;
         if (openCurrent(*f, false))
             readInitial(*f, initialLines);
+        else
+            f->id = idOfPath(QStringLiteral("%1.1").arg(f->path)); // the newest backup that is old news
     }
     readIndexTail();
     for (const auto &f : m_files)
@@ -246,14 +248,18 @@ void LogTailer::poll(Followed &f)
     qint64 budget = m_maxBytesPerTick;
     const FileId current = idOfPath(f.path);
     if (!f.file.isOpen()) {
-        // Created after start(), or reappeared: everything in it is new.
-        if (current.valid)
+        // Created after start(), or reappeared: everything in it is new, and
+        // so is every backup newer than the one start() saw.
+        if (current.valid) {
+            readRotatedSince(f, budget);
             openCurrent(f, false);
+        }
     } else if (current.valid && !(current == f.id)) {
         // Rotated: FILE was renamed to FILE.1 and a new FILE opened. Our
         // handle still reads the old inode; finish it, then switch.
         readAvailable(f, budget);
         flushPartial(f);
+        readRotatedSince(f, budget);
         openCurrent(f, false);
     }
     // (!current.valid: renamed and not yet recreated; keep draining the old one.)
@@ -266,6 +272,35 @@ void LogTailer::poll(Followed &f)
             m_index.marks[streamIndex(f.stream)].clear();
         }
         readAvailable(f, budget);
+    }
+}
+
+void LogTailer::readRotatedSince(Followed &f, qint64 &budget)
+{
+    // Rotated more than once since we last looked (small max_size, fast
+    // writer), or created and rotated before the first tick: the files
+    // between the one in f.id and the new FILE are FILE.N-1 .. FILE.1, where
+    // FILE.N is f.id's file, or the first missing backup when it is gone
+    // (or was never there). Read them, oldest first.
+    constexpr int kMaxBackups = 100;
+    const auto backup = [&f](int k) { return QStringLiteral("%1.%2").arg(f.path).arg(k); };
+    int at = kMaxBackups + 1;
+    for (int k = 1; k <= kMaxBackups; ++k) {
+        const FileId id = idOfPath(backup(k));
+        if (!id.valid || id == f.id) {
+            at = k;
+            break;
+        }
+    }
+    for (int k = at - 1; k >= 1; --k) {
+        f.file.close();
+        f.file.setFileName(backup(k));
+        f.pos = 0;
+        if (!f.file.open(QIODevice::ReadOnly))
+            continue;
+        f.id = idOfOpenFile(f.file);
+        readAvailable(f, budget);
+        flushPartial(f);
     }
 }
 

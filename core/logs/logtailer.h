@@ -124,6 +124,7 @@ private:
     static bool openCurrent(Followed &f, bool atEnd);
     void readInitial(Followed &f, int lines);
     void readAvailable(Followed &f, qint64 &budget);
+    void readRotatedSince(Followed &f, qint64 &budget);
     void splitLines(Followed &f, const QByteArray &bytes, qint64 base);
     void flushPartial(Followed &f);
     void pollIndex();

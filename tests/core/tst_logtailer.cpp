@@ -164,6 +164,50 @@ private slots:
         QTRY_COMPARE(collected(spy), (QStringList{u"c 1"_s, u"c 2"_s}));
     }
 
+    void rotatedTwiceBetweenTicksLosesNothing()
+    {
+        // A small max_size and a fast writer: FILE was rotated twice since the
+        // last tick. The file in between (now FILE.1) is read whole, in order.
+        const QString path = freshPath();
+        const auto rotate = [&path] {
+            QFile::remove(path + u".3"_s);
+            for (int k = 2; k >= 1; --k)
+                QFile::rename(path + u'.' + QString::number(k), path + u'.' + QString::number(k + 1));
+            QVERIFY(QFile::rename(path, path + u".1"_s));
+        };
+        appendTo(path + u".1"_s, numbered("old", 1, 2)); // a backup from before: not news
+        appendTo(path, numbered("a", 1, 1));
+        LogTailer t;
+        t.setInterval(3'600'000); // polled by hand
+        t.addFile(path);
+        QSignalSpy spy(&t, &LogTailer::linesAppended);
+        t.start(0);
+        appendTo(path, numbered("a", 2, 3));
+        rotate();
+        appendTo(path, numbered("b", 1, 3));
+        rotate();
+        appendTo(path, numbered("c", 1, 1));
+        t.pollNow();
+        QCOMPARE(collected(spy), (QStringList{u"a 2"_s, u"a 3"_s, u"b 1"_s, u"b 2"_s, u"b 3"_s, u"c 1"_s}));
+    }
+
+    void createdAndRotatedBeforeTheFirstTickLosesNothing()
+    {
+        const QString path = freshPath();
+        appendTo(path + u".1"_s, numbered("old", 1, 2)); // left by an earlier run
+        LogTailer t;
+        t.setInterval(3'600'000);
+        t.addFile(path);
+        QSignalSpy spy(&t, &LogTailer::linesAppended);
+        t.start(0); // FILE does not exist yet
+        QVERIFY(QFile::rename(path + u".1"_s, path + u".2"_s));
+        appendTo(path, numbered("a", 1, 2));
+        QVERIFY(QFile::rename(path, path + u".1"_s));
+        appendTo(path, numbered("b", 1, 1));
+        t.pollNow();
+        QCOMPARE(collected(spy), (QStringList{u"a 1"_s, u"a 2"_s, u"b 1"_s}));
+    }
+
     void renamedWithoutNewFileKeepsDraining()
     {
         const QString path = freshPath();
