@@ -499,7 +499,9 @@ void MainWindow::updateBanner()
         worst = std::max(worst, m_noticeSeverity);
     }
     m_banner->setText(text);
-    const QColor c = UiStyle::severityColor(worst); // -1: neutral grey
+    // -1: neutral grey; lighter on a dark palette so it stays readable.
+    const QColor c = UiStyle::severityTextColor(worst, palette());
+    worst < 0 ? UiStyle::secondaryTextColor(palette()) : UiStyle::severityTextColor(worst, palette());
     m_banner->setStyleSheet(QStringLiteral("QLabel#banner { color: %1; padding: 4px 2px; }").arg(c.name()));
     statusBar()->showMessage(tr("Config: %1 · state: %2").arg(m_engine->config().path, m_engine->stateDir()));
 }
@@ -564,8 +566,10 @@ void MainWindow::hideEvent(QHideEvent *event)
 void MainWindow::changeEvent(QEvent *event)
 {
     QMainWindow::changeEvent(event);
-    if (event->type() == QEvent::PaletteChange)
+    if (event->type() == QEvent::PaletteChange) {
         followPalette(); // a switch to or from a dark theme while running
+        updateBanner();
+    }
     if (event->type() == QEvent::WindowStateChange && isMinimized() && m_hideOnClose) {
         // Minimise goes to the tray when there is one.
         QMetaObject::invokeMethod(this, &QWidget::hide, Qt::QueuedConnection);

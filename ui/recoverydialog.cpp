@@ -224,7 +224,7 @@ void RecoveryDialog::buildPlanPage()
 
     m_planError = new QLabel(page);
     m_planError->setWordWrap(true);
-    m_planError->setStyleSheet(u"color: #c62828;"_s);
+    m_planError->setStyleSheet(u"color: %1;"_s.arg(UiStyle::severityTextColor(2, palette()).name()));
     m_planError->hide();
     v->addWidget(m_planError);
 

@@ -427,7 +427,7 @@ private slots:
         TestEngine engine(config(twoServices()));
         MainWindow w(engine.client());
         QCOMPARE(w.banner()->text(), u"0 of 2 running · all stopped"_s);
-        QVERIFY2(w.banner()->styleSheet().contains(UiStyle::severityColor(-1).name()),
+        QVERIFY2(w.banner()->styleSheet().contains(UiStyle::severityTextColor(-1, w.palette()).name()),
                  qPrintable(w.banner()->styleSheet()));
         QVERIFY(!w.banner()->styleSheet().contains(UiStyle::severityColor(0).name()));
     }
