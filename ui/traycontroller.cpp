@@ -455,8 +455,7 @@ void TrayController::onStateChanged(const QString &name, ServiceState from, Serv
             if (!s->lastExit().isSuccess()) {
                 m_troubled.insert(name);
                 post({name, QStringLiteral("exited"),
-                      QStringLiteral("%1 exited (%2) and will not be restarted")
-                          .arg(name, s->lastReason()),
+                      QStringLiteral("%1 exited (%2) and will not be restarted").arg(name, s->lastReason()),
                       1, NotificationPolicy::Priority::Normal});
             }
             break;
