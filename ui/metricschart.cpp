@@ -256,7 +256,7 @@ MetricsChart::MetricsChart(EngineClient *engine, QWidget *parent)
         makeMarkers(tr("exit"), UiStyle::severityColor(2), QScatterSeries::MarkerShapeRotatedRectangle);
 
     if (m_engine) {
-        connect(m_engine, &EngineClient::sampled, this, &MetricsChart::refresh);
+        connect(m_engine, &EngineClient::sampled, this, &MetricsChart::refreshIfDue);
         connect(m_engine, &EngineClient::historyAnswered, this, [this](const HistoryAnswer &answer) {
             if (answer.id != m_pendingQuery)
                 return; // another chart's, or one this chart no longer wants
@@ -433,6 +433,19 @@ int MetricsChart::plotWidth() const
     return std::max(50, width);
 }
 
+void MetricsChart::refreshIfDue()
+{
+    // A 7-day chart has ~13 min buckets: redrawing it at every 250 ms sample
+    // changes nothing on screen and kept a 20-series chart permanently busy.
+    // A young history is shown from its first sample: its buckets are small.
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const qint64 from = std::max(now - chartRangeMs(m_range), m_firstSampleMs.value_or(0));
+    const qint64 bucketMs = (now - from) / std::max(1, plotWidth());
+    if (isVisible() && m_sinceQuery.isValid() && m_sinceQuery.elapsed() < bucketMs / 2)
+        return;
+    refresh();
+}
+
 void MetricsChart::refresh()
 {
     if (!isVisible()) {
@@ -444,6 +457,7 @@ void MetricsChart::refresh()
         m_refreshAgain = true; // one question at a time; the newest range wins
         return;
     }
+    m_sinceQuery.start();
     m_queryTo = QDateTime::currentMSecsSinceEpoch();
     m_rangeFrom = m_queryTo - chartRangeMs(m_range);
     // A history younger than the range is asked for from its first sample:

@@ -12,6 +12,7 @@
 
 #include <QChartView>
 #include <QColor>
+#include <QElapsedTimer>
 #include <QList>
 #include <QPen>
 #include <QPointF>
@@ -125,6 +126,9 @@ public:
     // Re-reads the history and replaces every series, now if visible; when
     // hidden it only notes that a refresh is due at the next show.
     void refresh();
+    // What a new sample calls: refresh() once the newest bucket can have
+    // moved (every sample at 5 min; every few minutes at 7 days).
+    void refreshIfDue();
 
     // The width of the plot area in pixels: the number of buckets asked for.
     int plotWidth() const;
@@ -216,6 +220,7 @@ private:
     ChartRange m_range = ChartRange::FiveMinutes;
     bool m_dirty = true;
     int m_refreshCount = 0;
+    QElapsedTimer m_sinceQuery; // since the last question to the history
 };
 
 } // namespace lifeline

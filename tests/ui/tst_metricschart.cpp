@@ -397,6 +397,38 @@ private slots:
         QCOMPARE(empty.dataSinceText(), u"no data yet"_s);
     }
 
+    void longRangesRedrawOncePerBucketNotPerSample()
+    {
+        startEngine(false);
+        // A week of history: the 7-day view's buckets are ~13 min wide.
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        MetricsHistory *history = m_engine->fleet().history();
+        for (qint64 t = now - chartRangeMs(ChartRange::SevenDays) + 60'000; t < now; t += 3'600'000)
+            history->append(QString(), u"memory"_s, t, 40);
+        history->flush();
+
+        MetricsChart chart(m_engine->client());
+        chart.addSeries(QString(), u"memory"_s, u"memory %"_s, Qt::blue);
+        chart.resize(900, 300);
+        chart.setRange(ChartRange::SevenDays);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        QVERIFY(redraw(&chart));
+        const int before = chart.refreshCount();
+        QSignalSpy sampled(m_engine->client(), &EngineClient::sampled);
+        QTRY_VERIFY_WITH_TIMEOUT(sampled.size() >= 3, 10000);
+        QVERIFY(!chart.isRefreshPending());
+        QCOMPARE(chart.refreshCount(), before); // nothing on screen could have moved
+
+        // The 5 min view moves a pixel or more per sample: it follows each one.
+        chart.setRange(ChartRange::FiveMinutes);
+        QTRY_VERIFY(!chart.isRefreshPending());
+        const int fiveMin = chart.refreshCount();
+        sampled.clear();
+        QTRY_VERIFY_WITH_TIMEOUT(sampled.size() >= 3, 10000);
+        QTRY_VERIFY(chart.refreshCount() >= fiveMin + 2);
+    }
+
     void systemFiguresInWords()
     {
         SystemSample s;
