@@ -101,14 +101,19 @@ kill -TERM "$demo_pid"
 wait "$demo_pid" || fail "lifeline --demo did not stop cleanly on SIGTERM: $(cat "$tmp/demo.log")"
 demo_pid=
 
-# ---- .tar.gz ----
+# ---- .tar.gz: a /usr/local tree ----
 run_cpack TGZ
-tgz=$(echo "$tmp"/out/lifeline-"$version"-*.tar.gz)
-[ -f "$tgz" ] || fail "no lifeline-$version-*.tar.gz in $tmp/out: $(ls "$tmp/out")"
+tgz=$tmp/out/lifeline-$version-Linux.tar.gz
+[ -f "$tgz" ] || fail "no $(basename "$tgz") in $tmp/out: $(ls "$tmp/out")"
 tar -tzf "$tgz" >"$tmp/tgz-contents"
-for f in bin/lifeline bin/lifelinectl bin/lifeline-logger bin/lifeline-demo-backend share/lifeline/demo/lifeline.toml; do
-  grep -q "^[^/]*/$f\$" "$tmp/tgz-contents" || fail "the .tar.gz lacks $f"
+for f in "${files[@]}"; do
+  grep -qx "usr/local/${f#usr/}" "$tmp/tgz-contents" || fail "the .tar.gz lacks usr/local/${f#usr/}"
 done
+mkdir "$tmp/tgz"
+tar -xzf "$tgz" -C "$tmp/tgz"
+expect_version lifelinectl "$("$tmp/tgz/usr/local/bin/lifelinectl" --version)"
+grep -qx "ExecStart=/usr/local/bin/lifeline --headless --config %E/lifeline/lifeline.toml" \
+  "$tmp/tgz/usr/local/lib/systemd/user/lifeline-headless.service" || fail "the .tar.gz's unit does not start /usr/local/bin/lifeline"
 
 # ---- cmake --install, any prefix ----
 prefix=$tmp/prefix
