@@ -88,7 +88,7 @@ HOME=$tmp/home XDG_RUNTIME_DIR=$tmp/run PATH=/usr/bin:/bin \
   "$root/usr/bin/lifeline" --demo --headless >"$tmp/demo.log" 2>&1 &
 demo_pid=$!
 running=0
-for _ in $(seq 150); do
+for _ in $(seq 300); do
   kill -0 "$demo_pid" 2>/dev/null || fail "lifeline --demo exited: $(cat "$tmp/demo.log")"
   running=$(HOME=$tmp/home XDG_RUNTIME_DIR=$tmp/run "$root/usr/bin/lifelinectl" --config "$demo_config" status \
     2>/dev/null | awk '$2 == "running"' | wc -l) || true
