@@ -193,7 +193,7 @@ QString findDemoConfig(const QString &executableDir, const QString &sourceDir)
         QDir(sourceDir).filePath(u"resources/demo/lifeline.toml"_s),
     };
     for (const QString &candidate : candidates) {
-        if (!candidate.isEmpty() && QFileInfo(candidate).isFile())
+        if (QFileInfo(candidate).isFile())
             return QDir::cleanPath(QFileInfo(candidate).absoluteFilePath());
     }
     return {};
