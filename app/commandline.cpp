@@ -1,6 +1,10 @@
 #include "commandline.h"
 
+#include "versiontext.h"
+
 #include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
 
 using namespace Qt::StringLiterals;
 
@@ -56,7 +60,8 @@ struct LifelineOptions
 
     QList<QCommandLineOption> all() const
     {
-        return QList<QCommandLineOption>{help, helpAll, version, config, minimized, socket, headless} + qtGui;
+        return QList<QCommandLineOption>{help, helpAll, version, config, minimized, socket, headless, demo} +
+               qtGui;
     }
 
     QCommandLineOption help{QStringList{u"h"_s, u"help"_s}, u"Displays help on commandline options."_s};
@@ -66,6 +71,8 @@ struct LifelineOptions
     QCommandLineOption minimized{u"minimized"_s, u"Start in the system tray."_s};
     QCommandLineOption socket{u"socket"_s, u"Control socket path."_s, u"PATH"_s};
     QCommandLineOption headless{u"headless"_s, u"Run without a display (see --headless --help)."_s};
+    QCommandLineOption demo{u"demo"_s,
+                            u"Run the demo stack (the demo configuration that comes with Lifeline)."_s};
     QList<QCommandLineOption> qtGui; // QApplication's: hidden, but from --help-all
 };
 
@@ -79,11 +86,12 @@ void setUp(QCommandLineParser &parser, const LifelineOptions &options)
 
 QString headlessUsage()
 {
-    return u"usage: lifeline --headless [--config FILE] [--socket PATH]\n"
+    return u"usage: lifeline --headless [--config FILE | --demo] [--socket PATH]\n"
            u"  Runs the supervision engine without a display. SIGTERM, SIGINT, SIGHUP or\n"
            u"  SIGQUIT stops it (and, per settings.on_exit, stops or keeps the services).\n"
            u"  --config FILE   the configuration (default: ./lifeline.toml, else\n"
            u"                  $XDG_CONFIG_HOME/lifeline/lifeline.toml)\n"
+           u"  --demo          the demo stack: the demo configuration that comes with Lifeline\n"
            u"  --socket PATH   the control socket (default: derived from the config path)\n"_s;
 }
 
@@ -113,6 +121,8 @@ QString headlessMistake(const QCommandLineParser &parser, bool parsed, const Lif
         return unknown(problem.typed);
     if (!parser.positionalArguments().isEmpty())
         return unknown(parser.positionalArguments().constFirst());
+    if (parser.isSet(o.demo) && parser.isSet(o.config))
+        return u"--demo and --config cannot be used together"_s;
     return {};
 }
 
@@ -133,6 +143,8 @@ QString guiUsageError(const QCommandLineParser &parser, bool parsed, const Lifel
         return u"lifeline: --%1 needs a %2\n"_s.arg(problem.option, problem.valueName);
     if (!parser.positionalArguments().isEmpty())
         return u"lifeline: unknown argument \"%1\"\n"_s.arg(parser.positionalArguments().constFirst());
+    if (parser.isSet(o.demo) && parser.isSet(o.config))
+        return u"lifeline: --demo and --config cannot be used together\n"_s;
     return {};
 }
 
@@ -157,7 +169,7 @@ LifelineCommandLine parseLifelineCommandLine(const QStringList &args)
     }
     if (parser.isSet(o.version)) {
         result.mode = LifelineCommandLine::Mode::Version;
-        result.text = u"lifeline " LIFELINE_VERSION "\n"_s;
+        result.text = versionText(u"lifeline"_s);
         return result;
     }
     if (parser.isSet(o.help) || parser.isSet(o.helpAll)) {
@@ -170,7 +182,21 @@ LifelineCommandLine parseLifelineCommandLine(const QStringList &args)
     result.configPath = parser.value(o.config);
     result.socketPath = parser.value(o.socket);
     result.minimized = parser.isSet(o.minimized);
+    result.demo = parser.isSet(o.demo);
     return result;
+}
+
+QString findDemoConfig(const QString &executableDir, const QString &sourceDir)
+{
+    const QStringList candidates{
+        QDir(executableDir).filePath(u"../share/lifeline/demo/lifeline.toml"_s),
+        QDir(sourceDir).filePath(u"resources/demo/lifeline.toml"_s),
+    };
+    for (const QString &candidate : candidates) {
+        if (QFileInfo(candidate).isFile())
+            return QDir::cleanPath(QFileInfo(candidate).absoluteFilePath());
+    }
+    return {};
 }
 
 QString typedOption(const QStringList &args, const QStringList &names)

@@ -1,6 +1,7 @@
 // The command line of `lifeline` (design.md "Public contracts"):
 //   lifeline [--config FILE] [--minimized] [--socket PATH]   the desktop app
 //   lifeline --headless [--config FILE] [--socket PATH]      the engine alone
+//   lifeline [--headless] --demo                             either, on the demo stack
 //   lifeline --help | --help-all | --version                 print, exit 0
 // parsed once, before any QCoreApplication exists: the headless engine and
 // the printing modes must never need a display.
@@ -29,7 +30,8 @@ struct LifelineCommandLine
     QString configPath; // empty: not given (defaultConfigPath())
     QString socketPath; // empty: derived from the configuration
     bool minimized = false;
-    QString text; // what Help, Version and UsageError print, ending in a newline
+    bool demo = false; // the configuration is findDemoConfig()'s
+    QString text;      // what Help, Version and UsageError print, ending in a newline
     int exitCode = 0;
 };
 
@@ -37,6 +39,11 @@ struct LifelineCommandLine
 // itself takes out of argv (-platform NAME, -style NAME, -reverse ...) are
 // accepted in GUI mode and left to QApplication; headless mode rejects them.
 LifelineCommandLine parseLifelineCommandLine(const QStringList &args);
+
+// The demo configuration: the installed one beside the executable's prefix
+// (bin/../share/lifeline/demo/lifeline.toml), else the source tree's when run
+// from a build. Empty when neither exists.
+QString findDemoConfig(const QString &executableDir, const QString &sourceDir);
 
 // What QCommandLineParser::parse() rejected, named as the person typed it,
 // so that both command lines keep their own wording of the same mistakes.

@@ -1,10 +1,13 @@
 // lifeline [--config FILE] [--minimized]          the desktop app
 // lifeline --headless --config FILE [--socket P]   the engine alone
+// lifeline [--headless] --demo                     either, on the demo stack
 #include "application.h"
 #include "commandline.h"
 #include "control/controlpaths.h"
 #include "headless.h"
 #include "platform/rlimit.h"
+
+#include <QFileInfo>
 
 #include <cstdio>
 
@@ -29,6 +32,21 @@ int main(int argc, char *argv[])
     case Mode::Headless:
     case Mode::Gui:
         break;
+    }
+    if (commandLine.demo) {
+        // No QCoreApplication yet to ask for applicationDirPath().
+        const QString exeDir =
+            QFileInfo(QStringLiteral("/proc/self/exe")).canonicalFilePath().section(u'/', 0, -2);
+        commandLine.configPath = lifeline::findDemoConfig(exeDir, QStringLiteral(LIFELINE_SOURCE_DIR));
+        if (commandLine.configPath.isEmpty()) {
+            std::fprintf(stderr,
+                         "lifeline: no demo configuration found (looked in %s/../share/lifeline/demo)\n",
+                         qPrintable(exeDir));
+            return 1;
+        }
+        // The demo config names lifeline-demo-backend without a path; it is
+        // installed beside lifeline, in whatever prefix that is.
+        qputenv("PATH", (exeDir + u':').toLocal8Bit() + qgetenv("PATH"));
     }
     if (commandLine.configPath.isEmpty())
         commandLine.configPath = lifeline::defaultConfigPath();

@@ -1,6 +1,7 @@
 #include "lifelinectl/ctlcommandline.h"
 
 #include "commandline.h"
+#include "versiontext.h"
 
 #include <QCommandLineParser>
 
@@ -202,7 +203,7 @@ CtlCommandLine parseCtlCommandLine(const QStringList &args)
     if (global.isSet(g.help))
         return print(CtlCommandLine::Action::Help, usageText());
     if (global.isSet(g.version))
-        return print(CtlCommandLine::Action::Version, u"lifelinectl " LIFELINE_VERSION "\n"_s);
+        return print(CtlCommandLine::Action::Version, versionText(u"lifelinectl"_s));
     for (const QCommandLineOption &option : {g.socket, g.config}) {
         if (global.isSet(option) && global.value(option).isEmpty())
             return usageError(u"--%1 needs a value"_s.arg(option.names().constFirst()));

@@ -5,9 +5,14 @@
 // exits 2 before any display is needed.
 #include "commandline.h"
 #include "lifelinectl/ctlcommandline.h"
+#include "versiontext.h"
+
+#include <QDir>
+#include <QFile>
 
 #include <QProcess>
 #include <QRegularExpression>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <memory>
@@ -37,7 +42,7 @@ CtlCommandLine parseCtl(const QStringList &args)
     return lifeline::parseCtlCommandLine(QStringList{u"lifelinectl"_s} + args);
 }
 
-const QString kHeadlessUsage = u"usage: lifeline --headless [--config FILE] [--socket PATH]\n"_s;
+const QString kHeadlessUsage = u"usage: lifeline --headless [--config FILE | --demo] [--socket PATH]\n"_s;
 
 } // namespace
 
@@ -116,6 +121,53 @@ private slots:
         QVERIFY(cl.text.isEmpty());
     }
 
+    // ---- lifeline --demo ----
+
+    void demoOption_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<Mode>("mode");
+        QTest::newRow("--demo") << words("--demo") << Mode::Gui;
+        QTest::newRow("--demo --minimized") << words("--minimized --demo") << Mode::Gui;
+        QTest::newRow("--headless --demo") << words("--headless --demo") << Mode::Headless;
+        QTest::newRow("--demo --headless --socket")
+            << words("--demo --headless --socket /s") << Mode::Headless;
+    }
+
+    void demoOption()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(Mode, mode);
+        const LifelineCommandLine cl = parseLifeline(args);
+        QVERIFY2(cl.mode == mode, qPrintable(cl.text));
+        QVERIFY(cl.demo);
+        QVERIFY(cl.configPath.isEmpty());
+        QVERIFY(!parseLifeline(words("--headless")).demo);
+    }
+
+    // An installed tree (PREFIX/bin/lifeline, PREFIX/share/lifeline/demo)
+    // wins over the source tree; a build (build/bin) falls back to the source
+    // tree's resources/demo.
+    void findsDemoConfig()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString installed = dir.filePath(u"prefix/share/lifeline/demo/lifeline.toml"_s);
+        const QString source = dir.filePath(u"src/resources/demo/lifeline.toml"_s);
+        for (const QString &file : {installed, source}) {
+            QVERIFY(QDir().mkpath(file.section(u'/', 0, -2)));
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+        }
+        QVERIFY(QDir().mkpath(dir.filePath(u"prefix/bin"_s)));
+        QVERIFY(QDir().mkpath(dir.filePath(u"build/bin"_s)));
+        const QString src = dir.filePath(u"src"_s);
+        QCOMPARE(lifeline::findDemoConfig(dir.filePath(u"prefix/bin"_s), src), installed);
+        QCOMPARE(lifeline::findDemoConfig(dir.filePath(u"build/bin"_s), src), source);
+        QCOMPARE(lifeline::findDemoConfig(dir.filePath(u"build/bin"_s), dir.filePath(u"nowhere"_s)),
+                 QString());
+    }
+
     // ---- lifeline: usage errors, exit 2, today's wording of each mode ----
 
     void lifelineUsageErrors_data()
@@ -175,6 +227,12 @@ private slots:
         QTest::newRow("headless -reverse")
             << words("--headless -reverse") << u"lifeline: unknown argument \"-reverse\" in headless mode"_s
             << true;
+        QTest::newRow("--demo with --config")
+            << words("--demo --config /c.toml") << u"lifeline: --demo and --config cannot be used together"_s
+            << false;
+        QTest::newRow("headless --demo with --config")
+            << words("--headless --config=/c.toml --demo")
+            << u"lifeline: --demo and --config cannot be used together"_s << true;
     }
 
     void lifelineUsageErrors()
@@ -199,7 +257,7 @@ private slots:
         QTest::addColumn<QString>("start");
         QTest::addColumn<QString>("contains");
         QTest::addColumn<QString>("lacks");
-        const QString version = u"lifeline " LIFELINE_VERSION "\n"_s;
+        const QString version = lifeline::versionText(u"lifeline"_s);
         QTest::newRow("--version") << words("--version") << Mode::Version << version << version << QString();
         QTest::newRow("-v") << words("-v") << Mode::Version << version << version << QString();
         QTest::newRow("--version with Qt options")
@@ -409,7 +467,7 @@ private slots:
         QVERIFY2(cl.action == action, qPrintable(cl.text));
         QCOMPARE(cl.exitCode, 0);
         if (action == CtlCommandLine::Action::Version) {
-            QCOMPARE(cl.text, u"lifelinectl " LIFELINE_VERSION "\n"_s);
+            QCOMPARE(cl.text, lifeline::versionText(u"lifelinectl"_s));
         } else {
             QVERIFY(cl.text.startsWith(u"usage: lifelinectl [--socket PATH | --config FILE] COMMAND"_s));
             QVERIFY(cl.text.endsWith(u"configuration.\n"_s));
@@ -422,9 +480,8 @@ private slots:
     {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("--version") << QStringList{u"--version"_s}
-                                   << QStringLiteral("lifeline " LIFELINE_VERSION);
-        QTest::newRow("-v") << QStringList{u"-v"_s} << QStringLiteral("lifeline " LIFELINE_VERSION);
+        QTest::newRow("--version") << QStringList{u"--version"_s} << lifeline::versionText(u"lifeline"_s);
+        QTest::newRow("-v") << QStringList{u"-v"_s} << lifeline::versionText(u"lifeline"_s);
         QTest::newRow("--help") << QStringList{u"--help"_s} << u"--minimized"_s;
         QTest::newRow("-h after options")
             << QStringList{u"--config"_s, u"/nonexistent.toml"_s, u"-h"_s} << u"--config <FILE>"_s;

@@ -5,6 +5,7 @@
 #include "control/controlpaths.h"
 
 #include "testsupport.h"
+#include "versiontext.h"
 
 #include <QDir>
 #include <QFile>
@@ -185,7 +186,7 @@ private slots:
             QVERIFY2(help.out.contains(QLatin1String(cmd)), cmd);
         const CtlResult version = ctl({u"--version"_s}, false);
         QCOMPARE(version.exitCode, 0);
-        QCOMPARE(version.out.trimmed(), u"lifelinectl " LIFELINE_VERSION ""_s);
+        QCOMPARE(version.out, lifeline::versionText(u"lifelinectl"_s));
     }
 
     void badUsageExits2_data()
