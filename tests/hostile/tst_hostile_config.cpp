@@ -35,10 +35,10 @@ struct CtlResult
 
 // lifelinectl check-config FILE, given `timeoutMs` to finish; a hang is
 // reported (and the process killed), never waited out.
-CtlResult checkConfig(const QString &file, int timeoutMs)
+CtlResult runCtl(const QStringList &args, int timeoutMs)
 {
     QProcess p;
-    p.start(QStringLiteral(LIFELINE_CTL), {u"check-config"_s, file});
+    p.start(QStringLiteral(LIFELINE_CTL), args);
     CtlResult r;
     r.finished = p.waitForStarted(5000) && p.waitForFinished(timeoutMs);
     if (!r.finished) {
@@ -50,6 +50,11 @@ CtlResult checkConfig(const QString &file, int timeoutMs)
     r.out = QString::fromUtf8(p.readAllStandardOutput());
     r.err = QString::fromUtf8(p.readAllStandardError());
     return r;
+}
+
+CtlResult checkConfig(const QString &file, int timeoutMs)
+{
+    return runCtl({u"check-config"_s, file}, timeoutMs);
 }
 
 void writeFile(const QString &path, const QByteArray &bytes)
@@ -181,6 +186,38 @@ private slots:
         QVERIFY2(r.finished, "check-config read /dev/zero forever");
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(u"not a regular file (a character device)"_s), qPrintable(r.err));
+    }
+
+    // `lifelinectl import` reads a file someone hands it: a FIFO or a device
+    // gets the same answer as a config, not a hang or an endless read.
+    void importFromAFifoOrADevice_data()
+    {
+        QTest::addColumn<QString>("format");
+        QTest::addColumn<bool>("fifo");
+        QTest::addColumn<QString>("kind");
+        QTest::newRow("procfile fifo") << u"procfile"_s << true << u"a FIFO"_s;
+        QTest::newRow("supervisord fifo") << u"supervisord"_s << true << u"a FIFO"_s;
+        QTest::newRow("pm2 fifo") << u"pm2"_s << true << u"a FIFO"_s;
+        QTest::newRow("procfile /dev/zero") << u"procfile"_s << false << u"a character device"_s;
+    }
+
+    void importFromAFifoOrADevice()
+    {
+        QFETCH(QString, format);
+        QFETCH(bool, fifo);
+        QFETCH(QString, kind);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        QString path = u"/dev/zero"_s;
+        if (fifo) {
+            path = dir.filePath(u"ecosystem.json"_s);
+            QVERIFY(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0);
+        }
+        const CtlResult r = runCtl({u"import"_s, format, path}, 15'000);
+        QVERIFY2(r.finished, "import blocked on its input");
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(u"not a regular file ("_s + kind + u')'), qPrintable(r.err));
+        QVERIFY(r.out.isEmpty());
     }
 
     // Names become file names: logs/NAME.log, run/NAME.pid.
