@@ -93,3 +93,32 @@ struct HeadlessProcess
         }
     }
 };
+
+#ifdef LIFELINE_CTL
+// lifelinectl run to its end: how it ended and what it said. A run that does
+// not end within timeoutMs is killed and reported as not finished.
+struct CtlRun
+{
+    bool finished = false;
+    int exitCode = -1; // 128 + the signal when it crashed
+    QString out;
+    QString err;
+};
+
+inline CtlRun runLifelinectl(const QStringList &args, int timeoutMs = 30'000)
+{
+    QProcess p;
+    p.start(QStringLiteral(LIFELINE_CTL), args);
+    CtlRun r;
+    r.finished = p.waitForStarted(5000) && p.waitForFinished(timeoutMs);
+    if (!r.finished) {
+        p.kill();
+        p.waitForFinished(5000);
+        return r;
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : 128 + p.exitCode();
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+#endif

@@ -26,17 +26,31 @@ double CpuUsage::update(quint64 ticks, qint64 nowMs)
     return percent;
 }
 
-std::optional<CpuTimes> parseProcStatCpu(QByteArrayView statText)
+namespace {
+
+// Calls f with each line of text (no newline) until f returns true.
+template<typename F>
+void forEachLine(QByteArrayView text, F f)
 {
     qsizetype pos = 0;
-    while (pos < statText.size()) {
-        qsizetype end = statText.indexOf('\n', pos);
+    while (pos < text.size()) {
+        qsizetype end = text.indexOf('\n', pos);
         if (end < 0)
-            end = statText.size();
-        const QByteArrayView line = statText.sliced(pos, end - pos);
+            end = text.size();
+        if (f(text.sliced(pos, end - pos)))
+            return;
         pos = end + 1;
+    }
+}
+
+} // namespace
+
+std::optional<CpuTimes> parseProcStatCpu(QByteArrayView statText)
+{
+    std::optional<CpuTimes> result;
+    forEachLine(statText, [&result](QByteArrayView line) {
         if (!line.startsWith("cpu ") && !line.startsWith("cpu\t"))
-            continue;
+            return false;
         const QList<QByteArray> fields =
             line.toByteArray().simplified().split(' '); // "cpu", then the counters
         quint64 values[8] = {};
@@ -44,10 +58,10 @@ std::optional<CpuTimes> parseProcStatCpu(QByteArrayView statText)
             bool ok = false;
             values[i - 1] = fields.at(i).toULongLong(&ok);
             if (!ok)
-                return std::nullopt;
+                return true;
         }
         if (fields.size() < 5) // user nice system idle at the very least
-            return std::nullopt;
+            return true;
         CpuTimes t;
         t.user = values[0];
         t.nice = values[1];
@@ -57,24 +71,20 @@ std::optional<CpuTimes> parseProcStatCpu(QByteArrayView statText)
         t.irq = values[5];
         t.softirq = values[6];
         t.steal = values[7];
-        return t;
-    }
-    return std::nullopt;
+        result = t;
+        return true;
+    });
+    return result;
 }
 
 int parseProcStatCpuCount(QByteArrayView statText)
 {
     int count = 0;
-    qsizetype pos = 0;
-    while (pos < statText.size()) {
-        qsizetype end = statText.indexOf('\n', pos);
-        if (end < 0)
-            end = statText.size();
-        const QByteArrayView line = statText.sliced(pos, end - pos);
-        pos = end + 1;
+    forEachLine(statText, [&count](QByteArrayView line) {
         if (line.size() > 3 && line.startsWith("cpu") && line.at(3) >= '0' && line.at(3) <= '9')
             ++count;
-    }
+        return false;
+    });
     return count;
 }
 

@@ -2,6 +2,8 @@
 // Lifeline. Exit codes (design.md): 0 ok, 1 failed (a file that cannot be
 // read or written, an --out that exists, an unknown service), 2 usage or
 // configuration error (the message names FILE:LINE).
+#include "testsupport.h"
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -12,27 +14,9 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
-struct CtlResult
+CtlRun ctl(const QStringList &args)
 {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-CtlResult ctl(const QStringList &args)
-{
-    QProcess p;
-    p.start(QStringLiteral(LIFELINE_CTL), args);
-    CtlResult r;
-    if (!p.waitForFinished(30'000)) {
-        p.kill();
-        p.waitForFinished();
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return runLifelinectl(args);
 }
 
 QString fixture(const QString &name)
@@ -79,7 +63,7 @@ private slots:
 
     void helpListsTheCommands()
     {
-        const CtlResult r = ctl({u"--help"_s});
+        const CtlRun r = ctl({u"--help"_s});
         QCOMPARE(r.exitCode, 0);
         QVERIFY(r.out.contains(u"export systemd NAME|all [--user] [--out DIR]"_s));
         QVERIFY(r.out.contains(u"import procfile|supervisord|pm2 FILE [--out FILE]"_s));
@@ -87,7 +71,7 @@ private slots:
 
     void exportOneToStdout()
     {
-        const CtlResult r = ctl({u"--config"_s, m_config, u"export"_s, u"systemd"_s, u"api"_s, u"--user"_s});
+        const CtlRun r = ctl({u"--config"_s, m_config, u"export"_s, u"systemd"_s, u"api"_s, u"--user"_s});
         QCOMPARE(r.exitCode, 0);
         const QStringList lines = r.out.split(u'\n');
         QVERIFY2(lines.contains(u"ExecStart=/bin/echo \"50%% of $$HOME\""_s), qPrintable(r.out));
@@ -100,7 +84,7 @@ private slots:
     void exportAllToDirNeverOverwrites()
     {
         const QString out = m_dir.filePath(u"units"_s);
-        CtlResult r = ctl({u"export"_s, u"systemd"_s, u"all"_s, u"--out"_s, out, u"--config"_s, m_config});
+        CtlRun r = ctl({u"export"_s, u"systemd"_s, u"all"_s, u"--out"_s, out, u"--config"_s, m_config});
         QCOMPARE(r.exitCode, 0);
         QCOMPARE(QDir(out).entryList(QDir::Files),
                  (QStringList{u"lifeline-api.service"_s, u"lifeline-db.service"_s}));
@@ -139,7 +123,7 @@ private slots:
         QFETCH(QStringList, args);
         QFETCH(int, exitCode);
         QFETCH(QString, message);
-        const CtlResult r = ctl(QStringList{u"--config"_s, m_config} + args);
+        const CtlRun r = ctl(QStringList{u"--config"_s, m_config} + args);
         QCOMPARE(r.exitCode, exitCode);
         QVERIFY2(r.err.contains(message), qPrintable(r.err));
         QVERIFY(r.out.isEmpty());
@@ -147,7 +131,7 @@ private slots:
 
     void exportWithSocketIsAUsageError()
     {
-        const CtlResult r = ctl({u"--socket"_s, u"/nonexistent"_s, u"export"_s, u"systemd"_s, u"api"_s});
+        const CtlRun r = ctl({u"--socket"_s, u"/nonexistent"_s, u"export"_s, u"systemd"_s, u"api"_s});
         QCOMPARE(r.exitCode, 2);
         QVERIFY(r.err.contains(u"export reads the configuration file: give --config FILE, not --socket"_s));
     }
@@ -156,7 +140,7 @@ private slots:
     {
         const QString bad = m_dir.filePath(u"bad.toml"_s);
         QVERIFY(write(bad, "[[service]]\nname = \"a\"\ncommand = [\"/bin/a\"]\nrestart = \"sometimes\"\n"));
-        const CtlResult r = ctl({u"--config"_s, bad, u"export"_s, u"systemd"_s, u"a"_s});
+        const CtlRun r = ctl({u"--config"_s, bad, u"export"_s, u"systemd"_s, u"a"_s});
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(bad + u":4:"_s), qPrintable(r.err));
     }
@@ -176,7 +160,7 @@ private slots:
         QFETCH(QString, kind);
         QFETCH(QString, file);
         QFETCH(int, services);
-        CtlResult r = ctl({u"import"_s, kind, fixture(file)});
+        CtlRun r = ctl({u"import"_s, kind, fixture(file)});
         QCOMPARE(r.exitCode, 0);
         QVERIFY(r.out.contains(u"[[service]]"_s));
         const QString out = m_dir.filePath(kind + u".toml"_s);
@@ -192,7 +176,7 @@ private slots:
     {
         const QString out = m_dir.filePath(u"existing.toml"_s);
         QVERIFY(write(out, "# mine\n"));
-        const CtlResult r = ctl({u"import"_s, u"procfile"_s, fixture(u"Procfile"_s), u"--out"_s, out});
+        const CtlRun r = ctl({u"import"_s, u"procfile"_s, fixture(u"Procfile"_s), u"--out"_s, out});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(out + u": already exists; not overwritten"_s), qPrintable(r.err));
         QCOMPARE(read(out), QByteArray("# mine\n"));
@@ -218,7 +202,7 @@ private slots:
         QFETCH(QStringList, args);
         QFETCH(int, exitCode);
         QFETCH(QString, message);
-        const CtlResult r = ctl(args);
+        const CtlRun r = ctl(args);
         QCOMPARE(r.exitCode, exitCode);
         QVERIFY2(r.err.contains(message), qPrintable(r.err));
     }
@@ -227,7 +211,7 @@ private slots:
     {
         const QString conf = m_dir.filePath(u"bad.conf"_s);
         QVERIFY(write(conf, "[program:a]\ncommand=/bin/a\nenvironment=A=\"%(ENV_SURELY_NOT_SET_42)s\"\n"));
-        const CtlResult r = ctl({u"import"_s, u"supervisord"_s, conf});
+        const CtlRun r = ctl({u"import"_s, u"supervisord"_s, conf});
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(conf + u":3: %(ENV_SURELY_NOT_SET_42)s: not defined"_s), qPrintable(r.err));
     }

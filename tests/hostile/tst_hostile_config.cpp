@@ -25,36 +25,11 @@ using namespace lifeline;
 
 namespace {
 
-struct CtlResult
-{
-    bool finished = false;
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
 // lifelinectl check-config FILE, given `timeoutMs` to finish; a hang is
 // reported (and the process killed), never waited out.
-CtlResult runCtl(const QStringList &args, int timeoutMs)
+CtlRun checkConfig(const QString &file, int timeoutMs)
 {
-    QProcess p;
-    p.start(QStringLiteral(LIFELINE_CTL), args);
-    CtlResult r;
-    r.finished = p.waitForStarted(5000) && p.waitForFinished(timeoutMs);
-    if (!r.finished) {
-        p.kill();
-        p.waitForFinished(5000);
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : 128 + p.exitCode();
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
-
-CtlResult checkConfig(const QString &file, int timeoutMs)
-{
-    return runCtl({u"check-config"_s, file}, timeoutMs);
+    return runLifelinectl({u"check-config"_s, file}, timeoutMs);
 }
 
 void writeFile(const QString &path, const QByteArray &bytes)
@@ -129,7 +104,7 @@ private slots:
         QVERIFY(dir.isValid());
         const QString path = dir.filePath(u"deep.toml"_s);
         writeFile(path, dependencyChainToml(50'000, false));
-        const CtlResult r = checkConfig(path, 60'000);
+        const CtlRun r = checkConfig(path, 60'000);
         QVERIFY2(r.finished, "check-config did not finish within 60 s");
         QVERIFY2(r.exitCode == 0, qPrintable(u"exit %1: %2"_s.arg(r.exitCode).arg(r.err.left(2000))));
         QVERIFY2(r.out.contains(u"ok (50000 services"_s), qPrintable(r.out));
@@ -141,7 +116,7 @@ private slots:
         QVERIFY(dir.isValid());
         const QString path = dir.filePath(u"cycle.toml"_s);
         writeFile(path, dependencyChainToml(50'000, true));
-        const CtlResult r = checkConfig(path, 60'000);
+        const CtlRun r = checkConfig(path, 60'000);
         QVERIFY2(r.finished, "check-config did not finish within 60 s");
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.startsWith(path +
@@ -158,7 +133,7 @@ private slots:
         QVERIFY(dir.isValid());
         const QString path = dir.filePath(u"lifeline.toml"_s);
         QVERIFY(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0);
-        const CtlResult r = checkConfig(path, 15'000);
+        const CtlRun r = checkConfig(path, 15'000);
         QVERIFY2(r.finished, "check-config blocked on a FIFO");
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(path + u": error: cannot read configuration file \""_s + path +
@@ -182,7 +157,7 @@ private slots:
 
     void checkConfigDevice()
     {
-        const CtlResult r = checkConfig(u"/dev/zero"_s, 15'000);
+        const CtlRun r = checkConfig(u"/dev/zero"_s, 15'000);
         QVERIFY2(r.finished, "check-config read /dev/zero forever");
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(u"not a regular file (a character device)"_s), qPrintable(r.err));
@@ -213,7 +188,7 @@ private slots:
             path = dir.filePath(u"ecosystem.json"_s);
             QVERIFY(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0);
         }
-        const CtlResult r = runCtl({u"import"_s, format, path}, 15'000);
+        const CtlRun r = runLifelinectl({u"import"_s, format, path}, 15'000);
         QVERIFY2(r.finished, "import blocked on its input");
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(u"not a regular file ("_s + kind + u')'), qPrintable(r.err));
@@ -239,7 +214,7 @@ private slots:
         QVERIFY(dir.isValid());
         const QString path = dir.filePath(u"lifeline.toml"_s);
         writeFile(path, "[[service]]\nname = \"" + name + "\"\ncommand = \"x\"\n");
-        const CtlResult r = checkConfig(path, 15'000);
+        const CtlRun r = checkConfig(path, 15'000);
         QVERIFY(r.finished);
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.startsWith(path + u":2:8: error: "_s), qPrintable(r.err));
@@ -254,7 +229,7 @@ private slots:
         QVERIFY(dir.isValid());
         const QString path = dir.filePath(u"lifeline.toml"_s);
         writeFile(path, "[settings]\non_exit = \"stop\"\n");
-        const CtlResult r = checkConfig(path, 15'000);
+        const CtlRun r = checkConfig(path, 15'000);
         QVERIFY(r.finished);
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.err.contains(path + u": warning: no services"_s), qPrintable(r.err));
@@ -272,7 +247,7 @@ private slots:
         writeFile(path,
                   "[settings]\nstate_dir = \"" + state.toUtf8() +
                       "\"\n[[service]]\nname = \"api\"\ncommand = \"x\"\n[recovery]\nclean = [\"*\"]\n");
-        const CtlResult r = checkConfig(path, 15'000);
+        const CtlRun r = checkConfig(path, 15'000);
         QVERIFY(r.finished);
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.startsWith(path +

@@ -28,27 +28,9 @@ namespace {
 
 using Headless = HeadlessProcess;
 
-struct Ctl
+CtlRun lifelinectl(const QStringList &args)
 {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-Ctl lifelinectl(const QStringList &args)
-{
-    QProcess p;
-    p.start(QStringLiteral(LIFELINE_CTL), args);
-    Ctl r;
-    if (!p.waitForFinished(15000)) {
-        p.kill();
-        p.waitForFinished();
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return runLifelinectl(args, 15000);
 }
 
 // "Max open files            64                   64                   files"
@@ -181,7 +163,7 @@ private slots:
             c->abort();
         clients.clear();
 
-        Ctl status;
+        CtlRun status;
         QTRY_COMPARE_WITH_TIMEOUT((status = lifelinectl({u"--config"_s, config, u"status"_s})).exitCode, 0,
                                   20000);
         QVERIFY(status.out.contains(u"sleeper"_s));
