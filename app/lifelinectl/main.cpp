@@ -195,35 +195,10 @@ int cmdExport(const CtlCommandLine &cl)
 int cmdImport(const CtlCommandLine &cl)
 {
     const QString &file = cl.argument;
-    if (cl.format == u"pm2"_s && (file.endsWith(u".yaml"_s) || file.endsWith(u".yml"_s))) {
-        printErr(u"lifelinectl: %1: YAML ecosystem files are not read; convert it to "
-                 "ecosystem.json (the same keys)"_s.arg(file));
-        return Usage;
-    }
-    QString error;
-    std::optional<QByteArray> bytes = readConfigFile(file, &error);
-    if (!bytes) {
-        printErr(u"lifelinectl: "_s + error);
+    const ImportResult imported = importFile(cl.format, file);
+    if (imported.unreadable) {
+        printErr(u"lifelinectl: "_s + imported.error);
         return Failed;
-    }
-    ImportResult imported;
-    if (cl.format == u"procfile"_s) {
-        imported = importProcfile(*bytes, file);
-    } else if (cl.format == u"supervisord"_s) {
-        const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        QHash<QString, QString> environment;
-        for (const QString &key : env.keys())
-            environment.insert(key, env.value(key));
-        imported = importSupervisord(*bytes, file, environment);
-    } else {
-        if (file.endsWith(u".js"_s) || file.endsWith(u".cjs"_s)) {
-            bytes = pm2ConfigJsToJson(*bytes, file, &error);
-            if (!bytes) {
-                printErr(u"lifelinectl: "_s + error);
-                return Usage;
-            }
-        }
-        imported = importPm2Json(*bytes, file);
     }
     if (!imported.ok()) {
         printErr(u"lifelinectl: "_s + imported.error);

@@ -4,6 +4,7 @@
 #include "configwriter.h"
 #include "servicespec.h"
 #include "util/units.h"
+#include "yamljson.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -714,6 +715,56 @@ ImportResult importPm2Json(const QByteArray &json, const QString &path)
     Importer im{u"pm2"_s, path, {}, {}, {}};
     readPm2(im, json);
     return im.result();
+}
+
+ImportResult importPm2Yaml(const QByteArray &yaml, const QString &path)
+{
+    QString error;
+    const std::optional<QJsonDocument> doc = yamlToJson(yaml, path, &error);
+    if (!doc)
+        return {{}, error};
+    return importPm2Json(doc->toJson(QJsonDocument::Compact), path);
+}
+
+QString guessImportFormat(const QString &path)
+{
+    const QString name = QFileInfo(path).fileName().toLower();
+    if (name.startsWith(u"procfile"_s))
+        return u"procfile"_s;
+    if (name.endsWith(u".conf"_s) || name.endsWith(u".ini"_s))
+        return u"supervisord"_s;
+    if (name.contains(u"ecosystem"_s) || name.contains(u"pm2"_s) || name.endsWith(u".config.js"_s) ||
+        name.endsWith(u".config.cjs"_s))
+        return u"pm2"_s;
+    return {};
+}
+
+ImportResult importFile(const QString &format, const QString &path)
+{
+    QString error;
+    std::optional<QByteArray> bytes = readConfigFile(path, &error);
+    if (!bytes)
+        return {{}, error, true};
+    if (format == u"procfile"_s)
+        return importProcfile(*bytes, path);
+    if (format == u"supervisord"_s) {
+        const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        QHash<QString, QString> environment;
+        for (const QString &key : env.keys())
+            environment.insert(key, env.value(key));
+        return importSupervisord(*bytes, path, environment);
+    }
+    if (format != u"pm2"_s)
+        return {{}, u"%1: unknown format \"%2\": procfile, supervisord or pm2"_s.arg(path, format)};
+    const QString lower = path.toLower();
+    if (lower.endsWith(u".yaml"_s) || lower.endsWith(u".yml"_s))
+        return importPm2Yaml(*bytes, path);
+    if (lower.endsWith(u".js"_s) || lower.endsWith(u".cjs"_s)) {
+        bytes = pm2ConfigJsToJson(*bytes, path, &error);
+        if (!bytes)
+            return {{}, error};
+    }
+    return importPm2Json(*bytes, path);
 }
 
 std::optional<QByteArray> pm2ConfigJsToJson(const QByteArray &js, const QString &path, QString *error)

@@ -21,8 +21,9 @@ namespace lifeline {
 
 struct ImportResult
 {
-    QString toml;  // the configuration, when error is empty
-    QString error; // "FILE:LINE: cause" (LINE omitted when there is none)
+    QString toml;            // the configuration, when error is empty
+    QString error;           // "FILE:LINE: cause" (LINE omitted when there is none)
+    bool unreadable = false; // importFile(): the file itself could not be read
     bool ok() const { return error.isEmpty(); }
 };
 
@@ -48,5 +49,19 @@ ImportResult importPm2Json(const QByteArray &json, const QString &path);
 // for the command-line tool. std::nullopt with *error when node is missing
 // or the literal is not plain data.
 std::optional<QByteArray> pm2ConfigJsToJson(const QByteArray &js, const QString &path, QString *error);
+
+// A PM2 ecosystem.yaml / .yml: the same keys as the JSON form.
+ImportResult importPm2Yaml(const QByteArray &yaml, const QString &path);
+
+// "procfile", "supervisord", "pm2"; what a file's name says it is
+// (Procfile, *.conf, ecosystem.* / *.config.js / pm2 *.json|yaml); empty
+// when the name does not tell.
+QString guessImportFormat(const QString &path);
+
+// Reads FILE and imports it as `format`, picking the PM2 form (.js, .yaml,
+// JSON) by the file's extension. supervisord's %(ENV_X)s expands from this
+// process's environment. May block for a few seconds (node, for a .js file): the
+// command-line tool calls it directly, the window from a worker thread.
+ImportResult importFile(const QString &format, const QString &path);
 
 } // namespace lifeline

@@ -217,6 +217,66 @@ private slots:
         }
     }
 
+    // The YAML form reads as the JSON form does, with YAML's own ways of
+    // writing things: comments, anchors and `<<` merges, flow collections,
+    // quoted and plain scalars (a plain 3000 is a number, `yes` a boolean).
+    void pm2Yaml()
+    {
+        const ImportResult fromJson = importFile(u"pm2"_s, fixture(u"ecosystem.json"_s));
+        const ImportResult fromYaml = importFile(u"pm2"_s, fixture(u"ecosystem.yaml"_s));
+        const std::optional<Config> json = load(fromJson);
+        const std::optional<Config> yaml = load(fromYaml);
+        QVERIFY(json);
+        QVERIFY(yaml);
+        QCOMPARE(yaml->startOrder(), json->startOrder());
+        for (const ServiceSpec &spec : json->services) {
+            const ServiceSpec *y = yaml->service(spec.name);
+            QVERIFY(y);
+            QCOMPARE(y->command, spec.command);
+            QCOMPARE(y->cwd, spec.cwd);
+            QCOMPARE(y->env, spec.env);
+            QCOMPARE(y->memoryLimit, spec.memoryLimit);
+            QCOMPARE(y->restart, spec.restart);
+            QCOMPARE(y->restartDelay, spec.restartDelay);
+            QCOMPARE(y->backoffFactor, spec.backoffFactor);
+            QCOMPARE(y->maxRestarts, spec.maxRestarts);
+            QCOMPARE(y->stableAfter, spec.stableAfter);
+        }
+        // The keys neither form carries are named the same way.
+        QVERIFY2(fromYaml.toml.contains(u"watch"_s), qPrintable(fromYaml.toml));
+        QVERIFY2(fromYaml.toml.contains(u"defaults: not carried"_s), qPrintable(fromYaml.toml));
+    }
+
+    void pm2YamlMistakes_data()
+    {
+        QTest::addColumn<QByteArray>("yaml");
+        QTest::addColumn<QString>("error");
+        QTest::newRow("not yaml") << QByteArray("apps:\n  - name: a\n   script: b\n")
+                                  << u"eco.yaml:3: not valid YAML"_s;
+        QTest::newRow("a scalar") << QByteArray("just words\n")
+                                  << u"eco.yaml:1: expected a mapping or a list"_s;
+        QTest::newRow("empty") << QByteArray("# nothing\n") << u"eco.yaml:1: empty"_s;
+        QTest::newRow("complex key") << QByteArray("apps:\n  - ? [a, b]\n    : c\n")
+                                     << u"eco.yaml:2: a key that is not a plain value"_s;
+        // "Billion laughs": nine levels of nine aliases each would be 10^9 values.
+        QByteArray bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n";
+        for (char c = 'b'; c <= 'j'; ++c)
+            bomb += QByteArray(1, c) + ": &" + QByteArray(1, c) + " [" + QByteArray("*") + char(c - 1) +
+                    QByteArray(", *").append(char(c - 1)).repeated(8) + "]\n";
+        QTest::newRow("alias bomb") << bomb << u"expands to more than 100000 values"_s;
+        QTest::newRow("deep") << QByteArray("a: ") + QByteArray("[").repeated(200) +
+                                     QByteArray("]").repeated(200)
+                              << u"nested more than 64 levels deep"_s;
+    }
+    void pm2YamlMistakes()
+    {
+        QFETCH(QByteArray, yaml);
+        QFETCH(QString, error);
+        const ImportResult r = importPm2Yaml(yaml, u"eco.yaml"_s);
+        QVERIFY(!r.ok());
+        QVERIFY2(r.error.contains(error), qPrintable(r.error));
+    }
+
     void pm2ConfigJs()
     {
         if (QStandardPaths::findExecutable(u"node"_s).isEmpty())

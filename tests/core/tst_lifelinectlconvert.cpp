@@ -154,6 +154,7 @@ private slots:
         QTest::newRow("Procfile") << u"procfile"_s << u"Procfile"_s << 3;
         QTest::newRow("supervisord.conf") << u"supervisord"_s << u"supervisord.conf"_s << 3;
         QTest::newRow("ecosystem.json") << u"pm2"_s << u"ecosystem.json"_s << 3;
+        QTest::newRow("ecosystem.yaml") << u"pm2"_s << u"ecosystem.yaml"_s << 3;
     }
     void importThenCheckConfig()
     {
@@ -163,7 +164,7 @@ private slots:
         CtlRun r = ctl({u"import"_s, kind, fixture(file)});
         QCOMPARE(r.exitCode, 0);
         QVERIFY(r.out.contains(u"[[service]]"_s));
-        const QString out = m_dir.filePath(kind + u".toml"_s);
+        const QString out = m_dir.filePath(QFileInfo(file).fileName() + u".toml"_s);
         r = ctl({u"import"_s, kind, fixture(file), u"--out"_s, out});
         QCOMPARE(r.exitCode, 0);
         r = ctl({u"check-config"_s, out});
@@ -194,8 +195,6 @@ private slots:
                                             << 2 << u"import: unexpected argument \"--user\""_s;
         QTest::newRow("missing file") << QStringList{u"import"_s, u"procfile"_s, u"/nonexistent/Procfile"_s}
                                       << 1 << u"lifelinectl: cannot read"_s;
-        QTest::newRow("yaml") << QStringList{u"import"_s, u"pm2"_s, fixture(u"ecosystem.yaml"_s)} << 2
-                              << u"YAML ecosystem files are not read"_s;
     }
     void importMistakes()
     {
