@@ -3,11 +3,13 @@
 #include "commandline.h"
 #include "control/controlpaths.h"
 #include "engine/startup.h"
+#include "importdialog.h"
 #include "metricschart.h"
 #include "recoverydialog.h"
 #include "servicedetailpane.h"
 #include "servicetablemodel.h"
 #include "settingsdialog.h"
+#include "welcomedialog.h"
 
 #include <QApplication>
 #include <QDir>
@@ -327,22 +329,72 @@ int guiMain(int argc, char *argv[], const LifelineCommandLine &commandLine)
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
     QApplication::setDesktopFileName(QStringLiteral("lifeline"));
 
-    const Startup startup = prepareStartup(commandLine.configPath, commandLine.socketPath);
-    for (const QString &w : startup.warnings)
-        std::fprintf(stderr, "%s\n", qPrintable(w));
-    if (!startup.ok()) {
-        const QString text =
-            startup.exitCode == 2
-                ? QStringLiteral("The configuration cannot be used:\n\n%1").arg(startup.error)
-                : startup.error;
-        return fail(startup.title, text, startup.exitCode);
-    }
+    // The application, once a configuration is there; a failure's exit code.
+    std::unique_ptr<Application> application;
+    const auto startWith = [&](const QString &configPath) -> std::optional<int> {
+        const Startup startup = prepareStartup(configPath, commandLine.socketPath);
+        for (const QString &w : startup.warnings)
+            std::fprintf(stderr, "%s\n", qPrintable(w));
+        if (!startup.ok()) {
+            const QString text =
+                startup.exitCode == 2
+                    ? QStringLiteral("The configuration cannot be used:\n\n%1").arg(startup.error)
+                    : startup.error;
+            return fail(startup.title, text, startup.exitCode);
+        }
+        application = std::make_unique<Application>(*startup.config, commandLine.minimized);
+        QObject::connect(application.get(), &Application::exitRequested, &app, &QCoreApplication::exit);
+        QObject::connect(application.get(), &Application::startFailed, &app,
+                         [](const QString &error) { fail(QStringLiteral("Lifeline"), error, 1); });
+        application->start(startup.socketPath);
+        return std::nullopt;
+    };
 
-    Application application(*startup.config, commandLine.minimized);
-    QObject::connect(&application, &Application::exitRequested, &app, &QCoreApplication::exit);
-    QObject::connect(&application, &Application::startFailed, &app,
-                     [](const QString &error) { fail(QStringLiteral("Lifeline"), error, 1); });
-    application.start(startup.socketPath);
+    const bool firstRun = commandLine.configIsDefault && !QFileInfo::exists(commandLine.configPath) &&
+                          qEnvironmentVariableIsEmpty("LIFELINE_NO_DIALOGS");
+    if (!firstRun) {
+        if (const std::optional<int> failed = startWith(commandLine.configPath))
+            return *failed;
+        return app.exec();
+    }
+    // No configuration yet: the welcome, then the app on what it made.
+    app.setQuitOnLastWindowClosed(false);
+    auto *welcome = new WelcomeDialog(commandLine.configPath, !commandLine.demoConfigPath.isEmpty());
+    welcome->setAttribute(Qt::WA_DeleteOnClose);
+    const auto startOrExit = [&app, startWith](const QString &configPath) {
+        if (const std::optional<int> failed = startWith(configPath))
+            app.exit(*failed);
+    };
+    QObject::connect(welcome, &QDialog::rejected, &app, [&app] { app.exit(0); });
+    QObject::connect(welcome, &WelcomeDialog::chosen, &app, [&, startOrExit](WelcomeDialog::Choice choice) {
+        const QString configPath = commandLine.configPath;
+        switch (choice) {
+        case WelcomeDialog::Choice::Empty: {
+            QString error;
+            if (!WelcomeDialog::writeEmptyConfiguration(configPath, &error)) {
+                app.exit(fail(QStringLiteral("Lifeline"), error, 1));
+                return;
+            }
+            startOrExit(configPath);
+            return;
+        }
+        case WelcomeDialog::Choice::Demo:
+            // The demo config names lifeline-demo-backend without a path.
+            qputenv("PATH", (QCoreApplication::applicationDirPath() + u':').toLocal8Bit() + qgetenv("PATH"));
+            startOrExit(commandLine.demoConfigPath);
+            return;
+        case WelcomeDialog::Choice::Import: {
+            auto *import = new ImportDialog(configPath, ImportDialog::Mode::New);
+            import->setAttribute(Qt::WA_DeleteOnClose);
+            QObject::connect(import, &ImportDialog::saved, &app,
+                             [startOrExit](const QString &path, int) { startOrExit(path); });
+            QObject::connect(import, &QDialog::rejected, &app, [&app] { app.exit(0); });
+            import->open();
+            return;
+        }
+        }
+    });
+    welcome->open();
     return app.exec();
 }
 

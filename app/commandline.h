@@ -31,7 +31,11 @@ struct LifelineCommandLine
     QString socketPath; // empty: derived from the configuration
     bool minimized = false;
     bool demo = false; // the configuration is findDemoConfig()'s
-    QString text;      // what Help, Version and UsageError print, ending in a newline
+    // Set by main(): configPath is defaultConfigPath() because none was
+    // given, and where the demo configuration is (the first run offers it).
+    bool configIsDefault = false;
+    QString demoConfigPath;
+    QString text; // what Help, Version and UsageError print, ending in a newline
     int exitCode = 0;
 };
 

@@ -33,10 +33,10 @@ int main(int argc, char *argv[])
     case Mode::Gui:
         break;
     }
+    // No QCoreApplication yet to ask for applicationDirPath().
+    const QString exeDir =
+        QFileInfo(QStringLiteral("/proc/self/exe")).canonicalFilePath().section(u'/', 0, -2);
     if (commandLine.demo) {
-        // No QCoreApplication yet to ask for applicationDirPath().
-        const QString exeDir =
-            QFileInfo(QStringLiteral("/proc/self/exe")).canonicalFilePath().section(u'/', 0, -2);
         commandLine.configPath = lifeline::findDemoConfig(exeDir, QStringLiteral(LIFELINE_SOURCE_DIR));
         if (commandLine.configPath.isEmpty()) {
             std::fprintf(stderr,
@@ -48,8 +48,11 @@ int main(int argc, char *argv[])
         // installed beside lifeline, in whatever prefix that is.
         qputenv("PATH", (exeDir + u':').toLocal8Bit() + qgetenv("PATH"));
     }
-    if (commandLine.configPath.isEmpty())
+    if (commandLine.configPath.isEmpty()) {
         commandLine.configPath = lifeline::defaultConfigPath();
+        commandLine.configIsDefault = true;
+        commandLine.demoConfigPath = lifeline::findDemoConfig(exeDir, QStringLiteral(LIFELINE_SOURCE_DIR));
+    }
     if (commandLine.mode == Mode::Headless)
         return lifeline::runHeadless(commandLine.configPath, commandLine.socketPath);
     return lifeline::guiMain(argc, argv, commandLine);

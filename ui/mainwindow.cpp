@@ -1,5 +1,7 @@
 #include "mainwindow.h"
 
+#include "importdialog.h"
+
 #include "buildinfo.h"
 #include "config/configwriter.h"
 #include "engine/engineclient.h"
@@ -185,6 +187,8 @@ void MainWindow::createActions()
     m_quit->setMenuRole(QAction::QuitRole);
     m_openConfig = act(tr("&Open config…"), QStringLiteral("config"), QKeySequence::Open);
     m_revealConfig = act(tr("Reveal config in &folder"), QStringLiteral("folder"));
+    m_import = act(tr("&Import from Procfile, supervisord or PM2…"), QStringLiteral("add"));
+    m_import->setObjectName(QStringLiteral("importAction"));
     m_help = act(tr("Lifeline &README"), QStringLiteral("help"), QKeySequence(Qt::Key_F1));
     m_about = act(tr("&About Lifeline"), QStringLiteral("about"));
     m_about->setMenuRole(QAction::AboutRole);
@@ -254,6 +258,15 @@ void MainWindow::createActions()
     connect(m_recoveryButton, &QPushButton::clicked, this, &MainWindow::emergencyRecoveryRequested);
     connect(m_quit, &QAction::triggered, this, &MainWindow::quitRequested);
     connect(m_settings, &QAction::triggered, this, &MainWindow::settingsRequested);
+    connect(m_import, &QAction::triggered, this, [this] {
+        auto *dialog = new ImportDialog(m_engine->config().path, ImportDialog::Mode::Add, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &ImportDialog::saved, this, [this](const QString &, int count) {
+            showNotice(tr("%n service(s) imported; they start as the configuration reloads.", nullptr, count),
+                       0);
+        });
+        dialog->open();
+    });
     connect(m_addService, &QAction::triggered, this,
             [this] { ServiceEditor::add(m_engine->config().path, this); });
     connect(m_editService, &QAction::triggered, this, [this] {
@@ -299,6 +312,7 @@ void MainWindow::createMenus()
     file->setObjectName(QStringLiteral("fileMenu"));
     file->addAction(m_openConfig);
     file->addAction(m_revealConfig);
+    file->addAction(m_import);
     file->addSeparator();
     file->addAction(m_settings);
     file->addSeparator();

@@ -127,6 +127,7 @@ private:
     QAction *m_openLogFile = nullptr;
     QAction *m_openConfig = nullptr;
     QAction *m_revealConfig = nullptr;
+    QAction *m_import = nullptr;
     QAction *m_help = nullptr;
     QAction *m_about = nullptr;
     QAction *m_showSystem = nullptr;

@@ -801,29 +801,52 @@ bool ConfigWriter::replaceService(const QString &configPath, const QString &name
     return replaceServiceToml(configPath, name, toToml(spec), error);
 }
 
+namespace {
+
+// After the last service, before whatever follows it; at the end of a file
+// without services.
+void insertServices(Document &doc, const QStringList &block)
+{
+    const QList<Document::Range> services = doc.services();
+    if (!services.isEmpty()) {
+        doc.insert(services.last().last + 1, QStringList{QString()} + block);
+        return;
+    }
+    const int at = int(doc.lines().size());
+    QStringList with = block;
+    if (at > 0 && !doc.isBlank(at - 1))
+        with.prepend(QString());
+    doc.insert(at, with);
+}
+
+} // namespace
+
 bool ConfigWriter::addServiceToml(const QString &configPath, const QString &serviceToml, QString *error,
                                   QList<FieldError> *fieldErrors)
 {
     const QStringList block = blockLines(serviceToml);
     const Edit edit = [&](Document &doc, const Config &, QString *) {
-        const QList<Document::Range> services = doc.services();
-        if (!services.isEmpty()) {
-            // After the last service, before whatever follows it.
-            const int at = services.last().last + 1;
-            doc.insert(at, QStringList{QString()} + block);
-        } else {
-            int at = int(doc.lines().size());
-            QStringList with = block;
-            if (at > 0 && !doc.isBlank(at - 1))
-                with.prepend(QString());
-            doc.insert(at, with);
-        }
+        insertServices(doc, block);
         return true;
     };
     const Check check = [](const Config *before, const Config &after) {
         return !before || after.services.size() == before->services.size() + 1;
     };
     return applyEdit(configPath, edit, check, false, error, blockServiceName(serviceToml), fieldErrors);
+}
+
+bool ConfigWriter::addServicesToml(const QString &configPath, const QString &servicesToml, int count,
+                                   QString *error)
+{
+    const QStringList block = blockLines(servicesToml);
+    const Edit edit = [&](Document &doc, const Config &, QString *) {
+        insertServices(doc, block);
+        return true;
+    };
+    const Check check = [count](const Config *before, const Config &after) {
+        return after.services.size() == (before ? before->services.size() : 0) + count;
+    };
+    return applyEdit(configPath, edit, check, false, error);
 }
 
 bool ConfigWriter::replaceServiceToml(const QString &configPath, const QString &name,

@@ -64,6 +64,11 @@ public:
     };
     static bool addServiceToml(const QString &configPath, const QString &serviceToml,
                                QString *error = nullptr, QList<FieldError> *fieldErrors = nullptr);
+    // Several [[service]] tables (with comments between them: what an import
+    // gives), added after the last service in one edit; the file must then
+    // hold `count` more services.
+    static bool addServicesToml(const QString &configPath, const QString &servicesToml, int count,
+                                QString *error = nullptr);
     static bool replaceServiceToml(const QString &configPath, const QString &name, const QString &serviceToml,
                                    QString *error = nullptr, QList<FieldError> *fieldErrors = nullptr);
 
