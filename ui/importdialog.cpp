@@ -60,7 +60,9 @@ ImportDialog::ImportDialog(const QString &configPath, Mode mode, QWidget *parent
     auto *fileRow = new QHBoxLayout;
     fileRow->addWidget(m_file, 1);
     fileRow->addWidget(m_browse);
-    form->addRow(tr("&File:"), fileRow);
+    auto *fileLabel = new QLabel(tr("&File:"), this);
+    fileLabel->setBuddy(m_file);
+    form->addRow(fileLabel, fileRow);
     form->addRow(tr("F&ormat:"), m_format);
 
     m_preview = new QPlainTextEdit(this);
@@ -93,6 +95,7 @@ ImportDialog::ImportDialog(const QString &configPath, Mode mode, QWidget *parent
     layout->addWidget(m_status);
     layout->addWidget(m_buttons);
     resize(720, 520);
+    m_file->setFocus();
 
     connect(m_browse, &QPushButton::clicked, this, &ImportDialog::browse);
     // A new file: its name tells the format when it can. A format picked by
@@ -164,10 +167,9 @@ void ImportDialog::showResult(const ImportResult &result)
     m_preview->setPlainText(result.toml);
     const LoadResult loaded = ConfigLoader::loadString(result.toml.toUtf8(), m_configPath);
     const int services = loaded.config ? int(loaded.config->services.size()) : 0;
-    const int notes = int(result.toml.count(u"\n# "_s));
-    setStatus(tr("%n service(s) read. Lines starting with # name what was not carried over (%1).", nullptr,
-                 services)
-                  .arg(notes),
+    setStatus(tr("Services read: %1. The # lines say what could not be carried over, and why; "
+                 "change the text as you like before saving.")
+                  .arg(services),
               false);
     m_save->setEnabled(true);
     emit readFinished(true);

@@ -262,8 +262,7 @@ void MainWindow::createActions()
         auto *dialog = new ImportDialog(m_engine->config().path, ImportDialog::Mode::Add, this);
         dialog->setAttribute(Qt::WA_DeleteOnClose);
         connect(dialog, &ImportDialog::saved, this, [this](const QString &, int count) {
-            showNotice(tr("%n service(s) imported; they start as the configuration reloads.", nullptr, count),
-                       0);
+            showNotice(tr("Services imported: %1. They start as the configuration reloads.").arg(count), 0);
         });
         dialog->open();
     });
