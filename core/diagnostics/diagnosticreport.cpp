@@ -18,7 +18,6 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
-#include <QSaveFile>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -27,7 +26,10 @@
 #include <QUuid>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <future>
 #include <memory>
 #include <optional>
@@ -773,20 +775,28 @@ QString DiagnosticReport::buildOffline(const Config &config, const ReportProvide
 
 bool writeReportFile(const QString &path, const QString &text, QString *error)
 {
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly)) {
-        *error = u"cannot write the report to %1: %2"_s.arg(path, file.errorString());
+    // By hand rather than QSaveFile: Qt 6.4's QSaveFile::commit() renamed an
+    // empty file over the old one when the disk was full, and said it worked.
+    const auto fail = [&](const QString &why) {
+        *error = u"cannot write the report to %1: %2"_s.arg(path, why);
         return false;
-    }
+    };
+    const QString temp = path + u".tmp-"_s + QUuid::createUuid().toString(QUuid::Id128).left(8);
+    QFile file(temp);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly | QIODevice::Unbuffered))
+        return fail(file.errorString());
     const QByteArray bytes = text.toUtf8();
-    if (file.write(bytes) != bytes.size()) {
-        *error = u"cannot write the report to %1: %2"_s.arg(path, file.errorString());
-        file.cancelWriting();
-        return false;
+    const bool written = file.write(bytes) == bytes.size() && file.flush();
+    const QString writeError = file.errorString();
+    file.close();
+    if (!written || file.error() != QFileDevice::NoError) {
+        file.remove();
+        return fail(written ? file.errorString() : writeError);
     }
-    if (!file.commit()) {
-        *error = u"cannot write the report to %1: %2"_s.arg(path, file.errorString());
-        return false;
+    if (std::rename(QFile::encodeName(temp).constData(), QFile::encodeName(path).constData()) != 0) {
+        const QString why = QString::fromLocal8Bit(std::strerror(errno));
+        file.remove();
+        return fail(why);
     }
     return true;
 }
