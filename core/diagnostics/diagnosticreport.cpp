@@ -437,7 +437,7 @@ QString sectionServices(const ReportData &d)
                                 QString(), QString(),
                                 QString(), QString(),
                                 QString(), lastExit,
-                                QString()};
+                                QString(), QString()};
             continue;
         }
         const int shell = s.hasExited ? s.lastExit.shellCode() : -1;
@@ -450,7 +450,8 @@ QString sectionServices(const ReportData &d)
                                 .arg(s.spec.maxRestarts)
                                 .arg(formatDuration(s.spec.restartWindow)),
                             s.health ? healthName(s.health->health()) : u"no check"_s,
-                            lastExitText(s) + (shell >= 0 ? u" [exit code %1]"_s.arg(shell) : QString()),
+                            lastExitText(s),
+                            shell >= 0 ? QString::number(shell) : QString(),
                             s.lastReason};
         if (!s.lastError.isEmpty())
             notes << u"- **%1**: %2"_s.arg(s.name(), s.lastError.simplified());
@@ -460,9 +461,10 @@ QString sectionServices(const ReportData &d)
         if (!s.waitingReason.isEmpty())
             notes << u"- **%1**: waiting: %2"_s.arg(s.name(), s.waitingReason);
     }
-    QString out = table({u"Service"_s, u"State"_s, u"PID"_s, u"Uptime"_s, u"Restarts"_s,
-                         u"Restarts in window"_s, u"Health"_s, u"Last exit"_s, u"Last reason"_s},
-                        rows);
+    QString out =
+        table({u"Service"_s, u"State"_s, u"PID"_s, u"Uptime"_s, u"Restarts"_s, u"Restarts in window"_s,
+               u"Health"_s, u"Last exit"_s, u"Exit code"_s, u"Last reason"_s},
+              rows);
     if (!notes.isEmpty())
         out += u"\n"_s + notes.join(u'\n') + u'\n';
     return out;
@@ -572,7 +574,7 @@ QString sectionResources(const ReportData &d)
                                           QString::number(m.load.five, 'f', 2),
                                           QString::number(m.load.fifteen, 'f', 2));
         for (const DiskUsage &disk : m.disks)
-            now << u"disk %1 %2 %% used"_s.arg(disk.rootPath, QString::number(disk.percent, 'f', 1));
+            now << u"disk %1 %2 % used"_s.arg(disk.rootPath, QString::number(disk.percent, 'f', 1));
         out += u"Now: "_s + (now.isEmpty() ? u"no sample yet"_s : now.join(u"; "_s)) + u".\n\n"_s;
     } else {
         out += u"Now: not known (Lifeline is not running).\n\n"_s;

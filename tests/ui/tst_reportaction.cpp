@@ -5,6 +5,7 @@
 #include "config/configloader.h"
 #include "diagnostics/diagnosticreport.h"
 #include "mainwindow.h"
+#include "menubarsupport.h"
 #include "reportaction.h"
 #include "testsupport.h"
 
@@ -43,20 +44,6 @@ class TestReportAction : public QObject
         return r.ok() ? *r.config : Config{};
     }
 
-    static QAction *menuAction(MainWindow &w, const QString &menu, const QString &text)
-    {
-        const auto plain = [](QString s) { return s.remove(QLatin1Char('&')); };
-        for (QAction *m : w.menuBar()->actions()) {
-            if (!m->menu() || plain(m->text()) != menu)
-                continue;
-            for (QAction *a : m->menu()->actions()) {
-                if (plain(a->text()) == text)
-                    return a;
-            }
-        }
-        return nullptr;
-    }
-
 private slots:
     void initTestCase()
     {
@@ -77,9 +64,7 @@ private slots:
             return true;
         });
 
-        QAction *create = menuAction(w, u"Help"_s, u"Create diagnostic report…"_s);
-        QVERIFY(create);
-        create->trigger();
+        menuBarAction(w, u"Help"_s, u"Create diagnostic report…"_s)->trigger();
 
         const QDir reports(stateDir + u"/reports"_s);
         QTRY_COMPARE_WITH_TIMEOUT(reports.entryList({u"lifeline-report-*.md"_s}, QDir::Files).size(), 1,
@@ -114,7 +99,7 @@ private slots:
         TestEngine engine(config(stateDir));
         MainWindow w(engine.client());
         w.show();
-        menuAction(w, u"Help"_s, u"Create diagnostic report…"_s)->trigger();
+        menuBarAction(w, u"Help"_s, u"Create diagnostic report…"_s)->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(w.banner()->text().contains(u"cannot write the report to"_s), 10000);
         QVERIFY(w.banner()->text().contains(stateDir + u"/reports"_s));
         QVERIFY(!w.reportAction()->offer());
