@@ -432,8 +432,10 @@ private slots:
         QTest::newRow("check-config two files")
             << words("check-config a.toml b.toml") << u"check-config needs exactly one FILE"_s;
         QTest::newRow("report operand") << words("report api") << u"report: unexpected argument \"api\""_s;
-        QTest::newRow("report --json") << words("report --json") << u"report: unexpected argument \"--json\""_s;
-        QTest::newRow("report --out without path") << words("report --out") << u"report: --out needs a path"_s;
+        QTest::newRow("report --json")
+            << words("report --json") << u"report: unexpected argument \"--json\""_s;
+        QTest::newRow("report --out without path")
+            << words("report --out") << u"report: --out needs a path"_s;
     }
 
     void ctlUsageErrors()
