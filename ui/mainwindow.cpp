@@ -5,6 +5,7 @@
 #include "buildinfo.h"
 #include "config/configwriter.h"
 #include "engine/engineclient.h"
+#include "reportaction.h"
 #include "servicedetailpane.h"
 #include "serviceeditor.h"
 #include "servicetablemodel.h"
@@ -302,6 +303,8 @@ void MainWindow::createActions()
         });
         box->open();
     });
+    m_report = new ReportAction(m_engine, this);
+    connect(m_report, &ReportAction::notice, this, &MainWindow::showNotice);
     createMenus();
 }
 
@@ -362,6 +365,7 @@ void MainWindow::createMenus()
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->setObjectName(QStringLiteral("helpMenu"));
     help->addAction(m_help);
+    help->addAction(m_report->action());
     help->addAction(m_about);
 }
 

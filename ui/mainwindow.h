@@ -18,6 +18,7 @@ class QTabWidget;
 namespace lifeline {
 
 class EngineClient;
+class ReportAction;
 class ServiceView;
 class ServiceTableModel;
 class ServiceDetailPane;
@@ -59,6 +60,7 @@ public:
     QAction *quitAction() const { return m_quit; }
     QAction *helpAction() const { return m_help; }
     QAction *aboutAction() const { return m_about; }
+    ReportAction *reportAction() const { return m_report; }
     QAction *showSystemAction() const { return m_showSystem; }
     QPushButton *recoveryButton() const { return m_recoveryButton; }
     QLabel *banner() const { return m_banner; }
@@ -130,6 +132,7 @@ private:
     QAction *m_import = nullptr;
     QAction *m_help = nullptr;
     QAction *m_about = nullptr;
+    ReportAction *m_report = nullptr;
     QAction *m_showSystem = nullptr;
     QString m_notice;
     int m_noticeSeverity = 0;

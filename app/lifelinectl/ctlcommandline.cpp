@@ -29,6 +29,12 @@ Commands:
                                         and stderr only; --follow: keep printing
   recover [--dry-run] [--yes]           emergency recovery
   check-config FILE                     validate a configuration file
+  report [--out FILE]                   a diagnostic report in Markdown, to
+                                        attach to a bug report (secrets in the
+                                        configuration masked); printed, or
+                                        written to FILE atomically. With no
+                                        Lifeline running it is built from the
+                                        configuration and state_dir alone
   export systemd NAME|all [--user] [--out DIR]
                                         write lifeline-NAME.service units from
                                         the configuration (no Lifeline needed);
@@ -72,7 +78,7 @@ struct CommandOptions
             return {dryRun, yes};
         if (command == u"export"_s)
             return {user, out};
-        if (command == u"import"_s)
+        if (command == u"import"_s || command == u"report"_s)
             return {out};
         return {};
     }
@@ -147,6 +153,15 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
         if (cmd == u"export"_s && r.argument == u"all"_s && r.outPath.isEmpty())
             return u"export systemd all needs --out DIR (one unit file per service)"_s;
         return {};
+    } else if (cmd == u"report"_s) {
+        if (problem.kind == Kind::MissingValue)
+            return u"report: --out needs a path"_s;
+        if (problem.kind != Kind::None)
+            return unexpected(problem.typed);
+        if (!operands.isEmpty())
+            return unexpected(operands.constFirst());
+        r.outPath = parser.value(c.out);
+        return {};
     } else if (cmd == u"status"_s || cmd == u"recover"_s) {
         if (problem.kind != Kind::None)
             return unexpected(problem.typed);
@@ -217,9 +232,9 @@ CtlCommandLine parseCtlCommandLine(const QStringList &args)
     r.command = global.positionalArguments().constFirst();
     if (r.command == u"help"_s)
         return print(CtlCommandLine::Action::Help, usageText());
-    static const QStringList commands = {u"status"_s, u"start"_s, u"stop"_s,    u"restart"_s,
-                                         u"health"_s, u"logs"_s,  u"recover"_s, u"check-config"_s,
-                                         u"export"_s, u"import"_s};
+    static const QStringList commands = {u"status"_s, u"start"_s,  u"stop"_s,    u"restart"_s,
+                                         u"health"_s, u"logs"_s,   u"recover"_s, u"check-config"_s,
+                                         u"export"_s, u"import"_s, u"report"_s};
     if (!commands.contains(r.command))
         return usageError(u"unknown command \"%1\""_s.arg(r.command));
 

@@ -31,7 +31,7 @@ struct CtlCommandLine
     // export: NAME or all; import: FILE
     QString argument;
     QString format;      // export: systemd; import: procfile, supervisord or pm2
-    QString outPath;     // export, import --out; empty = stdout
+    QString outPath;     // export, import, report --out; empty = stdout
     bool user = false;   // export --user
     bool json = false;   // status, health
     int lines = 20;      // logs -n

@@ -7,6 +7,7 @@
 #include "control/controlclient.h"
 #include "control/controlpaths.h"
 #include "control/statusjson.h"
+#include "diagnostics/diagnosticreport.h"
 #include "lifelinectl/ctlcommandline.h"
 
 #include <QCoreApplication>
@@ -316,6 +317,49 @@ int cmdRecover(Session &session, const CtlCommandLine &cl)
     return reply->value(u"verified"_s).toBool() ? Ok : Failed;
 }
 
+// The running Lifeline's report. With none running for the configuration,
+// the report is built from the configuration and state_dir alone (exit 0,
+// a note on stderr, and the report says so at its top); with --socket and
+// none there, there is no configuration to read: exit 3.
+int cmdReport(const CtlCommandLine &cl, const Target &target)
+{
+    ControlClient client(target.socketPath, 60'000);
+    QString report;
+    const std::optional<QJsonObject> reply = client.request({{u"cmd"_s, u"report"_s}});
+    if (reply) {
+        if (!reply->value(u"ok"_s).toBool()) {
+            printErr(u"lifelinectl: "_s + reply->value(u"error"_s).toString(u"the report failed"_s));
+            return Failed;
+        }
+        report = reply->value(u"report"_s).toString();
+    } else if (client.error() != ControlClient::Error::NotRunning) {
+        printErr(u"lifelinectl: "_s + client.errorString());
+        return Failed;
+    } else if (target.configPath.isEmpty()) {
+        printErr(u"lifelinectl: no Lifeline is running %1; give --config FILE to build a report from the "
+                 u"configuration alone"_s.arg(target.describe()));
+        return NotRunning;
+    } else {
+        const LoadResult result = ConfigLoader::loadFile(target.configPath);
+        if (!result.ok())
+            return printLoadErrors(result, target.configPath);
+        report = DiagnosticReport::buildOffline(*result.config);
+        printErr(u"lifelinectl: no Lifeline is running %1; the report was built from the configuration and "
+                 u"state_dir alone"_s.arg(target.describe()));
+    }
+    if (cl.outPath.isEmpty()) {
+        printOut(report);
+        return Ok;
+    }
+    QString error;
+    if (!writeReportFile(cl.outPath, report, &error)) {
+        printErr(u"lifelinectl: "_s + error);
+        return Failed;
+    }
+    printOut(u"report written to %1"_s.arg(cl.outPath));
+    return Ok;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -356,6 +400,8 @@ int main(int argc, char *argv[])
             return Failed;
         }
     }
+    if (cl.command == u"report"_s)
+        return cmdReport(cl, target);
     Session session(target);
 
     if (cl.command == u"status"_s)

@@ -426,8 +426,15 @@ QJsonObject ControlServer::handle(const QJsonObject &request)
         return cmdHealth(request);
     if (cmd == u"recover"_s)
         return cmdRecover(request);
+    if (cmd == u"report"_s) {
+        if (!m_reportBuilder)
+            return errorReply(u"the diagnostic report is not available in this Lifeline"_s);
+        QJsonObject reply = okReply();
+        reply.insert(u"report"_s, m_reportBuilder());
+        return reply;
+    }
     return badRequest(u"unknown command \"%1\" (known: ping, status, start, stop, restart, logs, health, "
-                      u"recover)"_s.arg(cmd));
+                      u"recover, report)"_s.arg(cmd));
 }
 
 QJsonObject ControlServer::cmdStatus() const

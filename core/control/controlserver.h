@@ -11,6 +11,7 @@
 //      count as errors); with "after" (a cursor from an earlier reply) only the
 //      lines written since, which is how `lifelinectl logs --follow` works.
 //   {"cmd":"health","name":NAME}            -> {"ok":true,"name":NAME,"health":H,"results":[...]}
+//   {"cmd":"report"}                        -> {"ok":true,"report":MARKDOWN} (diagnostics/diagnosticreport.h)
 //   {"cmd":"recover",...}                   -> {"ok":false,"error":"recovery is not available in this
 //   version"}
 // Anything else gets {"ok":false,"error":"bad request: ..."} and the
@@ -31,6 +32,8 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QPointer>
+
+#include <functional>
 
 class QLocalSocket;
 class QSocketNotifier;
@@ -68,6 +71,8 @@ public:
     bool isListening() const;
     // The recovery engine `recover` drives; without one, `recover` fails.
     void setRecovery(Recovery *recovery);
+    // What `report` answers (the Engine's diagnostic report); without one, `report` fails.
+    void setReportBuilder(std::function<QString()> builder) { m_reportBuilder = std::move(builder); }
     QString socketPath() const { return m_socketPath; }
 
     // The protocol without the socket: one request line -> one reply object.
@@ -105,6 +110,7 @@ private:
     Recovery *m_recovery = nullptr;
     QLocalSocket *m_current = nullptr;               // the client whose request is being handled
     QList<QPointer<QLocalSocket>> m_recoveryWaiters; // answered when the run ends
+    std::function<QString()> m_reportBuilder;
 };
 
 } // namespace lifeline

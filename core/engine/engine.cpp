@@ -12,6 +12,7 @@
 #include "supervise/servicesupervisor.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QMetaMethod>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
@@ -107,6 +108,7 @@ bool Engine::initialize(const QString &socketPath)
     m_recovery = new Recovery(m_fleet, this);
     m_control = new ControlServer(m_fleet, this);
     m_control->setRecovery(m_recovery);
+    m_control->setReportBuilder([this] { return diagnosticReport(); });
     if (m_options.liveReload) {
         m_reload = new LiveReload(m_fleet, m_recovery, this);
         connect(m_reload, &LiveReload::applied, this, [this](const QString &summary) {
@@ -471,6 +473,24 @@ void Engine::queryHistory(quint64 id, const HistoryQuery &query)
     if (query.eventService)
         answer.events = m_history->events(*query.eventService, query.fromMs, query.toMs);
     emit historyAnswered(answer);
+}
+
+QString Engine::diagnosticReport() const
+{
+    return m_fleet ? DiagnosticReport::build(*m_fleet, m_reportProviders) : QString();
+}
+
+void Engine::writeReport(const QString &path)
+{
+    if (deferUntilInitialized([this, path] { writeReport(path); }))
+        return;
+    QString error;
+    const QString folder = QFileInfo(path).absolutePath();
+    if (!QDir().mkpath(folder))
+        error = u"cannot write the report to %1: cannot create the folder %2"_s.arg(path, folder);
+    else
+        writeReportFile(path, diagnosticReport(), &error);
+    emit reportWritten(path, error);
 }
 
 void Engine::planRecovery()

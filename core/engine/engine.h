@@ -16,6 +16,7 @@
 #pragma once
 
 #include "config/servicespec.h"
+#include "diagnostics/diagnosticreport.h"
 #include "engine/snapshot.h"
 #include "metrics/metricshistory.h"
 #include "recovery/recoverytypes.h"
@@ -103,6 +104,12 @@ public:
 
     QList<ServiceSnapshot> serviceSnapshots() const;
 
+    // The diagnostic report (diagnostics/diagnosticreport.h), built now;
+    // `lifelinectl report` and writeReport() use it.
+    QString diagnosticReport() const;
+    // The sections other parts write (error signatures, crash records, alerts).
+    void setReportProviders(const ReportProviders &providers) { m_reportProviders = providers; }
+
 public slots:
     // Emits the whole state once: a client that just connected.
     void publishAll();
@@ -121,6 +128,9 @@ public slots:
     void queryHistory(quint64 id, const lifeline::HistoryQuery &query);
     void planRecovery();
     void startRecovery(const lifeline::RecoveryOptions &options);
+    // Builds the report and saves it atomically at `path` (its folder is
+    // created); answers with reportWritten().
+    void writeReport(const QString &path);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -147,6 +157,8 @@ signals:
     void recoveryPlanned(const lifeline::RecoveryPlan &plan);
     void recoveryRefused(const QString &error);
     void historyAnswered(const lifeline::HistoryAnswer &answer);
+    // error is empty when the report was saved at path.
+    void reportWritten(const QString &path, const QString &error);
     // A request that could not be done (unknown service, shutting down).
     void commandFailed(const QString &error);
 
@@ -186,6 +198,7 @@ private:
     QSet<QString> m_dirty;
     QTimer *m_flush; // a child: it moves to the engine's thread with it
     QList<std::function<void()>> m_beforeInitialize;
+    ReportProviders m_reportProviders;
 };
 
 } // namespace lifeline

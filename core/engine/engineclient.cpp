@@ -135,6 +135,7 @@ EngineClient::EngineClient(Engine *engine, const Config &config, QObject *parent
         },
         queued);
     connect(engine, &Engine::commandFailed, this, &EngineClient::commandFailed, queued);
+    connect(engine, &Engine::reportWritten, this, &EngineClient::reportWritten, queued);
 }
 
 EngineClient::~EngineClient() = default;
@@ -302,6 +303,11 @@ void EngineClient::planRecovery()
 void EngineClient::startRecovery(const RecoveryOptions &options)
 {
     post([e = m_engine, options] { e->startRecovery(options); });
+}
+
+void EngineClient::writeReport(const QString &path)
+{
+    post([e = m_engine, path] { e->writeReport(path); });
 }
 
 } // namespace lifeline

@@ -114,6 +114,7 @@ public:
     int pendingQueries() const { return m_pendingQueries; } // asked, not yet answered
     void planRecovery();                                    // recoveryPlanned()
     void startRecovery(const RecoveryOptions &options = {});
+    void writeReport(const QString &path); // reportWritten()
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -144,6 +145,7 @@ signals:
     void recoveryRefused(const QString &error);
     void historyAnswered(const lifeline::HistoryAnswer &answer);
     void commandFailed(const QString &error);
+    void reportWritten(const QString &path, const QString &error);
 
 private:
     template<typename F>

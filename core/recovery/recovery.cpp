@@ -137,7 +137,7 @@ QString Recovery::lastReportPath() const
     return m_lastReport ? m_lastReport->textPath : QString();
 }
 
-QString Recovery::readLastReport(const QString &stateDir, QString *path)
+QString Recovery::readLastReport(const QString &stateDir, QString *path, qint64 maxBytes)
 {
     const QDir dir(stateDir + u"/recovery"_s);
     const QStringList names = dir.entryList(QStringList{u"*.txt"_s}, QDir::Files, QDir::Name);
@@ -156,7 +156,7 @@ QString Recovery::readLastReport(const QString &stateDir, QString *path)
         return QString();
     if (path)
         *path = f.fileName();
-    return QString::fromUtf8(f.readAll());
+    return QString::fromUtf8(maxBytes < 0 ? f.readAll() : f.read(maxBytes));
 }
 
 // ---- the end -----------------------------------------------------------------------------

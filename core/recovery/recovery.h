@@ -99,7 +99,8 @@ public:
 
     // The newest text report in stateDir/recovery (for `lifelinectl` and the
     // GUI after a restart); empty when there is none. *path gets its path.
-    static QString readLastReport(const QString &stateDir, QString *path = nullptr);
+    // With maxBytes >= 0, at most that many bytes are read.
+    static QString readLastReport(const QString &stateDir, QString *path = nullptr, qint64 maxBytes = -1);
 
 signals:
     void started();

@@ -351,6 +351,8 @@ private slots:
         QTest::newRow("check-config with --socket")
             << words("--socket /s check-config /c.toml") << u"check-config"_s << u"/c.toml"_s << u"/s"_s
             << QString() << QString() << 20;
+        QTest::newRow("report --out") << words("report --out /r.md") << u"report"_s << QString() << QString()
+                                      << QString() << QString() << 20;
     }
 
     void ctlRuns()
@@ -429,6 +431,11 @@ private slots:
             << words("check-config") << u"check-config needs exactly one FILE"_s;
         QTest::newRow("check-config two files")
             << words("check-config a.toml b.toml") << u"check-config needs exactly one FILE"_s;
+        QTest::newRow("report operand") << words("report api") << u"report: unexpected argument \"api\""_s;
+        QTest::newRow("report --json")
+            << words("report --json") << u"report: unexpected argument \"--json\""_s;
+        QTest::newRow("report --out without path")
+            << words("report --out") << u"report: --out needs a path"_s;
     }
 
     void ctlUsageErrors()

@@ -6,6 +6,7 @@
 #include "config/configloader.h"
 #include "logview.h"
 #include "mainwindow.h"
+#include "menubarsupport.h"
 #include "servicedetailpane.h"
 #include "servicetablemodel.h"
 #include "supervise/fleet.h"
@@ -125,20 +126,10 @@ private:
         return w.table()->viewport()->mapTo(&w, rowCenter(w, row));
     }
 
-    // An action of the menu bar, found the way a person finds it: by the
-    // menu's title and the item's text (mnemonics ignored).
+    // An action of the menu bar, found the way a person finds it.
     static QAction *menuAction(MainWindow &w, const QString &menu, const QString &text)
     {
-        const auto plain = [](QString s) { return s.remove(QLatin1Char('&')); };
-        for (QAction *m : w.menuBar()->actions()) {
-            if (!m->menu() || plain(m->text()) != menu)
-                continue;
-            for (QAction *a : m->menu()->actions()) {
-                if (plain(a->text()) == text)
-                    return a;
-            }
-        }
-        qFatal("no %s > %s in the menu bar", qPrintable(menu), qPrintable(text));
+        return menuBarAction(w, menu, text);
     }
 
     // The mean lightness of an icon's opaque pixels.
