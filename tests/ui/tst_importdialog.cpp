@@ -6,6 +6,7 @@
 #include "engine/engineclient.h"
 #include "importdialog.h"
 #include "mainwindow.h"
+#include "menubarsupport.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 #include "testsupport.h"
@@ -16,7 +17,6 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
-#include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -38,20 +38,6 @@ QByteArray read(const QString &path)
 {
     QFile f(path);
     return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-QAction *menuAction(MainWindow &w, const QString &menu, const QString &text)
-{
-    const auto plain = [](QString s) { return s.remove(u'&'); };
-    for (QAction *m : w.menuBar()->actions()) {
-        if (!m->menu() || plain(m->text()) != menu)
-            continue;
-        for (QAction *a : m->menu()->actions()) {
-            if (plain(a->text()) == text)
-                return a;
-        }
-    }
-    return nullptr;
 }
 
 // Types the path into the dialog's file field and presses Enter, as a
@@ -95,7 +81,7 @@ private slots:
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QTRY_COMPARE(engine.fleet().services().size(), 1);
 
-        QAction *import = menuAction(w, u"File"_s, u"Import from Procfile, supervisord or PM2…"_s);
+        QAction *import = menuBarAction(w, u"File"_s, u"Import from Procfile, supervisord or PM2…"_s);
         QVERIFY(import);
         import->trigger();
         auto *dialog = w.findChild<ImportDialog *>(u"importDialog"_s);
