@@ -657,6 +657,55 @@ private slots:
         QCOMPARE(all.first().toString(), u"numbered-line-00001"_s);
     }
 
+    // With logs.compress the backups are NAME.log.N.gz: `logs -n N` reads on through them the
+    // same way, and a damaged one is skipped with a line that names it and the cause.
+    void logsReadCompressedBackups()
+    {
+        QTemporaryDir dir;
+        const QByteArray svc =
+            "[[service]]\nname = \"rot\"\ncommand = [\"/bin/sh\", \"-c\", \"i=1; while [ $i -le 600 ]; do "
+            "printf 'numbered-line-%05d\\\\n' $i; i=$((i+1)); done; exec sleep 600\"]\nstop_timeout = "
+            "\"3s\"\n"
+            "[service.logs]\nmax_size = \"2KB\"\nbackups = 10\ncompress = true\n";
+        const QString config = writeConfig(dir, svc);
+        const QString socketPath = socketPathForConfig(config);
+        Headless h;
+        start(h, config);
+        QTRY_VERIFY_WITH_TIMEOUT(answers(socketPath), 10000);
+        const QString log = dir.filePath(u"state/logs/rot.log"_s);
+        const auto logs = [&](int n) {
+            const auto reply =
+                call(socketPath, {{u"cmd"_s, u"logs"_s}, {u"name"_s, u"rot"_s}, {u"lines"_s, n}});
+            return reply ? reply->value(u"lines"_s).toArray() : QJsonArray();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(!logs(1).isEmpty() && logs(1).last().toString() == u"numbered-line-00600"_s,
+                                 10000);
+        // The compressor runs beside the logger: wait until no backup is left plain.
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(log + u".3.gz"_s) && !QFile::exists(log + u".1"_s), 10000);
+        QVERIFY(!QFile::exists(log + u".3"_s));
+
+        const QJsonArray lines = logs(120);
+        QCOMPARE(lines.size(), 120);
+        for (int i = 0; i < 120; ++i)
+            QCOMPARE(lines.at(i).toString(), u"numbered-line-%1"_s.arg(481 + i, 5, 10, QLatin1Char('0')));
+        const QJsonArray all = logs(100'000);
+        QCOMPARE(all.size(), 600);
+        QCOMPARE(all.first().toString(), u"numbered-line-00001"_s);
+
+        // A damaged backup: its lines are gone, one line says why, the rest still shows.
+        QFile damaged(log + u".2.gz"_s);
+        QVERIFY(damaged.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        damaged.write("not gzip at all\n");
+        damaged.close();
+        const QJsonArray after = logs(100'000);
+        QCOMPARE(after.first().toString(), u"numbered-line-00001"_s);
+        QCOMPARE(after.last().toString(), u"numbered-line-00600"_s);
+        const QString skipped =
+            u"[lifeline: %1 skipped: corrupt gzip data (incorrect header check)]"_s.arg(damaged.fileName());
+        QVERIFY2(after.contains(skipped), qPrintable(QJsonDocument(after).toJson()));
+        QVERIFY(after.size() < 600);
+    }
+
     // At most kMaxClients connections are served at once; one more hears why.
     void connectionsOverTheCapAreRefused()
     {
