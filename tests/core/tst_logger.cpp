@@ -949,7 +949,7 @@ void TestLogger::compressedBackupsKeepTheMergedOrder()
     for (int i = 0; i < pattern.size(); ++i) {
         const bool isErr = pattern.at(i) == 'e';
         const QByteArray line = (isErr ? "err " : "out ") + QByteArray::number(i) + " ----------------------";
-        QCOMPARE(::write(isErr ? errW : outW, (line + '\n').constData(), size_t(line.size() + 1)),
+        QCOMPARE(::write(isErr ? errW : outW, QByteArray(line + '\n').constData(), size_t(line.size() + 1)),
                  line.size() + 1);
         written.append(QString::fromLatin1(QByteArray(1, pattern.at(i)) + ':' + line));
         // Each line reaches the logger before the next is written: the order it can see.
@@ -1003,9 +1003,9 @@ void TestLogger::compressionFailureKeepsThePlainBackup()
     QVERIFY(logger->waitForFinished(10000));
     QCOMPARE(logger->exitCode(), 0);
     const QByteArray stderrText = logger->readAllStandardError();
-    QVERIFY2(stderrText.contains("cannot compress " + QFile::encodeName(m_out) +
-                                 ".1: File too large; the backup is "
-                                 "kept uncompressed"),
+    QVERIFY2(stderrText.contains(QByteArray("cannot compress " + QFile::encodeName(m_out) +
+                                            ".1: File too large; the backup is "
+                                            "kept uncompressed")),
              stderrText.constData());
     QCOMPARE(siblings(m_out), (QStringList{u"service.out.log.1"_s, u"service.out.log.lock"_s}));
     QCOMPARE(readFile(m_out + u".1"_s), data.left(4096));

@@ -24,6 +24,7 @@ void makeFile(const QString &path, qint64 size, qint64 ageSecs)
     QFile file(path);
     QVERIFY2(file.open(QIODevice::WriteOnly), qPrintable(file.errorString()));
     QCOMPARE(file.write(QByteArray(size, 'x')), size);
+    QVERIFY(file.flush()); // a write after the time would set it again
     const QDateTime when = QDateTime::currentDateTime().addSecs(-ageSecs);
     QVERIFY(file.setFileTime(when, QFileDevice::FileModificationTime));
 }
