@@ -254,6 +254,7 @@ private slots:
     void compressionFailureKeepsThePlainBackup();
     void startTidiesAfterACrashMidCompression();
     void compressionDoesNotStallReading();
+    void tailerFollowsAcrossCompressedRotations();
     void channelRecords_data();
     void channelRecords();
     void channelSurvivesGarbage();
@@ -1080,6 +1081,49 @@ void TestLogger::compressionDoesNotStallReading()
     QVERIFY2(kept.problem.isEmpty(), qPrintable(kept.problem));
     QCOMPARE(kept.first, 1);
     QCOMPARE(kept.last, kLines);
+}
+
+// The log view follows a log whose backups are compressed while it looks: several rotations
+// between two ticks leave FILE.N.gz files (plain a moment ago), read from their uncompressed bytes
+// in order, and no line is lost or shown twice.
+void TestLogger::tailerFollowsAcrossCompressedRotations()
+{
+    int outW = -1;
+    int errW = -1;
+    QProcess *logger = startTwoStreamLogger(
+        {u"--out"_s, m_out, u"--max-size"_s, u"300"_s, u"--backups"_s, u"50"_s, u"--compress"_s, u"gzip"_s},
+        &outW, &errW);
+    QVERIFY(logger && logger->state() == QProcess::Running);
+    lifeline::LogTailer tailer;
+    tailer.setInterval(200);
+    tailer.addFile(m_out);
+    QSignalSpy spy(&tailer, &lifeline::LogTailer::linesAppended);
+    tailer.start(0);
+    QStringList written;
+    for (int burst = 0; burst < 4; ++burst) {
+        QByteArray data;
+        for (int i = 0; i < 40; ++i) { // 40 lines of 30 bytes: four rotations in one burst
+            const QByteArray line = "burst " + QByteArray::number(burst) + " line " +
+                                    QByteArray::number(i).rightJustified(3, '0') + " ----------";
+            data += line + '\n';
+            written.append(QString::fromLatin1(line));
+        }
+        QCOMPARE(::write(outW, data.constData(), size_t(data.size())), data.size());
+        QTRY_VERIFY(QFileInfo::exists(m_out + u".%1.gz"_s.arg(4 * (burst + 1) - 1)));
+    }
+    const auto shown = [&] {
+        QStringList out;
+        for (const QList<QVariant> &args : spy) {
+            for (const lifeline::LogTailer::Line &line : args.at(0).value<QList<lifeline::LogTailer::Line>>())
+                out += line.text;
+        }
+        return out;
+    };
+    QTRY_COMPARE(shown().size(), written.size());
+    QCOMPARE(shown(), written);
+    ::close(outW);
+    ::close(errW);
+    QVERIFY(logger->waitForFinished(10000));
 }
 
 QTEST_GUILESS_MAIN(TestLogger)
