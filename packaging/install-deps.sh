@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake ninja-build pkg-config git
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev
   libqt6sql6-sqlite qt6-httpserver-dev qt6-websockets-dev qt6-svg-dev libqt6svg6 qt6-qpa-plugins
-  libtomlplusplus-dev libyaml-dev
+  libtomlplusplus-dev libyaml-dev zlib1g-dev
   dpkg-dev appstream desktop-file-utils
   xvfb xauth trayer xdotool imagemagick x11-utils clang-format curl
   python3 util-linux procps

@@ -1,7 +1,7 @@
 // lifeline-logger: the per-service log writer (design.md, "Pitfalls": lossless rotation).
 //
 //   lifeline-logger --out FILE [--err FILE] [--index FILE] --max-size BYTES --backups N
-//                   [--status-fd FD]
+//                   [--compress gzip] [--status-fd FD]
 //
 // A service writes into pipes owned by this tiny process rather than into pipes read by Lifeline,
 // like daemontools' multilog and runit's svlogd: the service never gets SIGPIPE when Lifeline
@@ -14,6 +14,15 @@
 // a line cut by the pipe is finished in the current file first (a file may exceed max-size by
 // that line's tail), and a line longer than max-size is written whole. Every byte read is written
 // exactly once.
+//
+// --compress gzip: each rotated FILE.1 becomes FILE.1.gz (backups shift as FILE.N.gz). A child
+// process compresses, so reading the pipes never waits for zlib; only a rotation that comes while
+// the previous backup is still being compressed waits for that child (the names must not move
+// under it). The child writes FILE.N.gz.tmp, syncs it, renames it to FILE.N.gz and only then
+// unlinks FILE.N: a crash at any point leaves the plain backup or a complete .gz (a start removes
+// a stale .tmp, and the plain twin of a complete .gz). A failure (a full disk) keeps the plain
+// backup and says so on stderr. The gzip header's comment holds "lifeline-inode=INODE", the plain
+// file's inode, which is how the order index below names the file; its mtime is kept too.
 //
 // --index FILE (with a separate --err) records the order in which the two streams arrived, so a
 // reader can show stdout and stderr merged as they were written while both files stay byte for
@@ -63,8 +72,10 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 namespace lifeline::logger {
 namespace {
@@ -131,8 +142,9 @@ private:
     std::fprintf(stderr,
                  "lifeline-logger: %s\n"
                  "usage: lifeline-logger --out FILE [--err FILE] [--index FILE] --max-size BYTES "
-                 "--backups N [--status-fd FD]\n"
+                 "--backups N [--compress gzip] [--status-fd FD]\n"
                  "  reads fd 0 into --out and fd 3 into --err until EOF, rotating at max-size;\n"
+                 "  --compress gzip: rotated backups become FILE.N.gz;\n"
                  "  records the order of the two streams in --index;\n"
                  "  reports dropped lines (a full disk) as records on FD\n",
                  message.c_str());
@@ -236,18 +248,164 @@ private:
     long long m_sinceMs = 0;
 };
 
+std::string backupName(const std::string &path, unsigned n, const char *suffix = "")
+{
+    return path + '.' + std::to_string(n) + suffix;
+}
+
+bool writeAll(int fd, const unsigned char *data, size_t length)
+{
+    while (length > 0) {
+        const ssize_t n = ::write(fd, data, length);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        data += n;
+        length -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+/// FILE.N -> FILE.N.gz (see the top of this file). False, with the plain file kept, on any error.
+bool compressBackup(const std::string &plain)
+{
+    const int in = ::open(plain.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat info = {};
+    if (in < 0 || ::fstat(in, &info) != 0)
+        return errno == ENOENT; // removed meanwhile (retention): nothing to keep
+    const std::string gz = plain + ".gz";
+    const std::string tmp = gz + ".tmp";
+    const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int error = out < 0 ? errno : 0;
+
+    z_stream zs = {};
+    gz_header header = {};
+    std::string comment = "lifeline-inode=" + std::to_string(info.st_ino);
+    header.comment = reinterpret_cast<Bytef *>(comment.data());
+    header.time = static_cast<uLong>(info.st_mtime);
+    header.os = 3; // Unix
+    if (error == 0 && (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK ||
+                       deflateSetHeader(&zs, &header) != Z_OK))
+        error = ENOMEM;
+    std::vector<unsigned char> input(256 * 1024);
+    std::vector<unsigned char> output(256 * 1024);
+    for (int flush = Z_NO_FLUSH; error == 0 && flush != Z_FINISH;) {
+        const ssize_t got = ::read(in, input.data(), input.size());
+        if (got < 0) {
+            if (errno != EINTR)
+                error = errno;
+            continue;
+        }
+        flush = got == 0 ? Z_FINISH : Z_NO_FLUSH;
+        zs.next_in = input.data();
+        zs.avail_in = static_cast<uInt>(got);
+        do {
+            zs.next_out = output.data();
+            zs.avail_out = static_cast<uInt>(output.size());
+            deflate(&zs, flush);
+            if (!writeAll(out, output.data(), output.size() - zs.avail_out)) {
+                error = errno ? errno : EIO;
+                break;
+            }
+        } while (zs.avail_out == 0);
+    }
+    deflateEnd(&zs);
+    ::close(in);
+    if (error == 0) {
+        const timespec times[2] = {info.st_atim, info.st_mtim};
+        ::futimens(out, times); // age-based retention and "oldest first" go by it; best effort
+        if (::fsync(out) != 0)
+            error = errno;
+    }
+    if (out >= 0 && ::close(out) != 0 && error == 0)
+        error = errno;
+    if (error == 0 && ::rename(tmp.c_str(), gz.c_str()) != 0)
+        error = errno;
+    if (error != 0) {
+        ::unlink(tmp.c_str());
+        std::fprintf(stderr, "lifeline-logger: cannot compress %s: %s; the backup is kept uncompressed\n",
+                     plain.c_str(), std::strerror(error));
+        return false;
+    }
+    // The rename must be on disk before the only other copy goes.
+    const std::string::size_type slash = gz.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : gz.substr(0, slash + 1);
+    if (const int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dirFd >= 0) {
+        ::fsync(dirFd);
+        ::close(dirFd);
+    }
+    ::unlink(plain.c_str());
+    return true;
+}
+
+/// The child process that compresses one log's plain backups (see the top of this file).
+class Compressor
+{
+public:
+    /// Compresses every plain FILE.N (N <= backups) that has no .gz yet, in a child. The child
+    /// keeps only stderr and `lockFd` (FILE.lock): a new logger for FILE waits until it is done.
+    void start(const std::string &path, unsigned backups, int lockFd)
+    {
+        wait();
+        const pid_t pid = ::fork();
+        if (pid < 0) {
+            std::fprintf(stderr, "lifeline-logger: cannot fork to compress %s.1: %s; kept uncompressed\n",
+                         path.c_str(), std::strerror(errno));
+            return;
+        }
+        if (pid > 0) {
+            m_pid = pid;
+            return;
+        }
+        // Not the pipes: the service must see EOF/EPIPE when the logger goes, not when we do.
+        for (int fd = 0; fd < 1024; ++fd) {
+            if (fd != STDERR_FILENO && fd != lockFd)
+                ::close(fd);
+        }
+        bool ok = true;
+        for (unsigned n = 1; n <= backups; ++n) {
+            struct stat info = {};
+            if (::stat(backupName(path, n).c_str(), &info) == 0)
+                ok = compressBackup(backupName(path, n)) && ok;
+        }
+        ::_exit(ok ? 0 : 1);
+    }
+
+    /// Reaps a child that has finished, without waiting.
+    void reap()
+    {
+        if (m_pid > 0 && ::waitpid(m_pid, nullptr, WNOHANG) != 0)
+            m_pid = -1;
+    }
+
+    /// Waits for the child (the names it works on are about to move).
+    void wait()
+    {
+        while (m_pid > 0 && ::waitpid(m_pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        m_pid = -1;
+    }
+
+private:
+    pid_t m_pid = -1;
+};
+
 /// One log file with its rotation state. Owns the "FILE.lock" flock for its whole life.
 class LogFile
 {
 public:
-    LogFile(std::string path, std::string stream, unsigned long long maxSize, unsigned backups,
+    LogFile(std::string path, std::string stream, unsigned long long maxSize, unsigned backups, bool compress,
             StatusChannel *status)
         : m_path(std::move(path))
         , m_stream(std::move(stream))
         , m_maxSize(maxSize)
         , m_backups(backups)
+        , m_compress(compress)
         , m_status(status)
     {}
+
+    ~LogFile() { m_compressor.wait(); }
 
     /// Every write into this file is noted in `index` as stream `tag` ('o' or 'e').
     void recordOrderIn(OrderIndex *index, char tag)
@@ -269,7 +427,11 @@ public:
         }
         if (!reopen())
             fail("cannot open", m_path, m_lastError);
+        tidyBackups();
     }
+
+    /// Reaps a finished compressor (called once per poll round).
+    void reap() { m_compressor.reap(); }
 
     /// Appends data, rotating first whenever it would take the file past max-size. What cannot be
     /// written is dropped and counted; nothing here ends the process.
@@ -390,6 +552,24 @@ private:
         return true;
     }
 
+    /// What a crash mid-compression left (under the lock, so no compressor of ours runs): a stale
+    /// .tmp, or a plain backup whose complete .gz is there. Plain backups left get compressed.
+    void tidyBackups()
+    {
+        bool plainLeft = false;
+        for (unsigned n = 1; n <= m_backups; ++n) {
+            ::unlink(backupName(m_path, n, ".gz.tmp").c_str());
+            struct stat info = {};
+            const bool plain = ::stat(backupName(m_path, n).c_str(), &info) == 0;
+            if (plain && ::stat(backupName(m_path, n, ".gz").c_str(), &info) == 0)
+                ::unlink(backupName(m_path, n).c_str());
+            else
+                plainLeft = plainLeft || plain;
+        }
+        if (m_compress && plainLeft)
+            m_compressor.start(m_path, m_backups, m_lockFd);
+    }
+
     bool rotate()
     {
         if (m_backups == 0) {
@@ -404,20 +584,29 @@ private:
             m_midLine = false;
             return true;
         }
+        m_compressor.wait();
+        // The oldest goes in both forms: a plain FILE.N renamed onto it must not sit beside an
+        // older FILE.N.gz.
+        ::unlink(backupName(m_path, m_backups).c_str());
+        ::unlink(backupName(m_path, m_backups, ".gz").c_str());
         for (unsigned i = m_backups; i > 1; --i) {
-            const std::string from = m_path + '.' + std::to_string(i - 1);
-            const std::string to = m_path + '.' + std::to_string(i);
-            if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
-                m_lastError = errno;
-                return false;
+            for (const char *suffix : {"", ".gz"}) {
+                const std::string from = backupName(m_path, i - 1, suffix);
+                const std::string to = backupName(m_path, i, suffix);
+                if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
+                    m_lastError = errno;
+                    return false;
+                }
             }
         }
-        const std::string first = m_path + ".1";
-        if (::rename(m_path.c_str(), first.c_str()) != 0) {
+        if (::rename(m_path.c_str(), backupName(m_path, 1).c_str()) != 0) {
             m_lastError = errno;
             return false;
         }
-        return reopen();
+        const bool reopened = reopen();
+        if (m_compress)
+            m_compressor.start(m_path, m_backups, m_lockFd);
+        return reopened;
     }
 
     /// The rest of a chunk that could not be written: counted, never kept (the pipe must drain).
@@ -472,7 +661,9 @@ private:
     std::string m_stream; ///< "out" or "err", in status records
     unsigned long long m_maxSize;
     unsigned m_backups;
+    bool m_compress;
     StatusChannel *m_status;
+    Compressor m_compressor;
     OrderIndex *m_index = nullptr;
     char m_tag = 'o';
     unsigned long long m_inode = 0;
@@ -498,6 +689,7 @@ struct Options
     std::string index;
     unsigned long long maxSize = 0;
     unsigned backups = 0;
+    bool compress = false;
     int statusFd = -1;
 };
 
@@ -528,6 +720,10 @@ Options parseOptions(int argc, char **argv)
                 usage("invalid --backups '" + value + "'");
             options.backups = static_cast<unsigned>(number);
             haveBackups = true;
+        } else if (flag == "--compress") {
+            if (value != "gzip" && value != "none")
+                usage("invalid --compress '" + value + "' (gzip or none)");
+            options.compress = value == "gzip";
         } else if (flag == "--status-fd") {
             if (!parseNumber(value, &number) || number < 3 || number > 1024)
                 usage("invalid --status-fd '" + value + "'");
@@ -562,9 +758,9 @@ int run(int argc, char **argv)
     if (options.statusFd >= 0)
         status.open(options.statusFd);
 
-    LogFile out(options.out, "out", options.maxSize, options.backups, &status);
+    LogFile out(options.out, "out", options.maxSize, options.backups, options.compress, &status);
     out.open();
-    LogFile err(options.err, "err", options.maxSize, options.backups, &status);
+    LogFile err(options.err, "err", options.maxSize, options.backups, options.compress, &status);
     LogFile *errTarget = &out;
     OrderIndex index;
     if (withErr && options.err != options.out) {
@@ -624,6 +820,8 @@ int run(int argc, char **argv)
             index.flush();
         out.report(now);
         err.report(now);
+        out.reap();
+        err.reap();
     }
     index.flush();
     return 0;

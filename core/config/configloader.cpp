@@ -88,7 +88,7 @@ int editDistance(const QString &a, const QString &b)
 
 const QStringList kTopKeys{u"settings"_s, u"service"_s, u"recovery"_s, u"metrics"_s};
 const QStringList kMetricsKeys{u"listen"_s};
-const QStringList kSettingsKeys{u"state_dir"_s, u"sample_interval"_s, u"on_exit"_s};
+const QStringList kSettingsKeys{u"state_dir"_s, u"sample_interval"_s, u"on_exit"_s, u"min_free_disk"_s};
 const QStringList kServiceKeys{
     u"name"_s,         u"command"_s,        u"shell"_s,          u"cwd"_s,
     u"env"_s,          u"autostart"_s,      u"depends_on"_s,     u"ports"_s,
@@ -100,7 +100,7 @@ const QStringList kHealthKeys{u"url"_s,          u"tcp"_s,       u"exec"_s,
                               u"interval"_s,     u"timeout"_s,   u"start_period"_s,
                               u"failures"_s,     u"successes"_s, u"restart_on_unhealthy"_s,
                               u"expect_status"_s};
-const QStringList kLogsKeys{u"max_size"_s, u"backups"_s};
+const QStringList kLogsKeys{u"max_size"_s, u"backups"_s, u"compress"_s, u"max_age"_s};
 const QStringList kRecoveryKeys{u"clean"_s, u"backup_logs"_s, u"keep_backups"_s, u"verify_timeout"_s};
 
 // "a -> b -> a"; a cycle through thousands of services keeps its ends and
@@ -534,6 +534,8 @@ void Loader::loadSettings(const toml::table &root)
             getEnum<OnExit>(*t, u"on_exit"_s, s,
                             {{u"ask"_s, OnExit::Ask}, {u"stop"_s, OnExit::Stop}, {u"keep"_s, OnExit::Keep}}))
         settings.onExit = *v;
+    if (auto v = getSize(*t, u"min_free_disk"_s, s))
+        settings.minFreeDisk = *v;
 }
 
 void Loader::loadRecovery(const toml::table &root)
@@ -889,6 +891,19 @@ void Loader::loadLogs(const toml::table &t, ServiceSpec &spec, const Scope &serv
     }
     if (auto v = getInt(t, u"backups"_s, s, 0, 1000))
         spec.logs.backups = int(*v);
+    if (auto v = getBool(t, u"compress"_s, s))
+        spec.logs.compress = *v;
+    if (const toml::node *n = t.get("max_age")) {
+        QString why;
+        const auto *v = n->as_string();
+        const std::optional<qint64> secs = v ? parseAge(fromStd(v->get()), &why) : std::nullopt;
+        if (!v)
+            typeError(*n, s, u"max_age"_s, u"a duration string such as \"14d\""_s);
+        else if (!secs)
+            error(*n, s, u"max_age"_s, why);
+        else
+            spec.logs.maxAgeSecs = *secs;
+    }
 }
 
 void Loader::checkDependencies()

@@ -681,6 +681,10 @@ QString ConfigWriter::toToml(const ServiceSpec &spec, const RawValues &raw)
         [&]() -> QString { return tomlString(exactSizeText(spec.logs.maxSize)); });
     put(u"logs.backups"_s, spec.logs.backups != ld.backups,
         [&]() -> QString { return QString::number(spec.logs.backups); });
+    put(u"logs.compress"_s, spec.logs.compress != ld.compress,
+        [&]() -> QString { return boolText(spec.logs.compress); });
+    put(u"logs.max_age"_s, spec.logs.maxAgeSecs != ld.maxAgeSecs,
+        [&]() -> QString { return tomlString(formatDuration(Millis(spec.logs.maxAgeSecs * 1000))); });
     putOthers(u"logs."_s);
     if (!logs.isEmpty())
         lines += QStringList{u"[service.logs]"_s} + logs;

@@ -67,6 +67,8 @@ struct LogSpec
 {
     qint64 maxSize = 10LL * 1000 * 1000; // bytes, per file
     int backups = 5;
+    bool compress = false; // rotated backups as FILE.N.gz (lifeline-logger --compress gzip)
+    qint64 maxAgeSecs = 0; // backups older than this are removed; 0: kept until `backups` pushes them out
 };
 
 struct ServiceSpec
@@ -119,6 +121,9 @@ struct Settings
     QString stateDir; // absolute, "~" expanded
     Millis sampleInterval{1'000};
     OnExit onExit = OnExit::Ask;
+    // Below this much free space on state_dir's filesystem, rotated log backups are removed
+    // oldest first (core/logs/loghousekeeper.h); 0: never.
+    qint64 minFreeDisk = 500LL * 1000 * 1000;
 };
 
 // [metrics] listen: the Prometheus endpoint (core/metrics/metricsendpoint.h).

@@ -2,6 +2,7 @@
 
 #include "control/statusjson.h"
 #include "logs/eventlog.h"
+#include "logs/logbackups.h"
 #include "platform/localsocket.h"
 #include "platform/rlimit.h"
 #include "recovery/recovery.h"
@@ -93,16 +94,25 @@ QStringList readSince(const QString &path, qint64 offset, bool errorsOnly, qint6
 }
 
 // The last `lines` lines of a service log, read back through its rotated
-// files (PATH, PATH.1, PATH.2 ... newest first) until there are enough: right
-// after a rotation the live file holds a line or two.
+// files (PATH, PATH.1, PATH.2 ... newest first, plain or .gz) until there are
+// enough: right after a rotation the live file holds a line or two.
 QStringList tailRotated(const QString &path, int lines, bool errorsOnly)
 {
     QStringList out = tailLines(path, lines, errorsOnly);
-    for (int n = 1; out.size() < lines; ++n) {
-        const QString older = path + u'.' + QString::number(n);
-        if (!QFileInfo::exists(older))
-            break;
-        out = tailLines(older, int(lines - out.size()), errorsOnly) + out;
+    const QList<LogBackup> backups = logBackups(path);
+    for (auto b = backups.cbegin(); b != backups.cend() && out.size() < lines; ++b) {
+        if (!b->compressed) {
+            out = tailLines(b->path, int(lines - out.size()), errorsOnly) + out;
+            continue;
+        }
+        // What tailLines reads at most of a plain file.
+        const BackupContents backup = readBackup(*b, 32LL * 1024 * 1024);
+        if (!backup.error.isEmpty()) {
+            qWarning("lifelinectl logs: %s", qUtf8Printable(skippedBackupLine(b->path, backup.error)));
+            out.prepend(skippedBackupLine(b->path, backup.error));
+            continue;
+        }
+        out = lastLines(backup.data, backup.startsMidLine, int(lines - out.size()), errorsOnly) + out;
     }
     return out;
 }

@@ -4,6 +4,7 @@
 #include "engine/livereload.h"
 #include "health/healthmonitor.h"
 #include "logs/eventlog.h"
+#include "logs/loghousekeeper.h"
 #include "metrics/metricsendpoint.h"
 #include "metrics/metricssampler.h"
 #include "platform/procfs.h"
@@ -109,6 +110,7 @@ bool Engine::initialize(const QString &socketPath)
     m_control = new ControlServer(m_fleet, this);
     m_control->setRecovery(m_recovery);
     m_control->setReportBuilder([this] { return diagnosticReport(); });
+    startHousekeeping();
     if (m_options.liveReload) {
         m_reload = new LiveReload(m_fleet, m_recovery, this);
         connect(m_reload, &LiveReload::applied, this, [this](const QString &summary) {
@@ -442,6 +444,28 @@ void Engine::applyMetrics(const MetricsSpec &spec)
         logEngineEvent(u"metrics endpoint listens on http://"_s + spec.address() + u"/metrics"_s, false);
     else
         logEngineEvent(warning, true);
+}
+
+void Engine::startHousekeeping()
+{
+    m_housekeeper = new LogHousekeeper([this] { return HousekeepingPlan::of(*m_fleet); }, this);
+    connect(m_housekeeper, &LogHousekeeper::backupsRemoved, this,
+            [this](const QString &service, const QStringList &files, const QString &reason) {
+                const QString text = u"removed log backup(s) %1: %2"_s.arg(files.join(u", "_s), reason);
+                if (m_eventLog)
+                    m_eventLog->write(service, text);
+                emit eventLogged(service, text);
+            });
+    connect(m_housekeeper, &LogHousekeeper::diskAlert, this,
+            [this](const QString &severity, const QString &title, const QString &text) {
+                logEngineEvent(text, true);
+                emit diskGuardAlert(severity, title, text);
+            });
+    connect(m_housekeeper, &LogHousekeeper::diskAlertCleared, this, [this](const QString &text) {
+        logEngineEvent(text, false);
+        emit diskGuardCleared(text);
+    });
+    m_housekeeper->start();
 }
 
 void Engine::logEngineEvent(const QString &text, bool warn)

@@ -40,6 +40,7 @@ class ControlServer;
 class EventLog;
 class Fleet;
 class LiveReload;
+class LogHousekeeper;
 class MetricsEndpoint;
 class MetricsSampler;
 class Recovery;
@@ -161,6 +162,10 @@ signals:
     void reportWritten(const QString &path, const QString &error);
     // A request that could not be done (unknown service, shutting down).
     void commandFailed(const QString &error);
+    // The min-free-disk guard (core/logs/loghousekeeper.h) removed log backups or has none left
+    // to remove (severity "warning" / "critical"), and when free space is back.
+    void diskGuardAlert(const QString &severity, const QString &title, const QString &text);
+    void diskGuardCleared(const QString &text);
 
 private:
     // Requests that arrive before initialize() run right after it; true: deferred.
@@ -179,6 +184,7 @@ private:
     void applyMetrics(const MetricsSpec &spec);
     // To the event log, and to stderr as well with `warn`.
     void logEngineEvent(const QString &text, bool warn);
+    void startHousekeeping();
 
     Config m_initialConfig;
     EngineOptions m_options;
@@ -189,6 +195,7 @@ private:
     Fleet *m_fleet = nullptr;
     Recovery *m_recovery = nullptr;
     ControlServer *m_control = nullptr;
+    LogHousekeeper *m_housekeeper = nullptr;
     LiveReload *m_reload = nullptr;
     MetricsEndpoint *m_metrics = nullptr;
     quint64 m_samplesTaken = 0;

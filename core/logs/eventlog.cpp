@@ -67,10 +67,9 @@ bool isErrorLine(const QString &line)
 
 QStringList tailLines(const QString &path, int lines, bool errorsOnly)
 {
-    QStringList out;
     QFile f(path);
     if (lines <= 0 || !f.open(QIODevice::ReadOnly))
-        return out;
+        return {};
     // Read backwards in blocks until enough lines are found; a service that
     // wrote gigabytes costs no more than the lines asked for.
     const qint64 block = 64 * 1024;
@@ -92,11 +91,17 @@ QStringList tailLines(const QString &path, int lines, bool errorsOnly)
         if (count > lines)
             break;
     }
-    QList<QByteArray> all = buf.split('\n');
+    return lastLines(buf, pos > 0, lines, errorsOnly);
+}
+
+QStringList lastLines(const QByteArray &data, bool startsMidLine, int lines, bool errorsOnly)
+{
+    QStringList out;
+    QList<QByteArray> all = data.split('\n');
     if (!all.isEmpty() && all.last().isEmpty())
         all.removeLast();
-    if (pos > 0 && !all.isEmpty())
-        all.removeFirst(); // probably a partial line
+    if (startsMidLine && !all.isEmpty())
+        all.removeFirst();
     for (auto it = all.crbegin(); it != all.crend() && out.size() < lines; ++it) {
         const QString l = QString::fromUtf8(*it);
         if (!errorsOnly || isErrorLine(l))

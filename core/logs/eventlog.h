@@ -34,6 +34,9 @@ void rotateFiles(const QString &path, int backups);
 // whole file), optionally only error lines (ERROR, CRITICAL, Traceback,
 // Exception, FATAL, panic).
 QStringList tailLines(const QString &path, int lines, bool errorsOnly = false);
+// The last `lines` lines of `data` (error lines only when asked); startsMidLine: its first line is a
+// fragment and is left out.
+QStringList lastLines(const QByteArray &data, bool startsMidLine, int lines, bool errorsOnly = false);
 bool isErrorLine(const QString &line);
 
 } // namespace lifeline

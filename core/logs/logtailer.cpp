@@ -1,5 +1,7 @@
 #include "logtailer.h"
 
+#include "logbackups.h"
+
 #include <QFileInfo>
 
 #ifdef Q_OS_UNIX
@@ -39,6 +41,16 @@ FileId idOfPath(const QString &path)
         id.ino = quint64(info.birthTime().toMSecsSinceEpoch());
     }
 #endif
+    return id;
+}
+
+// A .gz backup is named by the inode of the plain file it was compressed from
+// (its header says so): the inode the order index and our last handle knew.
+FileId idOfBackup(const LogBackup &backup)
+{
+    FileId id = idOfPath(backup.path);
+    if (id.valid && backup.compressed)
+        id.ino = backupInode(backup);
     return id;
 }
 
@@ -163,10 +175,13 @@ void LogTailer::start(int initialLines)
     for (const auto &f : m_files) {
         f->lines.clear();
         f->assigned = 0;
+        const QList<LogBackup> backups = logBackups(f->path);
         if (openCurrent(*f, false))
             readInitial(*f, initialLines);
-        else
-            f->id = idOfPath(QStringLiteral("%1.1").arg(f->path)); // the newest backup that is old news
+        else if (!backups.isEmpty())
+            f->id = idOfBackup(backups.first()); // the newest backup that is old news
+        if (qsizetype(f->lines.size()) < initialLines)
+            readInitialBackups(*f, backups, initialLines - int(f->lines.size()));
     }
     readIndexTail();
     for (const auto &f : m_files)
@@ -243,6 +258,41 @@ void LogTailer::readInitial(Followed &f, int lines)
     splitLines(f, buf.mid(keepFrom), from + keepFrom);
 }
 
+void LogTailer::readInitialBackups(Followed &f, const QList<LogBackup> &backups, int lines)
+{
+    // Right after a rotation the live file holds a line or two: the rest of
+    // what was asked for comes from the backups, newest first, each line
+    // named by the file (inode) and offset the order index knows it by.
+    constexpr qint64 kCap = 16LL * 1024 * 1024;
+    std::deque<Followed::Pending> older;
+    for (auto b = backups.cbegin(); b != backups.cend() && lines > 0; ++b) {
+        const BackupContents backup = readBackup(*b, kCap);
+        if (!backup.error.isEmpty()) {
+            older.push_front({skippedBackupLine(b->path, backup.error), 0, 0});
+            --lines;
+            continue;
+        }
+        std::deque<Followed::Pending> these;
+        const qint64 base = backup.size - backup.data.size();
+        qsizetype end = backup.data.size();
+        if (end > 0 && backup.data.back() != '\n')
+            end = backup.data.lastIndexOf('\n') + 1; // a torn last line is skipped, not shown twice
+        while (end > 0 && lines > 0) {
+            const qsizetype start = backup.data.lastIndexOf('\n', end - 2) + 1;
+            if (start == 0 && backup.startsMidLine)
+                break;
+            QByteArrayView text(backup.data.constData() + start, end - 1 - start);
+            if (text.endsWith('\r'))
+                text.chop(1);
+            these.push_front({QString::fromUtf8(text), backup.inode, base + end});
+            --lines;
+            end = start;
+        }
+        older.insert(older.begin(), these.begin(), these.end());
+    }
+    f.lines.insert(f.lines.begin(), older.begin(), older.end());
+}
+
 void LogTailer::poll(Followed &f)
 {
     qint64 budget = m_maxBytesPerTick;
@@ -282,26 +332,59 @@ void LogTailer::readRotatedSince(Followed &f, qint64 &budget)
     // between the one in f.id and the new FILE are FILE.N-1 .. FILE.1, where
     // FILE.N is f.id's file, or the first missing backup when it is gone
     // (or was never there). Read them, oldest first.
-    constexpr int kMaxBackups = 100;
-    const auto backup = [&f](int k) { return QStringLiteral("%1.%2").arg(f.path).arg(k); };
-    int at = kMaxBackups + 1;
-    for (int k = 1; k <= kMaxBackups; ++k) {
-        const FileId id = idOfPath(backup(k));
-        if (!id.valid || id == f.id) {
+    // A backup may have been compressed meanwhile (FILE.N.gz): it is read
+    // whole, uncompressed, within the same budget.
+    const QList<LogBackup> backups = logBackups(f.path);
+    qsizetype at = backups.size();
+    for (qsizetype k = 0; k < backups.size(); ++k) {
+        if (idOfBackup(backups.at(k)) == f.id) {
             at = k;
             break;
         }
     }
-    for (int k = at - 1; k >= 1; --k) {
+    for (qsizetype k = at - 1; k >= 0; --k) {
+        const LogBackup &b = backups.at(k);
         f.file.close();
-        f.file.setFileName(backup(k));
         f.pos = 0;
+        if (b.compressed) {
+            readCompressed(f, b, budget);
+            continue;
+        }
+        f.file.setFileName(b.path);
         if (!f.file.open(QIODevice::ReadOnly))
             continue;
         f.id = idOfOpenFile(f.file);
         readAvailable(f, budget);
         flushPartial(f);
     }
+}
+
+void LogTailer::readCompressed(Followed &f, const LogBackup &backup, qint64 &budget)
+{
+    f.partial.clear();
+    const BackupContents contents = readBackup(backup, std::max<qint64>(budget, 0));
+    if (!contents.error.isEmpty()) {
+        f.add(skippedBackupLine(backup.path, contents.error), 0);
+        return;
+    }
+    f.id = idOfPath(backup.path);
+    f.id.ino = contents.inode;
+    QByteArray data = contents.data;
+    qint64 base = contents.size - data.size();
+    if (contents.startsMidLine) {
+        // Faster than we read, as in readAvailable(): the newest bytes, from a line's start.
+        const qsizetype nl = data.indexOf('\n');
+        const qint64 skip = base + (nl < 0 ? data.size() : nl + 1);
+        m_bytesSkipped += skip;
+        f.add(skippedLine(skip), base);
+        data.remove(0, nl < 0 ? data.size() : nl + 1);
+        base = skip;
+    }
+    budget -= data.size();
+    m_bytesRead += data.size();
+    f.pos = contents.size;
+    splitLines(f, data, base);
+    flushPartial(f);
 }
 
 void LogTailer::readAvailable(Followed &f, qint64 &budget)
@@ -482,7 +565,10 @@ void LogTailer::assign(Followed &f, bool starting)
         if (match == marks.end())
             break;
         line.seq = match->seq;
-        marks.erase(marks.begin(), match);
+        // A record the line ends exactly at is used up: gone with it, so a
+        // later file that got the same inode back (a compressed backup frees
+        // its plain file's) cannot match it.
+        marks.erase(marks.begin(), line.end == match->end ? match + 1 : match);
     }
     for (size_t i = f.assigned; i < f.lines.size(); ++i) {
         Followed::Pending &line = f.lines[i];

@@ -16,6 +16,12 @@
 // order may then be off, no line is lost. Lines of one file alone are never
 // held. Without an index file, each tick's lines come file by file.
 //
+// Backups: the initial load reads on into FILE.1, FILE.2 ... (plain or .gz,
+// core/logs/logbackups.h) when the live file holds fewer lines than asked
+// for, and a rotation missed between two ticks is read from the backup it
+// became, compressed or not; a .gz that cannot be read shows as one
+// "[lifeline: FILE skipped: WHY]" line.
+//
 // Reading is bounded: at most maxBytesPerTick() per file per tick. When a
 // service writes faster than that, the tailer jumps ahead to the newest bytes
 // and says so with a "… N bytes skipped …" line, so the GUI thread never
@@ -35,6 +41,8 @@
 #include <memory>
 
 namespace lifeline {
+
+struct LogBackup;
 
 class LogTailer final : public QObject
 {
@@ -125,6 +133,8 @@ private:
     void readInitial(Followed &f, int lines);
     void readAvailable(Followed &f, qint64 &budget);
     void readRotatedSince(Followed &f, qint64 &budget);
+    void readCompressed(Followed &f, const LogBackup &backup, qint64 &budget);
+    void readInitialBackups(Followed &f, const QList<LogBackup> &backups, int lines);
     void splitLines(Followed &f, const QByteArray &bytes, qint64 base);
     void flushPartial(Followed &f);
     void pollIndex();

@@ -65,6 +65,8 @@ pid_t LoggerLauncher::spawnLogger(const Pipe &out, const Pipe &err, const Pipe &
                        QStringLiteral("--max-size"),  QString::number(logs.maxSize),
                        QStringLiteral("--backups"),   QString::number(logs.backups),
                        QStringLiteral("--status-fd"), QStringLiteral("4")};
+    if (logs.compress)
+        spawn.arguments << QStringLiteral("--compress") << QStringLiteral("gzip");
     spawn.descriptors = {{out.read.get(), 0}, {err.read.get(), 3}, {status.write.get(), 4}};
     // Not Lifeline's terminal or pipes: the logger outlives us, and would
     // keep whatever read our output (a terminal, `| tail`) waiting forever.

@@ -98,6 +98,27 @@ std::optional<Millis> parseDuration(const QString &text, QString *error)
     return Millis(total);
 }
 
+std::optional<qint64> parseAge(const QString &text, QString *error)
+{
+    const QString t = text.trimmed();
+    constexpr qint64 kDay = 86'400;
+    constexpr qint64 kMaxDays = 36'525;
+    const qint64 unit = t.endsWith(u'd') ? kDay : t.endsWith(u'w') ? 7 * kDay : 0;
+    bool ok = false;
+    const qint64 count = unit && isAsciiDigit(t.front()) ? t.chopped(1).toLongLong(&ok) : 0;
+    if (ok && count <= kMaxDays * kDay / unit)
+        return count * unit;
+    if (ok) {
+        if (error)
+            *error = quoted(text) + u" is too long (at most 36525d)"_s;
+        return std::nullopt;
+    }
+    const std::optional<Millis> d = parseDuration(text, error);
+    if (!d)
+        return std::nullopt;
+    return d->count() / 1000;
+}
+
 std::optional<qint64> parseSize(const QString &text, QString *error)
 {
     const QString t = text.trimmed();

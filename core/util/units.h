@@ -18,6 +18,9 @@ constexpr qint64 kMaxSize = qint64(1) << 60;
 
 // Durations: "500ms", "3s", "5m", "1h", "1d", combinations like "1m30s"; a bare "0" is 0.
 std::optional<Millis> parseDuration(const QString &text, QString *error = nullptr);
+// Ages of files, in seconds: "14d", "2w", "36h", or any parseDuration() text. Unlike a duration
+// it is never a timer, so it may be far longer than 24 days (up to 100 years).
+std::optional<qint64> parseAge(const QString &text, QString *error = nullptr);
 // Sizes: "500MB", "10MiB", "1GB", "4096", "512KB" (KB/MB/GB decimal, KiB/MiB/GiB binary; B optional).
 std::optional<qint64> parseSize(const QString &text, QString *error = nullptr);
 // "TERM", "SIGTERM", "15" -> 15

@@ -255,6 +255,20 @@ void TestConfig::errors_data()
     QTest::newRow("memory_limit_for a number")
         << api("memory_limit_for = 2\n") << 4 << 20
         << QStringList{u"service \"api\""_s, u"memory_limit_for: expected a duration string"_s};
+    QTest::newRow("logs compress not a bool")
+        << api("[service.logs]\ncompress = \"yes\"\n") << 5 << 12
+        << QStringList{u"service \"api\""_s, u"logs.compress: expected a boolean (true or false)"_s};
+    QTest::newRow("logs max_age bad")
+        << api("[service.logs]\nmax_age = \"two weeks\"\n") << 5 << 11
+        << QStringList{u"service \"api\""_s, u"logs.max_age: \"two weeks\" is not a duration"_s};
+    QTest::newRow("logs max_age a number")
+        << api("[service.logs]\nmax_age = 14\n") << 5 << 11
+        << QStringList{u"service \"api\""_s, u"logs.max_age: expected a duration string such as \"14d\""_s};
+    QTest::newRow("logs max_age too long")
+        << api("[service.logs]\nmax_age = \"99999d\"\n") << 5 << 11
+        << QStringList{u"service \"api\""_s, u"logs.max_age: \"99999d\" is too long"_s};
+    QTest::newRow("min_free_disk bad") << QByteArray("[settings]\nmin_free_disk = \"lots\"\n") << 2 << 17
+                                       << QStringList{u"settings: min_free_disk: \"lots\" is not a size"_s};
     QTest::newRow("logs max_size bad")
         << api("[service.logs]\nmax_size = \"ten\"\n") << 5 << 12
         << QStringList{u"service \"api\""_s, u"logs.max_size: \"ten\" is not a size"_s};
@@ -535,6 +549,23 @@ void TestConfig::defaults()
     QVERIFY(!s.health.enabled());
     QCOMPARE(s.logs.maxSize, 10'000'000LL);
     QCOMPARE(s.logs.backups, 5);
+    QCOMPARE(s.logs.compress, false);
+    QCOMPARE(s.logs.maxAgeSecs, 0);
+    QCOMPARE(c.settings.minFreeDisk, 500'000'000LL);
+
+    // Log housekeeping keys.
+    const LoadResult logs = ConfigLoader::loadString(
+        "[settings]\nmin_free_disk = \"2GiB\"\n[[service]]\nname = \"w\"\ncommand = \"worker\"\n"
+        "[service.logs]\ncompress = true\nmax_age = \"14d\"\n"
+        "[[service]]\nname = \"v\"\ncommand = \"worker\"\n[service.logs]\nmax_age = \"36h\"\n"
+        "[[service]]\nname = \"u\"\ncommand = \"worker\"\n[service.logs]\nmax_age = \"60d\"\n",
+        kFile);
+    QVERIFY2(logs.ok(), qPrintable(dump(logs.errors)));
+    QCOMPARE(logs.config->settings.minFreeDisk, 2LL << 30);
+    QCOMPARE(logs.config->services.at(0).logs.compress, true);
+    QCOMPARE(logs.config->services.at(0).logs.maxAgeSecs, 14 * 86400);
+    QCOMPARE(logs.config->services.at(1).logs.maxAgeSecs, 36 * 3600);
+    QCOMPARE(logs.config->services.at(2).logs.maxAgeSecs, 60 * 86400); // longer than any timer
 
     // Everything else set to a non-default value is read.
     const LoadResult r2 = ConfigLoader::loadString(

@@ -622,15 +622,26 @@ private slots:
     }
 
     // Right after a rotation the live file holds a line or two; `logs -n N`
-    // reads on through NAME.log.1, .2 ... until it has N lines.
+    // reads on through NAME.log.1, .2 ... until it has N lines; with
+    // logs.compress through NAME.log.1.gz ..., and a damaged one is skipped
+    // with a line that names it and the cause.
+    void logsReadBackThroughRotatedFiles_data()
+    {
+        QTest::addColumn<bool>("compress");
+        QTest::newRow("plain") << false;
+        QTest::newRow("gzip") << true;
+    }
+
     void logsReadBackThroughRotatedFiles()
     {
+        QFETCH(bool, compress);
         QTemporaryDir dir;
         const QByteArray svc =
             "[[service]]\nname = \"rot\"\ncommand = [\"/bin/sh\", \"-c\", \"i=1; while [ $i -le 600 ]; do "
             "printf 'numbered-line-%05d\\\\n' $i; i=$((i+1)); done; exec sleep 600\"]\nstop_timeout = "
             "\"3s\"\n"
-            "[service.logs]\nmax_size = \"2KB\"\nbackups = 10\n";
+            "[service.logs]\nmax_size = \"2KB\"\nbackups = 10\n" +
+            QByteArray(compress ? "compress = true\n" : "");
         const QString config = writeConfig(dir, svc);
         const QString socketPath = socketPathForConfig(config);
         Headless h;
@@ -644,7 +655,10 @@ private slots:
         };
         QTRY_VERIFY_WITH_TIMEOUT(!logs(1).isEmpty() && logs(1).last().toString() == u"numbered-line-00600"_s,
                                  10000);
-        QVERIFY2(QFile::exists(log + u".3"_s), "the logger did not rotate as configured");
+        const QString third = log + (compress ? u".3.gz"_s : u".3"_s);
+        // The compressor runs beside the logger: wait until no backup is left plain.
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(third) && (!compress || !QFile::exists(log + u".1"_s)), 10000);
+        QVERIFY(QFile::exists(log + u".3"_s) != compress);
         QVERIFY2(QFileInfo(log).size() < 120 * 20, "the live file alone holds the lines asked for");
 
         const QJsonArray lines = logs(120);
@@ -655,6 +669,21 @@ private slots:
         const QJsonArray all = logs(100'000);
         QCOMPARE(all.size(), 600);
         QCOMPARE(all.first().toString(), u"numbered-line-00001"_s);
+        if (!compress)
+            return;
+
+        // A damaged backup: its lines are gone, one line says why, the rest still shows.
+        QFile damaged(log + u".2.gz"_s);
+        QVERIFY(damaged.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        damaged.write("not gzip at all\n");
+        damaged.close();
+        const QJsonArray after = logs(100'000);
+        QCOMPARE(after.first().toString(), u"numbered-line-00001"_s);
+        QCOMPARE(after.last().toString(), u"numbered-line-00600"_s);
+        const QString skipped =
+            u"[lifeline: %1 skipped: corrupt gzip data (incorrect header check)]"_s.arg(damaged.fileName());
+        QVERIFY2(after.contains(skipped), QJsonDocument(after).toJson().constData());
+        QVERIFY(after.size() < 600);
     }
 
     // At most kMaxClients connections are served at once; one more hears why.

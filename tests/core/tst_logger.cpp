@@ -1,13 +1,17 @@
 // Tests of lifeline-logger, the per-service log writer: real writer processes pipe into the real
 // logger, which writes and rotates real files in a temporary directory.
 
+#include "logs/logbackups.h"
 #include "logs/loggerchannel.h"
+#include "logs/logtailer.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -41,8 +45,11 @@ QString loopWriter(int count)
            u"i=$((i+1)); done"_s.arg(count);
 }
 
+/// The bytes of a file; a .gz backup's uncompressed.
 QByteArray readFile(const QString &path)
 {
+    if (path.endsWith(u".gz"_s))
+        return lifeline::readBackup({path, 0, true}, 1LL << 30).data;
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return {};
@@ -194,6 +201,24 @@ QStringList orderFromIndex(const QByteArray &index, const QStringList &outFiles,
     return order;
 }
 
+/// FILE's backups, plain or .gz, oldest first, then FILE.
+QStringList rotatedOldestFirst(const QString &path)
+{
+    QStringList files;
+    for (const lifeline::LogBackup &b : lifeline::logBackups(path))
+        files.prepend(b.path);
+    if (QFileInfo::exists(path))
+        files.append(path);
+    return files;
+}
+
+/// Names in FILE's directory that start with FILE's name, for "what is there" checks.
+QStringList siblings(const QString &path)
+{
+    const QFileInfo info(path);
+    return info.dir().entryList({info.fileName() + u".*"_s}, QDir::Files, QDir::Name);
+}
+
 } // namespace
 
 class TestLogger : public QObject
@@ -224,6 +249,12 @@ private slots:
     void usageErrors_data();
     void usageErrors();
     void writeErrorDropsLinesAndReportsThem();
+    void compressedBackupsLoseNothing();
+    void compressedBackupsKeepTheMergedOrder();
+    void compressionFailureKeepsThePlainBackup();
+    void startTidiesAfterACrashMidCompression();
+    void compressionDoesNotStallReading();
+    void tailerFollowsAcrossCompressedRotations();
     void channelRecords_data();
     void channelRecords();
     void channelSurvivesGarbage();
@@ -878,6 +909,221 @@ void TestLogger::channelSurvivesGarbage()
     QCOMPARE(dropped.first().at(1).toLongLong(), 3);
     ::close(fds[1]); // the logger exits: the channel goes
     QVERIFY(destroyed.wait(5000));
+}
+
+// --compress gzip: every rotated file ends up as FILE.N.gz, and together with FILE they hold every
+// line once, in order.
+void TestLogger::compressedBackupsLoseNothing()
+{
+    pipeThroughLogger(seqWriter(20000), {u"--out"_s, m_out, u"--max-size"_s, u"65536"_s, u"--backups"_s,
+                                         u"3"_s, u"--compress"_s, u"gzip"_s});
+    if (QTest::currentTestFailed())
+        return;
+    // The logger waits for its compressor before it exits: nothing is left plain or half-done.
+    QCOMPARE(siblings(m_out), (QStringList{u"service.out.log.1.gz"_s, u"service.out.log.2.gz"_s,
+                                           u"service.out.log.3.gz"_s, u"service.out.log.lock"_s}));
+    const QStringList files = rotatedOldestFirst(m_out);
+    QCOMPARE(files.size(), 4);
+    const Numbered kept = checkNumbered(files);
+    QVERIFY2(kept.problem.isEmpty(), qPrintable(kept.problem));
+    QCOMPARE(kept.last, 20000);
+    QVERIFY2(kept.count >= 3 * (65536 / kLineLength - 1), qPrintable(QString::number(kept.count)));
+    // Compressed for real: numbered lines shrink a lot.
+    QVERIFY(QFileInfo(m_out + u".1.gz"_s).size() < 65536 / 4);
+}
+
+// The order index names files by inode; a .gz carries its plain file's inode, so the log view
+// merges stdout and stderr across compressed backups in the order they arrived.
+void TestLogger::compressedBackupsKeepTheMergedOrder()
+{
+    const QString err = m_dir->filePath(u"service.err.log"_s);
+    const QString index = m_dir->filePath(u"service.order"_s);
+    int outW = -1;
+    int errW = -1;
+    QProcess *logger =
+        startTwoStreamLogger({u"--out"_s, m_out, u"--err"_s, err, u"--index"_s, index, u"--max-size"_s,
+                              u"100"_s, u"--backups"_s, u"20"_s, u"--compress"_s, u"gzip"_s},
+                             &outW, &errW);
+    QVERIFY(logger && logger->state() == QProcess::Running);
+    const QByteArray pattern = "ooeoeeoeeeooooeoeoeoeeeo";
+    QStringList written;
+    for (int i = 0; i < pattern.size(); ++i) {
+        const bool isErr = pattern.at(i) == 'e';
+        const QByteArray line = (isErr ? "err " : "out ") + QByteArray::number(i) + " ----------------------";
+        QCOMPARE(::write(isErr ? errW : outW, QByteArray(line + '\n').constData(), size_t(line.size() + 1)),
+                 line.size() + 1);
+        written.append(QString::fromLatin1(QByteArray(1, pattern.at(i)) + ':' + line));
+        // Each line reaches the logger before the next is written: the order it can see.
+        QTRY_VERIFY(readAll(rotatedOldestFirst(isErr ? err : m_out)).endsWith(QByteArray(line + '\n')));
+    }
+    ::close(outW);
+    ::close(errW);
+    QVERIFY(logger->waitForFinished(10000));
+    QVERIFY2(logger->exitCode() == 0, logger->readAllStandardError().constData());
+    QVERIFY(QFileInfo::exists(m_out + u".2.gz"_s));
+    QVERIFY(QFileInfo::exists(err + u".2.gz"_s));
+    QVERIFY(!QFileInfo::exists(m_out + u".1"_s));
+
+    lifeline::LogTailer tailer;
+    tailer.addFile(m_out, lifeline::LogTailer::Stream::Out);
+    tailer.addFile(err, lifeline::LogTailer::Stream::Err);
+    tailer.setOrderIndex(index);
+    QSignalSpy spy(&tailer, &lifeline::LogTailer::linesAppended);
+    tailer.start(1000);
+    QStringList shown;
+    for (const QList<QVariant> &args : spy) {
+        for (const lifeline::LogTailer::Line &line : args.at(0).value<QList<lifeline::LogTailer::Line>>())
+            shown += (line.stream == lifeline::LogTailer::Stream::Err ? u"e:"_s : u"o:"_s) + line.text;
+    }
+    QCOMPARE(shown, written);
+}
+
+// A compressor that cannot write its .gz (a full disk; here the file size limit, EFBIG) keeps the
+// plain backup whole, says why, and the logger goes on.
+void TestLogger::compressionFailureKeepsThePlainBackup()
+{
+    const QString err = m_dir->filePath(u"service.err.log"_s);
+    int outW = -1;
+    int errW = -1;
+    // 4 lines of 1024 incompressible bytes fill FILE to exactly the limit; its .gz (header,
+    // stored blocks, trailer) cannot fit.
+    QProcess *logger = startTwoStreamLogger({u"--out"_s, m_out, u"--err"_s, err, u"--max-size"_s, u"4096"_s,
+                                             u"--backups"_s, u"2"_s, u"--compress"_s, u"gzip"_s},
+                                            &outW, &errW, 4096);
+    QVERIFY(logger && logger->state() == QProcess::Running);
+    QByteArray data;
+    for (int i = 0; i < 5; ++i) {
+        QByteArray line(1023, Qt::Uninitialized);
+        for (char &c : line)
+            c = char(QRandomGenerator::global()->bounded(11, 256)); // never '\n' (10)
+        data += line + '\n';
+    }
+    QCOMPARE(::write(outW, data.constData(), size_t(data.size())), data.size());
+    ::close(outW);
+    ::close(errW);
+    QVERIFY(logger->waitForFinished(10000));
+    QCOMPARE(logger->exitCode(), 0);
+    const QByteArray stderrText = logger->readAllStandardError();
+    QVERIFY2(stderrText.contains(QByteArray("cannot compress " + QFile::encodeName(m_out) +
+                                            ".1: File too large; the backup is "
+                                            "kept uncompressed")),
+             stderrText.constData());
+    QCOMPARE(siblings(m_out), (QStringList{u"service.out.log.1"_s, u"service.out.log.lock"_s}));
+    QCOMPARE(readFile(m_out + u".1"_s), data.left(4096));
+    QCOMPARE(readFile(m_out), data.mid(4096));
+}
+
+// A crash mid-compression leaves FILE.N.gz.tmp beside the plain FILE.N, and one between the
+// rename and the unlink leaves both FILE.N and a complete FILE.N.gz. The next logger (under the
+// lock) removes the stale .tmp and the plain twin, and compresses what is still plain.
+void TestLogger::startTidiesAfterACrashMidCompression()
+{
+    const QByteArray first = "first backup line\n";
+    writeFile(m_out + u".1"_s, first);
+    writeFile(m_out + u".1.gz.tmp"_s, "half a gzip stream");
+    pipeThroughLogger(u"printf 'one\\n'"_s, {u"--out"_s, m_out, u"--max-size"_s, u"4096"_s, u"--backups"_s,
+                                             u"3"_s, u"--compress"_s, u"gzip"_s});
+    QCOMPARE(siblings(m_out), (QStringList{u"service.out.log.1.gz"_s, u"service.out.log.lock"_s}));
+    QCOMPARE(readFile(m_out + u".1.gz"_s), first);
+
+    QVERIFY(QFile::copy(m_out + u".1.gz"_s, m_out + u".2.gz"_s));
+    writeFile(m_out + u".2"_s, first); // the plain twin of the complete .gz
+    QFile::remove(m_out + u".1.gz"_s);
+    pipeThroughLogger(u"printf 'two\\n'"_s, {u"--out"_s, m_out, u"--max-size"_s, u"4096"_s, u"--backups"_s,
+                                             u"3"_s, u"--compress"_s, u"gzip"_s});
+    QCOMPARE(siblings(m_out), (QStringList{u"service.out.log.2.gz"_s, u"service.out.log.lock"_s}));
+    QCOMPARE(readFile(m_out + u".2.gz"_s), first);
+    QCOMPARE(readFile(m_out), QByteArray("one\ntwo\n"));
+}
+
+// Compressing a 10 MB backup runs beside the logger: a writer sending at a brisk 20 MB/s is never
+// held up by it (a rotation waits for the previous compressor only when the next 10 MB come in
+// before it is done), and no line is lost.
+void TestLogger::compressionDoesNotStallReading()
+{
+    const QString err = m_dir->filePath(u"service.err.log"_s);
+    int outW = -1;
+    int errW = -1;
+    QProcess *logger =
+        startTwoStreamLogger({u"--out"_s, m_out, u"--err"_s, err, u"--max-size"_s, u"10000000"_s,
+                              u"--backups"_s, u"5"_s, u"--compress"_s, u"gzip"_s},
+                             &outW, &errW);
+    QVERIFY(logger && logger->state() == QProcess::Running);
+    constexpr int kLines = 400'000; // 24 MB: two rotations, two 10 MB backups compressed
+    constexpr int kPerChunk = 1000; // 60 KB per write
+    constexpr qint64 kBytesPerMs = 20'000;
+    QElapsedTimer clock;
+    clock.start();
+    qint64 longestWriteNs = 0;
+    qint64 sent = 0;
+    for (int from = 1; from <= kLines; from += kPerChunk) {
+        QByteArray chunk;
+        for (int i = from; i < from + kPerChunk; ++i)
+            chunk += QByteArray("line ") + QByteArray::number(i).rightJustified(8, '0') +
+                     " ---------------------------------------------\n";
+        // Paced, not a flood: 20 MB/s.
+        while (clock.elapsed() * kBytesPerMs < sent)
+            QTest::qWait(1);
+        const qint64 before = clock.nsecsElapsed();
+        QCOMPARE(::write(outW, chunk.constData(), size_t(chunk.size())), chunk.size());
+        longestWriteNs = std::max(longestWriteNs, clock.nsecsElapsed() - before);
+        sent += chunk.size();
+    }
+    ::close(outW);
+    ::close(errW);
+    QVERIFY(logger->waitForFinished(30000));
+    QCOMPARE(logger->exitCode(), 0);
+    qInfo("longest write into the logger's pipe across two 10 MB compressions: %.1f ms",
+          double(longestWriteNs) / 1e6);
+    QVERIFY2(longestWriteNs < 1'000'000'000, qPrintable(QString::number(longestWriteNs / 1'000'000)));
+    QVERIFY(QFileInfo::exists(m_out + u".2.gz"_s));
+    const Numbered kept = checkNumbered(rotatedOldestFirst(m_out));
+    QVERIFY2(kept.problem.isEmpty(), qPrintable(kept.problem));
+    QCOMPARE(kept.first, 1);
+    QCOMPARE(kept.last, kLines);
+}
+
+// The log view follows a log whose backups are compressed while it looks: several rotations
+// between two ticks leave FILE.N.gz files (plain a moment ago), read from their uncompressed bytes
+// in order, and no line is lost or shown twice.
+void TestLogger::tailerFollowsAcrossCompressedRotations()
+{
+    int outW = -1;
+    int errW = -1;
+    QProcess *logger = startTwoStreamLogger(
+        {u"--out"_s, m_out, u"--max-size"_s, u"300"_s, u"--backups"_s, u"50"_s, u"--compress"_s, u"gzip"_s},
+        &outW, &errW);
+    QVERIFY(logger && logger->state() == QProcess::Running);
+    lifeline::LogTailer tailer;
+    tailer.setInterval(200);
+    tailer.addFile(m_out);
+    QSignalSpy spy(&tailer, &lifeline::LogTailer::linesAppended);
+    tailer.start(0);
+    QStringList written;
+    for (int burst = 0; burst < 4; ++burst) {
+        QByteArray data;
+        for (int i = 0; i < 40; ++i) { // 40 lines of 30 bytes: four rotations in one burst
+            const QByteArray line = "burst " + QByteArray::number(burst) + " line " +
+                                    QByteArray::number(i).rightJustified(3, '0') + " ----------";
+            data += line + '\n';
+            written.append(QString::fromLatin1(line));
+        }
+        QCOMPARE(::write(outW, data.constData(), size_t(data.size())), data.size());
+        QTRY_VERIFY(QFileInfo::exists(m_out + u".%1.gz"_s.arg(4 * (burst + 1) - 1)));
+    }
+    const auto shown = [&] {
+        QStringList out;
+        for (const QList<QVariant> &args : spy) {
+            for (const lifeline::LogTailer::Line &line : args.at(0).value<QList<lifeline::LogTailer::Line>>())
+                out += line.text;
+        }
+        return out;
+    };
+    QTRY_COMPARE(shown().size(), written.size());
+    QCOMPARE(shown(), written);
+    ::close(outW);
+    ::close(errW);
+    QVERIFY(logger->waitForFinished(10000));
 }
 
 QTEST_GUILESS_MAIN(TestLogger)
