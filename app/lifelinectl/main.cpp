@@ -341,6 +341,18 @@ int cmdRecover(Session &session, const CtlCommandLine &cl)
     return reply->value(u"verified"_s).toBool() ? Ok : Failed;
 }
 
+int cmdRepair(Session &session, const CtlCommandLine &cl)
+{
+    int rc = Ok;
+    // Each step may run up to its timeout (10 minutes by default): allow it time.
+    session.setTimeout(24 * 60 * 60 * 1000);
+    auto reply = session.call({{u"cmd"_s, u"repair"_s}, {u"name"_s, cl.argument}}, &rc);
+    if (!reply)
+        return rc;
+    printOut(reply->value(u"text"_s).toString());
+    return reply->value(u"repaired"_s).toBool() ? Ok : Failed;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -391,5 +403,7 @@ int main(int argc, char *argv[])
         return cmdHealth(session, cl);
     if (cl.command == u"logs"_s)
         return cmdLogs(session, cl);
+    if (cl.command == u"repair"_s)
+        return cmdRepair(session, cl);
     return cmdRecover(session, cl);
 }

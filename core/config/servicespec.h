@@ -69,6 +69,15 @@ struct LogSpec
     int backups = 5;
 };
 
+// [service.repair]: commands that fix a broken service (reinstall its
+// dependencies), run in order in its cwd with its env (core/repair).
+struct RepairSpec
+{
+    QList<QStringList> steps;    // each an argv; empty: the service has no repair
+    Millis timeout{10 * 60'000}; // per step
+    bool enabled() const { return !steps.isEmpty(); }
+};
+
 struct ServiceSpec
 {
     QString name;
@@ -98,6 +107,7 @@ struct ServiceSpec
     Millis cpuLimitFor{60'000}; // how long above cpuLimit before a restart
     HealthSpec health;
     LogSpec logs;
+    RepairSpec repair;
     SourcePos pos; // of the [[service]] table
 
     // A stable digest of everything that decides how the process is started
@@ -112,6 +122,7 @@ struct RecoverySpec
     bool backupLogs = true;
     int keepBackups = 10;
     Millis verifyTimeout{60'000};
+    bool repair = false; // run each service's repair steps while everything is stopped
 };
 
 struct Settings

@@ -13,6 +13,8 @@
 //   {"cmd":"health","name":NAME}            -> {"ok":true,"name":NAME,"health":H,"results":[...]}
 //   {"cmd":"recover",...}                   -> {"ok":false,"error":"recovery is not available in this
 //   version"}
+//   {"cmd":"repair","name":NAME}           -> when the repair ends: {"ok":true,"repaired":BOOL,
+//                                              "text":OUTPUT+RESULT,"report":{...}} (Repair, repair.h)
 // Anything else gets {"ok":false,"error":"bad request: ..."} and the
 // connection stays usable. A line longer than 1 MiB gets an error and the
 // connection is closed. Nothing here blocks: every client is served from the
@@ -40,7 +42,9 @@ namespace lifeline {
 
 class Fleet;
 class Recovery;
+class Repair;
 struct RecoveryReport;
+struct RepairReport;
 
 class ControlServer final : public QObject
 {
@@ -68,6 +72,8 @@ public:
     bool isListening() const;
     // The recovery engine `recover` drives; without one, `recover` fails.
     void setRecovery(Recovery *recovery);
+    // The repairs `repair` drives; without one, `repair` fails.
+    void setRepair(Repair *repair);
     QString socketPath() const { return m_socketPath; }
 
     // The protocol without the socket: one request line -> one reply object.
@@ -92,6 +98,8 @@ private:
     QJsonObject cmdHealth(const QJsonObject &request) const;
     QJsonObject cmdRecover(const QJsonObject &request);
     void onRecoveryFinished(const RecoveryReport &report);
+    QJsonObject cmdRepair(const QJsonObject &request);
+    void onRepairFinished(const RepairReport &report);
 
     Fleet *m_fleet;
     int m_listenFd = -1;
@@ -105,6 +113,9 @@ private:
     Recovery *m_recovery = nullptr;
     QLocalSocket *m_current = nullptr;               // the client whose request is being handled
     QList<QPointer<QLocalSocket>> m_recoveryWaiters; // answered when the run ends
+    Repair *m_repair = nullptr;
+    QHash<QString, QList<QPointer<QLocalSocket>>>
+        m_repairWaiters; // by service, answered when its repair ends
 };
 
 } // namespace lifeline

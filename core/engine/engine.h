@@ -19,6 +19,7 @@
 #include "engine/snapshot.h"
 #include "metrics/metricshistory.h"
 #include "recovery/recoverytypes.h"
+#include "repair/repair.h"
 
 #include <QHash>
 #include <QObject>
@@ -42,6 +43,7 @@ class LiveReload;
 class MetricsEndpoint;
 class MetricsSampler;
 class Recovery;
+class Repair;
 class ServiceSupervisor;
 
 // Points and events of the history for one chart or event list.
@@ -92,6 +94,7 @@ public:
     // The parts, for the composition roots and tests on the engine's thread.
     Fleet *fleet() const { return m_fleet; }
     Recovery *recovery() const { return m_recovery; }
+    Repair *repair() const { return m_repair; }
     ControlServer *control() const { return m_control; }
     LiveReload *reload() const { return m_reload; }
     MetricsHistory *history() const { return m_history; }
@@ -121,6 +124,8 @@ public slots:
     void queryHistory(quint64 id, const lifeline::HistoryQuery &query);
     void planRecovery();
     void startRecovery(const lifeline::RecoveryOptions &options);
+    // Answered by repairStarted ... repairFinished, or repairRefused.
+    void startRepair(const QString &name);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -147,6 +152,12 @@ signals:
     void recoveryPlanned(const lifeline::RecoveryPlan &plan);
     void recoveryRefused(const QString &error);
     void historyAnswered(const lifeline::HistoryAnswer &answer);
+    void repairStarted(const lifeline::RepairPlan &plan);
+    void repairStepStarted(const QString &service, int index, const QStringList &argv);
+    void repairOutput(const QString &service, const QStringList &lines);
+    void repairStepFinished(const QString &service, int index, const lifeline::CommandStepResult &result);
+    void repairFinished(const lifeline::RepairReport &report);
+    void repairRefused(const QString &service, const QString &error);
     // A request that could not be done (unknown service, shutting down).
     void commandFailed(const QString &error);
 
@@ -176,6 +187,7 @@ private:
     MetricsSampler *m_sampler = nullptr;
     Fleet *m_fleet = nullptr;
     Recovery *m_recovery = nullptr;
+    Repair *m_repair = nullptr;
     ControlServer *m_control = nullptr;
     LiveReload *m_reload = nullptr;
     MetricsEndpoint *m_metrics = nullptr;

@@ -114,6 +114,8 @@ public:
     int pendingQueries() const { return m_pendingQueries; } // asked, not yet answered
     void planRecovery();                                    // recoveryPlanned()
     void startRecovery(const RecoveryOptions &options = {});
+    // repairStarted ... repairFinished, or repairRefused.
+    void startRepair(const QString &name);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -143,6 +145,12 @@ signals:
     void recoveryPlanned(const lifeline::RecoveryPlan &plan);
     void recoveryRefused(const QString &error);
     void historyAnswered(const lifeline::HistoryAnswer &answer);
+    void repairStarted(const lifeline::RepairPlan &plan);
+    void repairStepStarted(const QString &service, int index, const QStringList &argv);
+    void repairOutput(const QString &service, const QStringList &lines);
+    void repairStepFinished(const QString &service, int index, const lifeline::CommandStepResult &result);
+    void repairFinished(const lifeline::RepairReport &report);
+    void repairRefused(const QString &service, const QString &error);
     void commandFailed(const QString &error);
 
 private:
