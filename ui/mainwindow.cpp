@@ -3,6 +3,7 @@
 #include "buildinfo.h"
 #include "config/configwriter.h"
 #include "engine/engineclient.h"
+#include "repairdialog.h"
 #include "servicedetailpane.h"
 #include "serviceeditor.h"
 #include "servicetablemodel.h"
@@ -115,6 +116,7 @@ MainWindow::MainWindow(EngineClient *engine, QWidget *parent)
         menu->addAction(m_stop);
         menu->addAction(m_restart);
         menu->addAction(m_restartDependents);
+        menu->addAction(m_repair);
         menu->addSeparator();
         menu->addAction(m_editService);
         menu->addAction(m_removeService);
@@ -171,6 +173,8 @@ void MainWindow::createActions()
     m_openLogs = act(tr("Open log &folder"), QStringLiteral("folder"));
     m_recovery = act(tr("Emergency re&covery…"), QStringLiteral("recovery"),
                      QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    m_repair = act(tr("Repa&ir…"), QStringLiteral("recovery"));
+    m_repair->setToolTip(tr("Stop the service, run its [service.repair] steps, start it again"));
     m_addService = act(tr("Add ser&vice…"), QStringLiteral("add"), QKeySequence::New);
     m_editService = act(tr("&Edit service…"), QStringLiteral("edit"));
     m_removeService = act(tr("Re&move service…"), QStringLiteral("remove"), QKeySequence::Delete);
@@ -251,6 +255,14 @@ void MainWindow::createActions()
         m_showSystem->setChecked(true);
     });
     connect(m_recovery, &QAction::triggered, this, &MainWindow::emergencyRecoveryRequested);
+    connect(m_repair, &QAction::triggered, this, [this] {
+        if (auto *s = selectedService()) {
+            // Not modal: the window stays usable while a repair runs.
+            auto *dialog = new RepairDialog(m_engine, s->name(), this);
+            dialog->show();
+        }
+    });
+    connect(m_engine, &EngineClient::configChanged, this, &MainWindow::updateActions);
     connect(m_recoveryButton, &QPushButton::clicked, this, &MainWindow::emergencyRecoveryRequested);
     connect(m_quit, &QAction::triggered, this, &MainWindow::quitRequested);
     connect(m_settings, &QAction::triggered, this, &MainWindow::settingsRequested);
@@ -315,6 +327,7 @@ void MainWindow::createMenus()
     services->addAction(m_stop);
     services->addAction(m_restart);
     services->addAction(m_restartDependents);
+    services->addAction(m_repair);
     services->addAction(m_openLogFile);
     services->addAction(m_editService);
     services->addAction(m_removeService);
@@ -446,6 +459,8 @@ void MainWindow::updateActions()
     m_editService->setEnabled(s != nullptr);
     m_removeService->setEnabled(s != nullptr);
     m_openLogFile->setEnabled(s != nullptr);
+    const ServiceSpec *spec = s ? m_engine->config().service(s->name()) : nullptr;
+    m_repair->setEnabled(spec && spec->repair.enabled());
     m_showSystem->setChecked(s == nullptr);
 }
 
