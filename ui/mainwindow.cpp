@@ -173,7 +173,7 @@ void MainWindow::createActions()
     m_openLogs = act(tr("Open log &folder"), QStringLiteral("folder"));
     m_recovery = act(tr("Emergency re&covery…"), QStringLiteral("recovery"),
                      QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
-    m_repair = act(tr("Repa&ir…"), QStringLiteral("recovery"));
+    m_repair = act(tr("Repa&ir…"), QStringLiteral("settings"));
     m_repair->setToolTip(tr("Stop the service, run its [service.repair] steps, start it again"));
     m_addService = act(tr("Add ser&vice…"), QStringLiteral("add"), QKeySequence::New);
     m_editService = act(tr("&Edit service…"), QStringLiteral("edit"));

@@ -54,6 +54,8 @@ RepairDialog::RepairDialog(EngineClient *engine, const QString &service, QWidget
     m_steps->setHeaderLabels({tr("Command"), tr("Status")});
     m_steps->setRootIsDecorated(false);
     m_steps->setSelectionMode(QAbstractItemView::NoSelection);
+    // The commands get the room; the status only what it needs.
+    m_steps->header()->setStretchLastSection(false);
     m_steps->header()->setSectionResizeMode(CommandColumn, QHeaderView::Stretch);
     m_steps->header()->setSectionResizeMode(StatusColumn, QHeaderView::ResizeToContents);
     m_steps->setMaximumHeight(m_steps->sizeHint().height() / 2);
