@@ -5,6 +5,7 @@
 #include "buildinfo.h"
 #include "config/configwriter.h"
 #include "engine/engineclient.h"
+#include "repairdialog.h"
 #include "reportaction.h"
 #include "servicedetailpane.h"
 #include "serviceeditor.h"
@@ -118,6 +119,7 @@ MainWindow::MainWindow(EngineClient *engine, QWidget *parent)
         menu->addAction(m_stop);
         menu->addAction(m_restart);
         menu->addAction(m_restartDependents);
+        menu->addAction(m_repair);
         menu->addSeparator();
         menu->addAction(m_editService);
         menu->addAction(m_removeService);
@@ -174,6 +176,8 @@ void MainWindow::createActions()
     m_openLogs = act(tr("Open log &folder"), QStringLiteral("folder"));
     m_recovery = act(tr("Emergency re&covery…"), QStringLiteral("recovery"),
                      QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    m_repair = act(tr("Repa&ir…"), QStringLiteral("settings"));
+    m_repair->setToolTip(tr("Stop the service, run its [service.repair] steps, start it again"));
     m_addService = act(tr("Add ser&vice…"), QStringLiteral("add"), QKeySequence::New);
     m_editService = act(tr("&Edit service…"), QStringLiteral("edit"));
     m_removeService = act(tr("Re&move service…"), QStringLiteral("remove"), QKeySequence::Delete);
@@ -256,6 +260,14 @@ void MainWindow::createActions()
         m_showSystem->setChecked(true);
     });
     connect(m_recovery, &QAction::triggered, this, &MainWindow::emergencyRecoveryRequested);
+    connect(m_repair, &QAction::triggered, this, [this] {
+        if (auto *s = selectedService()) {
+            // Not modal: the window stays usable while a repair runs.
+            auto *dialog = new RepairDialog(m_engine, s->name(), this);
+            dialog->show();
+        }
+    });
+    connect(m_engine, &EngineClient::configChanged, this, &MainWindow::updateActions);
     connect(m_recoveryButton, &QPushButton::clicked, this, &MainWindow::emergencyRecoveryRequested);
     connect(m_quit, &QAction::triggered, this, &MainWindow::quitRequested);
     connect(m_settings, &QAction::triggered, this, &MainWindow::settingsRequested);
@@ -331,6 +343,7 @@ void MainWindow::createMenus()
     services->addAction(m_stop);
     services->addAction(m_restart);
     services->addAction(m_restartDependents);
+    services->addAction(m_repair);
     services->addAction(m_openLogFile);
     services->addAction(m_editService);
     services->addAction(m_removeService);
@@ -463,6 +476,8 @@ void MainWindow::updateActions()
     m_editService->setEnabled(s != nullptr);
     m_removeService->setEnabled(s != nullptr);
     m_openLogFile->setEnabled(s != nullptr);
+    const ServiceSpec *spec = s ? m_engine->config().service(s->name()) : nullptr;
+    m_repair->setEnabled(spec && spec->repair.enabled());
     m_showSystem->setChecked(s == nullptr);
 }
 

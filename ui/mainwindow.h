@@ -50,6 +50,7 @@ public:
     QAction *restartDependentsAction() const { return m_restartDependents; }
     QAction *restartAllAction() const { return m_restartAll; }
     QAction *recoveryAction() const { return m_recovery; }
+    QAction *repairAction() const { return m_repair; }
     QAction *openLogsAction() const { return m_openLogs; }
     QAction *editServiceAction() const { return m_editService; }
     QAction *removeServiceAction() const { return m_removeService; }
@@ -119,6 +120,7 @@ private:
     QAction *m_restartAll = nullptr;
     QAction *m_openLogs = nullptr;
     QAction *m_recovery = nullptr;
+    QAction *m_repair = nullptr;
     QAction *m_quit = nullptr;
     QAction *m_addService = nullptr;
     QAction *m_editService = nullptr;

@@ -351,6 +351,9 @@ void RecoveryDialog::showPlan(const RecoveryPlan &plan)
     else
         new QTreeWidgetItem(m_planView, {tr("Logs are not backed up (backup_logs = false)")});
     addSection(m_planView, tr("Files to clean"), plan.clean, tr("nothing to clean"));
+    if (!plan.repairs.isEmpty())
+        addSection(m_planView, tr("Repair steps to run, while everything is stopped"), plan.repairs,
+                   QString());
     new QTreeWidgetItem(m_planView, {tr("Then started in this order: %1").arg(plan.services.join(u", "_s))});
     m_consent->setEnabled(plan.needsConsent());
     m_recover->setEnabled(true);
@@ -374,6 +377,7 @@ void RecoveryDialog::showSteps(const QList<RecoveryStep> &steps)
     m_pace->stop();
     m_lastTickMs = m_clock->nowMs();
     m_progressView->clear();
+    m_progress->setRange(0, int(steps.size()));
     for (int i = 0; i < steps.size(); ++i)
         showStep(i, steps.at(i)); // creates the rows
 }
@@ -448,7 +452,7 @@ void RecoveryDialog::onFinished(const RecoveryReport &report)
 
 void RecoveryDialog::showResult(const RecoveryReport &report)
 {
-    m_progress->setValue(RecoveryStep::Count);
+    m_progress->setValue(m_progress->maximum());
     m_reportPath = report.textPath;
     m_reportPlain = report.toText();
     m_result->setText(report.summary());

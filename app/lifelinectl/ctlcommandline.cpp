@@ -28,6 +28,9 @@ Commands:
                                         service's output; --errors: error lines
                                         and stderr only; --follow: keep printing
   recover [--dry-run] [--yes]           emergency recovery
+  repair NAME                           stop NAME, run its [service.repair]
+                                        steps, start it again; prints their
+                                        output and the result
   check-config FILE                     validate a configuration file
   report [--out FILE]                   a diagnostic report in Markdown, to
                                         attach to a bug report (secrets in the
@@ -167,7 +170,7 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
             return unexpected(problem.typed);
         if (!operands.isEmpty())
             return unexpected(operands.constFirst());
-    } else { // health, logs: NAME and options
+    } else { // health, logs, repair: NAME and options
         if (problem.kind == Kind::MissingValue)
             return u"%1: %2 needs a number"_s.arg(cmd, problem.typed);
         if (problem.kind != Kind::None)
@@ -234,7 +237,7 @@ CtlCommandLine parseCtlCommandLine(const QStringList &args)
         return print(CtlCommandLine::Action::Help, usageText());
     static const QStringList commands = {u"status"_s, u"start"_s,  u"stop"_s,    u"restart"_s,
                                          u"health"_s, u"logs"_s,   u"recover"_s, u"check-config"_s,
-                                         u"export"_s, u"import"_s, u"report"_s};
+                                         u"export"_s, u"import"_s, u"report"_s,  u"repair"_s};
     if (!commands.contains(r.command))
         return usageError(u"unknown command \"%1\""_s.arg(r.command));
 

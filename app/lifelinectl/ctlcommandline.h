@@ -25,9 +25,9 @@ struct CtlCommandLine
     QString socketPath; // at most one of socketPath and configPath
     QString configPath;
     // status, start, stop, restart, health, logs, recover, check-config,
-    // export or import
+    // export, import or repair
     QString command;
-    // start/stop/restart: NAME or all; health, logs: NAME; check-config: FILE;
+    // start/stop/restart: NAME or all; health, logs, repair: NAME; check-config: FILE;
     // export: NAME or all; import: FILE
     QString argument;
     QString format;      // export: systemd; import: procfile, supervisord or pm2

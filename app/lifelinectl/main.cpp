@@ -360,6 +360,18 @@ int cmdReport(const CtlCommandLine &cl, const Target &target)
     return Ok;
 }
 
+int cmdRepair(Session &session, const CtlCommandLine &cl)
+{
+    int rc = Ok;
+    // Each step may run up to its timeout (10 minutes by default): allow it time.
+    session.setTimeout(24 * 60 * 60 * 1000);
+    auto reply = session.call({{u"cmd"_s, u"repair"_s}, {u"name"_s, cl.argument}}, &rc);
+    if (!reply)
+        return rc;
+    printOut(reply->value(u"text"_s).toString());
+    return reply->value(u"repaired"_s).toBool() ? Ok : Failed;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -412,5 +424,7 @@ int main(int argc, char *argv[])
         return cmdHealth(session, cl);
     if (cl.command == u"logs"_s)
         return cmdLogs(session, cl);
+    if (cl.command == u"repair"_s)
+        return cmdRepair(session, cl);
     return cmdRecover(session, cl);
 }

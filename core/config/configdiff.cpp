@@ -23,7 +23,7 @@ bool sameSettings(const Settings &a, const Settings &b)
 bool sameRecovery(const RecoverySpec &a, const RecoverySpec &b)
 {
     return a.clean == b.clean && a.backupLogs == b.backupLogs && a.keepBackups == b.keepBackups &&
-           a.verifyTimeout == b.verifyTimeout;
+           a.verifyTimeout == b.verifyTimeout && a.repair == b.repair;
 }
 
 } // namespace

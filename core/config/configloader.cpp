@@ -95,13 +95,16 @@ const QStringList kServiceKeys{
     u"restart"_s,      u"restart_delay"_s,  u"backoff_factor"_s, u"backoff_max"_s,
     u"max_restarts"_s, u"restart_window"_s, u"stable_after"_s,   u"fatal_retry"_s,
     u"stop_signal"_s,  u"stop_timeout"_s,   u"memory_limit"_s,   u"memory_limit_for"_s,
-    u"cpu_limit"_s,    u"cpu_limit_for"_s,  u"health"_s,         u"logs"_s};
+    u"cpu_limit"_s,    u"cpu_limit_for"_s,  u"health"_s,         u"logs"_s,
+    u"repair"_s};
 const QStringList kHealthKeys{u"url"_s,          u"tcp"_s,       u"exec"_s,
                               u"interval"_s,     u"timeout"_s,   u"start_period"_s,
                               u"failures"_s,     u"successes"_s, u"restart_on_unhealthy"_s,
                               u"expect_status"_s};
 const QStringList kLogsKeys{u"max_size"_s, u"backups"_s, u"compress"_s, u"max_age"_s};
-const QStringList kRecoveryKeys{u"clean"_s, u"backup_logs"_s, u"keep_backups"_s, u"verify_timeout"_s};
+const QStringList kRecoveryKeys{u"clean"_s, u"backup_logs"_s, u"keep_backups"_s, u"verify_timeout"_s,
+                                u"repair"_s};
+const QStringList kRepairKeys{u"steps"_s, u"timeout"_s};
 
 // "a -> b -> a"; a cycle through thousands of services keeps its ends and
 // says how many it left out, so the message stays readable.
@@ -255,6 +258,7 @@ private:
     void loadService(const toml::table &t, int index);
     void loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &s);
     void loadLogs(const toml::table &t, ServiceSpec &spec, const Scope &s);
+    void loadRepair(const toml::table &t, ServiceSpec &spec, const Scope &s);
     void checkDependencies();
     void checkCleanGlobs();
 
@@ -567,6 +571,8 @@ void Loader::loadRecovery(const toml::table &root)
         recovery.keepBackups = int(*v);
     if (auto v = getDuration(*t, u"verify_timeout"_s, s, Millis(1)))
         recovery.verifyTimeout = *v;
+    if (auto v = getBool(*t, u"repair"_s, s))
+        recovery.repair = *v;
 }
 
 void Loader::loadMetrics(const toml::table &root)
@@ -754,6 +760,8 @@ void Loader::loadService(const toml::table &t, int index)
         loadHealth(*health, spec, s);
     if (const toml::table *logs = getTable(t, u"logs"_s, s))
         loadLogs(*logs, spec, s);
+    if (const toml::table *repair = getTable(t, u"repair"_s, s))
+        loadRepair(*repair, spec, s);
 
     m_config.services.append(spec);
     m_infos.append(info);
@@ -877,6 +885,32 @@ void Loader::loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &se
                   u", interval "_s + formatDuration(*interval) +
                   u" at line %1; both written here)"_s.arg(t.get("interval")->source().begin.line));
     }
+}
+
+void Loader::loadRepair(const toml::table &t, ServiceSpec &spec, const Scope &service)
+{
+    const Scope s{service.label, u"repair."_s, service.service};
+    checkKeys(t, kRepairKeys, s);
+    if (const toml::node *steps = t.get("steps")) {
+        if (const toml::array *array = steps->as_array()) {
+            int index = 0;
+            for (const toml::node &element : *array) {
+                const QString key = u"steps[%1]"_s.arg(index++);
+                // A step is an argv; a string would be split like `command`,
+                // but an array of arrays says plainly what runs.
+                if (!element.is_array())
+                    typeError(element, s, key, u"an array of strings like [\"npm\", \"ci\"]"_s);
+                else if (auto argv = getCommand(element, s, key, false))
+                    spec.repair.steps.append(*argv);
+            }
+        } else {
+            typeError(*steps, s, u"steps"_s, u"an array of commands like [[\"npm\", \"ci\"]]"_s);
+        }
+    } else {
+        error(t, service, u"repair.steps"_s, u"missing; [service.repair] needs steps = [[...], ...]"_s);
+    }
+    if (auto v = getDuration(t, u"timeout"_s, s, Millis(1)))
+        spec.repair.timeout = *v;
 }
 
 void Loader::loadLogs(const toml::table &t, ServiceSpec &spec, const Scope &service)

@@ -71,6 +71,15 @@ struct LogSpec
     qint64 maxAgeSecs = 0; // backups older than this are removed; 0: kept until `backups` pushes them out
 };
 
+// [service.repair]: commands that fix a broken service (reinstall its
+// dependencies), run in order in its cwd with its env (core/repair).
+struct RepairSpec
+{
+    QList<QStringList> steps;    // each an argv; empty: the service has no repair
+    Millis timeout{10 * 60'000}; // per step
+    bool enabled() const { return !steps.isEmpty(); }
+};
+
 struct ServiceSpec
 {
     QString name;
@@ -100,6 +109,7 @@ struct ServiceSpec
     Millis cpuLimitFor{60'000}; // how long above cpuLimit before a restart
     HealthSpec health;
     LogSpec logs;
+    RepairSpec repair;
     SourcePos pos; // of the [[service]] table
 
     // A stable digest of everything that decides how the process is started
@@ -114,6 +124,7 @@ struct RecoverySpec
     bool backupLogs = true;
     int keepBackups = 10;
     Millis verifyTimeout{60'000};
+    bool repair = false; // run each service's repair steps while everything is stopped
 };
 
 struct Settings

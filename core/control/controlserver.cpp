@@ -6,6 +6,7 @@
 #include "platform/localsocket.h"
 #include "platform/rlimit.h"
 #include "recovery/recovery.h"
+#include "repair/repair.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 
@@ -443,8 +444,10 @@ QJsonObject ControlServer::handle(const QJsonObject &request)
         reply.insert(u"report"_s, m_reportBuilder());
         return reply;
     }
+    if (cmd == u"repair"_s)
+        return cmdRepair(request);
     return badRequest(u"unknown command \"%1\" (known: ping, status, start, stop, restart, logs, health, "
-                      u"recover, report)"_s.arg(cmd));
+                      u"recover, report, repair)"_s.arg(cmd));
 }
 
 QJsonObject ControlServer::cmdStatus() const
@@ -592,6 +595,52 @@ void ControlServer::onRecoveryFinished(const RecoveryReport &report)
     reply.insert(u"report_path"_s, report.jsonPath);
     const QByteArray line = QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n';
     const auto waiters = std::exchange(m_recoveryWaiters, {});
+    for (const QPointer<QLocalSocket> &socket : waiters) {
+        if (socket && socket->state() == QLocalSocket::ConnectedState)
+            socket->write(line);
+    }
+}
+
+void ControlServer::setRepair(Repair *repair)
+{
+    if (m_repair)
+        m_repair->disconnect(this);
+    m_repair = repair;
+    if (m_repair)
+        connect(m_repair, &Repair::finished, this, &ControlServer::onRepairFinished);
+}
+
+QJsonObject ControlServer::cmdRepair(const QJsonObject &request)
+{
+    if (!m_repair)
+        return errorReply(u"repair is not available in this Lifeline"_s);
+    const QString name = request.value(u"name"_s).toString();
+    if (name.isEmpty())
+        return badRequest(u"repair needs \"name\""_s);
+    QString error;
+    if (!m_repair->start(name, &error))
+        return errorReply(error);
+    // The reply is the report, sent when the repair ends (see onRepairFinished).
+    m_repairWaiters[name].append(QPointer<QLocalSocket>(m_current));
+    return QJsonObject{{u"deferred"_s, true}};
+}
+
+void ControlServer::onRepairFinished(const RepairReport &report)
+{
+    const QList<QPointer<QLocalSocket>> waiters = m_repairWaiters.take(report.service);
+    if (waiters.isEmpty())
+        return;
+    QString text;
+    if (report.droppedLines > 0)
+        text += u"[%1 earlier lines of output not kept]\n"_s.arg(report.droppedLines);
+    for (const QString &line : report.output)
+        text += line + u'\n';
+    text += report.message + u'\n';
+    if (!report.textPath.isEmpty())
+        text += u"report: "_s + report.textPath + u'\n';
+    const QJsonObject reply{
+        {u"ok"_s, true}, {u"repaired"_s, report.ok}, {u"text"_s, text}, {u"report"_s, report.toJson()}};
+    const QByteArray line = QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n';
     for (const QPointer<QLocalSocket> &socket : waiters) {
         if (socket && socket->state() == QLocalSocket::ConnectedState)
             socket->write(line);

@@ -14,6 +14,8 @@
 //   {"cmd":"report"}                        -> {"ok":true,"report":MARKDOWN} (diagnostics/diagnosticreport.h)
 //   {"cmd":"recover",...}                   -> {"ok":false,"error":"recovery is not available in this
 //   version"}
+//   {"cmd":"repair","name":NAME}           -> when the repair ends: {"ok":true,"repaired":BOOL,
+//                                              "text":OUTPUT+RESULT,"report":{...}} (Repair, repair.h)
 // Anything else gets {"ok":false,"error":"bad request: ..."} and the
 // connection stays usable. A line longer than 1 MiB gets an error and the
 // connection is closed. Nothing here blocks: every client is served from the
@@ -43,7 +45,9 @@ namespace lifeline {
 
 class Fleet;
 class Recovery;
+class Repair;
 struct RecoveryReport;
+struct RepairReport;
 
 class ControlServer final : public QObject
 {
@@ -73,6 +77,8 @@ public:
     void setRecovery(Recovery *recovery);
     // What `report` answers (the Engine's diagnostic report); without one, `report` fails.
     void setReportBuilder(std::function<QString()> builder) { m_reportBuilder = std::move(builder); }
+    // The repairs `repair` drives; without one, `repair` fails.
+    void setRepair(Repair *repair);
     QString socketPath() const { return m_socketPath; }
 
     // The protocol without the socket: one request line -> one reply object.
@@ -97,6 +103,8 @@ private:
     QJsonObject cmdHealth(const QJsonObject &request) const;
     QJsonObject cmdRecover(const QJsonObject &request);
     void onRecoveryFinished(const RecoveryReport &report);
+    QJsonObject cmdRepair(const QJsonObject &request);
+    void onRepairFinished(const RepairReport &report);
 
     Fleet *m_fleet;
     int m_listenFd = -1;
@@ -111,6 +119,9 @@ private:
     QLocalSocket *m_current = nullptr;               // the client whose request is being handled
     QList<QPointer<QLocalSocket>> m_recoveryWaiters; // answered when the run ends
     std::function<QString()> m_reportBuilder;
+    Repair *m_repair = nullptr;
+    QHash<QString, QList<QPointer<QLocalSocket>>>
+        m_repairWaiters; // by service, answered when its repair ends
 };
 
 } // namespace lifeline

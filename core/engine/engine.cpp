@@ -9,6 +9,7 @@
 #include "metrics/metricssampler.h"
 #include "platform/procfs.h"
 #include "recovery/recovery.h"
+#include "repair/repair.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 
@@ -70,6 +71,7 @@ Engine::~Engine()
     delete m_control;
     delete m_reload;
     delete m_recovery;
+    delete m_repair;
     delete m_fleet;
     delete m_sampler;
     delete m_history;
@@ -111,6 +113,12 @@ bool Engine::initialize(const QString &socketPath)
     m_control->setRecovery(m_recovery);
     m_control->setReportBuilder([this] { return diagnosticReport(); });
     startHousekeeping();
+    m_repair = new Repair(m_fleet, this);
+    // A recovery stops and starts everything: a repair would fight it.
+    m_repair->setBusyCheck([this] {
+        return m_recovery->isRunning() ? QStringLiteral("an emergency recovery is running") : QString();
+    });
+    m_control->setRepair(m_repair);
     if (m_options.liveReload) {
         m_reload = new LiveReload(m_fleet, m_recovery, this);
         connect(m_reload, &LiveReload::applied, this, [this](const QString &summary) {
@@ -193,6 +201,11 @@ bool Engine::initialize(const QString &socketPath)
     connect(m_recovery, &Recovery::started, this, [this] { emit recoveryStarted(m_recovery->steps()); });
     connect(m_recovery, &Recovery::stepChanged, this, &Engine::recoveryStepChanged);
     connect(m_recovery, &Recovery::finished, this, &Engine::recoveryFinished);
+    connect(m_repair, &Repair::started, this, &Engine::repairStarted);
+    connect(m_repair, &Repair::stepStarted, this, &Engine::repairStepStarted);
+    connect(m_repair, &Repair::output, this, &Engine::repairOutput);
+    connect(m_repair, &Repair::stepFinished, this, &Engine::repairStepFinished);
+    connect(m_repair, &Repair::finished, this, &Engine::repairFinished);
 
     for (const ServiceSupervisor *s : m_fleet->services())
         m_published.insert(s->name(), ServiceSnapshot::of(*s, *m_fleet));
@@ -531,6 +544,15 @@ void Engine::startRecovery(const RecoveryOptions &options)
     QString error;
     if (!m_recovery->start(options, &error))
         emit recoveryRefused(error);
+}
+
+void Engine::startRepair(const QString &name)
+{
+    if (deferUntilInitialized([this, name] { startRepair(name); }))
+        return;
+    QString error;
+    if (!m_repair->start(name, &error))
+        emit repairRefused(name, error);
 }
 
 } // namespace lifeline

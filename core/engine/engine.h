@@ -20,6 +20,7 @@
 #include "engine/snapshot.h"
 #include "metrics/metricshistory.h"
 #include "recovery/recoverytypes.h"
+#include "repair/repair.h"
 
 #include <QHash>
 #include <QObject>
@@ -44,6 +45,7 @@ class LogHousekeeper;
 class MetricsEndpoint;
 class MetricsSampler;
 class Recovery;
+class Repair;
 class ServiceSupervisor;
 
 // Points and events of the history for one chart or event list.
@@ -94,6 +96,7 @@ public:
     // The parts, for the composition roots and tests on the engine's thread.
     Fleet *fleet() const { return m_fleet; }
     Recovery *recovery() const { return m_recovery; }
+    Repair *repair() const { return m_repair; }
     ControlServer *control() const { return m_control; }
     LiveReload *reload() const { return m_reload; }
     MetricsHistory *history() const { return m_history; }
@@ -132,6 +135,8 @@ public slots:
     // Builds the report and saves it atomically at `path` (its folder is
     // created); answers with reportWritten().
     void writeReport(const QString &path);
+    // Answered by repairStarted ... repairFinished, or repairRefused.
+    void startRepair(const QString &name);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -160,6 +165,12 @@ signals:
     void historyAnswered(const lifeline::HistoryAnswer &answer);
     // error is empty when the report was saved at path.
     void reportWritten(const QString &path, const QString &error);
+    void repairStarted(const lifeline::RepairPlan &plan);
+    void repairStepStarted(const QString &service, int index, const QStringList &argv);
+    void repairOutput(const QString &service, const QStringList &lines);
+    void repairStepFinished(const QString &service, int index, const lifeline::CommandStepResult &result);
+    void repairFinished(const lifeline::RepairReport &report);
+    void repairRefused(const QString &service, const QString &error);
     // A request that could not be done (unknown service, shutting down).
     void commandFailed(const QString &error);
     // The min-free-disk guard (core/logs/loghousekeeper.h) removed log backups or has none left
@@ -194,6 +205,7 @@ private:
     MetricsSampler *m_sampler = nullptr;
     Fleet *m_fleet = nullptr;
     Recovery *m_recovery = nullptr;
+    Repair *m_repair = nullptr;
     ControlServer *m_control = nullptr;
     LogHousekeeper *m_housekeeper = nullptr;
     LiveReload *m_reload = nullptr;

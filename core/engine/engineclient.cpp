@@ -127,6 +127,12 @@ EngineClient::EngineClient(Engine *engine, const Config &config, QObject *parent
         queued);
     connect(engine, &Engine::recoveryPlanned, this, &EngineClient::recoveryPlanned, queued);
     connect(engine, &Engine::recoveryRefused, this, &EngineClient::recoveryRefused, queued);
+    connect(engine, &Engine::repairStarted, this, &EngineClient::repairStarted, queued);
+    connect(engine, &Engine::repairStepStarted, this, &EngineClient::repairStepStarted, queued);
+    connect(engine, &Engine::repairOutput, this, &EngineClient::repairOutput, queued);
+    connect(engine, &Engine::repairStepFinished, this, &EngineClient::repairStepFinished, queued);
+    connect(engine, &Engine::repairFinished, this, &EngineClient::repairFinished, queued);
+    connect(engine, &Engine::repairRefused, this, &EngineClient::repairRefused, queued);
     connect(
         engine, &Engine::historyAnswered, this,
         [this](const HistoryAnswer &answer) {
@@ -308,6 +314,11 @@ void EngineClient::startRecovery(const RecoveryOptions &options)
 void EngineClient::writeReport(const QString &path)
 {
     post([e = m_engine, path] { e->writeReport(path); });
+}
+
+void EngineClient::startRepair(const QString &name)
+{
+    post([e = m_engine, name] { e->startRepair(name); });
 }
 
 } // namespace lifeline

@@ -115,6 +115,8 @@ public:
     void planRecovery();                                    // recoveryPlanned()
     void startRecovery(const RecoveryOptions &options = {});
     void writeReport(const QString &path); // reportWritten()
+    // repairStarted ... repairFinished, or repairRefused.
+    void startRepair(const QString &name);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -144,6 +146,12 @@ signals:
     void recoveryPlanned(const lifeline::RecoveryPlan &plan);
     void recoveryRefused(const QString &error);
     void historyAnswered(const lifeline::HistoryAnswer &answer);
+    void repairStarted(const lifeline::RepairPlan &plan);
+    void repairStepStarted(const QString &service, int index, const QStringList &argv);
+    void repairOutput(const QString &service, const QStringList &lines);
+    void repairStepFinished(const QString &service, int index, const lifeline::CommandStepResult &result);
+    void repairFinished(const lifeline::RepairReport &report);
+    void repairRefused(const QString &service, const QString &error);
     void commandFailed(const QString &error);
     void reportWritten(const QString &path, const QString &error);
 

@@ -4,6 +4,7 @@
 #include "logs/eventlog.h"
 #include "metrics/metricshistory.h"
 #include "recovery/recoverydiscovery.h"
+#include "repair/repairstep.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
 #include "util/units.h"
@@ -84,6 +85,8 @@ RecoveryPlan Recovery::plan() const
         p.orphans.append(item);
     }
     p.clean = recovery::planClean(*m_fleet);
+    if (m_fleet->config().recovery.repair)
+        p.repairs = recovery::planRepairs(*m_fleet);
     p.backupLogs = m_fleet->config().recovery.backupLogs;
     if (p.backupLogs)
         p.logs = recovery::planLogs(*m_fleet);

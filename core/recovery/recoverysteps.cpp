@@ -1,5 +1,7 @@
 #include "recovery/recoverysteps.h"
 
+#include "repair/repairstep.h"
+
 #include "health/healthmonitor.h"
 #include "platform/procfs.h"
 #include "recovery/recoverydiscovery.h"
@@ -776,6 +778,8 @@ std::vector<std::unique_ptr<Step>> makeSteps(RunContext &context)
     steps.push_back(std::make_unique<ResourcesStep>(RecoveryStep::Id::CheckResources, context));
     steps.push_back(std::make_unique<BackupLogsStep>(RecoveryStep::Id::BackupLogs, context));
     steps.push_back(std::make_unique<CleanStep>(RecoveryStep::Id::Clean, context));
+    if (context.fleet && context.fleet->config().recovery.repair)
+        steps.push_back(makeRepairStep(context));
     steps.push_back(std::make_unique<StartStep>(RecoveryStep::Id::Start, context));
     steps.push_back(std::make_unique<VerifyStep>(RecoveryStep::Id::Verify, context));
     return steps;

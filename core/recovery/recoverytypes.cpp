@@ -117,6 +117,8 @@ QString RecoveryStep::titleOf(Id id)
         return u"Start every service"_s;
     case Id::Verify:
         return u"Verify running and healthy"_s;
+    case Id::Repair:
+        return u"Run repair steps"_s;
     }
     return QString();
 }
@@ -138,6 +140,8 @@ QString RecoveryStep::keyOf(Id id)
         return u"start"_s;
     case Id::Verify:
         return u"verify"_s;
+    case Id::Repair:
+        return u"repair"_s;
     }
     return QString();
 }
@@ -183,6 +187,7 @@ QJsonObject RecoveryPlan::toJson() const
     o[u"port_holders"_s] = itemsJson(portHolders);
     o[u"orphans"_s] = itemsJson(orphans);
     o[u"clean"_s] = itemsJson(clean);
+    o[u"repairs"_s] = itemsJson(repairs);
     o[u"logs"_s] = itemsJson(logs);
     o[u"backup_logs"_s] = backupLogs;
     o[u"start_order"_s] = QJsonArray::fromStringList(services);
@@ -216,6 +221,8 @@ QString RecoveryPlan::toText() const
     else
         out += next() + u"Logs: not backed up (backup_logs = false)\n"_s;
     appendSection(out, next() + u"Files to clean"_s, clean, u"(none)"_s);
+    if (!repairs.isEmpty())
+        appendSection(out, next() + u"Repair steps to run (recovery.repair)"_s, repairs, QString());
     out += next() + u"Start order: "_s + (services.isEmpty() ? u"(no services)"_s : services.join(u", "_s)) +
            u'\n';
     return out;
@@ -233,7 +240,8 @@ const RecoveryStep *RecoveryReport::failedStep() const
 QString RecoveryReport::summary() const
 {
     if (const RecoveryStep *f = failedStep()) {
-        const int number = int(f->id) + 1;
+        // Its place in this run: the optional Repair step moves the ones after it.
+        const int number = int(f - steps.constData()) + 1;
         return u"recovery FAILED at step %1 (%2): %3"_s.arg(number).arg(f->title, f->message);
     }
     int warnings = 0;

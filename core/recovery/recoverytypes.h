@@ -64,9 +64,12 @@ struct RecoveryStep
         BackupLogs, // before Clean: nothing a glob matches can cost a log first
         Clean,
         Start,
-        Verify
+        Verify,
+        // Only with recovery.repair = true, and then between Clean and Start;
+        // last here so that the other ids keep their place in a run without it.
+        Repair
     };
-    static constexpr int Count = 7;
+    static constexpr int Count = 7; // the steps of a run without Repair
 
     Id id = Id::Stop;
     QString title; // "Stop every service"
@@ -93,6 +96,7 @@ struct RecoveryPlan
     QList<RecoveryItem> orphans;
     QList<RecoveryItem> logs;  // log files that would be backed up, with sizes (step 4)
     QList<RecoveryItem> clean; // files that would be removed, and patterns/matches that are refused (step 5)
+    QList<RecoveryItem> repairs; // with recovery.repair: each service's repair steps, in order
     bool backupLogs = true;
     QStringList services; // start order (step 6)
 
