@@ -28,6 +28,9 @@ Commands:
                                         service's output; --errors: error lines
                                         and stderr only; --follow: keep printing
   recover [--dry-run] [--yes]           emergency recovery
+  updates [--json]                      git updates: commits behind, per service
+  update NAME                           fetch, fast-forward, build, restart and
+                                        verify NAME (rolled back if unhealthy)
   check-config FILE                     validate a configuration file
   export systemd NAME|all [--user] [--out DIR]
                                         write lifeline-NAME.service units from
@@ -64,7 +67,7 @@ struct CommandOptions
 {
     QList<QCommandLineOption> of(const QString &command) const
     {
-        if (command == u"status"_s || command == u"health"_s)
+        if (command == u"status"_s || command == u"health"_s || command == u"updates"_s)
             return {json};
         if (command == u"logs"_s)
             return {lines, errors, follow};
@@ -147,7 +150,7 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
         if (cmd == u"export"_s && r.argument == u"all"_s && r.outPath.isEmpty())
             return u"export systemd all needs --out DIR (one unit file per service)"_s;
         return {};
-    } else if (cmd == u"status"_s || cmd == u"recover"_s) {
+    } else if (cmd == u"status"_s || cmd == u"recover"_s || cmd == u"updates"_s) {
         if (problem.kind != Kind::None)
             return unexpected(problem.typed);
         if (!operands.isEmpty())
@@ -217,9 +220,9 @@ CtlCommandLine parseCtlCommandLine(const QStringList &args)
     r.command = global.positionalArguments().constFirst();
     if (r.command == u"help"_s)
         return print(CtlCommandLine::Action::Help, usageText());
-    static const QStringList commands = {u"status"_s, u"start"_s, u"stop"_s,    u"restart"_s,
-                                         u"health"_s, u"logs"_s,  u"recover"_s, u"check-config"_s,
-                                         u"export"_s, u"import"_s};
+    static const QStringList commands = {u"status"_s, u"start"_s,  u"stop"_s,    u"restart"_s,
+                                         u"health"_s, u"logs"_s,   u"recover"_s, u"check-config"_s,
+                                         u"export"_s, u"import"_s, u"updates"_s, u"update"_s};
     if (!commands.contains(r.command))
         return usageError(u"unknown command \"%1\""_s.arg(r.command));
 

@@ -69,6 +69,31 @@ struct LogSpec
     int backups = 5;
 };
 
+// [service.update]: follow a git branch (core/update/updater.h).
+struct UpdateSpec
+{
+    enum class Mode
+    {
+        Notify,
+        Auto
+    };
+    enum class Dirty
+    {
+        Refuse,
+        Stash
+    };
+    bool enabled = false; // the table is present
+    QString repo;         // absolute; empty = the service's cwd
+    QString remote = QStringLiteral("origin");
+    QString branch; // empty = the branch checked out
+    Millis interval{10 * 60'000};
+    Mode mode = Mode::Notify;
+    QStringList build; // argv run in the repository after a pull; empty = none
+    Dirty dirty = Dirty::Refuse;
+    Millis verifyTimeout{60'000};
+    SourcePos pos; // of the [service.update] table
+};
+
 struct ServiceSpec
 {
     QString name;
@@ -98,6 +123,7 @@ struct ServiceSpec
     Millis cpuLimitFor{60'000}; // how long above cpuLimit before a restart
     HealthSpec health;
     LogSpec logs;
+    UpdateSpec update;
     SourcePos pos; // of the [[service]] table
 
     // A stable digest of everything that decides how the process is started

@@ -7,6 +7,7 @@
 #include "recovery/recovery.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
+#include "update/updater.h"
 
 #include <QCoreApplication>
 #include <QFile>
@@ -426,14 +427,31 @@ QJsonObject ControlServer::handle(const QJsonObject &request)
         return cmdHealth(request);
     if (cmd == u"recover"_s)
         return cmdRecover(request);
+    if (cmd == u"updates"_s)
+        return cmdUpdates();
+    if (cmd == u"update"_s)
+        return cmdUpdate(request);
     return badRequest(u"unknown command \"%1\" (known: ping, status, start, stop, restart, logs, health, "
-                      u"recover)"_s.arg(cmd));
+                      u"recover, updates, update)"_s.arg(cmd));
 }
 
 QJsonObject ControlServer::cmdStatus() const
 {
     QJsonObject reply = okReply();
-    reply.insert(u"status"_s, statusJson(*m_fleet));
+    QJsonObject status = statusJson(*m_fleet);
+    if (m_updater) {
+        QJsonArray services = status.value(u"services"_s).toArray();
+        for (QJsonValueRef v : services) {
+            QJsonObject o = v.toObject();
+            const UpdateStatus u = m_updater->status(o.value(u"name"_s).toString());
+            if (u.enabled) {
+                o.insert(u"update"_s, u.toJson());
+                v = o;
+            }
+        }
+        status.insert(u"services"_s, services);
+    }
+    reply.insert(u"status"_s, status);
     return reply;
 }
 
@@ -563,6 +581,65 @@ QJsonObject ControlServer::cmdRecover(const QJsonObject &request)
     // The reply is the report, sent when the run ends (see onRecoveryFinished).
     m_recoveryWaiters.append(QPointer<QLocalSocket>(m_current));
     return QJsonObject{{u"deferred"_s, true}};
+}
+
+void ControlServer::setUpdater(Updater *updater)
+{
+    if (m_updater)
+        m_updater->disconnect(this);
+    m_updater = updater;
+    if (m_updater)
+        connect(m_updater, &Updater::finished, this, &ControlServer::onUpdateFinished);
+}
+
+QJsonObject ControlServer::cmdUpdates() const
+{
+    QJsonArray list;
+    if (m_updater) {
+        const QStringList names = m_updater->services();
+        for (const QString &name : names) {
+            const UpdateStatus u = m_updater->status(name);
+            QJsonObject o = u.toJson();
+            o.insert(u"name"_s, name);
+            o.insert(u"text"_s, u.describe());
+            list.append(o);
+        }
+    }
+    QJsonObject reply = okReply();
+    reply.insert(u"updates"_s, list);
+    return reply;
+}
+
+QJsonObject ControlServer::cmdUpdate(const QJsonObject &request)
+{
+    const QJsonValue nameValue = request.value(u"name"_s);
+    if (!nameValue.isString() || nameValue.toString().isEmpty())
+        return badRequest(u"\"update\" needs \"name\" (a service name)"_s);
+    const QString name = nameValue.toString();
+    if (!m_updater)
+        return errorReply(u"updates are not available in this Lifeline"_s);
+    QString error;
+    if (!m_updater->apply(name, &error))
+        return errorReply(error);
+    // The reply is the outcome, sent when the update ends (see onUpdateFinished).
+    m_updateWaiters.insert(name, QPointer<QLocalSocket>(m_current));
+    return QJsonObject{{u"deferred"_s, true}};
+}
+
+void ControlServer::onUpdateFinished(const QString &name, bool ok, const QString &summary,
+                                     const QString &reportPath)
+{
+    const QJsonObject reply{{u"ok"_s, ok},
+                            {u"error"_s, ok ? QString() : summary},
+                            {u"summary"_s, summary},
+                            {u"report_path"_s, reportPath}};
+    const QByteArray line = QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n';
+    const QList<QPointer<QLocalSocket>> waiters = m_updateWaiters.values(name);
+    m_updateWaiters.remove(name);
+    for (const QPointer<QLocalSocket> &socket : waiters) {
+        if (socket && socket->state() == QLocalSocket::ConnectedState)
+            socket->write(line);
+    }
 }
 
 void ControlServer::onRecoveryFinished(const RecoveryReport &report)

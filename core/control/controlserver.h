@@ -40,6 +40,7 @@ namespace lifeline {
 
 class Fleet;
 class Recovery;
+class Updater;
 struct RecoveryReport;
 
 class ControlServer final : public QObject
@@ -68,6 +69,8 @@ public:
     bool isListening() const;
     // The recovery engine `recover` drives; without one, `recover` fails.
     void setRecovery(Recovery *recovery);
+    // "updates", "update" and the "update" key of each service in "status".
+    void setUpdater(Updater *updater);
     QString socketPath() const { return m_socketPath; }
 
     // The protocol without the socket: one request line -> one reply object.
@@ -92,6 +95,9 @@ private:
     QJsonObject cmdHealth(const QJsonObject &request) const;
     QJsonObject cmdRecover(const QJsonObject &request);
     void onRecoveryFinished(const RecoveryReport &report);
+    QJsonObject cmdUpdates() const;
+    QJsonObject cmdUpdate(const QJsonObject &request);
+    void onUpdateFinished(const QString &name, bool ok, const QString &summary, const QString &reportPath);
 
     Fleet *m_fleet;
     int m_listenFd = -1;
@@ -105,6 +111,8 @@ private:
     Recovery *m_recovery = nullptr;
     QLocalSocket *m_current = nullptr;               // the client whose request is being handled
     QList<QPointer<QLocalSocket>> m_recoveryWaiters; // answered when the run ends
+    Updater *m_updater = nullptr;
+    QMultiHash<QString, QPointer<QLocalSocket>> m_updateWaiters; // by service, answered when its update ends
 };
 
 } // namespace lifeline

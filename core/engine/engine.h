@@ -43,6 +43,7 @@ class MetricsEndpoint;
 class MetricsSampler;
 class Recovery;
 class ServiceSupervisor;
+class Updater;
 
 // Points and events of the history for one chart or event list.
 struct HistoryQuery
@@ -97,6 +98,7 @@ public:
     MetricsHistory *history() const { return m_history; }
     MetricsSampler *sampler() const { return m_sampler; }
     EventLog *eventLog() const { return m_eventLog.get(); }
+    Updater *updater() const { return m_updater; }
     // Open only while [metrics] listen is set and its address could be bound.
     MetricsEndpoint *metricsEndpoint() const { return m_metrics; }
     const Config &config() const;
@@ -121,6 +123,9 @@ public slots:
     void queryHistory(quint64 id, const lifeline::HistoryQuery &query);
     void planRecovery();
     void startRecovery(const lifeline::RecoveryOptions &options);
+    // [service.update]: fetch and look now; fetch, check and apply (updateFinished tells the end).
+    void checkUpdate(const QString &name);
+    void applyUpdate(const QString &name);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -147,6 +152,11 @@ signals:
     void recoveryPlanned(const lifeline::RecoveryPlan &plan);
     void recoveryRefused(const QString &error);
     void historyAnswered(const lifeline::HistoryAnswer &answer);
+    // Notify mode: new commits for `name` (once per upstream commit).
+    void updateAvailable(const QString &name, const QString &text);
+    // An update was rolled back; severity 1 warning, 2 critical. For the alert centre.
+    void updateAlert(const QString &service, int severity, const QString &title, const QString &text);
+    void updateFinished(const QString &name, bool ok, const QString &summary, const QString &reportPath);
     // A request that could not be done (unknown service, shutting down).
     void commandFailed(const QString &error);
 
@@ -167,6 +177,7 @@ private:
     void applyMetrics(const MetricsSpec &spec);
     // To the event log, and to stderr as well with `warn`.
     void logEngineEvent(const QString &text, bool warn);
+    ServiceSnapshot snapshotOf(const ServiceSupervisor &s) const;
 
     Config m_initialConfig;
     EngineOptions m_options;
@@ -179,6 +190,7 @@ private:
     ControlServer *m_control = nullptr;
     LiveReload *m_reload = nullptr;
     MetricsEndpoint *m_metrics = nullptr;
+    Updater *m_updater = nullptr;
     quint64 m_samplesTaken = 0;
     quint64 m_probesRun = 0;
     QHash<QString, ServiceSnapshot> m_published;

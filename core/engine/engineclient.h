@@ -58,6 +58,8 @@ public:
     const HealthSnapshot *health() const { return m_snap.health ? &*m_snap.health : nullptr; }
     QString waitingReason() const { return m_snap.waitingReason; }
     QStringList dependents() const { return m_snap.dependents; }
+    // enabled = false without [service.update].
+    const UpdateStatus &update() const { return m_snap.update; }
 
 signals:
     void changed();
@@ -114,6 +116,8 @@ public:
     int pendingQueries() const { return m_pendingQueries; } // asked, not yet answered
     void planRecovery();                                    // recoveryPlanned()
     void startRecovery(const RecoveryOptions &options = {});
+    // [service.update]: fetch, check and apply; updateFinished() tells how it ended.
+    bool applyUpdate(const QString &name, QString *error = nullptr);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -144,6 +148,9 @@ signals:
     void recoveryRefused(const QString &error);
     void historyAnswered(const lifeline::HistoryAnswer &answer);
     void commandFailed(const QString &error);
+    void updateAvailable(const QString &name, const QString &text);
+    void updateAlert(const QString &service, int severity, const QString &title, const QString &text);
+    void updateFinished(const QString &name, bool ok, const QString &summary, const QString &reportPath);
 
 private:
     template<typename F>
