@@ -347,8 +347,10 @@ void UpdateWatch::beginApply(bool manual)
             }
             const QString message = u"lifeline: local changes before updating to %1 (%2)"_s.arg(
                 shortSha(m_run->target), m_run->startedAt.toString(Qt::ISODate));
-            git({u"stash"_s, u"push"_s, u"--message"_s, message}, kGitTimeout,
-                [this, files, message](const ProcessResult &stashed) {
+            // A stash is a commit: made as Lifeline, it needs no identity of the person's.
+            git({u"-c"_s, u"user.name=Lifeline"_s, u"-c"_s, u"user.email=lifeline@localhost"_s, u"stash"_s,
+                 u"push"_s, u"--message"_s, message},
+                kGitTimeout, [this, files, message](const ProcessResult &stashed) {
                     if (!stashed.ok()) {
                         refuse(u"git stash: "_s + stashed.describe(kGitTimeout));
                         return;

@@ -93,20 +93,17 @@ class TestUpdate : public QObject
     // Waits for the check under way (or the first one) and one more asked now.
     static bool checkNow(Updater *u)
     {
-        QTRY_VERIFY_WITH_TIMEOUT(!u->status(u"api"_s).isBusy() && u->status(u"api"_s).checkedAtMs > 0,
-                                 20'000);
-        const qint64 before = u->status(u"api"_s).checkedAtMs;
-        if (!u->check(u"api"_s))
+        const auto idle = [u] { return !u->status(u"api"_s).isBusy(); };
+        if (!QTest::qWaitFor([&] { return idle() && u->status(u"api"_s).checkedAtMs > 0; }, 20'000))
             return false;
-        QTRY_VERIFY_WITH_TIMEOUT(!u->status(u"api"_s).isBusy() && u->status(u"api"_s).checkedAtMs != before,
-                                 60'000);
-        return true;
+        const qint64 before = u->status(u"api"_s).checkedAtMs;
+        return u->check(u"api"_s) &&
+               QTest::qWaitFor([&] { return idle() && u->status(u"api"_s).checkedAtMs != before; }, 60'000);
     }
 
     static bool waitHealthy(Fleet &fleet)
     {
-        QTRY_VERIFY_WITH_TIMEOUT(isHealthy(fleet), 20'000);
-        return true;
+        return QTest::qWaitFor([&fleet] { return isHealthy(fleet); }, 20'000);
     }
 
 private slots:
@@ -197,6 +194,7 @@ private slots:
         QVERIFY(cmdlineOf(t.fleet().service(u"api"_s)->pid()).contains(u"--name v2"_s));
         QCOMPARE(u->status(u"api"_s).behind, 0);
         QVERIFY(QFileInfo::exists(finished[0][3].toString()));
+        QVERIFY(stopFleet(t.fleet()));
     }
 
     void autoAppliesAGoodCommit()
@@ -214,6 +212,7 @@ private slots:
         QCOMPARE(m_git.head(m_git.app), m_git.originHead());
         QVERIFY(isHealthy(t.fleet()));
         QVERIFY(cmdlineOf(t.fleet().service(u"api"_s)->pid()).contains(u"--name v2"_s));
+        QVERIFY(stopFleet(t.fleet()));
     }
 
     void failedBuildIsRolledBackAndNotRetried()
@@ -255,6 +254,7 @@ private slots:
         QFile state(m_base + u"/state/update/api.state.json"_s);
         QVERIFY(state.open(QIODevice::ReadOnly));
         QVERIFY(state.readAll().contains(bad.toUtf8()));
+        QVERIFY(stopFleet(t.fleet()));
     }
 
     void unhealthyCommitIsRolledBack()
@@ -279,6 +279,7 @@ private slots:
         QCOMPARE(m_git.head(m_git.app), before);
         QVERIFY(isHealthy(t.fleet()));
         QVERIFY(cmdlineOf(t.fleet().service(u"api"_s)->pid()).contains(u"--name v1"_s));
+        QVERIFY(stopFleet(t.fleet()));
     }
 
     void dirtyTreeIsRefused()
