@@ -141,6 +141,16 @@ QStringList mergeLines(const QStringList &out, const QStringList &err)
     return merged;
 }
 
+// The reply to requests answered when something ends, to the clients still there.
+void answerDeferred(const QList<QPointer<QLocalSocket>> &waiters, const QJsonObject &reply)
+{
+    const QByteArray line = QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n';
+    for (const QPointer<QLocalSocket> &socket : waiters) {
+        if (socket && socket->state() == QLocalSocket::ConnectedState)
+            socket->write(line);
+    }
+}
+
 QString configLabel(const Fleet *fleet)
 {
     return fleet ? fleet->config().path : QString();
@@ -633,13 +643,8 @@ void ControlServer::onUpdateFinished(const QString &name, bool ok, const QString
                             {u"error"_s, ok ? QString() : summary},
                             {u"summary"_s, summary},
                             {u"report_path"_s, reportPath}};
-    const QByteArray line = QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n';
-    const QList<QPointer<QLocalSocket>> waiters = m_updateWaiters.values(name);
+    answerDeferred(m_updateWaiters.values(name), reply);
     m_updateWaiters.remove(name);
-    for (const QPointer<QLocalSocket> &socket : waiters) {
-        if (socket && socket->state() == QLocalSocket::ConnectedState)
-            socket->write(line);
-    }
 }
 
 void ControlServer::onRecoveryFinished(const RecoveryReport &report)
@@ -650,12 +655,7 @@ void ControlServer::onRecoveryFinished(const RecoveryReport &report)
     reply.insert(u"report"_s, report.toJson());
     reply.insert(u"text"_s, report.toText());
     reply.insert(u"report_path"_s, report.jsonPath);
-    const QByteArray line = QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n';
-    const auto waiters = std::exchange(m_recoveryWaiters, {});
-    for (const QPointer<QLocalSocket> &socket : waiters) {
-        if (socket && socket->state() == QLocalSocket::ConnectedState)
-            socket->write(line);
-    }
+    answerDeferred(std::exchange(m_recoveryWaiters, {}), reply);
 }
 
 } // namespace lifeline
