@@ -102,6 +102,14 @@ struct GitFixture
         return ok;
     }
 
+    // A configuration with one service "api" that runs from app (and is not started), following its branch.
+    QByteArray idleServiceToml() const
+    {
+        return "[settings]\nstate_dir = \"" + root.toUtf8() +
+               "/state\"\n[[service]]\nname = \"api\"\ncommand = [\"sleep\", \"60\"]\ncwd = \"" +
+               app.toUtf8() + "\"\nautostart = false\n[service.update]\n";
+    }
+
     QString head(const QString &repo) const
     {
         return git(repo, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")});

@@ -44,10 +44,7 @@ private slots:
     {
         GitFixture git;
         QVERIFY(git.create(m_dir.path()));
-        const QByteArray toml =
-            "[settings]\nstate_dir = \"" + m_dir.path().toUtf8() +
-            "/state\"\n[[service]]\nname = \"api\"\ncommand = [\"sleep\", \"60\"]\ncwd = \"" +
-            git.app.toUtf8() + "\"\nautostart = false\n[service.update]\n";
+        const QByteArray toml = git.idleServiceToml();
         const LoadResult r = ConfigLoader::loadString(toml, m_dir.filePath(u"lifeline.toml"_s));
         QVERIFY(r.ok());
         TestEngine engine(*r.config);
