@@ -120,6 +120,7 @@ MainWindow::MainWindow(EngineClient *engine, QWidget *parent)
         menu->addAction(m_restart);
         menu->addAction(m_restartDependents);
         menu->addAction(m_repair);
+        menu->addAction(m_update);
         menu->addSeparator();
         menu->addAction(m_editService);
         menu->addAction(m_removeService);
@@ -134,6 +135,14 @@ MainWindow::MainWindow(EngineClient *engine, QWidget *parent)
         updateBanner();
     });
     connect(engine, &EngineClient::serviceHealthChanged, this, [this] { updateBanner(); });
+    connect(engine, &EngineClient::serviceUpdated, this, [this](const QString &name) {
+        if (const ServiceView *s = selectedService(); s && s->name() == name)
+            updateActions();
+    });
+    connect(engine, &EngineClient::updateFinished, this,
+            [this](const QString &name, bool ok, const QString &summary) {
+                showNotice(name + QStringLiteral(": ") + summary, ok ? 0 : 2);
+            });
     connect(engine, &EngineClient::waitingChanged, this, [this] { updateBanner(); });
     // The model has already dropped the row; the pane must not keep showing
     // a service that is gone (its supervisor is deleted next).
@@ -168,6 +177,8 @@ void MainWindow::createActions()
     m_stop = act(tr("St&op"), QStringLiteral("stop"));
     m_restart = act(tr("&Restart"), QStringLiteral("restart"), QKeySequence(Qt::CTRL | Qt::Key_R));
     m_restartDependents = act(tr("Restart with &dependents"), QStringLiteral("restart"));
+    m_update = act(tr("&Update"), QStringLiteral("update"));
+    m_update->setObjectName(QStringLiteral("updateAction"));
     m_startAll = act(tr("Start &all"), QStringLiteral("start-all"));
     m_stopAll = act(tr("Sto&p all"), QStringLiteral("stop-all"));
     m_restartAll = act(tr("Restar&t all"), QStringLiteral("restart-all"),
@@ -232,6 +243,11 @@ void MainWindow::createActions()
     connect(m_restartDependents, &QAction::triggered, this, [this] {
         if (auto *s = selectedService())
             m_engine->restartWithDependents(s->name());
+    });
+    connect(m_update, &QAction::triggered, this, [this] {
+        QString error;
+        if (const ServiceView *s = selectedService(); s && !m_engine->applyUpdate(s->name(), &error))
+            showNotice(error, 2);
     });
     connect(m_startAll, &QAction::triggered, m_engine, &EngineClient::startAll);
     connect(m_stopAll, &QAction::triggered, m_engine, &EngineClient::stopAll);
@@ -344,6 +360,7 @@ void MainWindow::createMenus()
     services->addAction(m_restart);
     services->addAction(m_restartDependents);
     services->addAction(m_repair);
+    services->addAction(m_update);
     services->addAction(m_openLogFile);
     services->addAction(m_editService);
     services->addAction(m_removeService);
@@ -473,6 +490,9 @@ void MainWindow::updateActions()
     m_stop->setEnabled(s && (isRunningState(st) || st == ServiceState::Backoff));
     m_restart->setEnabled(s != nullptr);
     m_restartDependents->setEnabled(s && !m_engine->dependentsOf(s->name()).isEmpty());
+    m_update->setEnabled(s && s->update().canApply());
+    m_update->setToolTip(s && s->update().enabled ? s->update().describe()
+                                                  : tr("Update from git (needs [service.update])"));
     m_editService->setEnabled(s != nullptr);
     m_removeService->setEnabled(s != nullptr);
     m_openLogFile->setEnabled(s != nullptr);

@@ -117,6 +117,7 @@ private:
     QAction *m_stop = nullptr;
     QAction *m_restart = nullptr;
     QAction *m_restartDependents = nullptr;
+    QAction *m_update = nullptr; // [service.update]: enabled while the selected service is behind
     QAction *m_restartAll = nullptr;
     QAction *m_openLogs = nullptr;
     QAction *m_recovery = nullptr;

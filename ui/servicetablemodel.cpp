@@ -251,8 +251,11 @@ QVariant ServiceTableModel::data(const QModelIndex &index, int role) const
     switch (role) {
     case Qt::DisplayRole:
         switch (Column(index.column())) {
-        case Name:
-            return s->name();
+        case Name: {
+            // The update badge: "api  ↓3" while behind its branch.
+            const QString badge = s->update().badge();
+            return badge.isEmpty() ? s->name() : s->name() + QStringLiteral("  ") + badge;
+        }
         case State:
             return stateText(s);
         case Pid:
@@ -292,6 +295,8 @@ QVariant ServiceTableModel::data(const QModelIndex &index, int role) const
         }
         break;
     case Qt::ToolTipRole:
+        if (index.column() == Name && s->update().enabled)
+            return s->update().describe();
         if (index.column() == LastExit || index.column() == State) {
             QStringList lines;
             if (!s->lastError().isEmpty())

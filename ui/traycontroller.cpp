@@ -135,6 +135,15 @@ TrayController::TrayController(EngineClient *engine, const Options &options, QOb
     connect(m_engine, &EngineClient::serviceStateChanged, this, &TrayController::onStateChanged);
     connect(m_engine, &EngineClient::serviceHealthChanged, this, &TrayController::onHealthChanged);
     connect(m_engine, &EngineClient::serviceUpdated, this, &TrayController::updateServiceEntry);
+    connect(m_engine, &EngineClient::updateAvailable, this, [this](const QString &name, const QString &text) {
+        notify(name, text, QSystemTrayIcon::Information, NotificationPolicy::Priority::Normal);
+    });
+    // A rolled-back update changed what runs without a person: it always gets through.
+    connect(m_engine, &EngineClient::updateAlert, this,
+            [this](const QString &service, int severity, const QString &, const QString &text) {
+                notify(service, text, severity >= 2 ? QSystemTrayIcon::Critical : QSystemTrayIcon::Warning,
+                       NotificationPolicy::Priority::Urgent);
+            });
     // The colour follows the fleet as a whole (a removed or added service too).
     connect(m_engine, &EngineClient::fleetUpdated, this, &TrayController::refresh);
     connect(m_engine, &EngineClient::serviceLogsDropping, this,
@@ -329,6 +338,11 @@ void TrayController::fillServicesMenu()
         restart->setObjectName(QStringLiteral("restart:") + name);
         connect(restart, &QAction::triggered, this,
                 [request] { request(&EngineClient::restart, "restart"); });
+        QAction *update = menu->addAction(tr("Update"));
+        update->setObjectName(QStringLiteral("update:") + name);
+        update->setVisible(s->update().enabled);
+        connect(update, &QAction::triggered, this,
+                [request] { request(&EngineClient::applyUpdate, "update"); });
         updateServiceEntry(name);
     }
     m_servicesMenu->setEnabled(!services.isEmpty());
@@ -361,6 +375,8 @@ void TrayController::updateServiceEntry(const QString &name)
             a->setEnabled(!isUp(st) && st != ServiceState::Stopping);
         else if (a->objectName().startsWith(QStringLiteral("stop:")))
             a->setEnabled(isUp(st));
+        else if (a->objectName().startsWith(QStringLiteral("update:")))
+            a->setEnabled(s->update().canApply());
     }
 }
 

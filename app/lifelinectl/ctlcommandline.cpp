@@ -31,6 +31,9 @@ Commands:
   repair NAME                           stop NAME, run its [service.repair]
                                         steps, start it again; prints their
                                         output and the result
+  updates [--json]                      git updates: commits behind, per service
+  update NAME                           fetch, fast-forward, build, restart and
+                                        verify NAME (rolled back if unhealthy)
   check-config FILE                     validate a configuration file
   report [--out FILE]                   a diagnostic report in Markdown, to
                                         attach to a bug report (secrets in the
@@ -73,7 +76,7 @@ struct CommandOptions
 {
     QList<QCommandLineOption> of(const QString &command) const
     {
-        if (command == u"status"_s || command == u"health"_s)
+        if (command == u"status"_s || command == u"health"_s || command == u"updates"_s)
             return {json};
         if (command == u"logs"_s)
             return {lines, errors, follow};
@@ -165,7 +168,7 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
             return unexpected(operands.constFirst());
         r.outPath = parser.value(c.out);
         return {};
-    } else if (cmd == u"status"_s || cmd == u"recover"_s) {
+    } else if (cmd == u"status"_s || cmd == u"recover"_s || cmd == u"updates"_s) {
         if (problem.kind != Kind::None)
             return unexpected(problem.typed);
         if (!operands.isEmpty())
@@ -235,9 +238,9 @@ CtlCommandLine parseCtlCommandLine(const QStringList &args)
     r.command = global.positionalArguments().constFirst();
     if (r.command == u"help"_s)
         return print(CtlCommandLine::Action::Help, usageText());
-    static const QStringList commands = {u"status"_s, u"start"_s,  u"stop"_s,    u"restart"_s,
-                                         u"health"_s, u"logs"_s,   u"recover"_s, u"check-config"_s,
-                                         u"export"_s, u"import"_s, u"report"_s,  u"repair"_s};
+    static const QStringList commands = {
+        u"status"_s,       u"start"_s,  u"stop"_s,   u"restart"_s, u"health"_s, u"logs"_s,    u"recover"_s,
+        u"check-config"_s, u"export"_s, u"import"_s, u"report"_s,  u"repair"_s, u"updates"_s, u"update"_s};
     if (!commands.contains(r.command))
         return usageError(u"unknown command \"%1\""_s.arg(r.command));
 

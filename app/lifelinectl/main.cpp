@@ -372,6 +372,41 @@ int cmdRepair(Session &session, const CtlCommandLine &cl)
     return reply->value(u"repaired"_s).toBool() ? Ok : Failed;
 }
 
+int cmdUpdates(Session &session, const CtlCommandLine &cl)
+{
+    int rc = Ok;
+    const auto reply = session.call({{u"cmd"_s, u"updates"_s}}, &rc);
+    if (!reply)
+        return rc;
+    const QJsonArray updates = reply->value(u"updates"_s).toArray();
+    if (cl.json) {
+        printOut(QString::fromUtf8(QJsonDocument(updates).toJson(QJsonDocument::Indented)));
+        return Ok;
+    }
+    if (updates.isEmpty())
+        printOut(u"no service has [service.update]"_s);
+    for (const QJsonValue &v : updates) {
+        const QJsonObject o = v.toObject();
+        printOut(o.value(u"name"_s).toString() + u": "_s +
+                 o.value(u"text"_s).toString().replace(u'\n', u"\n  "_s));
+    }
+    return Ok;
+}
+
+int cmdUpdate(Session &session, const CtlCommandLine &cl)
+{
+    int rc = Ok;
+    // Fetch, build, restart and verify (and maybe the same back): allow it time.
+    session.setTimeout(2 * 60 * 60 * 1000);
+    const auto reply = session.call({{u"cmd"_s, u"update"_s}, {u"name"_s, cl.argument}}, &rc);
+    if (!reply)
+        return rc;
+    const QString report = reply->value(u"report_path"_s).toString();
+    printOut(u"%1: %2%3"_s.arg(cl.argument, reply->value(u"summary"_s).toString(),
+                               report.isEmpty() ? QString() : u" (report: "_s + report + u')'));
+    return Ok;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -426,5 +461,9 @@ int main(int argc, char *argv[])
         return cmdLogs(session, cl);
     if (cl.command == u"repair"_s)
         return cmdRepair(session, cl);
+    if (cl.command == u"updates"_s)
+        return cmdUpdates(session, cl);
+    if (cl.command == u"update"_s)
+        return cmdUpdate(session, cl);
     return cmdRecover(session, cl);
 }

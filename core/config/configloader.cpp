@@ -96,7 +96,7 @@ const QStringList kServiceKeys{
     u"max_restarts"_s, u"restart_window"_s, u"stable_after"_s,   u"fatal_retry"_s,
     u"stop_signal"_s,  u"stop_timeout"_s,   u"memory_limit"_s,   u"memory_limit_for"_s,
     u"cpu_limit"_s,    u"cpu_limit_for"_s,  u"health"_s,         u"logs"_s,
-    u"repair"_s};
+    u"repair"_s,       u"update"_s};
 const QStringList kHealthKeys{u"url"_s,          u"tcp"_s,       u"exec"_s,
                               u"interval"_s,     u"timeout"_s,   u"start_period"_s,
                               u"failures"_s,     u"successes"_s, u"restart_on_unhealthy"_s,
@@ -105,6 +105,8 @@ const QStringList kLogsKeys{u"max_size"_s, u"backups"_s, u"compress"_s, u"max_ag
 const QStringList kRecoveryKeys{u"clean"_s, u"backup_logs"_s, u"keep_backups"_s, u"verify_timeout"_s,
                                 u"repair"_s};
 const QStringList kRepairKeys{u"steps"_s, u"timeout"_s};
+const QStringList kUpdateKeys{u"repo"_s, u"remote"_s, u"branch"_s, u"interval"_s,
+                              u"mode"_s, u"build"_s,  u"dirty"_s,  u"verify_timeout"_s};
 
 // "a -> b -> a"; a cycle through thousands of services keeps its ends and
 // says how many it left out, so the message stays readable.
@@ -259,6 +261,7 @@ private:
     void loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &s);
     void loadLogs(const toml::table &t, ServiceSpec &spec, const Scope &s);
     void loadRepair(const toml::table &t, ServiceSpec &spec, const Scope &s);
+    void loadUpdate(const toml::table &t, ServiceSpec &spec, const Scope &s);
     void checkDependencies();
     void checkCleanGlobs();
 
@@ -762,6 +765,8 @@ void Loader::loadService(const toml::table &t, int index)
         loadLogs(*logs, spec, s);
     if (const toml::table *repair = getTable(t, u"repair"_s, s))
         loadRepair(*repair, spec, s);
+    if (const toml::table *update = getTable(t, u"update"_s, s))
+        loadUpdate(*update, spec, s);
 
     m_config.services.append(spec);
     m_infos.append(info);
@@ -938,6 +943,47 @@ void Loader::loadLogs(const toml::table &t, ServiceSpec &spec, const Scope &serv
         else
             spec.logs.maxAgeSecs = *secs;
     }
+}
+
+void Loader::loadUpdate(const toml::table &t, ServiceSpec &spec, const Scope &service)
+{
+    const Scope s{service.label, u"update."_s, service.service};
+    checkKeys(t, kUpdateKeys, s);
+    UpdateSpec &u = spec.update;
+    u.enabled = true;
+    u.pos = SourcePos{int(t.source().begin.line), int(t.source().begin.column)};
+    if (auto v = getPath(t, u"repo"_s, s))
+        u.repo = *v;
+    // Handed to git as arguments: a leading '-' would be read as an option.
+    static const QRegularExpression refName(u"^[A-Za-z0-9_.][A-Za-z0-9_./-]*$"_s);
+    for (const QString &key : {u"remote"_s, u"branch"_s}) {
+        const std::optional<QString> v = getString(t, key, s);
+        if (!v)
+            continue;
+        if (!refName.match(*v).hasMatch() || v->contains(u".."_s) || v->endsWith(u'/') ||
+            v->endsWith(u".lock"_s)) {
+            error(*t.get(key.toStdString()), s, key,
+                  quoted(*v) + u" is not a git remote or branch name (letters, digits, '_', '.', '/', '-'; "
+                               u"not starting with '-' or '/')"_s);
+            continue;
+        }
+        (key == u"remote"_s ? u.remote : u.branch) = *v;
+    }
+    if (auto v = getDuration(t, u"interval"_s, s, Millis(1'000)))
+        u.interval = *v;
+    if (auto v = getEnum<UpdateSpec::Mode>(
+            t, u"mode"_s, s, {{u"notify"_s, UpdateSpec::Mode::Notify}, {u"auto"_s, UpdateSpec::Mode::Auto}}))
+        u.mode = *v;
+    if (const toml::node *build = t.get("build")) {
+        if (auto argv = getCommand(*build, s, u"build"_s, false))
+            u.build = *argv;
+    }
+    if (auto v = getEnum<UpdateSpec::Dirty>(
+            t, u"dirty"_s, s,
+            {{u"refuse"_s, UpdateSpec::Dirty::Refuse}, {u"stash"_s, UpdateSpec::Dirty::Stash}}))
+        u.dirty = *v;
+    if (auto v = getDuration(t, u"verify_timeout"_s, s, Millis(1)))
+        u.verifyTimeout = *v;
 }
 
 void Loader::checkDependencies()

@@ -80,6 +80,31 @@ struct RepairSpec
     bool enabled() const { return !steps.isEmpty(); }
 };
 
+// [service.update]: follow a git branch (core/update/updater.h).
+struct UpdateSpec
+{
+    enum class Mode
+    {
+        Notify,
+        Auto
+    };
+    enum class Dirty
+    {
+        Refuse,
+        Stash
+    };
+    bool enabled = false; // the table is present
+    QString repo;         // absolute; empty = the service's cwd
+    QString remote = QStringLiteral("origin");
+    QString branch; // empty = the branch checked out
+    Millis interval{10 * 60'000};
+    Mode mode = Mode::Notify;
+    QStringList build; // argv run in the repository after a pull; empty = none
+    Dirty dirty = Dirty::Refuse;
+    Millis verifyTimeout{60'000};
+    SourcePos pos; // of the [service.update] table
+};
+
 struct ServiceSpec
 {
     QString name;
@@ -110,6 +135,7 @@ struct ServiceSpec
     HealthSpec health;
     LogSpec logs;
     RepairSpec repair;
+    UpdateSpec update;
     SourcePos pos; // of the [[service]] table
 
     // A stable digest of everything that decides how the process is started

@@ -9,6 +9,7 @@
 #include "repair/repair.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
+#include "update/updater.h"
 
 #include <QCoreApplication>
 #include <QFile>
@@ -149,6 +150,16 @@ QStringList mergeLines(const QStringList &out, const QStringList &err)
     while (j < err.size())
         merged << err[j++];
     return merged;
+}
+
+// The reply to requests answered when something ends, to the clients still there.
+void answerDeferred(const QList<QPointer<QLocalSocket>> &waiters, const QJsonObject &reply)
+{
+    const QByteArray line = QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n';
+    for (const QPointer<QLocalSocket> &socket : waiters) {
+        if (socket && socket->state() == QLocalSocket::ConnectedState)
+            socket->write(line);
+    }
 }
 
 QString configLabel(const Fleet *fleet)
@@ -446,14 +457,31 @@ QJsonObject ControlServer::handle(const QJsonObject &request)
     }
     if (cmd == u"repair"_s)
         return cmdRepair(request);
+    if (cmd == u"updates"_s)
+        return cmdUpdates();
+    if (cmd == u"update"_s)
+        return cmdUpdate(request);
     return badRequest(u"unknown command \"%1\" (known: ping, status, start, stop, restart, logs, health, "
-                      u"recover, report, repair)"_s.arg(cmd));
+                      u"recover, report, repair, updates, update)"_s.arg(cmd));
 }
 
 QJsonObject ControlServer::cmdStatus() const
 {
     QJsonObject reply = okReply();
-    reply.insert(u"status"_s, statusJson(*m_fleet));
+    QJsonObject status = statusJson(*m_fleet);
+    if (m_updater) {
+        QJsonArray services = status.value(u"services"_s).toArray();
+        for (QJsonValueRef v : services) {
+            QJsonObject o = v.toObject();
+            const UpdateStatus u = m_updater->status(o.value(u"name"_s).toString());
+            if (u.enabled) {
+                o.insert(u"update"_s, u.toJson());
+                v = o;
+            }
+        }
+        status.insert(u"services"_s, services);
+    }
+    reply.insert(u"status"_s, status);
     return reply;
 }
 
@@ -585,6 +613,60 @@ QJsonObject ControlServer::cmdRecover(const QJsonObject &request)
     return QJsonObject{{u"deferred"_s, true}};
 }
 
+void ControlServer::setUpdater(Updater *updater)
+{
+    if (m_updater)
+        m_updater->disconnect(this);
+    m_updater = updater;
+    if (m_updater)
+        connect(m_updater, &Updater::finished, this, &ControlServer::onUpdateFinished);
+}
+
+QJsonObject ControlServer::cmdUpdates() const
+{
+    QJsonArray list;
+    if (m_updater) {
+        const QStringList names = m_updater->services();
+        for (const QString &name : names) {
+            const UpdateStatus u = m_updater->status(name);
+            QJsonObject o = u.toJson();
+            o.insert(u"name"_s, name);
+            o.insert(u"text"_s, u.describe());
+            list.append(o);
+        }
+    }
+    QJsonObject reply = okReply();
+    reply.insert(u"updates"_s, list);
+    return reply;
+}
+
+QJsonObject ControlServer::cmdUpdate(const QJsonObject &request)
+{
+    const QJsonValue nameValue = request.value(u"name"_s);
+    if (!nameValue.isString() || nameValue.toString().isEmpty())
+        return badRequest(u"\"update\" needs \"name\" (a service name)"_s);
+    const QString name = nameValue.toString();
+    if (!m_updater)
+        return errorReply(u"updates are not available in this Lifeline"_s);
+    QString error;
+    if (!m_updater->apply(name, &error))
+        return errorReply(error);
+    // The reply is the outcome, sent when the update ends (see onUpdateFinished).
+    m_updateWaiters.insert(name, QPointer<QLocalSocket>(m_current));
+    return QJsonObject{{u"deferred"_s, true}};
+}
+
+void ControlServer::onUpdateFinished(const QString &name, bool ok, const QString &summary,
+                                     const QString &reportPath)
+{
+    const QJsonObject reply{{u"ok"_s, ok},
+                            {u"error"_s, ok ? QString() : summary},
+                            {u"summary"_s, summary},
+                            {u"report_path"_s, reportPath}};
+    answerDeferred(m_updateWaiters.values(name), reply);
+    m_updateWaiters.remove(name);
+}
+
 void ControlServer::onRecoveryFinished(const RecoveryReport &report)
 {
     QJsonObject reply;
@@ -593,12 +675,7 @@ void ControlServer::onRecoveryFinished(const RecoveryReport &report)
     reply.insert(u"report"_s, report.toJson());
     reply.insert(u"text"_s, report.toText());
     reply.insert(u"report_path"_s, report.jsonPath);
-    const QByteArray line = QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n';
-    const auto waiters = std::exchange(m_recoveryWaiters, {});
-    for (const QPointer<QLocalSocket> &socket : waiters) {
-        if (socket && socket->state() == QLocalSocket::ConnectedState)
-            socket->write(line);
-    }
+    answerDeferred(std::exchange(m_recoveryWaiters, {}), reply);
 }
 
 void ControlServer::setRepair(Repair *repair)

@@ -46,6 +46,7 @@ namespace lifeline {
 class Fleet;
 class Recovery;
 class Repair;
+class Updater;
 struct RecoveryReport;
 struct RepairReport;
 
@@ -79,6 +80,8 @@ public:
     void setReportBuilder(std::function<QString()> builder) { m_reportBuilder = std::move(builder); }
     // The repairs `repair` drives; without one, `repair` fails.
     void setRepair(Repair *repair);
+    // "updates", "update" and the "update" key of each service in "status".
+    void setUpdater(Updater *updater);
     QString socketPath() const { return m_socketPath; }
 
     // The protocol without the socket: one request line -> one reply object.
@@ -105,6 +108,9 @@ private:
     void onRecoveryFinished(const RecoveryReport &report);
     QJsonObject cmdRepair(const QJsonObject &request);
     void onRepairFinished(const RepairReport &report);
+    QJsonObject cmdUpdates() const;
+    QJsonObject cmdUpdate(const QJsonObject &request);
+    void onUpdateFinished(const QString &name, bool ok, const QString &summary, const QString &reportPath);
 
     Fleet *m_fleet;
     int m_listenFd = -1;
@@ -122,6 +128,8 @@ private:
     Repair *m_repair = nullptr;
     QHash<QString, QList<QPointer<QLocalSocket>>>
         m_repairWaiters; // by service, answered when its repair ends
+    Updater *m_updater = nullptr;
+    QMultiHash<QString, QPointer<QLocalSocket>> m_updateWaiters; // by service, answered when its update ends
 };
 
 } // namespace lifeline

@@ -12,6 +12,7 @@
 #include "repair/repair.h"
 #include "supervise/fleet.h"
 #include "supervise/servicesupervisor.h"
+#include "update/updater.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -38,7 +39,7 @@ bool sameForDisplay(const ServiceSnapshot &a, const ServiceSnapshot &b)
            a.hasExited == b.hasExited && a.lastError == b.lastError && a.restartReason == b.restartReason &&
            a.lastReason == b.lastReason && a.logsDropped == b.logsDropped && a.health == b.health &&
            a.waitingReason == b.waitingReason && a.dependents == b.dependents &&
-           a.beingRemoved == b.beingRemoved;
+           a.beingRemoved == b.beingRemoved && a.update == b.update;
 }
 
 bool sameFleet(const FleetSnapshot &a, const FleetSnapshot &b)
@@ -69,6 +70,7 @@ Engine::~Engine()
     // write to the history and the event log.
     delete m_metrics;
     delete m_control;
+    delete m_updater;
     delete m_reload;
     delete m_recovery;
     delete m_repair;
@@ -119,10 +121,24 @@ bool Engine::initialize(const QString &socketPath)
         return m_recovery->isRunning() ? QStringLiteral("an emergency recovery is running") : QString();
     });
     m_control->setRepair(m_repair);
+    m_updater = new Updater(m_fleet, this);
+    m_control->setUpdater(m_updater);
+    connect(m_updater, &Updater::statusChanged, this, &Engine::markDirty);
+    connect(m_updater, &Updater::eventLogged, this, &Engine::eventLogged);
+    connect(m_updater, &Updater::updateAvailable, this, &Engine::updateAvailable);
+    connect(m_updater, &Updater::finished, this, &Engine::updateFinished);
+    // Until the alert centre is wired in (it takes fire(key, severity, service, title, text)),
+    // a rolled-back update reaches people as a warning and a signal.
+    connect(m_updater, &Updater::alertRaised, this,
+            [this](const QString &service, int severity, const QString &title, const QString &text) {
+                qWarning("%s", qUtf8Printable(text));
+                emit updateAlert(service, severity, title, text);
+            });
     if (m_options.liveReload) {
         m_reload = new LiveReload(m_fleet, m_recovery, this);
         connect(m_reload, &LiveReload::applied, this, [this](const QString &summary) {
             m_published.clear(); // specs changed: everything goes again
+            m_updater->sync();
             applyMetrics(m_fleet->config().metrics);
             emit configChanged(m_reload->config());
             publishAll();
@@ -183,7 +199,7 @@ bool Engine::initialize(const QString &socketPath)
         if (!s)
             return;
         watch(s);
-        const ServiceSnapshot snap = ServiceSnapshot::of(*s, *m_fleet);
+        const ServiceSnapshot snap = snapshotOf(*s);
         m_published.insert(name, snap);
         emit serviceAdded(int(m_fleet->services().indexOf(s)), snap);
     });
@@ -208,7 +224,7 @@ bool Engine::initialize(const QString &socketPath)
     connect(m_repair, &Repair::finished, this, &Engine::repairFinished);
 
     for (const ServiceSupervisor *s : m_fleet->services())
-        m_published.insert(s->name(), ServiceSnapshot::of(*s, *m_fleet));
+        m_published.insert(s->name(), snapshotOf(*s));
     m_publishedFleet = FleetSnapshot::of(*m_fleet);
 
     applyMetrics(m_initialConfig.metrics);
@@ -268,13 +284,20 @@ void Engine::flushDirty()
     publishFleet();
 }
 
+ServiceSnapshot Engine::snapshotOf(const ServiceSupervisor &s) const
+{
+    ServiceSnapshot snap = ServiceSnapshot::of(s, *m_fleet);
+    snap.update = m_updater->status(s.name());
+    return snap;
+}
+
 QList<ServiceSnapshot> Engine::serviceSnapshots() const
 {
     QList<ServiceSnapshot> out;
     if (!m_fleet)
         return out;
     for (const ServiceSupervisor *s : m_fleet->services())
-        out.append(ServiceSnapshot::of(*s, *m_fleet));
+        out.append(snapshotOf(*s));
     return out;
 }
 
@@ -290,7 +313,7 @@ void Engine::publish(const QString &name)
     if (!s)
         return;
     m_dirty.remove(name);
-    ServiceSnapshot snap = ServiceSnapshot::of(*s, *m_fleet);
+    ServiceSnapshot snap = snapshotOf(*s);
     const auto it = m_published.constFind(name);
     if (it != m_published.constEnd() && sameForDisplay(*it, snap))
         return;
@@ -317,7 +340,7 @@ void Engine::publishAll()
     m_publishedFleet = FleetSnapshot::of(*m_fleet);
     emit fleetUpdated(*m_publishedFleet);
     for (const ServiceSupervisor *s : m_fleet->services()) {
-        const ServiceSnapshot snap = ServiceSnapshot::of(*s, *m_fleet);
+        const ServiceSnapshot snap = snapshotOf(*s);
         m_published.insert(s->name(), snap);
         emit serviceUpdated(snap);
     }
@@ -535,6 +558,22 @@ void Engine::planRecovery()
     if (deferUntilInitialized([this] { planRecovery(); }))
         return;
     emit recoveryPlanned(m_recovery->plan());
+}
+
+void Engine::checkUpdate(const QString &name)
+{
+    if (deferUntilInitialized([this, name] { checkUpdate(name); }))
+        return;
+    QString error;
+    command(m_updater->check(name, &error), error);
+}
+
+void Engine::applyUpdate(const QString &name)
+{
+    if (deferUntilInitialized([this, name] { applyUpdate(name); }))
+        return;
+    QString error;
+    command(m_updater->apply(name, &error), error);
 }
 
 void Engine::startRecovery(const RecoveryOptions &options)

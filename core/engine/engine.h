@@ -47,6 +47,7 @@ class MetricsSampler;
 class Recovery;
 class Repair;
 class ServiceSupervisor;
+class Updater;
 
 // Points and events of the history for one chart or event list.
 struct HistoryQuery
@@ -102,6 +103,7 @@ public:
     MetricsHistory *history() const { return m_history; }
     MetricsSampler *sampler() const { return m_sampler; }
     EventLog *eventLog() const { return m_eventLog.get(); }
+    Updater *updater() const { return m_updater; }
     // Open only while [metrics] listen is set and its address could be bound.
     MetricsEndpoint *metricsEndpoint() const { return m_metrics; }
     const Config &config() const;
@@ -137,6 +139,9 @@ public slots:
     void writeReport(const QString &path);
     // Answered by repairStarted ... repairFinished, or repairRefused.
     void startRepair(const QString &name);
+    // [service.update]: fetch and look now; fetch, check and apply (updateFinished tells the end).
+    void checkUpdate(const QString &name);
+    void applyUpdate(const QString &name);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -171,6 +176,11 @@ signals:
     void repairStepFinished(const QString &service, int index, const lifeline::CommandStepResult &result);
     void repairFinished(const lifeline::RepairReport &report);
     void repairRefused(const QString &service, const QString &error);
+    // Notify mode: new commits for `name` (once per upstream commit).
+    void updateAvailable(const QString &name, const QString &text);
+    // An update was rolled back; severity 1 warning, 2 critical. For the alert centre.
+    void updateAlert(const QString &service, int severity, const QString &title, const QString &text);
+    void updateFinished(const QString &name, bool ok, const QString &summary, const QString &reportPath);
     // A request that could not be done (unknown service, shutting down).
     void commandFailed(const QString &error);
     // The min-free-disk guard (core/logs/loghousekeeper.h) removed log backups or has none left
@@ -196,6 +206,7 @@ private:
     // To the event log, and to stderr as well with `warn`.
     void logEngineEvent(const QString &text, bool warn);
     void startHousekeeping();
+    ServiceSnapshot snapshotOf(const ServiceSupervisor &s) const;
 
     Config m_initialConfig;
     EngineOptions m_options;
@@ -210,6 +221,7 @@ private:
     LogHousekeeper *m_housekeeper = nullptr;
     LiveReload *m_reload = nullptr;
     MetricsEndpoint *m_metrics = nullptr;
+    Updater *m_updater = nullptr;
     quint64 m_samplesTaken = 0;
     quint64 m_probesRun = 0;
     QHash<QString, ServiceSnapshot> m_published;

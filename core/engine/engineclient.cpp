@@ -142,6 +142,9 @@ EngineClient::EngineClient(Engine *engine, const Config &config, QObject *parent
         queued);
     connect(engine, &Engine::commandFailed, this, &EngineClient::commandFailed, queued);
     connect(engine, &Engine::reportWritten, this, &EngineClient::reportWritten, queued);
+    connect(engine, &Engine::updateAvailable, this, &EngineClient::updateAvailable, queued);
+    connect(engine, &Engine::updateAlert, this, &EngineClient::updateAlert, queued);
+    connect(engine, &Engine::updateFinished, this, &EngineClient::updateFinished, queued);
 }
 
 EngineClient::~EngineClient() = default;
@@ -299,6 +302,14 @@ quint64 EngineClient::queryHistory(const HistoryQuery &query)
     ++m_pendingQueries;
     post([e = m_engine, id, query] { e->queryHistory(id, query); });
     return id;
+}
+
+bool EngineClient::applyUpdate(const QString &name, QString *error)
+{
+    if (!knows(name, error))
+        return false;
+    post([e = m_engine, name] { e->applyUpdate(name); });
+    return true;
 }
 
 void EngineClient::planRecovery()

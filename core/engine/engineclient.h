@@ -58,6 +58,8 @@ public:
     const HealthSnapshot *health() const { return m_snap.health ? &*m_snap.health : nullptr; }
     QString waitingReason() const { return m_snap.waitingReason; }
     QStringList dependents() const { return m_snap.dependents; }
+    // enabled = false without [service.update].
+    const UpdateStatus &update() const { return m_snap.update; }
 
 signals:
     void changed();
@@ -117,6 +119,8 @@ public:
     void writeReport(const QString &path); // reportWritten()
     // repairStarted ... repairFinished, or repairRefused.
     void startRepair(const QString &name);
+    // [service.update]: fetch, check and apply; updateFinished() tells how it ended.
+    bool applyUpdate(const QString &name, QString *error = nullptr);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -154,6 +158,9 @@ signals:
     void repairRefused(const QString &service, const QString &error);
     void commandFailed(const QString &error);
     void reportWritten(const QString &path, const QString &error);
+    void updateAvailable(const QString &name, const QString &text);
+    void updateAlert(const QString &service, int severity, const QString &title, const QString &text);
+    void updateFinished(const QString &name, bool ok, const QString &summary, const QString &reportPath);
 
 private:
     template<typename F>

@@ -12,6 +12,7 @@
 #include "metrics/systemsampler.h"
 #include "supervise/exitstatus.h"
 #include "supervise/servicestate.h"
+#include "update/updatestatus.h"
 
 #include <QJsonObject>
 #include <QList>
@@ -74,6 +75,7 @@ struct ServiceSnapshot
     QString waitingReason;
     QStringList dependents;
     bool beingRemoved = false;
+    UpdateStatus update; // enabled = false without [service.update]
 
     QString name() const { return spec.name; }
     static ServiceSnapshot of(const ServiceSupervisor &service, const Fleet &fleet);
