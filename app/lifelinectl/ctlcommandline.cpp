@@ -28,6 +28,9 @@ Commands:
                                         service's output; --errors: error lines
                                         and stderr only; --follow: keep printing
   recover [--dry-run] [--yes]           emergency recovery
+  crashes NAME [--json]                 the service's crash records: id, time,
+                                        cause, exit
+  crash NAME ID [--json]                one crash record, whole, as Markdown
   check-config FILE                     validate a configuration file
   export systemd NAME|all [--user] [--out DIR]
                                         write lifeline-NAME.service units from
@@ -64,7 +67,8 @@ struct CommandOptions
 {
     QList<QCommandLineOption> of(const QString &command) const
     {
-        if (command == u"status"_s || command == u"health"_s)
+        if (command == u"status"_s || command == u"health"_s || command == u"crashes"_s ||
+            command == u"crash"_s)
             return {json};
         if (command == u"logs"_s)
             return {lines, errors, follow};
@@ -134,6 +138,13 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
     if (cmd == u"start"_s || cmd == u"stop"_s || cmd == u"restart"_s) {
         if (problem.kind != Kind::None || operands.size() != 1)
             return u"%1 needs one NAME (or all)"_s.arg(cmd);
+    } else if (cmd == u"crash"_s) {
+        if (problem.kind != Kind::None)
+            return unexpected(problem.typed);
+        bool ok = false;
+        if (operands.size() != 2 || operands.at(1).toLongLong(&ok) <= 0 || !ok)
+            return u"crash needs a NAME and an ID (a number `crashes NAME` lists)"_s;
+        r.id = operands.at(1).toLongLong();
     } else if (cmd == u"check-config"_s) {
         if (problem.kind != Kind::None || operands.size() != 1)
             return u"check-config needs exactly one FILE"_s;
@@ -152,7 +163,7 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
             return unexpected(problem.typed);
         if (!operands.isEmpty())
             return unexpected(operands.constFirst());
-    } else { // health, logs: NAME and options
+    } else { // health, logs, crashes: NAME and options
         if (problem.kind == Kind::MissingValue)
             return u"%1: %2 needs a number"_s.arg(cmd, problem.typed);
         if (problem.kind != Kind::None)
@@ -217,9 +228,9 @@ CtlCommandLine parseCtlCommandLine(const QStringList &args)
     r.command = global.positionalArguments().constFirst();
     if (r.command == u"help"_s)
         return print(CtlCommandLine::Action::Help, usageText());
-    static const QStringList commands = {u"status"_s, u"start"_s, u"stop"_s,    u"restart"_s,
-                                         u"health"_s, u"logs"_s,  u"recover"_s, u"check-config"_s,
-                                         u"export"_s, u"import"_s};
+    static const QStringList commands = {u"status"_s, u"start"_s,  u"stop"_s,    u"restart"_s,
+                                         u"health"_s, u"logs"_s,   u"recover"_s, u"check-config"_s,
+                                         u"export"_s, u"import"_s, u"crashes"_s, u"crash"_s};
     if (!commands.contains(r.command))
         return usageError(u"unknown command \"%1\""_s.arg(r.command));
 

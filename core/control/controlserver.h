@@ -11,6 +11,8 @@
 //      count as errors); with "after" (a cursor from an earlier reply) only the
 //      lines written since, which is how `lifelinectl logs --follow` works.
 //   {"cmd":"health","name":NAME}            -> {"ok":true,"name":NAME,"health":H,"results":[...]}
+//   {"cmd":"crashes","name":NAME}          -> {"ok":true,"name":NAME,"crashes":[{id,time,cause,exit,...}]}
+//   {"cmd":"crash","name":NAME,"id":ID}    -> {"ok":true,"record":{...},"markdown":TEXT}
 //   {"cmd":"recover",...}                   -> {"ok":false,"error":"recovery is not available in this
 //   version"}
 // Anything else gets {"ok":false,"error":"bad request: ..."} and the
@@ -39,6 +41,7 @@ class QTimer;
 namespace lifeline {
 
 class Fleet;
+class CrashStore;
 class Recovery;
 struct RecoveryReport;
 
@@ -68,6 +71,8 @@ public:
     bool isListening() const;
     // The recovery engine `recover` drives; without one, `recover` fails.
     void setRecovery(Recovery *recovery);
+    // Where `crashes` and `crash` read; without one they fail.
+    void setCrashes(CrashStore *crashes) { m_crashes = crashes; }
     QString socketPath() const { return m_socketPath; }
 
     // The protocol without the socket: one request line -> one reply object.
@@ -91,6 +96,7 @@ private:
     QJsonObject cmdLogs(const QJsonObject &request) const;
     QJsonObject cmdHealth(const QJsonObject &request) const;
     QJsonObject cmdRecover(const QJsonObject &request);
+    QJsonObject cmdCrashes(const QString &cmd, const QJsonObject &request) const;
     void onRecoveryFinished(const RecoveryReport &report);
 
     Fleet *m_fleet;
@@ -103,6 +109,7 @@ private:
     QString m_socketPath;
     QHash<QLocalSocket *, QByteArray> m_buffers; // partial request line per client
     Recovery *m_recovery = nullptr;
+    CrashStore *m_crashes = nullptr;
     QLocalSocket *m_current = nullptr;               // the client whose request is being handled
     QList<QPointer<QLocalSocket>> m_recoveryWaiters; // answered when the run ends
 };

@@ -16,6 +16,7 @@
 #pragma once
 
 #include "config/servicespec.h"
+#include "diagnostics/crashrecord.h"
 #include "engine/snapshot.h"
 #include "metrics/metricshistory.h"
 #include "recovery/recoverytypes.h"
@@ -36,6 +37,8 @@ namespace lifeline {
 
 class Clock;
 class ControlServer;
+class CrashRecorder;
+class CrashStore;
 class EventLog;
 class Fleet;
 class LiveReload;
@@ -97,6 +100,10 @@ public:
     MetricsHistory *history() const { return m_history; }
     MetricsSampler *sampler() const { return m_sampler; }
     EventLog *eventLog() const { return m_eventLog.get(); }
+    // Crash records: list, fetch and count them here on the engine's thread
+    // (CrashStore::list / record / counts / addedSinceStart).
+    CrashStore *crashes() const { return m_crashes; }
+    CrashRecorder *crashRecorder() const { return m_crashRecorder; }
     // Open only while [metrics] listen is set and its address could be bound.
     MetricsEndpoint *metricsEndpoint() const { return m_metrics; }
     const Config &config() const;
@@ -121,6 +128,9 @@ public slots:
     void queryHistory(quint64 id, const lifeline::HistoryQuery &query);
     void planRecovery();
     void startRecovery(const lifeline::RecoveryOptions &options);
+    // Answered by crashesAnswered() (newest first) and crashFetched().
+    void queryCrashes(const QString &service);
+    void fetchCrash(const QString &service, qint64 id);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -147,6 +157,10 @@ signals:
     void recoveryPlanned(const lifeline::RecoveryPlan &plan);
     void recoveryRefused(const QString &error);
     void historyAnswered(const lifeline::HistoryAnswer &answer);
+    void crashRecorded(const lifeline::CrashSummary &summary);
+    void crashesAnswered(const QString &service, const QList<lifeline::CrashSummary> &crashes);
+    // found is false for an id the service has no record of (any more).
+    void crashFetched(const QString &service, qint64 id, bool found, const lifeline::CrashRecord &record);
     // A request that could not be done (unknown service, shutting down).
     void commandFailed(const QString &error);
 
@@ -179,6 +193,8 @@ private:
     ControlServer *m_control = nullptr;
     LiveReload *m_reload = nullptr;
     MetricsEndpoint *m_metrics = nullptr;
+    CrashStore *m_crashes = nullptr;
+    CrashRecorder *m_crashRecorder = nullptr;
     quint64 m_samplesTaken = 0;
     quint64 m_probesRun = 0;
     QHash<QString, ServiceSnapshot> m_published;

@@ -135,6 +135,9 @@ EngineClient::EngineClient(Engine *engine, const Config &config, QObject *parent
         },
         queued);
     connect(engine, &Engine::commandFailed, this, &EngineClient::commandFailed, queued);
+    connect(engine, &Engine::crashRecorded, this, &EngineClient::crashRecorded, queued);
+    connect(engine, &Engine::crashesAnswered, this, &EngineClient::crashesAnswered, queued);
+    connect(engine, &Engine::crashFetched, this, &EngineClient::crashFetched, queued);
 }
 
 EngineClient::~EngineClient() = default;
@@ -292,6 +295,16 @@ quint64 EngineClient::queryHistory(const HistoryQuery &query)
     ++m_pendingQueries;
     post([e = m_engine, id, query] { e->queryHistory(id, query); });
     return id;
+}
+
+void EngineClient::queryCrashes(const QString &service)
+{
+    post([e = m_engine, service] { e->queryCrashes(service); });
+}
+
+void EngineClient::fetchCrash(const QString &service, qint64 id)
+{
+    post([e = m_engine, service, id] { e->fetchCrash(service, id); });
 }
 
 void EngineClient::planRecovery()

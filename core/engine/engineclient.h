@@ -114,6 +114,10 @@ public:
     int pendingQueries() const { return m_pendingQueries; } // asked, not yet answered
     void planRecovery();                                    // recoveryPlanned()
     void startRecovery(const RecoveryOptions &options = {});
+    // Crash records of a service: the list comes as crashesAnswered()
+    // (newest first), one record as crashFetched().
+    void queryCrashes(const QString &service);
+    void fetchCrash(const QString &service, qint64 id);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -143,6 +147,9 @@ signals:
     void recoveryPlanned(const lifeline::RecoveryPlan &plan);
     void recoveryRefused(const QString &error);
     void historyAnswered(const lifeline::HistoryAnswer &answer);
+    void crashRecorded(const lifeline::CrashSummary &summary);
+    void crashesAnswered(const QString &service, const QList<lifeline::CrashSummary> &crashes);
+    void crashFetched(const QString &service, qint64 id, bool found, const lifeline::CrashRecord &record);
     void commandFailed(const QString &error);
 
 private:
