@@ -231,7 +231,7 @@ private slots:
 
     void memoryOnlyWithoutADatabase()
     {
-        MetricsHistory history(QString());
+        MetricsHistory history{QString()};
         CrashStore store(&history);
         store.setMaxPerService(2);
         for (int i = 0; i < 3; ++i)
