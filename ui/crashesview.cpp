@@ -119,19 +119,22 @@ void CrashesView::onListed(const QString &service, const QList<CrashSummary> &cr
         return;
     const qint64 selected = m_shown ? m_shown->id : m_wanted;
     m_crashes = crashes;
-    const QSignalBlocker block(m_list);
-    m_list->clear();
-    QTreeWidgetItem *current = nullptr;
-    for (const CrashSummary &c : crashes) {
-        auto *item = new QTreeWidgetItem(
-            m_list, {QDateTime::fromMSecsSinceEpoch(c.timeMs).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
-                     c.cause, c.exit});
-        item->setData(0, Qt::UserRole, c.id);
-        if (c.id == selected)
-            current = item;
+    {
+        // Rebuilding the list keeps the record shown: no fetch.
+        const QSignalBlocker block(m_list);
+        m_list->clear();
+        QTreeWidgetItem *current = nullptr;
+        for (const CrashSummary &c : crashes) {
+            auto *item = new QTreeWidgetItem(m_list, {QDateTime::fromMSecsSinceEpoch(c.timeMs).toString(
+                                                          QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+                                                      c.cause, c.exit});
+            item->setData(0, Qt::UserRole, c.id);
+            if (c.id == selected)
+                current = item;
+        }
+        if (current)
+            m_list->setCurrentItem(current);
     }
-    if (current)
-        m_list->setCurrentItem(current);
     m_empty->setText(crashes.isEmpty() ? tr("%1 has not crashed since records are kept.").arg(service)
                                        : tr("%n crash record(s)", nullptr, int(crashes.size())));
     if (m_selectNear)

@@ -14,6 +14,7 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTreeWidget>
 
 using namespace lifeline;
 using namespace Qt::StringLiterals;
@@ -59,7 +60,11 @@ private slots:
         QTRY_COMPARE(pane->service() ? pane->service()->name() : QString(), u"api"_s);
         QCOMPARE(pane->tabs()->currentIndex(), int(ServiceDetailPane::CrashesTab));
         CrashesView *view = pane->crashesView();
-        QTRY_VERIFY(view->shownRecord() && view->shownRecord()->id == id);
+        QTRY_VERIFY2(
+            view->shownRecord() && view->shownRecord()->id == id,
+            qPrintable(u"%1 listed, current %2, text %3"_s.arg(view->list()->topLevelItemCount())
+                           .arg(view->list()->currentItem() ? view->list()->currentItem()->text(0) : u"-"_s)
+                           .arg(view->text()->toPlainText().left(200))));
         QVERIFY(view->text()->toPlainText().contains(u"ERROR: crashing as asked (exit code 6)"_s));
         QVERIFY(QTest::qWaitFor([&] { return app.engine()->isAllStopped(); }, 15000));
     }
