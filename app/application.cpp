@@ -86,6 +86,10 @@ Application::Application(const Config &config, bool minimized, EngineHost::Threa
         showWindow();
         m_window.selectService(name);
     });
+    connect(&m_tray, &TrayController::crashRequested, this, [this](const QString &name, qint64 timeMs) {
+        showWindow();
+        m_window.showCrash(name, timeMs);
+    });
     connect(&m_tray, &TrayController::emergencyRecoveryRequested, this, &Application::showRecovery);
     connect(&m_tray, &TrayController::quitRequested, this, [this] { quit(); });
     connect(&m_tray, &TrayController::availabilityChanged, this, &Application::applyTrayAvailability);

@@ -461,6 +461,12 @@ ServiceView *MainWindow::selectedService() const
     return rows.isEmpty() ? nullptr : m_table->serviceAt(rows.constFirst());
 }
 
+void MainWindow::showCrash(const QString &name, qint64 timeMs)
+{
+    selectService(name);
+    m_detail->showCrashNear(timeMs);
+}
+
 void MainWindow::selectService(const QString &name)
 {
     const QModelIndex index = m_table->indexOf(name);

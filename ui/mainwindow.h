@@ -37,6 +37,9 @@ public:
     // The service selected in the table, or nullptr.
     ServiceView *selectedService() const;
     void selectService(const QString &name);
+    // The service selected, its Crashes tab open at the record of the crash
+    // at about timeMs (a crash notification was clicked).
+    void showCrash(const QString &name, qint64 timeMs);
 
     // With a tray, closing hides the window; without one it asks to quit
     // (quitRequested) and stays open until the app decides.

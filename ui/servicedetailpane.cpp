@@ -1,5 +1,6 @@
 #include "servicedetailpane.h"
 
+#include "crashesview.h"
 #include "engine/engineclient.h"
 #include "engine/snapshot.h"
 #include "healthview.h"
@@ -121,6 +122,8 @@ ServiceDetailPane::ServiceDetailPane(EngineClient *engine, QWidget *parent)
     m_events->setMaximumBlockCount(kMaxEventLines);
     m_events->setFont(m_logView->editor()->font());
     m_tabs->insertTab(EventsTab, m_events, tr("Events"));
+    m_crashes = new CrashesView(m_engine, this);
+    m_tabs->insertTab(CrashesTab, m_crashes, tr("Crashes"));
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
@@ -241,6 +244,7 @@ void ServiceDetailPane::setService(ServiceView *service)
         m_logView->setFiles(m_engine->eventLogPath());
     }
     m_healthView->setService(service);
+    m_crashes->setService(service ? service->name() : QString());
     m_healthView->setPlaceholderText(
         service
             ? tr("No health check configured for %1.\nAdd a [service.health] table with url, tcp or exec.")
@@ -248,6 +252,12 @@ void ServiceDetailPane::setService(ServiceView *service)
             : tr("Select a service to see its health checks."));
     updateHeader();
     reloadEvents();
+}
+
+void ServiceDetailPane::showCrashNear(qint64 timeMs)
+{
+    m_tabs->setCurrentIndex(CrashesTab);
+    m_crashes->showCrashNear(timeMs);
 }
 
 void ServiceDetailPane::configureServiceCharts()

@@ -22,6 +22,7 @@ class QToolButton;
 
 namespace lifeline {
 
+class CrashesView;
 class EngineClient;
 class HealthView;
 class LogView;
@@ -38,7 +39,8 @@ public:
         ChartsTab,
         LogTab,
         HealthTab,
-        EventsTab
+        EventsTab,
+        CrashesTab
     };
     static constexpr int kMaxEventLines = 2000;
 
@@ -64,6 +66,9 @@ public:
     LogView *logView() const { return m_logView; }
     HealthView *healthView() const { return m_healthView; }
     QPlainTextEdit *eventsView() const { return m_events; }
+    CrashesView *crashesView() const { return m_crashes; }
+    // Opens the Crashes tab at the record of the crash at about timeMs.
+    void showCrashNear(qint64 timeMs);
     QToolButton *rangeButton(ChartRange range) const;
     QLabel *titleLabel() const { return m_title; }
     QLabel *stateLabel() const { return m_state; }
@@ -101,6 +106,7 @@ private:
     LogView *m_logView = nullptr;
     HealthView *m_healthView = nullptr;
     QPlainTextEdit *m_events = nullptr;
+    CrashesView *m_crashes = nullptr;
 };
 
 } // namespace lifeline

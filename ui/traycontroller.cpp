@@ -446,7 +446,9 @@ void TrayController::onActivated(QSystemTrayIcon::ActivationReason reason)
 void TrayController::onMessageClicked()
 {
     const QString name = m_lastNotification.service;
-    if (!name.isEmpty() && m_engine->service(name))
+    if (!name.isEmpty() && m_engine->service(name) && m_lastNotification.aboutCrash)
+        emit crashRequested(name, m_lastNotification.shownAtMs);
+    else if (!name.isEmpty() && m_engine->service(name))
         emit serviceRequested(name);
     else
         emit showRequested();
@@ -632,9 +634,15 @@ void TrayController::show(const NotificationPolicy::Balloon &balloon)
 {
     // A summary is as serious as the worst thing in it.
     int level = 0;
-    for (const NotificationPolicy::Group &g : balloon.groups)
+    bool aboutCrash = false;
+    for (const NotificationPolicy::Group &g : balloon.groups) {
         level = std::max(level, g.last.level);
-    const Notification n{balloon.service, QStringLiteral("Lifeline"), textOf(balloon), messageIcon(level)};
+        aboutCrash = aboutCrash || g.last.kind == Crashed || g.last.kind == WasStopped ||
+                     g.last.kind == QLatin1String("gave up") || g.last.kind == QLatin1String("exited");
+    }
+    const Notification n{balloon.service, QStringLiteral("Lifeline"),
+                         textOf(balloon), messageIcon(level),
+                         aboutCrash,      QDateTime::currentMSecsSinceEpoch()};
     m_lastNotification = n;
     if (m_available && m_icon->isVisible())
         m_icon->showMessage(n.title, n.text, n.icon);

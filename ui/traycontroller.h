@@ -53,6 +53,10 @@ public:
         QString title;
         QString text;
         QSystemTrayIcon::MessageIcon icon = QSystemTrayIcon::Information;
+        // About a run that ended unexpectedly (crashed, gave up, exited, was
+        // stopped by a check): clicking it opens the crash record.
+        bool aboutCrash = false;
+        qint64 shownAtMs = 0; // wall clock
     };
 
     // Knobs for tests; the defaults are what the app uses.
@@ -120,6 +124,9 @@ signals:
     void showRequested();
     // A notification about this service was clicked: show it.
     void serviceRequested(const QString &name);
+    // A notification about a crash was clicked: show its record (the crash
+    // of `name` at about timeMs).
+    void crashRequested(const QString &name, qint64 timeMs);
     void emergencyRecoveryRequested();
     void quitRequested();
     void restartAllRequested(); // after engine->restartAll() was called

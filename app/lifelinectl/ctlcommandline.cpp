@@ -34,6 +34,9 @@ Commands:
   updates [--json]                      git updates: commits behind, per service
   update NAME                           fetch, fast-forward, build, restart and
                                         verify NAME (rolled back if unhealthy)
+  crashes NAME [--json]                 the service's crash records: id, time,
+                                        cause, exit
+  crash NAME ID [--json]                one crash record, whole, as Markdown
   check-config FILE                     validate a configuration file
   report [--out FILE]                   a diagnostic report in Markdown, to
                                         attach to a bug report (secrets in the
@@ -76,7 +79,8 @@ struct CommandOptions
 {
     QList<QCommandLineOption> of(const QString &command) const
     {
-        if (command == u"status"_s || command == u"health"_s || command == u"updates"_s)
+        if (command == u"status"_s || command == u"health"_s || command == u"updates"_s ||
+            command == u"crashes"_s || command == u"crash"_s)
             return {json};
         if (command == u"logs"_s)
             return {lines, errors, follow};
@@ -146,6 +150,13 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
     if (cmd == u"start"_s || cmd == u"stop"_s || cmd == u"restart"_s) {
         if (problem.kind != Kind::None || operands.size() != 1)
             return u"%1 needs one NAME (or all)"_s.arg(cmd);
+    } else if (cmd == u"crash"_s) {
+        if (problem.kind != Kind::None)
+            return unexpected(problem.typed);
+        bool ok = false;
+        if (operands.size() != 2 || operands.at(1).toLongLong(&ok) <= 0 || !ok)
+            return u"crash needs a NAME and an ID (a number `crashes NAME` lists)"_s;
+        r.id = operands.at(1).toLongLong();
     } else if (cmd == u"check-config"_s) {
         if (problem.kind != Kind::None || operands.size() != 1)
             return u"check-config needs exactly one FILE"_s;
@@ -173,7 +184,7 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
             return unexpected(problem.typed);
         if (!operands.isEmpty())
             return unexpected(operands.constFirst());
-    } else { // health, logs, repair: NAME and options
+    } else { // health, logs, repair, crashes, crash: NAME and options
         if (problem.kind == Kind::MissingValue)
             return u"%1: %2 needs a number"_s.arg(cmd, problem.typed);
         if (problem.kind != Kind::None)
@@ -238,9 +249,10 @@ CtlCommandLine parseCtlCommandLine(const QStringList &args)
     r.command = global.positionalArguments().constFirst();
     if (r.command == u"help"_s)
         return print(CtlCommandLine::Action::Help, usageText());
-    static const QStringList commands = {
-        u"status"_s,       u"start"_s,  u"stop"_s,   u"restart"_s, u"health"_s, u"logs"_s,    u"recover"_s,
-        u"check-config"_s, u"export"_s, u"import"_s, u"report"_s,  u"repair"_s, u"updates"_s, u"update"_s};
+    static const QStringList commands = {u"status"_s,  u"start"_s,  u"stop"_s,    u"restart"_s,
+                                         u"health"_s,  u"logs"_s,   u"recover"_s, u"check-config"_s,
+                                         u"export"_s,  u"import"_s, u"report"_s,  u"repair"_s,
+                                         u"updates"_s, u"update"_s, u"crashes"_s, u"crash"_s};
     if (!commands.contains(r.command))
         return usageError(u"unknown command \"%1\""_s.arg(r.command));
 

@@ -33,12 +33,13 @@ struct CtlCommandLine
     QString format;      // export: systemd; import: procfile, supervisord or pm2
     QString outPath;     // export, import, report --out; empty = stdout
     bool user = false;   // export --user
-    bool json = false;   // status, health
+    bool json = false;   // status, health, crashes, crash
     int lines = 20;      // logs -n
     bool errors = false; // logs --errors
     bool follow = false; // logs --follow
     bool dryRun = false; // recover --dry-run
     bool yes = false;    // recover --yes
+    qint64 id = 0;       // crash NAME ID
 };
 
 // args as argv holds them, the program first.

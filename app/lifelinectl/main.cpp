@@ -11,6 +11,7 @@
 #include "lifelinectl/ctlcommandline.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -302,6 +303,44 @@ int cmdLogs(Session &session, const CtlCommandLine &cl)
     }
 }
 
+int cmdCrashes(Session &session, const CtlCommandLine &cl)
+{
+    int rc = Ok;
+    const bool one = cl.command == u"crash"_s;
+    QJsonObject request{{u"cmd"_s, cl.command}, {u"name"_s, cl.argument}};
+    if (one)
+        request.insert(u"id"_s, cl.id);
+    const auto reply = session.call(request, &rc);
+    if (!reply)
+        return rc;
+    if (one) {
+        printOut(cl.json ? QString::fromUtf8(QJsonDocument(reply->value(u"record"_s).toObject()).toJson())
+                         : reply->value(u"markdown"_s).toString());
+        return Ok;
+    }
+    const QJsonArray crashes = reply->value(u"crashes"_s).toArray();
+    if (cl.json) {
+        printOut(QString::fromUtf8(QJsonDocument(crashes).toJson()));
+        return Ok;
+    }
+    if (crashes.isEmpty()) {
+        printOut(u"%1: no crash records"_s.arg(cl.argument));
+        return Ok;
+    }
+    QString text = u"ID     TIME                 CAUSE           EXIT\n"_s;
+    for (const QJsonValue &v : crashes) {
+        const QJsonObject c = v.toObject();
+        const QString time = QDateTime::fromMSecsSinceEpoch(c.value(u"time_ms"_s).toInteger())
+                                 .toString(u"yyyy-MM-dd HH:mm:ss"_s);
+        text += u"%1 %2 %3 %4\n"_s.arg(QString::number(c.value(u"id"_s).toInteger()), -6)
+                    .arg(time, -20)
+                    .arg(c.value(u"cause"_s).toString(), -15)
+                    .arg(c.value(u"exit"_s).toString());
+    }
+    printOut(text);
+    return Ok;
+}
+
 int cmdRecover(Session &session, const CtlCommandLine &cl)
 {
     int rc = Ok;
@@ -465,5 +504,7 @@ int main(int argc, char *argv[])
         return cmdUpdates(session, cl);
     if (cl.command == u"update"_s)
         return cmdUpdate(session, cl);
+    if (cl.command == u"crashes"_s || cl.command == u"crash"_s)
+        return cmdCrashes(session, cl);
     return cmdRecover(session, cl);
 }

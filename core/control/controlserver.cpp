@@ -1,6 +1,7 @@
 #include "control/controlserver.h"
 
 #include "control/statusjson.h"
+#include "diagnostics/crashcontrol.h"
 #include "logs/eventlog.h"
 #include "logs/logbackups.h"
 #include "platform/localsocket.h"
@@ -461,8 +462,10 @@ QJsonObject ControlServer::handle(const QJsonObject &request)
         return cmdUpdates();
     if (cmd == u"update"_s)
         return cmdUpdate(request);
+    if (cmd == u"crashes"_s || cmd == u"crash"_s)
+        return cmdCrashes(cmd, request);
     return badRequest(u"unknown command \"%1\" (known: ping, status, start, stop, restart, logs, health, "
-                      u"recover, report, repair, updates, update)"_s.arg(cmd));
+                      u"recover, report, repair, updates, update, crashes, crash)"_s.arg(cmd));
 }
 
 QJsonObject ControlServer::cmdStatus() const
@@ -580,6 +583,17 @@ QJsonObject ControlServer::cmdHealth(const QJsonObject &request) const
     reply.insert(u"ok"_s, true);
     reply.insert(u"name"_s, name);
     return reply;
+}
+
+QJsonObject ControlServer::cmdCrashes(const QString &cmd, const QJsonObject &request) const
+{
+    const QJsonValue nameValue = request.value(u"name"_s);
+    if (!nameValue.isString() || nameValue.toString().isEmpty())
+        return badRequest(u"\"%1\" needs \"name\" (a service name)"_s.arg(cmd));
+    const QString name = nameValue.toString();
+    if (!m_fleet->service(name))
+        return errorReply(unknownService(name));
+    return crashesReply(m_crashes, name, cmd == u"crash"_s, request.value(u"id"_s));
 }
 
 void ControlServer::setRecovery(Recovery *recovery)

@@ -12,6 +12,8 @@
 //      lines written since, which is how `lifelinectl logs --follow` works.
 //   {"cmd":"health","name":NAME}            -> {"ok":true,"name":NAME,"health":H,"results":[...]}
 //   {"cmd":"report"}                        -> {"ok":true,"report":MARKDOWN} (diagnostics/diagnosticreport.h)
+//   {"cmd":"crashes","name":NAME}          -> {"ok":true,"name":NAME,"crashes":[{id,time,cause,exit,...}]}
+//   {"cmd":"crash","name":NAME,"id":ID}    -> {"ok":true,"record":{...},"markdown":TEXT}
 //   {"cmd":"recover",...}                   -> {"ok":false,"error":"recovery is not available in this
 //   version"}
 //   {"cmd":"repair","name":NAME}           -> when the repair ends: {"ok":true,"repaired":BOOL,
@@ -44,6 +46,7 @@ class QTimer;
 namespace lifeline {
 
 class Fleet;
+class CrashStore;
 class Recovery;
 class Repair;
 class Updater;
@@ -82,6 +85,8 @@ public:
     void setRepair(Repair *repair);
     // "updates", "update" and the "update" key of each service in "status".
     void setUpdater(Updater *updater);
+    // Where `crashes` and `crash` read; without one they fail.
+    void setCrashes(CrashStore *crashes) { m_crashes = crashes; }
     QString socketPath() const { return m_socketPath; }
 
     // The protocol without the socket: one request line -> one reply object.
@@ -105,6 +110,7 @@ private:
     QJsonObject cmdLogs(const QJsonObject &request) const;
     QJsonObject cmdHealth(const QJsonObject &request) const;
     QJsonObject cmdRecover(const QJsonObject &request);
+    QJsonObject cmdCrashes(const QString &cmd, const QJsonObject &request) const;
     void onRecoveryFinished(const RecoveryReport &report);
     QJsonObject cmdRepair(const QJsonObject &request);
     void onRepairFinished(const RepairReport &report);
@@ -122,6 +128,7 @@ private:
     QString m_socketPath;
     QHash<QLocalSocket *, QByteArray> m_buffers; // partial request line per client
     Recovery *m_recovery = nullptr;
+    CrashStore *m_crashes = nullptr;
     QLocalSocket *m_current = nullptr;               // the client whose request is being handled
     QList<QPointer<QLocalSocket>> m_recoveryWaiters; // answered when the run ends
     std::function<QString()> m_reportBuilder;

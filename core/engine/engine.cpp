@@ -1,6 +1,8 @@
 #include "engine/engine.h"
 
 #include "control/controlserver.h"
+#include "diagnostics/crashrecorder.h"
+#include "diagnostics/crashstore.h"
 #include "engine/livereload.h"
 #include "health/healthmonitor.h"
 #include "logs/eventlog.h"
@@ -75,6 +77,8 @@ Engine::~Engine()
     delete m_recovery;
     delete m_repair;
     delete m_fleet;
+    delete m_crashRecorder; // writes what still waits for its output
+    delete m_crashes;
     delete m_sampler;
     delete m_history;
     delete m_network;
@@ -110,6 +114,9 @@ bool Engine::initialize(const QString &socketPath)
     parts.sampler = m_sampler;
     parts.clock = m_options.clock;
     m_fleet = new Fleet(m_initialConfig, parts, this);
+    m_crashes = new CrashStore(m_history, this);
+    m_crashRecorder = new CrashRecorder(m_history, m_crashes, this);
+    connect(m_crashes, &CrashStore::added, this, &Engine::crashRecorded);
     m_recovery = new Recovery(m_fleet, this);
     m_control = new ControlServer(m_fleet, this);
     m_control->setRecovery(m_recovery);
@@ -134,6 +141,7 @@ bool Engine::initialize(const QString &socketPath)
                 qWarning("%s", qUtf8Printable(text));
                 emit updateAlert(service, severity, title, text);
             });
+    m_control->setCrashes(m_crashes);
     if (m_options.liveReload) {
         m_reload = new LiveReload(m_fleet, m_recovery, this);
         connect(m_reload, &LiveReload::applied, this, [this](const QString &summary) {
@@ -252,6 +260,7 @@ bool Engine::deferUntilInitialized(std::function<void()> request)
 void Engine::watch(ServiceSupervisor *s)
 {
     const QString name = s->name();
+    m_crashRecorder->watch(s);
     const auto dirty = [this, name] { markDirty(name); };
     connect(s, &ServiceSupervisor::exited, this, dirty);
     connect(s, &ServiceSupervisor::started, this, dirty);
@@ -592,6 +601,21 @@ void Engine::startRepair(const QString &name)
     QString error;
     if (!m_repair->start(name, &error))
         emit repairRefused(name, error);
+}
+
+void Engine::queryCrashes(const QString &service)
+{
+    if (deferUntilInitialized([this, service] { queryCrashes(service); }))
+        return;
+    emit crashesAnswered(service, m_crashes->list(service));
+}
+
+void Engine::fetchCrash(const QString &service, qint64 id)
+{
+    if (deferUntilInitialized([this, service, id] { fetchCrash(service, id); }))
+        return;
+    const std::optional<CrashRecord> record = m_crashes->record(service, id);
+    emit crashFetched(service, id, record.has_value(), record.value_or(CrashRecord{}));
 }
 
 } // namespace lifeline

@@ -16,6 +16,7 @@
 #pragma once
 
 #include "config/servicespec.h"
+#include "diagnostics/crashrecord.h"
 #include "diagnostics/diagnosticreport.h"
 #include "engine/snapshot.h"
 #include "metrics/metricshistory.h"
@@ -38,6 +39,8 @@ namespace lifeline {
 
 class Clock;
 class ControlServer;
+class CrashRecorder;
+class CrashStore;
 class EventLog;
 class Fleet;
 class LiveReload;
@@ -104,6 +107,10 @@ public:
     MetricsSampler *sampler() const { return m_sampler; }
     EventLog *eventLog() const { return m_eventLog.get(); }
     Updater *updater() const { return m_updater; }
+    // Crash records: list, fetch and count them here on the engine's thread
+    // (CrashStore::list / record / counts / addedSinceStart).
+    CrashStore *crashes() const { return m_crashes; }
+    CrashRecorder *crashRecorder() const { return m_crashRecorder; }
     // Open only while [metrics] listen is set and its address could be bound.
     MetricsEndpoint *metricsEndpoint() const { return m_metrics; }
     const Config &config() const;
@@ -142,6 +149,9 @@ public slots:
     // [service.update]: fetch and look now; fetch, check and apply (updateFinished tells the end).
     void checkUpdate(const QString &name);
     void applyUpdate(const QString &name);
+    // Answered by crashesAnswered() (newest first) and crashFetched().
+    void queryCrashes(const QString &service);
+    void fetchCrash(const QString &service, qint64 id);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -181,6 +191,10 @@ signals:
     // An update was rolled back; severity 1 warning, 2 critical. For the alert centre.
     void updateAlert(const QString &service, int severity, const QString &title, const QString &text);
     void updateFinished(const QString &name, bool ok, const QString &summary, const QString &reportPath);
+    void crashRecorded(const lifeline::CrashSummary &summary);
+    void crashesAnswered(const QString &service, const QList<lifeline::CrashSummary> &crashes);
+    // found is false for an id the service has no record of (any more).
+    void crashFetched(const QString &service, qint64 id, bool found, const lifeline::CrashRecord &record);
     // A request that could not be done (unknown service, shutting down).
     void commandFailed(const QString &error);
     // The min-free-disk guard (core/logs/loghousekeeper.h) removed log backups or has none left
@@ -222,6 +236,8 @@ private:
     LiveReload *m_reload = nullptr;
     MetricsEndpoint *m_metrics = nullptr;
     Updater *m_updater = nullptr;
+    CrashStore *m_crashes = nullptr;
+    CrashRecorder *m_crashRecorder = nullptr;
     quint64 m_samplesTaken = 0;
     quint64 m_probesRun = 0;
     QHash<QString, ServiceSnapshot> m_published;

@@ -145,6 +145,9 @@ EngineClient::EngineClient(Engine *engine, const Config &config, QObject *parent
     connect(engine, &Engine::updateAvailable, this, &EngineClient::updateAvailable, queued);
     connect(engine, &Engine::updateAlert, this, &EngineClient::updateAlert, queued);
     connect(engine, &Engine::updateFinished, this, &EngineClient::updateFinished, queued);
+    connect(engine, &Engine::crashRecorded, this, &EngineClient::crashRecorded, queued);
+    connect(engine, &Engine::crashesAnswered, this, &EngineClient::crashesAnswered, queued);
+    connect(engine, &Engine::crashFetched, this, &EngineClient::crashFetched, queued);
 }
 
 EngineClient::~EngineClient() = default;
@@ -310,6 +313,16 @@ bool EngineClient::applyUpdate(const QString &name, QString *error)
         return false;
     post([e = m_engine, name] { e->applyUpdate(name); });
     return true;
+}
+
+void EngineClient::queryCrashes(const QString &service)
+{
+    post([e = m_engine, service] { e->queryCrashes(service); });
+}
+
+void EngineClient::fetchCrash(const QString &service, qint64 id)
+{
+    post([e = m_engine, service, id] { e->fetchCrash(service, id); });
 }
 
 void EngineClient::planRecovery()

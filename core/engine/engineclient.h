@@ -121,6 +121,10 @@ public:
     void startRepair(const QString &name);
     // [service.update]: fetch, check and apply; updateFinished() tells how it ended.
     bool applyUpdate(const QString &name, QString *error = nullptr);
+    // Crash records of a service: the list comes as crashesAnswered()
+    // (newest first), one record as crashFetched().
+    void queryCrashes(const QString &service);
+    void fetchCrash(const QString &service, qint64 id);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -156,6 +160,9 @@ signals:
     void repairStepFinished(const QString &service, int index, const lifeline::CommandStepResult &result);
     void repairFinished(const lifeline::RepairReport &report);
     void repairRefused(const QString &service, const QString &error);
+    void crashRecorded(const lifeline::CrashSummary &summary);
+    void crashesAnswered(const QString &service, const QList<lifeline::CrashSummary> &crashes);
+    void crashFetched(const QString &service, qint64 id, bool found, const lifeline::CrashRecord &record);
     void commandFailed(const QString &error);
     void reportWritten(const QString &path, const QString &error);
     void updateAvailable(const QString &name, const QString &text);

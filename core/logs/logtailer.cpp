@@ -228,11 +228,10 @@ void LogTailer::readInitial(Followed &f, int lines)
     // gigabytes costs no more than the lines asked for. A line cut at the
     // end is read by the next tick, whole.
     constexpr qint64 kBlock = 64 * 1024;
-    constexpr qint64 kCap = 16LL * 1024 * 1024;
     const qint64 size = f.file.size();
     qint64 from = size;
     QByteArray buf;
-    while (lines > 0 && from > 0 && size - from < kCap && buf.count('\n') <= lines) {
+    while (lines > 0 && from > 0 && size - from < m_maxInitialBytes && buf.count('\n') <= lines) {
         const qint64 start = std::max<qint64>(0, from - kBlock);
         f.file.seek(start);
         buf.prepend(f.file.read(from - start));

@@ -86,6 +86,9 @@ public:
     int interval() const { return m_timer.interval(); }
     void setMaxBytesPerTick(qint64 bytes) { m_maxBytesPerTick = std::max<qint64>(1024, bytes); }
     qint64 maxBytesPerTick() const { return m_maxBytesPerTick; }
+    // How far back start() reads at most to find its initial lines (a file
+    // whose last line is huge yields fewer lines, never a long read).
+    void setMaxInitialBytes(qint64 bytes) { m_maxInitialBytes = std::max<qint64>(4096, bytes); }
 
     // Emits the last `initialLines` lines of each file at once (connect
     // first), then follows what is appended. Restarting starts afresh.
@@ -147,6 +150,7 @@ private:
     Index m_index;
     QTimer m_timer;
     qint64 m_maxBytesPerTick = kDefaultMaxBytesPerTick;
+    qint64 m_maxInitialBytes = 16LL * 1024 * 1024;
     qint64 m_bytesRead = 0;
     qint64 m_bytesSkipped = 0;
 };

@@ -93,6 +93,13 @@ public:
     QString databasePath() const { return m_path; }
     // The last problem with the database file, for a person: empty when none.
     QString lastWarning() const { return m_lastWarning; }
+    // For tables other parts keep in the same file (crash records): the
+    // connection (this thread's), the generation of the file, bumped when a
+    // damaged one is replaced (their tables must then be created again), and
+    // where their SQL errors go so that a damaged file is replaced.
+    QSqlDatabase database() const { return m_db; }
+    int generation() const { return m_generation; }
+    void noteSqlError(const QSqlError &error) const { noteError(error); }
 
     void setMaxSizeBytes(qint64 bytes) { m_maxSizeBytes = bytes; }
     qint64 maxSizeBytes() const { return m_maxSizeBytes; }

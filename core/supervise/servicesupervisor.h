@@ -89,6 +89,12 @@ public:
     // Log lines the service wrote that its logger could not (a full disk),
     // since Lifeline started; the service itself kept running.
     qint64 logsDropped() const { return m_logsDropped; }
+    // The stop under way was asked for by a check (restartForFailure: health,
+    // a memory or CPU limit), not by a person: its exit is a failure.
+    bool isStoppingForFailure() const
+    {
+        return m_state == ServiceState::Stopping && m_afterStop == AfterStop::CountedRestart;
+    }
     static QString logPathIn(const QString &stateDir, const QString &service);
     static QString errLogPathIn(const QString &stateDir, const QString &service);
     QString logPath() const;     // state_dir/logs/<name>.log
