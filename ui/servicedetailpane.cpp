@@ -1,5 +1,6 @@
 #include "servicedetailpane.h"
 
+#include "alertsview.h"
 #include "engine/engineclient.h"
 #include "engine/snapshot.h"
 #include "healthview.h"
@@ -121,6 +122,8 @@ ServiceDetailPane::ServiceDetailPane(EngineClient *engine, QWidget *parent)
     m_events->setMaximumBlockCount(kMaxEventLines);
     m_events->setFont(m_logView->editor()->font());
     m_tabs->insertTab(EventsTab, m_events, tr("Events"));
+    m_alerts = new AlertsView(m_engine, this);
+    m_tabs->insertTab(AlertsTab, m_alerts, tr("Alerts"));
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
@@ -241,6 +244,7 @@ void ServiceDetailPane::setService(ServiceView *service)
         m_logView->setFiles(m_engine->eventLogPath());
     }
     m_healthView->setService(service);
+    m_alerts->setService(service ? service->name() : QString());
     m_healthView->setPlaceholderText(
         service
             ? tr("No health check configured for %1.\nAdd a [service.health] table with url, tcp or exec.")

@@ -22,6 +22,7 @@ class QToolButton;
 
 namespace lifeline {
 
+class AlertsView;
 class EngineClient;
 class HealthView;
 class LogView;
@@ -38,7 +39,8 @@ public:
         ChartsTab,
         LogTab,
         HealthTab,
-        EventsTab
+        EventsTab,
+        AlertsTab
     };
     static constexpr int kMaxEventLines = 2000;
 
@@ -64,6 +66,7 @@ public:
     LogView *logView() const { return m_logView; }
     HealthView *healthView() const { return m_healthView; }
     QPlainTextEdit *eventsView() const { return m_events; }
+    AlertsView *alertsView() const { return m_alerts; }
     QToolButton *rangeButton(ChartRange range) const;
     QLabel *titleLabel() const { return m_title; }
     QLabel *stateLabel() const { return m_state; }
@@ -101,6 +104,7 @@ private:
     LogView *m_logView = nullptr;
     HealthView *m_healthView = nullptr;
     QPlainTextEdit *m_events = nullptr;
+    AlertsView *m_alerts = nullptr;
 };
 
 } // namespace lifeline

@@ -39,6 +39,8 @@ struct CtlCommandLine
     bool follow = false; // logs --follow
     bool dryRun = false; // recover --dry-run
     bool yes = false;    // recover --yes
+    // maintenance NAME DURATION; 0 = off
+    qint64 durationMs = 0;
 };
 
 // args as argv holds them, the program first.

@@ -426,8 +426,15 @@ QJsonObject ControlServer::handle(const QJsonObject &request)
         return cmdHealth(request);
     if (cmd == u"recover"_s)
         return cmdRecover(request);
+    if (const auto handler = m_commands.constFind(cmd); handler != m_commands.constEnd())
+        return (*handler)(request);
     return badRequest(u"unknown command \"%1\" (known: ping, status, start, stop, restart, logs, health, "
-                      u"recover)"_s.arg(cmd));
+                      u"recover, alerts, maintenance)"_s.arg(cmd));
+}
+
+void ControlServer::addCommand(const QString &cmd, std::function<QJsonObject(const QJsonObject &)> handler)
+{
+    m_commands.insert(cmd, std::move(handler));
 }
 
 QJsonObject ControlServer::cmdStatus() const

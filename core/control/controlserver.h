@@ -11,6 +11,7 @@
 //      count as errors); with "after" (a cursor from an earlier reply) only the
 //      lines written since, which is how `lifelinectl logs --follow` works.
 //   {"cmd":"health","name":NAME}            -> {"ok":true,"name":NAME,"health":H,"results":[...]}
+//   {"cmd":"alerts"|"maintenance",...}      see alerts/enginealerts.h
 //   {"cmd":"recover",...}                   -> {"ok":false,"error":"recovery is not available in this
 //   version"}
 // Anything else gets {"ok":false,"error":"bad request: ..."} and the
@@ -31,6 +32,8 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QPointer>
+
+#include <functional>
 
 class QLocalSocket;
 class QSocketNotifier;
@@ -69,6 +72,8 @@ public:
     // The recovery engine `recover` drives; without one, `recover` fails.
     void setRecovery(Recovery *recovery);
     QString socketPath() const { return m_socketPath; }
+    // A command served by another part of the engine (alerts, maintenance, ...).
+    void addCommand(const QString &cmd, std::function<QJsonObject(const QJsonObject &request)> handler);
 
     // The protocol without the socket: one request line -> one reply object.
     QJsonObject handleLine(const QByteArray &line);
@@ -105,6 +110,7 @@ private:
     Recovery *m_recovery = nullptr;
     QLocalSocket *m_current = nullptr;               // the client whose request is being handled
     QList<QPointer<QLocalSocket>> m_recoveryWaiters; // answered when the run ends
+    QHash<QString, std::function<QJsonObject(const QJsonObject &)>> m_commands;
 };
 
 } // namespace lifeline

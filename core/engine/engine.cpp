@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include "alerts/enginealerts.h"
 #include "control/controlserver.h"
 #include "engine/livereload.h"
 #include "health/healthmonitor.h"
@@ -66,6 +67,7 @@ Engine::~Engine()
     // write to the history and the event log.
     delete m_metrics;
     delete m_control;
+    delete m_alerts;
     delete m_reload;
     delete m_recovery;
     delete m_fleet;
@@ -107,11 +109,19 @@ bool Engine::initialize(const QString &socketPath)
     m_recovery = new Recovery(m_fleet, this);
     m_control = new ControlServer(m_fleet, this);
     m_control->setRecovery(m_recovery);
+    m_alerts = new EngineAlerts(m_fleet, m_sampler, m_recovery, m_options.clock, this);
+    connect(m_alerts, &EngineAlerts::eventText, this, &Engine::logEngineEvent);
+    connect(m_alerts, &EngineAlerts::notified, this, &Engine::alertNotified);
+    connect(m_alerts->center(), &AlertCenter::changed, this, &Engine::alertsChanged);
+    m_control->addCommand(u"alerts"_s, [this](const QJsonObject &r) { return m_alerts->cmdAlerts(r); });
+    m_control->addCommand(u"maintenance"_s,
+                          [this](const QJsonObject &r) { return m_alerts->cmdMaintenance(r); });
     if (m_options.liveReload) {
         m_reload = new LiveReload(m_fleet, m_recovery, this);
         connect(m_reload, &LiveReload::applied, this, [this](const QString &summary) {
             m_published.clear(); // specs changed: everything goes again
             applyMetrics(m_fleet->config().metrics);
+            m_alerts->applyConfig(m_fleet->config());
             emit configChanged(m_reload->config());
             publishAll();
             emit reloadApplied(summary);
@@ -358,6 +368,8 @@ void Engine::restart(const QString &name)
 {
     if (deferUntilInitialized([this, name] { restart(name); }))
         return;
+    if (m_fleet->service(name))
+        m_alerts->center()->openMaintenance(name, u"restarted by you"_s);
     QString error;
     command(m_fleet->restart(name, &error), error);
 }
@@ -366,6 +378,8 @@ void Engine::restartWithDependents(const QString &name)
 {
     if (deferUntilInitialized([this, name] { restartWithDependents(name); }))
         return;
+    if (m_fleet->service(name))
+        m_alerts->center()->openMaintenance(name, u"restarted by you"_s);
     QString error;
     command(m_fleet->restartWithDependents(name, &error), error);
 }
@@ -388,6 +402,8 @@ void Engine::restartAll()
 {
     if (deferUntilInitialized([this] { restartAll(); }))
         return;
+    for (const ServiceSupervisor *s : m_fleet->services())
+        m_alerts->center()->openMaintenance(s->name(), u"restart all"_s);
     m_fleet->restartAll();
 }
 
@@ -425,7 +441,7 @@ void Engine::applyMetrics(const MetricsSpec &spec)
         m_metrics = new MetricsEndpoint(
             m_fleet,
             [this] {
-                return LifelineCounters{m_samplesTaken, m_probesRun};
+                return LifelineCounters{m_samplesTaken, m_probesRun, m_alerts->center()->firingCounts()};
             },
             this);
     }
@@ -471,6 +487,23 @@ void Engine::queryHistory(quint64 id, const HistoryQuery &query)
     if (query.eventService)
         answer.events = m_history->events(*query.eventService, query.fromMs, query.toMs);
     emit historyAnswered(answer);
+}
+
+void Engine::queryAlerts(const QString &service)
+{
+    if (deferUntilInitialized([this, service] { queryAlerts(service); }))
+        return;
+    emit alertsAnswered(service, m_alerts->center()->toJson(service));
+}
+
+void Engine::pauseAlerts(qint64 ms)
+{
+    if (deferUntilInitialized([this, ms] { pauseAlerts(ms); }))
+        return;
+    if (ms > 0)
+        m_alerts->center()->openMaintenanceFor(u"all"_s, ms, u"alerts paused from the tray"_s);
+    else
+        m_alerts->center()->closeMaintenance(u"all"_s);
 }
 
 void Engine::planRecovery()

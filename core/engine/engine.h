@@ -15,6 +15,7 @@
 // a reader of the snapshots is never behind the event it is told about.
 #pragma once
 
+#include "alerts/alerthistory.h"
 #include "config/servicespec.h"
 #include "engine/snapshot.h"
 #include "metrics/metricshistory.h"
@@ -36,6 +37,7 @@ namespace lifeline {
 
 class Clock;
 class ControlServer;
+class EngineAlerts;
 class EventLog;
 class Fleet;
 class LiveReload;
@@ -99,6 +101,7 @@ public:
     EventLog *eventLog() const { return m_eventLog.get(); }
     // Open only while [metrics] listen is set and its address could be bound.
     MetricsEndpoint *metricsEndpoint() const { return m_metrics; }
+    EngineAlerts *alerts() const { return m_alerts; }
     const Config &config() const;
 
     QList<ServiceSnapshot> serviceSnapshots() const;
@@ -119,8 +122,11 @@ public slots:
     void closeControl();
     void writeEvent(const QString &text);
     void queryHistory(quint64 id, const lifeline::HistoryQuery &query);
+    void queryAlerts(const QString &service);
     void planRecovery();
     void startRecovery(const lifeline::RecoveryOptions &options);
+    // A person paused alerts (the tray): a maintenance window for everything; 0 ends it.
+    void pauseAlerts(qint64 ms);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -147,6 +153,11 @@ signals:
     void recoveryPlanned(const lifeline::RecoveryPlan &plan);
     void recoveryRefused(const QString &error);
     void historyAnswered(const lifeline::HistoryAnswer &answer);
+    // An alert went out (fired, repeated or cleared), for the tray.
+    void alertNotified(const lifeline::AlertNotice &notice);
+    // The alerts of the service (and machine-wide ones) as `lifelinectl alerts --json` shows them.
+    void alertsChanged();
+    void alertsAnswered(const QString &service, const QJsonObject &alerts);
     // A request that could not be done (unknown service, shutting down).
     void commandFailed(const QString &error);
 
@@ -179,6 +190,7 @@ private:
     ControlServer *m_control = nullptr;
     LiveReload *m_reload = nullptr;
     MetricsEndpoint *m_metrics = nullptr;
+    EngineAlerts *m_alerts = nullptr;
     quint64 m_samplesTaken = 0;
     quint64 m_probesRun = 0;
     QHash<QString, ServiceSnapshot> m_published;

@@ -135,6 +135,9 @@ EngineClient::EngineClient(Engine *engine, const Config &config, QObject *parent
         },
         queued);
     connect(engine, &Engine::commandFailed, this, &EngineClient::commandFailed, queued);
+    connect(engine, &Engine::alertNotified, this, &EngineClient::alertNotified, queued);
+    connect(engine, &Engine::alertsChanged, this, &EngineClient::alertsChanged, queued);
+    connect(engine, &Engine::alertsAnswered, this, &EngineClient::alertsAnswered, queued);
 }
 
 EngineClient::~EngineClient() = default;
@@ -292,6 +295,16 @@ quint64 EngineClient::queryHistory(const HistoryQuery &query)
     ++m_pendingQueries;
     post([e = m_engine, id, query] { e->queryHistory(id, query); });
     return id;
+}
+
+void EngineClient::queryAlerts(const QString &service)
+{
+    post([e = m_engine, service] { e->queryAlerts(service); });
+}
+
+void EngineClient::pauseAlerts(qint64 ms)
+{
+    post([e = m_engine, ms] { e->pauseAlerts(ms); });
 }
 
 void EngineClient::planRecovery()

@@ -114,6 +114,10 @@ public:
     int pendingQueries() const { return m_pendingQueries; } // asked, not yet answered
     void planRecovery();                                    // recoveryPlanned()
     void startRecovery(const RecoveryOptions &options = {});
+    // alertsAnswered(): the service's alerts and machine-wide ones.
+    void queryAlerts(const QString &service);
+    // A maintenance window for everything (the tray's pause); 0 ends it.
+    void pauseAlerts(qint64 ms);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -144,6 +148,9 @@ signals:
     void recoveryRefused(const QString &error);
     void historyAnswered(const lifeline::HistoryAnswer &answer);
     void commandFailed(const QString &error);
+    void alertNotified(const lifeline::AlertNotice &notice);
+    void alertsChanged();
+    void alertsAnswered(const QString &service, const QJsonObject &alerts);
 
 private:
     template<typename F>
