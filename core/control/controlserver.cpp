@@ -459,6 +459,8 @@ QJsonObject ControlServer::cmdStartStop(const QString &cmd, const QJsonObject &r
             m_fleet->stopAll();
         else
             m_fleet->restartAll();
+        if (cmd == u"restart"_s)
+            emit restartRequested(u"all"_s);
         return okReply();
     }
     if (!m_fleet->service(name))
@@ -473,6 +475,8 @@ QJsonObject ControlServer::cmdStartStop(const QString &cmd, const QJsonObject &r
         ok = m_fleet->restart(name, &error);
     if (!ok)
         return errorReply(error.isEmpty() ? u"cannot %1 \"%2\""_s.arg(cmd, name) : error);
+    if (cmd == u"restart"_s)
+        emit restartRequested(name);
     return okReply();
 }
 

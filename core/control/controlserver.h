@@ -81,6 +81,8 @@ public:
 
 signals:
     void clientConnected();
+    // A person asked for a restart (NAME or "all"): Lifeline's own, not a failure.
+    void restartRequested(const QString &name);
 
 private:
     void onAcceptReady();

@@ -113,6 +113,12 @@ bool Engine::initialize(const QString &socketPath)
     connect(m_alerts, &EngineAlerts::eventText, this, &Engine::logEngineEvent);
     connect(m_alerts, &EngineAlerts::notified, this, &Engine::alertNotified);
     connect(m_alerts->center(), &AlertCenter::changed, this, &Engine::alertsChanged);
+    connect(m_control, &ControlServer::restartRequested, this, [this](const QString &name) {
+        for (const ServiceSupervisor *s : m_fleet->services()) {
+            if (name == u"all"_s || s->name() == name)
+                m_alerts->center()->openMaintenance(s->name(), u"restarted by you"_s);
+        }
+    });
     m_control->addCommand(u"alerts"_s, [this](const QJsonObject &r) { return m_alerts->cmdAlerts(r); });
     m_control->addCommand(u"maintenance"_s,
                           [this](const QJsonObject &r) { return m_alerts->cmdMaintenance(r); });

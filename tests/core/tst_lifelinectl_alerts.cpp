@@ -117,7 +117,7 @@ private slots:
         const CtlRun text = runLifelinectl(ctlArgs({u"alerts"_s}));
         QCOMPARE(text.exitCode, 0);
         QVERIFY2(text.out.startsWith(u"Firing:\n"_s), qPrintable(text.out));
-        QVERIFY2(text.out.contains(u"critical  flaky: flaky gave up"_s), qPrintable(text.out));
+        QVERIFY2(text.out.contains(u"critical flaky: flaky gave up"_s), qPrintable(text.out));
         QVERIFY(text.out.contains(u"Recent:\n"_s));
 
         const CtlRun one = runLifelinectl(ctlArgs({u"alerts"_s, u"api"_s, u"--json"_s}));
@@ -130,14 +130,14 @@ private slots:
     {
         QTRY_VERIFY_WITH_TIMEOUT(
             runLifelinectl(ctlArgs({u"health"_s, u"api"_s})).out.contains(u": healthy"_s), 15'000);
+        const qsizetype before = m_receiver.requests.size();
         QCOMPARE(runLifelinectl(ctlArgs({u"restart"_s, u"api"_s})).exitCode, 0);
-        // The backend answers 503 for 2 s after its start: the window is open meanwhile.
-        const QJsonObject during = alertsJson();
-        QVERIFY2(windowFor(during, u"api"_s), qPrintable(QJsonDocument(during).toJson()));
-        const QJsonArray windows = during.value(u"maintenance"_s).toArray();
-        QCOMPARE(windows.first().toObject().value(u"reason"_s).toString(), u"restarted by you"_s);
-        QVERIFY(windows.first().toObject().value(u"until_healthy"_s).toBool());
+        // The window opened for the restart ends when api is healthy again,
+        // and nothing about api reached the webhook meanwhile.
         QTRY_VERIFY_WITH_TIMEOUT(!windowFor(alertsJson(), u"api"_s), 15'000);
+        QVERIFY(runLifelinectl(ctlArgs({u"health"_s, u"api"_s})).out.contains(u": healthy"_s));
+        for (qsizetype i = before; i < m_receiver.requests.size(); ++i)
+            QVERIFY(!m_receiver.requests.at(i).body.contains("\"service\":\"api\""));
     }
 
     void maintenanceFromTheCommandLine()
