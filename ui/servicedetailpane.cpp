@@ -1,5 +1,6 @@
 #include "servicedetailpane.h"
 
+#include "alertsview.h"
 #include "crashesview.h"
 #include "engine/engineclient.h"
 #include "engine/snapshot.h"
@@ -124,6 +125,8 @@ ServiceDetailPane::ServiceDetailPane(EngineClient *engine, QWidget *parent)
     m_tabs->insertTab(EventsTab, m_events, tr("Events"));
     m_crashes = new CrashesView(m_engine, this);
     m_tabs->insertTab(CrashesTab, m_crashes, tr("Crashes"));
+    m_alerts = new AlertsView(m_engine, this);
+    m_tabs->insertTab(AlertsTab, m_alerts, tr("Alerts"));
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
@@ -245,6 +248,7 @@ void ServiceDetailPane::setService(ServiceView *service)
     }
     m_healthView->setService(service);
     m_crashes->setService(service ? service->name() : QString());
+    m_alerts->setService(service ? service->name() : QString());
     m_healthView->setPlaceholderText(
         service
             ? tr("No health check configured for %1.\nAdd a [service.health] table with url, tcp or exec.")

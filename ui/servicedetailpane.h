@@ -23,6 +23,7 @@ class QToolButton;
 namespace lifeline {
 
 class CrashesView;
+class AlertsView;
 class EngineClient;
 class HealthView;
 class LogView;
@@ -40,7 +41,8 @@ public:
         LogTab,
         HealthTab,
         EventsTab,
-        CrashesTab
+        CrashesTab,
+        AlertsTab
     };
     static constexpr int kMaxEventLines = 2000;
 
@@ -69,6 +71,7 @@ public:
     CrashesView *crashesView() const { return m_crashes; }
     // Opens the Crashes tab at the record of the crash at about timeMs.
     void showCrashNear(qint64 timeMs);
+    AlertsView *alertsView() const { return m_alerts; }
     QToolButton *rangeButton(ChartRange range) const;
     QLabel *titleLabel() const { return m_title; }
     QLabel *stateLabel() const { return m_state; }
@@ -107,6 +110,7 @@ private:
     HealthView *m_healthView = nullptr;
     QPlainTextEdit *m_events = nullptr;
     CrashesView *m_crashes = nullptr;
+    AlertsView *m_alerts = nullptr;
 };
 
 } // namespace lifeline

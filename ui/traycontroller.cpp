@@ -154,6 +154,19 @@ TrayController::TrayController(EngineClient *engine, const Options &options, QOb
                           .arg(name, file, reason),
                       1, NotificationPolicy::Priority::Normal});
             });
+    // The alerts the tray has no event of its own for: machine memory and
+    // disk, restart storms, recurring errors, a service near its memory limit.
+    connect(m_engine, &EngineClient::alertNotified, this, [this](const AlertNotice &n) {
+        static const QStringList ownEvents{QStringLiteral("fatal:"), QStringLiteral("unhealthy:"),
+                                           QStringLiteral("logs:"), QStringLiteral("recovery")};
+        if (std::any_of(ownEvents.begin(), ownEvents.end(),
+                        [&n](const QString &p) { return n.key.startsWith(p); }))
+            return;
+        const bool cleared = n.state == AlertState::Cleared;
+        post({n.service, cleared ? QStringLiteral("alert cleared") : n.key, n.text,
+              cleared ? 0 : (n.severity == AlertSeverity::Critical ? 2 : 1),
+              NotificationPolicy::Priority::Normal});
+    });
     refresh();
 
     m_tick.setInterval(m_options.checkIntervalMs);
@@ -662,6 +675,8 @@ void TrayController::deliverDue()
 
 void TrayController::setPaused(bool paused)
 {
+    // Webhooks and commands fall silent too: a maintenance window for everything.
+    m_engine->pauseAlerts(paused ? m_options.pauseMs : 0);
     if (paused) {
         m_policy.pauseFor(m_options.pauseMs);
         m_pausedUntil = QDateTime::currentDateTime().addMSecs(m_options.pauseMs);

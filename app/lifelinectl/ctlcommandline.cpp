@@ -1,6 +1,7 @@
 #include "lifelinectl/ctlcommandline.h"
 
 #include "commandline.h"
+#include "util/units.h"
 #include "versiontext.h"
 
 #include <QCommandLineParser>
@@ -37,6 +38,10 @@ Commands:
   crashes NAME [--json]                 the service's crash records: id, time,
                                         cause, exit
   crash NAME ID [--json]                one crash record, whole, as Markdown
+  alerts [NAME] [--json]                alerts firing now, then recent ones
+                                        (NAME: that service's and machine-wide)
+  maintenance NAME|all DURATION|off     suppress alerts for a while ("30m"),
+                                        or end the window now
   check-config FILE                     validate a configuration file
   report [--out FILE]                   a diagnostic report in Markdown, to
                                         attach to a bug report (secrets in the
@@ -80,7 +85,7 @@ struct CommandOptions
     QList<QCommandLineOption> of(const QString &command) const
     {
         if (command == u"status"_s || command == u"health"_s || command == u"updates"_s ||
-            command == u"crashes"_s || command == u"crash"_s)
+            command == u"crashes"_s || command == u"crash"_s || command == u"alerts"_s)
             return {json};
         if (command == u"logs"_s)
             return {lines, errors, follow};
@@ -170,6 +175,24 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
         if (cmd == u"export"_s && r.argument == u"all"_s && r.outPath.isEmpty())
             return u"export systemd all needs --out DIR (one unit file per service)"_s;
         return {};
+    } else if (cmd == u"maintenance"_s) {
+        if (problem.kind != Kind::None || operands.size() != 2)
+            return u"usage: maintenance NAME|all DURATION|off (e.g. \"maintenance api 30m\")"_s;
+        r.argument = operands.at(0);
+        if (operands.at(1) == u"off"_s)
+            return {};
+        QString why;
+        const std::optional<Millis> d = parseDuration(operands.at(1), &why);
+        if (!d || d->count() <= 0)
+            return u"maintenance: \"%1\" is not a duration like \"30m\" or off%2"_s.arg(
+                operands.at(1), why.isEmpty() ? QString() : u" ("_s + why + u')');
+        r.durationMs = d->count();
+        return {};
+    } else if (cmd == u"alerts"_s) {
+        if (problem.kind != Kind::None)
+            return unexpected(problem.typed);
+        if (operands.size() > 1)
+            return unexpected(operands.at(1));
     } else if (cmd == u"report"_s) {
         if (problem.kind == Kind::MissingValue)
             return u"report: --out needs a path"_s;
@@ -249,10 +272,10 @@ CtlCommandLine parseCtlCommandLine(const QStringList &args)
     r.command = global.positionalArguments().constFirst();
     if (r.command == u"help"_s)
         return print(CtlCommandLine::Action::Help, usageText());
-    static const QStringList commands = {u"status"_s,  u"start"_s,  u"stop"_s,    u"restart"_s,
-                                         u"health"_s,  u"logs"_s,   u"recover"_s, u"check-config"_s,
-                                         u"export"_s,  u"import"_s, u"report"_s,  u"repair"_s,
-                                         u"updates"_s, u"update"_s, u"crashes"_s, u"crash"_s};
+    static const QStringList commands = {
+        u"status"_s,  u"start"_s,        u"stop"_s,    u"restart"_s, u"health"_s, u"logs"_s,
+        u"recover"_s, u"check-config"_s, u"export"_s,  u"import"_s,  u"report"_s, u"repair"_s,
+        u"updates"_s, u"update"_s,       u"crashes"_s, u"crash"_s,   u"alerts"_s, u"maintenance"_s};
     if (!commands.contains(r.command))
         return usageError(u"unknown command \"%1\""_s.arg(r.command));
 

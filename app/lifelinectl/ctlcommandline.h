@@ -40,6 +40,8 @@ struct CtlCommandLine
     bool dryRun = false; // recover --dry-run
     bool yes = false;    // recover --yes
     qint64 id = 0;       // crash NAME ID
+    // maintenance NAME DURATION; 0 = off
+    qint64 durationMs = 0;
 };
 
 // args as argv holds them, the program first.

@@ -1,6 +1,7 @@
 // lifelinectl: drives a running Lifeline (desktop or --headless) through its
 // control socket. Exit codes (design.md): 0 ok, 1 the command failed, 2 usage
 // or configuration error, 3 no Lifeline running for that config.
+#include "alerts/enginealerts.h"
 #include "config/configloader.h"
 #include "config/importers.h"
 #include "config/systemdexport.h"
@@ -443,6 +444,43 @@ int cmdUpdate(Session &session, const CtlCommandLine &cl)
     const QString report = reply->value(u"report_path"_s).toString();
     printOut(u"%1: %2%3"_s.arg(cl.argument, reply->value(u"summary"_s).toString(),
                                report.isEmpty() ? QString() : u" (report: "_s + report + u')'));
+}
+
+int cmdAlerts(Session &session, const CtlCommandLine &cl)
+{
+    int rc = Ok;
+    QJsonObject request{{u"cmd"_s, u"alerts"_s}};
+    if (!cl.argument.isEmpty())
+        request.insert(u"name"_s, cl.argument);
+    auto reply = session.call(request, &rc);
+    if (!reply)
+        return rc;
+    reply->remove(u"ok"_s);
+    if (cl.json)
+        printOut(QString::fromUtf8(QJsonDocument(*reply).toJson(QJsonDocument::Indented)));
+    else
+        printOut(EngineAlerts::alertsText(*reply));
+    return Ok;
+}
+
+int cmdMaintenance(Session &session, const CtlCommandLine &cl)
+{
+    int rc = Ok;
+    QJsonObject request{{u"cmd"_s, u"maintenance"_s}, {u"name"_s, cl.argument}};
+    if (cl.durationMs > 0)
+        request.insert(u"duration_ms"_s, cl.durationMs);
+    else
+        request.insert(u"off"_s, true);
+    const auto reply = session.call(request, &rc);
+    if (!reply)
+        return rc;
+    if (cl.durationMs > 0)
+        printOut(u"maintenance %1: alerts suppressed until %2"_s.arg(cl.argument,
+                                                                     reply->value(u"until"_s).toString()));
+    else
+        printOut(reply->value(u"closed"_s).toBool()
+                     ? u"maintenance %1: ended"_s.arg(cl.argument)
+                     : u"maintenance %1: there was no window"_s.arg(cl.argument));
     return Ok;
 }
 
@@ -506,5 +544,9 @@ int main(int argc, char *argv[])
         return cmdUpdate(session, cl);
     if (cl.command == u"crashes"_s || cl.command == u"crash"_s)
         return cmdCrashes(session, cl);
+    if (cl.command == u"alerts"_s)
+        return cmdAlerts(session, cl);
+    if (cl.command == u"maintenance"_s)
+        return cmdMaintenance(session, cl);
     return cmdRecover(session, cl);
 }

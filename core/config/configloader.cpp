@@ -86,7 +86,23 @@ int editDistance(const QString &a, const QString &b)
     return prev[b.size()];
 }
 
-const QStringList kTopKeys{u"settings"_s, u"service"_s, u"recovery"_s, u"metrics"_s};
+const QStringList kTopKeys{u"settings"_s, u"service"_s, u"recovery"_s, u"metrics"_s, u"alerts"_s};
+const QStringList kAlertsKeys{u"enabled"_s,
+                              u"cooldown"_s,
+                              u"restarts_per_hour"_s,
+                              u"unhealthy_checks"_s,
+                              u"memory_percent"_s,
+                              u"memory_critical_percent"_s,
+                              u"disk_percent"_s,
+                              u"disk_critical_percent"_s,
+                              u"service_memory_percent"_s,
+                              u"error_count"_s,
+                              u"error_window"_s,
+                              u"maintenance_max"_s,
+                              u"webhook"_s,
+                              u"command"_s};
+const QStringList kWebhookKeys{u"url"_s, u"format"_s, u"headers"_s, u"timeout"_s, u"retries"_s};
+const QStringList kAlertCommandKeys{u"argv"_s, u"timeout"_s};
 const QStringList kMetricsKeys{u"listen"_s};
 const QStringList kSettingsKeys{u"state_dir"_s, u"sample_interval"_s, u"on_exit"_s, u"min_free_disk"_s};
 const QStringList kServiceKeys{
@@ -256,6 +272,8 @@ private:
     void loadSettings(const toml::table &root);
     void loadRecovery(const toml::table &root);
     void loadMetrics(const toml::table &root);
+    void loadAlerts(const toml::table &root);
+    void loadAlertSinks(const toml::table &t, const Scope &s);
     void loadServices(const toml::table &root);
     void loadService(const toml::table &t, int index);
     void loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &s);
@@ -596,6 +614,132 @@ void Loader::loadMetrics(const toml::table &root)
     } else {
         error(node, s, u"listen"_s, why);
     }
+}
+
+void Loader::loadAlerts(const toml::table &root)
+{
+    AlertsSpec &a = m_config.alerts;
+    const Scope s{u"alerts"_s, u"alerts."_s, {}};
+    const toml::table *t = getTable(root, u"alerts"_s, Scope{});
+    if (!t)
+        return;
+    checkKeys(*t, kAlertsKeys, s);
+    if (auto v = getBool(*t, u"enabled"_s, s))
+        a.enabled = *v;
+    if (auto v = getDuration(*t, u"cooldown"_s, s))
+        a.cooldown = *v;
+    if (auto v = getInt(*t, u"restarts_per_hour"_s, s, 1, 100'000))
+        a.restartsPerHour = int(*v);
+    if (auto v = getInt(*t, u"unhealthy_checks"_s, s, 1, 100'000))
+        a.unhealthyChecks = int(*v);
+    const auto percent = [&](const QString &key, double &into) {
+        if (auto v = getNumber(*t, key, s, 1, 100))
+            into = *v;
+    };
+    percent(u"memory_percent"_s, a.memoryPercent);
+    percent(u"memory_critical_percent"_s, a.memoryCriticalPercent);
+    percent(u"disk_percent"_s, a.diskPercent);
+    percent(u"disk_critical_percent"_s, a.diskCriticalPercent);
+    percent(u"service_memory_percent"_s, a.serviceMemoryPercent);
+    for (const auto &[warn, critical, key] :
+         {std::tuple(a.memoryPercent, a.memoryCriticalPercent, u"memory_critical_percent"_s),
+          std::tuple(a.diskPercent, a.diskCriticalPercent, u"disk_critical_percent"_s)}) {
+        if (critical >= warn)
+            continue;
+        const toml::node *n = t->get(key.toStdString());
+        error(n ? *n : static_cast<const toml::node &>(*t), s, key,
+              u"%1 % must not be below the warning threshold (%2 %)"_s.arg(critical).arg(warn));
+    }
+    if (auto v = getInt(*t, u"error_count"_s, s, 1, 100'000'000))
+        a.errorCount = int(*v);
+    if (auto v = getDuration(*t, u"error_window"_s, s, Millis(1'000)))
+        a.errorWindow = *v;
+    if (auto v = getDuration(*t, u"maintenance_max"_s, s, Millis(1'000)))
+        a.maintenanceMax = *v;
+    loadAlertSinks(*t, s);
+}
+
+void Loader::loadAlertSinks(const toml::table &t, const Scope &s)
+{
+    const auto tables = [&](const QString &key, auto each) {
+        const toml::node *n = t.get(key.toStdString());
+        if (!n)
+            return;
+        const toml::array *array = n->as_array();
+        if (!array || !array->is_array_of_tables()) {
+            typeError(*n, s, key, u"an array of tables ([[alerts.%1]])"_s.arg(key));
+            return;
+        }
+        int index = 0;
+        for (const toml::node &element : *array)
+            each(*element.as_table(), Scope{u"alerts.%1[%2]"_s.arg(key).arg(index++), {}, {}});
+    };
+    tables(u"webhook"_s, [&](const toml::table &w, const Scope &ws) {
+        checkKeys(w, kWebhookKeys, ws);
+        AlertWebhookSpec spec;
+        spec.line = int(w.source().begin.line);
+        const auto url = getString(w, u"url"_s, ws);
+        if (!url) {
+            if (!w.get("url"))
+                report(Diagnostic::Severity::Error, w.source().begin,
+                       ws.message(u"url"_s, u"missing; a webhook needs the address to post to"_s));
+            return;
+        }
+        const QUrl parsed(*url, QUrl::StrictMode);
+        if (!parsed.isValid() || (parsed.scheme() != u"http"_s && parsed.scheme() != u"https"_s) ||
+            parsed.host().isEmpty()) {
+            error(*w.get("url"), ws, u"url"_s,
+                  u"expected an http:// or https:// address, got "_s + quoted(*url));
+            return;
+        }
+        spec.url = *url;
+        using F = AlertWebhookSpec::Format;
+        if (auto v = getEnum<F>(w, u"format"_s, ws,
+                                {{u"json"_s, F::Json},
+                                 {u"slack"_s, F::Slack},
+                                 {u"discord"_s, F::Discord},
+                                 {u"ntfy"_s, F::Ntfy}}))
+            spec.format = *v;
+        if (const toml::table *headers = getTable(w, u"headers"_s, ws)) {
+            for (auto &&[k, v] : *headers) {
+                const QString name = fromStd(k.str());
+                const auto *value = v.as_string();
+                const bool nameOk = !name.isEmpty() && std::all_of(name.begin(), name.end(), [](QChar c) {
+                    return c.unicode() > 32 && c.unicode() < 127 && c != u':';
+                });
+                if (!value)
+                    typeError(v, ws, u"headers."_s + name, u"a string"_s);
+                else if (!nameOk || fromStd(value->get()).contains(u'\n') ||
+                         fromStd(value->get()).contains(u'\r'))
+                    error(v, ws, u"headers."_s + name, u"not a valid HTTP header (name or value)"_s);
+                else
+                    spec.headers.append({name, fromStd(value->get())});
+            }
+        }
+        if (auto v = getDuration(w, u"timeout"_s, ws, Millis(100)))
+            spec.timeout = *v;
+        if (auto v = getInt(w, u"retries"_s, ws, 0, 10))
+            spec.retries = int(*v);
+        m_config.alerts.webhooks.append(spec);
+    });
+    tables(u"command"_s, [&](const toml::table &c, const Scope &cs) {
+        checkKeys(c, kAlertCommandKeys, cs);
+        AlertCommandSpec spec;
+        spec.line = int(c.source().begin.line);
+        const toml::node *argv = c.get("argv");
+        if (!argv) {
+            report(Diagnostic::Severity::Error, c.source().begin,
+                   cs.message(u"argv"_s, u"missing; a command sink needs the program to run"_s));
+            return;
+        }
+        const auto command = getCommand(*argv, cs, u"argv"_s, false);
+        if (!command)
+            return;
+        spec.argv = *command;
+        if (auto v = getDuration(c, u"timeout"_s, cs, Millis(100)))
+            spec.timeout = *v;
+        m_config.alerts.commands.append(spec);
+    });
 }
 
 void Loader::loadServices(const toml::table &root)
@@ -1181,6 +1325,7 @@ LoadResult Loader::run(const QByteArray &text)
     loadServices(root);
     loadRecovery(root);
     loadMetrics(root);
+    loadAlerts(root);
     checkDependencies();
     checkCleanGlobs();
     if (m_config.services.isEmpty()) {

@@ -4,6 +4,7 @@
 // mirrors them.
 #pragma once
 
+#include "config/alertsspec.h"
 #include "util/units.h"
 
 #include <QHash>
@@ -185,6 +186,7 @@ struct Config
     QList<ServiceSpec> services; // in file order
     RecoverySpec recovery;
     MetricsSpec metrics;
+    AlertsSpec alerts;
 
     const ServiceSpec *service(const QString &name) const;
     // Names in an order where each service comes after everything it depends on.

@@ -464,8 +464,16 @@ QJsonObject ControlServer::handle(const QJsonObject &request)
         return cmdUpdate(request);
     if (cmd == u"crashes"_s || cmd == u"crash"_s)
         return cmdCrashes(cmd, request);
+    if (const auto handler = m_commands.constFind(cmd); handler != m_commands.constEnd())
+        return (*handler)(request);
     return badRequest(u"unknown command \"%1\" (known: ping, status, start, stop, restart, logs, health, "
-                      u"recover, report, repair, updates, update, crashes, crash)"_s.arg(cmd));
+                      u"recover, report, repair, updates, update, crashes, crash, alerts, "
+                      u"maintenance)"_s.arg(cmd));
+}
+
+void ControlServer::addCommand(const QString &cmd, std::function<QJsonObject(const QJsonObject &)> handler)
+{
+    m_commands.insert(cmd, std::move(handler));
 }
 
 QJsonObject ControlServer::cmdStatus() const
@@ -503,6 +511,8 @@ QJsonObject ControlServer::cmdStartStop(const QString &cmd, const QJsonObject &r
             m_fleet->stopAll();
         else
             m_fleet->restartAll();
+        if (cmd == u"restart"_s)
+            emit restartRequested(u"all"_s);
         return okReply();
     }
     if (!m_fleet->service(name))
@@ -517,6 +527,8 @@ QJsonObject ControlServer::cmdStartStop(const QString &cmd, const QJsonObject &r
         ok = m_fleet->restart(name, &error);
     if (!ok)
         return errorReply(error.isEmpty() ? u"cannot %1 \"%2\""_s.arg(cmd, name) : error);
+    if (cmd == u"restart"_s)
+        emit restartRequested(name);
     return okReply();
 }
 

@@ -14,6 +14,7 @@
 //   {"cmd":"report"}                        -> {"ok":true,"report":MARKDOWN} (diagnostics/diagnosticreport.h)
 //   {"cmd":"crashes","name":NAME}          -> {"ok":true,"name":NAME,"crashes":[{id,time,cause,exit,...}]}
 //   {"cmd":"crash","name":NAME,"id":ID}    -> {"ok":true,"record":{...},"markdown":TEXT}
+//   {"cmd":"alerts"|"maintenance",...}      see alerts/enginealerts.h
 //   {"cmd":"recover",...}                   -> {"ok":false,"error":"recovery is not available in this
 //   version"}
 //   {"cmd":"repair","name":NAME}           -> when the repair ends: {"ok":true,"repaired":BOOL,
@@ -88,6 +89,8 @@ public:
     // Where `crashes` and `crash` read; without one they fail.
     void setCrashes(CrashStore *crashes) { m_crashes = crashes; }
     QString socketPath() const { return m_socketPath; }
+    // A command served by another part of the engine (alerts, maintenance, ...).
+    void addCommand(const QString &cmd, std::function<QJsonObject(const QJsonObject &request)> handler);
 
     // The protocol without the socket: one request line -> one reply object.
     QJsonObject handleLine(const QByteArray &line);
@@ -95,6 +98,8 @@ public:
 
 signals:
     void clientConnected();
+    // A person asked for a restart (NAME or "all"): Lifeline's own, not a failure.
+    void restartRequested(const QString &name);
 
 private:
     void onAcceptReady();
@@ -137,6 +142,7 @@ private:
         m_repairWaiters; // by service, answered when its repair ends
     Updater *m_updater = nullptr;
     QMultiHash<QString, QPointer<QLocalSocket>> m_updateWaiters; // by service, answered when its update ends
+    QHash<QString, std::function<QJsonObject(const QJsonObject &)>> m_commands;
 };
 
 } // namespace lifeline

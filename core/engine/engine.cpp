@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include "alerts/enginealerts.h"
 #include "control/controlserver.h"
 #include "diagnostics/crashrecorder.h"
 #include "diagnostics/crashstore.h"
@@ -73,6 +74,7 @@ Engine::~Engine()
     delete m_metrics;
     delete m_control;
     delete m_updater;
+    delete m_alerts;
     delete m_reload;
     delete m_recovery;
     delete m_repair;
@@ -142,12 +144,26 @@ bool Engine::initialize(const QString &socketPath)
                 emit updateAlert(service, severity, title, text);
             });
     m_control->setCrashes(m_crashes);
+    m_alerts = new EngineAlerts(m_fleet, m_sampler, m_recovery, m_options.clock, this);
+    connect(m_alerts, &EngineAlerts::eventText, this, &Engine::logEngineEvent);
+    connect(m_alerts, &EngineAlerts::notified, this, &Engine::alertNotified);
+    connect(m_alerts->center(), &AlertCenter::changed, this, &Engine::alertsChanged);
+    connect(m_control, &ControlServer::restartRequested, this, [this](const QString &name) {
+        for (const ServiceSupervisor *s : m_fleet->services()) {
+            if (name == u"all"_s || s->name() == name)
+                m_alerts->center()->openMaintenance(s->name(), u"restarted by you"_s);
+        }
+    });
+    m_control->addCommand(u"alerts"_s, [this](const QJsonObject &r) { return m_alerts->cmdAlerts(r); });
+    m_control->addCommand(u"maintenance"_s,
+                          [this](const QJsonObject &r) { return m_alerts->cmdMaintenance(r); });
     if (m_options.liveReload) {
         m_reload = new LiveReload(m_fleet, m_recovery, this);
         connect(m_reload, &LiveReload::applied, this, [this](const QString &summary) {
             m_published.clear(); // specs changed: everything goes again
             m_updater->sync();
             applyMetrics(m_fleet->config().metrics);
+            m_alerts->applyConfig(m_fleet->config());
             emit configChanged(m_reload->config());
             publishAll();
             emit reloadApplied(summary);
@@ -407,6 +423,8 @@ void Engine::restart(const QString &name)
 {
     if (deferUntilInitialized([this, name] { restart(name); }))
         return;
+    if (m_fleet->service(name))
+        m_alerts->center()->openMaintenance(name, u"restarted by you"_s);
     QString error;
     command(m_fleet->restart(name, &error), error);
 }
@@ -415,6 +433,8 @@ void Engine::restartWithDependents(const QString &name)
 {
     if (deferUntilInitialized([this, name] { restartWithDependents(name); }))
         return;
+    if (m_fleet->service(name))
+        m_alerts->center()->openMaintenance(name, u"restarted by you"_s);
     QString error;
     command(m_fleet->restartWithDependents(name, &error), error);
 }
@@ -437,6 +457,8 @@ void Engine::restartAll()
 {
     if (deferUntilInitialized([this] { restartAll(); }))
         return;
+    for (const ServiceSupervisor *s : m_fleet->services())
+        m_alerts->center()->openMaintenance(s->name(), u"restart all"_s);
     m_fleet->restartAll();
 }
 
@@ -474,7 +496,7 @@ void Engine::applyMetrics(const MetricsSpec &spec)
         m_metrics = new MetricsEndpoint(
             m_fleet,
             [this] {
-                return LifelineCounters{m_samplesTaken, m_probesRun};
+                return LifelineCounters{m_samplesTaken, m_probesRun, m_alerts->center()->firingCounts()};
             },
             this);
     }
@@ -560,6 +582,23 @@ void Engine::writeReport(const QString &path)
     else
         writeReportFile(path, diagnosticReport(), &error);
     emit reportWritten(path, error);
+}
+
+void Engine::queryAlerts(const QString &service)
+{
+    if (deferUntilInitialized([this, service] { queryAlerts(service); }))
+        return;
+    emit alertsAnswered(service, m_alerts->center()->toJson(service));
+}
+
+void Engine::pauseAlerts(qint64 ms)
+{
+    if (deferUntilInitialized([this, ms] { pauseAlerts(ms); }))
+        return;
+    if (ms > 0)
+        m_alerts->center()->openMaintenanceFor(u"all"_s, ms, u"alerts paused from the tray"_s);
+    else
+        m_alerts->center()->closeMaintenance(u"all"_s);
 }
 
 void Engine::planRecovery()

@@ -15,6 +15,7 @@
 // a reader of the snapshots is never behind the event it is told about.
 #pragma once
 
+#include "alerts/alerthistory.h"
 #include "config/servicespec.h"
 #include "diagnostics/crashrecord.h"
 #include "diagnostics/diagnosticreport.h"
@@ -41,6 +42,7 @@ class Clock;
 class ControlServer;
 class CrashRecorder;
 class CrashStore;
+class EngineAlerts;
 class EventLog;
 class Fleet;
 class LiveReload;
@@ -113,6 +115,7 @@ public:
     CrashRecorder *crashRecorder() const { return m_crashRecorder; }
     // Open only while [metrics] listen is set and its address could be bound.
     MetricsEndpoint *metricsEndpoint() const { return m_metrics; }
+    EngineAlerts *alerts() const { return m_alerts; }
     const Config &config() const;
 
     QList<ServiceSnapshot> serviceSnapshots() const;
@@ -139,6 +142,7 @@ public slots:
     void closeControl();
     void writeEvent(const QString &text);
     void queryHistory(quint64 id, const lifeline::HistoryQuery &query);
+    void queryAlerts(const QString &service);
     void planRecovery();
     void startRecovery(const lifeline::RecoveryOptions &options);
     // Builds the report and saves it atomically at `path` (its folder is
@@ -152,6 +156,8 @@ public slots:
     // Answered by crashesAnswered() (newest first) and crashFetched().
     void queryCrashes(const QString &service);
     void fetchCrash(const QString &service, qint64 id);
+    // A person paused alerts (the tray): a maintenance window for everything; 0 ends it.
+    void pauseAlerts(qint64 ms);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -195,6 +201,11 @@ signals:
     void crashesAnswered(const QString &service, const QList<lifeline::CrashSummary> &crashes);
     // found is false for an id the service has no record of (any more).
     void crashFetched(const QString &service, qint64 id, bool found, const lifeline::CrashRecord &record);
+    // An alert went out (fired, repeated or cleared), for the tray.
+    void alertNotified(const lifeline::AlertNotice &notice);
+    // The alerts of the service (and machine-wide ones) as `lifelinectl alerts --json` shows them.
+    void alertsChanged();
+    void alertsAnswered(const QString &service, const QJsonObject &alerts);
     // A request that could not be done (unknown service, shutting down).
     void commandFailed(const QString &error);
     // The min-free-disk guard (core/logs/loghousekeeper.h) removed log backups or has none left
@@ -238,6 +249,7 @@ private:
     Updater *m_updater = nullptr;
     CrashStore *m_crashes = nullptr;
     CrashRecorder *m_crashRecorder = nullptr;
+    EngineAlerts *m_alerts = nullptr;
     quint64 m_samplesTaken = 0;
     quint64 m_probesRun = 0;
     QHash<QString, ServiceSnapshot> m_published;

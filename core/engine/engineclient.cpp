@@ -148,6 +148,9 @@ EngineClient::EngineClient(Engine *engine, const Config &config, QObject *parent
     connect(engine, &Engine::crashRecorded, this, &EngineClient::crashRecorded, queued);
     connect(engine, &Engine::crashesAnswered, this, &EngineClient::crashesAnswered, queued);
     connect(engine, &Engine::crashFetched, this, &EngineClient::crashFetched, queued);
+    connect(engine, &Engine::alertNotified, this, &EngineClient::alertNotified, queued);
+    connect(engine, &Engine::alertsChanged, this, &EngineClient::alertsChanged, queued);
+    connect(engine, &Engine::alertsAnswered, this, &EngineClient::alertsAnswered, queued);
 }
 
 EngineClient::~EngineClient() = default;
@@ -323,6 +326,16 @@ void EngineClient::queryCrashes(const QString &service)
 void EngineClient::fetchCrash(const QString &service, qint64 id)
 {
     post([e = m_engine, service, id] { e->fetchCrash(service, id); });
+}
+
+void EngineClient::queryAlerts(const QString &service)
+{
+    post([e = m_engine, service] { e->queryAlerts(service); });
+}
+
+void EngineClient::pauseAlerts(qint64 ms)
+{
+    post([e = m_engine, ms] { e->pauseAlerts(ms); });
 }
 
 void EngineClient::planRecovery()

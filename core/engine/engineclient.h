@@ -125,6 +125,10 @@ public:
     // (newest first), one record as crashFetched().
     void queryCrashes(const QString &service);
     void fetchCrash(const QString &service, qint64 id);
+    // alertsAnswered(): the service's alerts and machine-wide ones.
+    void queryAlerts(const QString &service);
+    // A maintenance window for everything (the tray's pause); 0 ends it.
+    void pauseAlerts(qint64 ms);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -168,6 +172,9 @@ signals:
     void updateAvailable(const QString &name, const QString &text);
     void updateAlert(const QString &service, int severity, const QString &title, const QString &text);
     void updateFinished(const QString &name, bool ok, const QString &summary, const QString &reportPath);
+    void alertNotified(const lifeline::AlertNotice &notice);
+    void alertsChanged();
+    void alertsAnswered(const QString &service, const QJsonObject &alerts);
 
 private:
     template<typename F>

@@ -193,6 +193,12 @@ QByteArray renderMetrics(const Fleet &fleet, const LifelineCounters &counters)
     e.sample("lifeline_samples_total", {}, double(counters.samples));
     e.family("lifeline_health_probes_total", "counter", u"Health probe results, of every service."_s);
     e.sample("lifeline_health_probes_total", {}, double(counters.probes));
+    e.family("lifeline_alerts_firing", "gauge",
+             u"Alerts firing now, per service and machine-wide (`lifelinectl alerts`)."_s);
+    for (const ServiceSupervisor *s : services)
+        e.sample("lifeline_alerts_firing", {{"scope", u"service"_s}, {"service", s->name()}},
+                 counters.alertsFiring.value(s->name()));
+    e.sample("lifeline_alerts_firing", {{"scope", u"machine"_s}}, counters.alertsFiring.value(QString()));
     return e.text();
 }
 

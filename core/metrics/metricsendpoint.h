@@ -23,11 +23,14 @@
 //   write lifeline_system_disk_free_bytes{path,mountpoint}   gauge, what an unprivileged user may still write
 //   lifeline_samples_total                             counter, metric samples taken
 //   lifeline_health_probes_total                       counter, health probe results
+//   lifeline_alerts_firing{scope="service",service}    gauge, alerts of the service firing now
+//   lifeline_alerts_firing{scope="machine"}            gauge, machine-wide alerts firing now
 #pragma once
 
 #include "config/servicespec.h"
 
 #include <QByteArray>
+#include <QHash>
 #include <QObject>
 #include <QString>
 
@@ -44,6 +47,7 @@ struct LifelineCounters
 {
     quint64 samples = 0;
     quint64 probes = 0;
+    QHash<QString, int> alertsFiring; // per service; "" = machine-wide
 };
 
 // A label value as the format wants it: \ -> \\, " -> \", newline -> \n.
