@@ -327,7 +327,8 @@ int guiMain(int argc, char *argv[], const LifelineCommandLine &commandLine)
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
     QApplication::setDesktopFileName(QStringLiteral("lifeline"));
 
-    const Startup startup = prepareStartup(commandLine.configPath, commandLine.socketPath);
+    const Startup startup =
+        prepareStartup(commandLine.configPath, commandLine.socketPath, commandLine.profile);
     for (const QString &w : startup.warnings)
         std::fprintf(stderr, "%s\n", qPrintable(w));
     if (!startup.ok()) {

@@ -51,6 +51,6 @@ int main(int argc, char *argv[])
     if (commandLine.configPath.isEmpty())
         commandLine.configPath = lifeline::defaultConfigPath();
     if (commandLine.mode == Mode::Headless)
-        return lifeline::runHeadless(commandLine.configPath, commandLine.socketPath);
+        return lifeline::runHeadless(commandLine.configPath, commandLine.socketPath, commandLine.profile);
     return lifeline::guiMain(argc, argv, commandLine);
 }

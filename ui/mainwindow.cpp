@@ -3,6 +3,7 @@
 #include "buildinfo.h"
 #include "config/configwriter.h"
 #include "engine/engineclient.h"
+#include "profilemenu.h"
 #include "servicedetailpane.h"
 #include "serviceeditor.h"
 #include "servicetablemodel.h"
@@ -47,7 +48,9 @@ MainWindow::MainWindow(EngineClient *engine, QWidget *parent)
     , m_model(new ServiceTableModel(engine, this))
 {
     initResources();
-    setWindowTitle(tr("Lifeline"));
+    setWindowTitle(lifelineTitle(m_engine->config().profile));
+    connect(m_engine, &EngineClient::configChanged, this,
+            [this] { setWindowTitle(lifelineTitle(m_engine->config().profile)); });
     setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
     setMinimumSize(800, 500);
 
@@ -345,6 +348,8 @@ void MainWindow::createMenus()
     }
     view->addSeparator();
     view->addAction(m_showSystem);
+    view->addSeparator();
+    view->addMenu(new ProfileMenu(m_engine, view));
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->setObjectName(QStringLiteral("helpMenu"));

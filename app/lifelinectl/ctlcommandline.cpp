@@ -29,6 +29,9 @@ Commands:
                                         and stderr only; --follow: keep printing
   recover [--dry-run] [--yes]           emergency recovery
   check-config FILE                     validate a configuration file
+  profile [NAME]                        the active profile and the list; with
+                                        NAME, switch to [profile.NAME] (default:
+                                        none); only changed services restart
   export systemd NAME|all [--user] [--out DIR]
                                         write lifeline-NAME.service units from
                                         the configuration (no Lifeline needed);
@@ -147,6 +150,11 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
         if (cmd == u"export"_s && r.argument == u"all"_s && r.outPath.isEmpty())
             return u"export systemd all needs --out DIR (one unit file per service)"_s;
         return {};
+    } else if (cmd == u"profile"_s) {
+        if (problem.kind != Kind::None)
+            return unexpected(problem.typed);
+        if (operands.size() > 1)
+            return unexpected(operands.at(1));
     } else if (cmd == u"status"_s || cmd == u"recover"_s) {
         if (problem.kind != Kind::None)
             return unexpected(problem.typed);
@@ -217,9 +225,9 @@ CtlCommandLine parseCtlCommandLine(const QStringList &args)
     r.command = global.positionalArguments().constFirst();
     if (r.command == u"help"_s)
         return print(CtlCommandLine::Action::Help, usageText());
-    static const QStringList commands = {u"status"_s, u"start"_s, u"stop"_s,    u"restart"_s,
-                                         u"health"_s, u"logs"_s,  u"recover"_s, u"check-config"_s,
-                                         u"export"_s, u"import"_s};
+    static const QStringList commands = {u"status"_s, u"start"_s,  u"stop"_s,    u"restart"_s,
+                                         u"health"_s, u"logs"_s,   u"recover"_s, u"check-config"_s,
+                                         u"export"_s, u"import"_s, u"profile"_s};
     if (!commands.contains(r.command))
         return usageError(u"unknown command \"%1\""_s.arg(r.command));
 

@@ -426,8 +426,17 @@ QJsonObject ControlServer::handle(const QJsonObject &request)
         return cmdHealth(request);
     if (cmd == u"recover"_s)
         return cmdRecover(request);
+    if (const auto it = m_commands.constFind(cmd); it != m_commands.cend())
+        return (*it)(request);
+    QStringList more = m_commands.keys();
+    more.sort();
     return badRequest(u"unknown command \"%1\" (known: ping, status, start, stop, restart, logs, health, "
-                      u"recover)"_s.arg(cmd));
+                      u"recover%2)"_s.arg(cmd, more.isEmpty() ? QString() : u", "_s + more.join(u", "_s)));
+}
+
+void ControlServer::addCommand(const QString &cmd, std::function<QJsonObject(const QJsonObject &)> handler)
+{
+    m_commands.insert(cmd, std::move(handler));
 }
 
 QJsonObject ControlServer::cmdStatus() const

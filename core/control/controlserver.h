@@ -32,6 +32,8 @@
 #include <QObject>
 #include <QPointer>
 
+#include <functional>
+
 class QLocalSocket;
 class QSocketNotifier;
 class QTimer;
@@ -68,6 +70,9 @@ public:
     bool isListening() const;
     // The recovery engine `recover` drives; without one, `recover` fails.
     void setRecovery(Recovery *recovery);
+    // A command answered by another part of the engine, on this thread
+    // (e.g. "profile", by the Engine).
+    void addCommand(const QString &cmd, std::function<QJsonObject(const QJsonObject &request)> handler);
     QString socketPath() const { return m_socketPath; }
 
     // The protocol without the socket: one request line -> one reply object.
@@ -105,6 +110,7 @@ private:
     Recovery *m_recovery = nullptr;
     QLocalSocket *m_current = nullptr;               // the client whose request is being handled
     QList<QPointer<QLocalSocket>> m_recoveryWaiters; // answered when the run ends
+    QHash<QString, std::function<QJsonObject(const QJsonObject &)>> m_commands; // addCommand()
 };
 
 } // namespace lifeline

@@ -2,6 +2,7 @@
 
 #include "control/controlserver.h"
 #include "engine/livereload.h"
+#include "engine/profilecommand.h"
 #include "health/healthmonitor.h"
 #include "logs/eventlog.h"
 #include "metrics/metricsendpoint.h"
@@ -107,15 +108,11 @@ bool Engine::initialize(const QString &socketPath)
     m_recovery = new Recovery(m_fleet, this);
     m_control = new ControlServer(m_fleet, this);
     m_control->setRecovery(m_recovery);
+    m_control->addCommand(u"profile"_s,
+                          [this](const QJsonObject &request) { return profileCommand(*this, request); });
     if (m_options.liveReload) {
         m_reload = new LiveReload(m_fleet, m_recovery, this);
-        connect(m_reload, &LiveReload::applied, this, [this](const QString &summary) {
-            m_published.clear(); // specs changed: everything goes again
-            applyMetrics(m_fleet->config().metrics);
-            emit configChanged(m_reload->config());
-            publishAll();
-            emit reloadApplied(summary);
-        });
+        connect(m_reload, &LiveReload::applied, this, &Engine::configApplied);
         connect(m_reload, &LiveReload::failed, this, &Engine::reloadFailed);
         connect(m_reload, &LiveReload::deferred, this, &Engine::reloadDeferred);
     }
@@ -206,6 +203,46 @@ bool Engine::initialize(const QString &socketPath)
     for (const auto &request : std::exchange(m_beforeInitialize, {}))
         request();
     return true;
+}
+
+void Engine::configApplied(const QString &summary)
+{
+    m_published.clear(); // specs changed: everything goes again
+    applyMetrics(m_fleet->config().metrics);
+    emit configChanged(m_fleet->config());
+    publishAll();
+    emit reloadApplied(summary);
+}
+
+bool Engine::switchProfile(const QString &name, QString *error)
+{
+    if (!m_fleet) {
+        if (error)
+            *error = u"Lifeline is still starting"_s;
+        return false;
+    }
+    if (m_reload)
+        return m_reload->setProfile(name, error);
+    Config next = m_fleet->config();
+    if (!next.selectProfile(name)) {
+        if (error)
+            *error = next.unknownProfileText(name);
+        return false;
+    }
+    const ConfigDiff diff = ConfigDiff::compute(m_fleet->config(), next);
+    if (!diff.isEmpty()) {
+        m_fleet->applyConfig(next, diff);
+        configApplied(diff.summary());
+    }
+    return true;
+}
+
+void Engine::setProfile(const QString &name)
+{
+    if (deferUntilInitialized([this, name] { setProfile(name); }))
+        return;
+    QString error;
+    command(switchProfile(name, &error), error);
 }
 
 bool Engine::deferUntilInitialized(std::function<void()> request)

@@ -103,6 +103,11 @@ public:
 
     QList<ServiceSnapshot> serviceSnapshots() const;
 
+    // Runs the stack as profile `name` ("" or "default": none; see
+    // LiveReload::setProfile). False, with *error naming the profiles there
+    // are, when there is no such profile; nothing changes then.
+    bool switchProfile(const QString &name, QString *error);
+
 public slots:
     // Emits the whole state once: a client that just connected.
     void publishAll();
@@ -121,6 +126,8 @@ public slots:
     void queryHistory(quint64 id, const lifeline::HistoryQuery &query);
     void planRecovery();
     void startRecovery(const lifeline::RecoveryOptions &options);
+    // switchProfile() for the window; a refusal comes back as commandFailed().
+    void setProfile(const QString &name);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -167,6 +174,7 @@ private:
     void applyMetrics(const MetricsSpec &spec);
     // To the event log, and to stderr as well with `warn`.
     void logEngineEvent(const QString &text, bool warn);
+    void configApplied(const QString &summary);
 
     Config m_initialConfig;
     EngineOptions m_options;

@@ -304,4 +304,9 @@ void EngineClient::startRecovery(const RecoveryOptions &options)
     post([e = m_engine, options] { e->startRecovery(options); });
 }
 
+void EngineClient::setProfile(const QString &name)
+{
+    post([engine = m_engine, name] { engine->setProfile(name); });
+}
+
 } // namespace lifeline

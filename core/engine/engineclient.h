@@ -114,6 +114,8 @@ public:
     int pendingQueries() const { return m_pendingQueries; } // asked, not yet answered
     void planRecovery();                                    // recoveryPlanned()
     void startRecovery(const RecoveryOptions &options = {});
+    // Engine::setProfile: configChanged() follows the switch, commandFailed() a refusal.
+    void setProfile(const QString &name);
 
 signals:
     void initialized(bool ok, const QString &error);
