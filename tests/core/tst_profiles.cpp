@@ -179,10 +179,11 @@ private slots:
             << QByteArray("[profile.prod.api]\ncomand = [\"x\"]\n")
             << u"14:1: error: profile \"prod\", service \"api\": unknown key \"comand\" "
                u"(did you mean \"command\"?)"_s;
-        QTest::newRow("unknown health key") << QByteArray("[profile.prod.api.health]\nintervl = \"1s\"\n")
-                                            << u"14:1: error: profile \"prod\", service \"api\": unknown key "
-                                               u"\"health.intervl\" (did you mean "
-                                               u"\"health.interval\"?)"_s;
+        QTest::newRow("unknown health key")
+            << QByteArray("[profile.prod.api.health]\ntcp = \"127.0.0.1:1\"\nintervl = \"1s\"\n")
+            << u"15:1: error: profile \"prod\", service \"api\": unknown key "
+               u"\"health.intervl\" (did you mean "
+               u"\"health.interval\"?)"_s;
         QTest::newRow("unknown service")
             << QByteArray("[profile.prod.apii]\nenv = { A = \"1\" }\n")
             << u"13:15: error: profile \"prod\": unknown service \"apii\" (services: api, worker)"_s;
