@@ -48,9 +48,13 @@ MainWindow::MainWindow(EngineClient *engine, QWidget *parent)
     , m_model(new ServiceTableModel(engine, this))
 {
     initResources();
-    setWindowTitle(lifelineTitle(m_engine->config().profile));
-    connect(m_engine, &EngineClient::configChanged, this,
-            [this] { setWindowTitle(lifelineTitle(m_engine->config().profile)); });
+    // Qt adds " — Lifeline" (the display name) to any other title: "prod — Lifeline".
+    const auto title = [this] {
+        const QString profile = m_engine->config().profile;
+        return profile.isEmpty() ? tr("Lifeline") : profile;
+    };
+    setWindowTitle(title());
+    connect(m_engine, &EngineClient::configChanged, this, [this, title] { setWindowTitle(title()); });
     setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
     setMinimumSize(800, 500);
 

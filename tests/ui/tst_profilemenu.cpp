@@ -92,7 +92,7 @@ private slots:
         QVERIFY(entry(menu, u"Default"_s)->isChecked());
 
         entry(menu, u"prod"_s)->trigger();
-        QTRY_COMPARE(w.windowTitle(), u"Lifeline — prod"_s);
+        QTRY_COMPARE(w.windowTitle(), u"prod"_s); // shown as "prod — Lifeline"
         QCOMPARE(engine.fleet().config().profile, u"prod"_s);
         QCOMPARE(engine.fleet().config().service(u"api"_s)->env.value(u"MODE"_s), u"prod"_s);
         menu = profileMenu(w);
