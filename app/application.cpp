@@ -336,7 +336,7 @@ int guiMain(int argc, char *argv[], const LifelineCommandLine &commandLine)
     // The application, once a configuration is there; a failure's exit code.
     std::unique_ptr<Application> application;
     const auto startWith = [&](const QString &configPath) -> std::optional<int> {
-        const Startup startup = prepareStartup(configPath, commandLine.socketPath);
+        const Startup startup = prepareStartup(configPath, commandLine.socketPath, commandLine.profile);
         for (const QString &w : startup.warnings)
             std::fprintf(stderr, "%s\n", qPrintable(w));
         if (!startup.ok()) {

@@ -60,7 +60,8 @@ struct LifelineOptions
 
     QList<QCommandLineOption> all() const
     {
-        return QList<QCommandLineOption>{help, helpAll, version, config, minimized, socket, headless, demo} +
+        return QList<QCommandLineOption>{help,   helpAll,  version, config, minimized,
+                                         socket, headless, demo,    profile} +
                qtGui;
     }
 
@@ -73,6 +74,8 @@ struct LifelineOptions
     QCommandLineOption headless{u"headless"_s, u"Run without a display (see --headless --help)."_s};
     QCommandLineOption demo{u"demo"_s,
                             u"Run the demo stack (the demo configuration that comes with Lifeline)."_s};
+    QCommandLineOption profile{
+        u"profile"_s, u"Run the services as [profile.NAME] of the configuration sets them."_s, u"NAME"_s};
     QList<QCommandLineOption> qtGui; // QApplication's: hidden, but from --help-all
 };
 
@@ -86,13 +89,14 @@ void setUp(QCommandLineParser &parser, const LifelineOptions &options)
 
 QString headlessUsage()
 {
-    return u"usage: lifeline --headless [--config FILE | --demo] [--socket PATH]\n"
+    return u"usage: lifeline --headless [--config FILE | --demo] [--socket PATH] [--profile NAME]\n"
            u"  Runs the supervision engine without a display. SIGTERM, SIGINT, SIGHUP or\n"
            u"  SIGQUIT stops it (and, per settings.on_exit, stops or keeps the services).\n"
            u"  --config FILE   the configuration (default: ./lifeline.toml, else\n"
            u"                  $XDG_CONFIG_HOME/lifeline/lifeline.toml)\n"
            u"  --demo          the demo stack: the demo configuration that comes with Lifeline\n"
-           u"  --socket PATH   the control socket (default: derived from the config path)\n"_s;
+           u"  --socket PATH   the control socket (default: derived from the config path)\n"
+           u"  --profile NAME  run the services as [profile.NAME] of the configuration sets them\n"_s;
 }
 
 QString guiHelp(const QString &program, bool withQtOptions)
@@ -181,6 +185,7 @@ LifelineCommandLine parseLifelineCommandLine(const QStringList &args)
     result.mode = headless ? LifelineCommandLine::Mode::Headless : LifelineCommandLine::Mode::Gui;
     result.configPath = parser.value(o.config);
     result.socketPath = parser.value(o.socket);
+    result.profile = parser.value(o.profile);
     result.minimized = parser.isSet(o.minimized);
     result.demo = parser.isSet(o.demo);
     return result;

@@ -1,6 +1,6 @@
 // The command line of `lifeline` (design.md "Public contracts"):
-//   lifeline [--config FILE] [--minimized] [--socket PATH]   the desktop app
-//   lifeline --headless [--config FILE] [--socket PATH]      the engine alone
+//   lifeline [--config FILE] [--minimized] [--socket PATH] [--profile NAME]   the desktop app
+//   lifeline --headless [--config FILE] [--socket PATH] [--profile NAME]      the engine alone
 //   lifeline [--headless] --demo                             either, on the demo stack
 //   lifeline --help | --help-all | --version                 print, exit 0
 // parsed once, before any QCoreApplication exists: the headless engine and
@@ -29,6 +29,7 @@ struct LifelineCommandLine
     Mode mode = Mode::Gui;
     QString configPath; // empty: not given (defaultConfigPath())
     QString socketPath; // empty: derived from the configuration
+    QString profile;    // --profile NAME: [profile.NAME] of the configuration; empty: none
     bool minimized = false;
     bool demo = false; // the configuration is findDemoConfig()'s
     // Set by main(): configPath is defaultConfigPath() because none was

@@ -39,7 +39,7 @@ void printOut(const QString &text)
 
 } // namespace
 
-int runHeadless(const QString &configPath, const QString &socketPathArg)
+int runHeadless(const QString &configPath, const QString &socketPathArg, const QString &profile)
 {
     // app/main.cpp calls us before any application object exists.
     std::unique_ptr<QCoreApplication> ownApp;
@@ -52,7 +52,7 @@ int runHeadless(const QString &configPath, const QString &socketPathArg)
         QCoreApplication::setApplicationVersion(QStringLiteral(LIFELINE_VERSION));
     }
 
-    const Startup startup = prepareStartup(configPath, socketPathArg);
+    const Startup startup = prepareStartup(configPath, socketPathArg, profile);
     for (const QString &w : startup.warnings)
         printErr(w);
     if (!startup.ok()) {
@@ -119,8 +119,10 @@ int runHeadless(const QString &configPath, const QString &socketPathArg)
     });
 
     fleet.boot();
-    printOut(u"lifeline: supervising %1 services, control socket %2"_s.arg(
-        QString::number(fleet.services().size()), socketPath));
+    const QString profileName = fleet.config().profile;
+    printOut(u"lifeline: supervising %1 services%3, control socket %2"_s.arg(
+        QString::number(fleet.services().size()), socketPath,
+        profileName.isEmpty() ? QString() : u" (profile "_s + profileName + u')'));
 
     const int rc = QCoreApplication::exec();
     engine.closeControl();

@@ -13,6 +13,6 @@ namespace lifeline {
 // its state_dir) or the control socket cannot be opened, 2 for a
 // configuration error (each printed as FILE:LINE:COL: ...).
 // socketPath empty = derived from the config (socketPathForConfig).
-int runHeadless(const QString &configPath, const QString &socketPath = {});
+int runHeadless(const QString &configPath, const QString &socketPath = {}, const QString &profile = {});
 
 } // namespace lifeline

@@ -54,6 +54,6 @@ int main(int argc, char *argv[])
         commandLine.demoConfigPath = lifeline::findDemoConfig(exeDir, QStringLiteral(LIFELINE_SOURCE_DIR));
     }
     if (commandLine.mode == Mode::Headless)
-        return lifeline::runHeadless(commandLine.configPath, commandLine.socketPath);
+        return lifeline::runHeadless(commandLine.configPath, commandLine.socketPath, commandLine.profile);
     return lifeline::guiMain(argc, argv, commandLine);
 }

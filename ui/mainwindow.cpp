@@ -5,6 +5,7 @@
 #include "buildinfo.h"
 #include "config/configwriter.h"
 #include "engine/engineclient.h"
+#include "profilemenu.h"
 #include "repairdialog.h"
 #include "reportaction.h"
 #include "servicedetailpane.h"
@@ -51,7 +52,13 @@ MainWindow::MainWindow(EngineClient *engine, QWidget *parent)
     , m_model(new ServiceTableModel(engine, this))
 {
     initResources();
-    setWindowTitle(tr("Lifeline"));
+    // Qt adds " — Lifeline" (the display name) to any other title: "prod — Lifeline".
+    const auto title = [this] {
+        const QString profile = m_engine->config().profile;
+        return profile.isEmpty() ? tr("Lifeline") : profile;
+    };
+    setWindowTitle(title());
+    connect(m_engine, &EngineClient::configChanged, this, [this, title] { setWindowTitle(title()); });
     setWindowIcon(QIcon(QStringLiteral(":/icons/lifeline.svg")));
     setMinimumSize(800, 500);
 
@@ -391,6 +398,8 @@ void MainWindow::createMenus()
     }
     view->addSeparator();
     view->addAction(m_showSystem);
+    view->addSeparator();
+    view->addMenu(new ProfileMenu(m_engine, view));
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->setObjectName(QStringLiteral("helpMenu"));

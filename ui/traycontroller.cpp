@@ -2,6 +2,7 @@
 
 #include "engine/engineclient.h"
 #include "engine/snapshot.h"
+#include "profilemenu.h"
 #include "util/units.h"
 
 #include <QAction>
@@ -219,13 +220,14 @@ TrayState TrayController::stateOf(const EngineClient &engine)
 QString TrayController::toolTipFor(const EngineClient &engine)
 {
     const QList<ServiceView *> services = engine.services();
+    const QString title = lifelineTitle(engine.config().profile);
     if (services.isEmpty())
-        return QStringLiteral("Lifeline — no services");
+        return title + QStringLiteral(" — no services");
 
     const auto running = std::count_if(services.cbegin(), services.cend(), [](const ServiceView *s) {
         return s->state() == ServiceState::Running;
     });
-    const QString head = QStringLiteral("Lifeline — %1 of %2 running").arg(running).arg(services.size());
+    const QString head = title + QStringLiteral(" — %1 of %2 running").arg(running).arg(services.size());
     if (stateOf(engine) == TrayState::Idle)
         return head + QStringLiteral(" · all stopped");
 

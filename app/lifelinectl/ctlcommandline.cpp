@@ -49,6 +49,9 @@ Commands:
                                         written to FILE atomically. With no
                                         Lifeline running it is built from the
                                         configuration and state_dir alone
+  profile [NAME]                        the active profile and the list; with
+                                        NAME, switch to [profile.NAME] (default:
+                                        none); only changed services restart
   export systemd NAME|all [--user] [--out DIR]
                                         write lifeline-NAME.service units from
                                         the configuration (no Lifeline needed);
@@ -188,7 +191,7 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
                 operands.at(1), why.isEmpty() ? QString() : u" ("_s + why + u')');
         r.durationMs = d->count();
         return {};
-    } else if (cmd == u"alerts"_s) {
+    } else if (cmd == u"alerts"_s || cmd == u"profile"_s) {
         if (problem.kind != Kind::None)
             return unexpected(problem.typed);
         if (operands.size() > 1)
@@ -272,10 +275,11 @@ CtlCommandLine parseCtlCommandLine(const QStringList &args)
     r.command = global.positionalArguments().constFirst();
     if (r.command == u"help"_s)
         return print(CtlCommandLine::Action::Help, usageText());
-    static const QStringList commands = {
-        u"status"_s,  u"start"_s,        u"stop"_s,    u"restart"_s, u"health"_s, u"logs"_s,
-        u"recover"_s, u"check-config"_s, u"export"_s,  u"import"_s,  u"report"_s, u"repair"_s,
-        u"updates"_s, u"update"_s,       u"crashes"_s, u"crash"_s,   u"alerts"_s, u"maintenance"_s};
+    static const QStringList commands = {u"status"_s,  u"start"_s,       u"stop"_s,    u"restart"_s,
+                                         u"health"_s,  u"logs"_s,        u"recover"_s, u"check-config"_s,
+                                         u"export"_s,  u"import"_s,      u"report"_s,  u"repair"_s,
+                                         u"updates"_s, u"update"_s,      u"crashes"_s, u"crash"_s,
+                                         u"alerts"_s,  u"maintenance"_s, u"profile"_s};
     if (!commands.contains(r.command))
         return usageError(u"unknown command \"%1\""_s.arg(r.command));
 

@@ -27,7 +27,8 @@ struct CtlCommandLine
     // status, start, stop, restart, health, logs, recover, check-config,
     // export, import or repair
     QString command;
-    // start/stop/restart: NAME or all; health, logs, repair: NAME; check-config: FILE;
+    // start/stop/restart: NAME or all; health, logs, repair, crashes: NAME; check-config: FILE;
+    // profile: NAME or empty;
     // export: NAME or all; import: FILE
     QString argument;
     QString format;      // export: systemd; import: procfile, supervisord or pm2

@@ -251,6 +251,28 @@ int cmdStartStop(Session &session, const CtlCommandLine &cl)
     return Ok;
 }
 
+int cmdProfile(Session &session, const CtlCommandLine &cl)
+{
+    int rc = Ok;
+    QJsonObject request{{u"cmd"_s, u"profile"_s}};
+    if (!cl.argument.isEmpty())
+        request.insert(u"name"_s, cl.argument);
+    const auto reply = session.call(request, &rc);
+    if (!reply)
+        return rc;
+    const QJsonValue active = reply->value(u"profile"_s);
+    const QStringList profiles = reply->value(u"profiles"_s).toVariant().toStringList();
+    QString text = u"profile: %1%2\n"_s.arg(active.isString() ? active.toString() : u"default"_s,
+                                            reply->value(u"pending"_s).toBool()
+                                                ? u" (applied when the running recovery has finished)"_s
+                                                : QString());
+    if (cl.argument.isEmpty())
+        text +=
+            u"profiles: default%1\n"_s.arg(profiles.isEmpty() ? QString() : u", "_s + profiles.join(u", "_s));
+    printOut(text);
+    return Ok;
+}
+
 int cmdHealth(Session &session, const CtlCommandLine &cl)
 {
     const QString &name = cl.argument;
@@ -534,6 +556,8 @@ int main(int argc, char *argv[])
         return cmdStartStop(session, cl);
     if (cl.command == u"health"_s)
         return cmdHealth(session, cl);
+    if (cl.command == u"profile"_s)
+        return cmdProfile(session, cl);
     if (cl.command == u"logs"_s)
         return cmdLogs(session, cl);
     if (cl.command == u"repair"_s)

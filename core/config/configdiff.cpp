@@ -64,12 +64,16 @@ ConfigDiff ConfigDiff::compute(const Config &before, const Config &after)
     diff.stateDirChanged = before.settings.stateDir != after.settings.stateDir;
     diff.recoveryChanged = !sameRecovery(before.recovery, after.recovery);
     diff.metricsChanged = !(before.metrics == after.metrics);
+    diff.profileChanged = before.profile != after.profile;
+    diff.profile = after.profile;
     return diff;
 }
 
 QString ConfigDiff::summary() const
 {
     QStringList parts;
+    if (profileChanged)
+        parts << u"profile "_s + (profile.isEmpty() ? u"default"_s : profile);
     if (!changed.isEmpty())
         parts << u"changed: "_s + changed.join(u", "_s) + u" (restarting)"_s;
     QStringList addRemove;

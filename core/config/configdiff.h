@@ -22,13 +22,15 @@ struct ConfigDiff
     bool stateDirChanged = false; // applies only when Lifeline starts again
     bool recoveryChanged = false; // [recovery]
     bool metricsChanged = false;  // [metrics]: the endpoint moves or closes
+    bool profileChanged = false;  // another profile is active (Config::profile)
+    QString profile;              // the profile active after it ("" = none)
 
     static ConfigDiff compute(const Config &before, const Config &after);
 
     bool isEmpty() const
     {
         return added.isEmpty() && removed.isEmpty() && changed.isEmpty() && !settingsChanged &&
-               !recoveryChanged && !metricsChanged;
+               !recoveryChanged && !metricsChanged && !profileChanged;
     }
     // One line for a person: "changed: api (restarting); added: web, removed:
     // old (stopping); 2 unchanged". Fleet::applyConfig() does what it says.

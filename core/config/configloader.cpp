@@ -1,5 +1,7 @@
 #include "configloader.h"
 
+#include "profileoverrides.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -86,7 +88,8 @@ int editDistance(const QString &a, const QString &b)
     return prev[b.size()];
 }
 
-const QStringList kTopKeys{u"settings"_s, u"service"_s, u"recovery"_s, u"metrics"_s, u"alerts"_s};
+const QStringList kTopKeys{u"settings"_s, u"service"_s, u"recovery"_s,
+                           u"metrics"_s,  u"alerts"_s,  u"profile"_s};
 const QStringList kAlertsKeys{u"enabled"_s,
                               u"cooldown"_s,
                               u"restarts_per_hour"_s,
@@ -123,6 +126,7 @@ const QStringList kRecoveryKeys{u"clean"_s, u"backup_logs"_s, u"keep_backups"_s,
 const QStringList kRepairKeys{u"steps"_s, u"timeout"_s};
 const QStringList kUpdateKeys{u"repo"_s, u"remote"_s, u"branch"_s, u"interval"_s,
                               u"mode"_s, u"build"_s,  u"dirty"_s,  u"verify_timeout"_s};
+constexpr size_t kMaxProfiles = 64;
 
 // "a -> b -> a"; a cycle through thousands of services keeps its ends and
 // says how many it left out, so the message stays readable.
@@ -224,14 +228,27 @@ public:
     LoadResult run(const QByteArray &text);
 
 private:
+    // The whole file again, as profile `profile` makes it: errors name the
+    // profile; warnings (unknown keys, ...) are the base's, reported once.
+    Loader(const QString &file, const QString &baseDir, const QString &profile)
+        : m_file(file)
+        , m_baseDir(baseDir)
+        , m_profile(profile)
+    {}
+    void loadRoot(const toml::table &root);
+    LoadResult finish();
+
     void report(Diagnostic::Severity severity, const toml::source_position &pos, const QString &message)
     {
+        if (!m_profile.isEmpty() && severity == Diagnostic::Severity::Warning)
+            return;
         Diagnostic d;
         d.severity = severity;
         d.file = m_file;
         d.line = int(pos.line);
         d.column = int(pos.column);
-        d.message = message;
+        d.profile = m_profile;
+        d.message = m_profile.isEmpty() ? message : u"profile "_s + quoted(m_profile) + u", "_s + message;
         if (severity == Diagnostic::Severity::Error)
             m_result.errors.append(d);
         else
@@ -250,7 +267,8 @@ private:
         error(node, s, key, u"expected "_s + expected + u", got "_s + typeName(node.type()));
     }
 
-    void checkKeys(const toml::table &table, const QStringList &known, const Scope &s);
+    void checkKeys(const toml::table &table, const QStringList &known, const Scope &s,
+                   Diagnostic::Severity severity = Diagnostic::Severity::Warning);
     const toml::table *getTable(const toml::table &t, const QString &key, const Scope &s);
     std::optional<QString> getString(const toml::table &t, const QString &key, const Scope &s);
     std::optional<bool> getBool(const toml::table &t, const QString &key, const Scope &s);
@@ -274,6 +292,11 @@ private:
     void loadMetrics(const toml::table &root);
     void loadAlerts(const toml::table &root);
     void loadAlertSinks(const toml::table &t, const Scope &s);
+    void profileError(const toml::source_position &pos, const Scope &s, const QString &profile,
+                      const QString &key, const QString &text);
+    // False when there are too many profiles to load each one.
+    bool checkProfiles(const toml::table &root);
+    void loadProfiles(const QByteArray &text, const toml::table &root);
     void loadServices(const toml::table &root);
     void loadService(const toml::table &t, int index);
     void loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &s);
@@ -285,13 +308,15 @@ private:
 
     QString m_file;
     QString m_baseDir;
+    QString m_profile; // set while loading the file as a profile makes it
     LoadResult m_result;
     Config m_config;
     QList<ServiceInfo> m_infos;               // parallel to m_config.services
     QList<std::pair<int, Item>> m_cleanItems; // (index in the file's list, glob); parallel to recovery.clean
 };
 
-void Loader::checkKeys(const toml::table &table, const QStringList &known, const Scope &s)
+void Loader::checkKeys(const toml::table &table, const QStringList &known, const Scope &s,
+                       Diagnostic::Severity severity)
 {
     for (auto &&[k, v] : table) {
         Q_UNUSED(v);
@@ -310,8 +335,14 @@ void Loader::checkKeys(const toml::table &table, const QStringList &known, const
         QString text = u"unknown key "_s + quoted(s.key(key));
         if (!best.isEmpty())
             text += u" (did you mean "_s + quoted(s.key(best)) + u"?)"_s;
-        text += u"; it is ignored"_s;
-        report(Diagnostic::Severity::Warning, k.source().begin, s.message({}, text));
+        if (severity == Diagnostic::Severity::Warning)
+            text += u"; it is ignored"_s;
+        report(severity, k.source().begin, s.message({}, text));
+        if (severity == Diagnostic::Severity::Error) {
+            m_result.errors.last().service = s.service;
+            m_result.errors.last().key = s.key(key);
+            m_result.errors.last().reason = text;
+        }
     }
 }
 
@@ -1305,7 +1336,6 @@ void Loader::checkCleanGlobs()
 
 LoadResult Loader::run(const QByteArray &text)
 {
-    m_config.path = m_file;
     toml::table root;
     try {
         root = toml::parse(std::string_view(text.constData(), size_t(text.size())), m_file.toStdString());
@@ -1319,7 +1349,16 @@ LoadResult Loader::run(const QByteArray &text)
         m_result.errors.append(d);
         return std::move(m_result);
     }
+    loadRoot(root);
+    if (checkProfiles(root))
+        loadProfiles(text, root);
+    m_config.baseServices = m_config.services;
+    return finish();
+}
 
+void Loader::loadRoot(const toml::table &root)
+{
+    m_config.path = m_file;
     checkKeys(root, kTopKeys, Scope{});
     loadSettings(root);
     loadServices(root);
@@ -1335,7 +1374,10 @@ LoadResult Loader::run(const QByteArray &text)
         d.message = u"no services: the file has no [[service]] table, so there is nothing to supervise"_s;
         m_result.warnings.append(d);
     }
+}
 
+LoadResult Loader::finish()
+{
     const auto byPosition = [](const Diagnostic &a, const Diagnostic &b) {
         return std::pair(a.line, a.column) < std::pair(b.line, b.column);
     };
@@ -1344,6 +1386,128 @@ LoadResult Loader::run(const QByteArray &text)
     if (m_result.errors.isEmpty())
         m_result.config = std::move(m_config);
     return std::move(m_result);
+}
+
+void Loader::profileError(const toml::source_position &pos, const Scope &s, const QString &profile,
+                          const QString &key, const QString &text)
+{
+    report(Diagnostic::Severity::Error, pos, s.message(key, text));
+    Diagnostic &d = m_result.errors.last();
+    d.service = s.service;
+    d.profile = profile;
+    d.key = s.key(key);
+    d.reason = text;
+}
+
+// The shape of [profile.NAME.SERVICE]: what the profile may name and which
+// keys it may set. The values are read by loadProfiles(), as the base's are.
+// An unknown key is an error here, not a warning as in [[service]]: a
+// profile exists only to override, and an override that is silently ignored
+// runs the wrong thing exactly where it matters.
+bool Loader::checkProfiles(const toml::table &root)
+{
+    const toml::table *profiles = getTable(root, u"profile"_s, Scope{});
+    if (!profiles)
+        return false;
+    // Each profile is the whole file loaded once more: a file with thousands
+    // of them would hold the engine's thread on every reload.
+    if (profiles->size() > kMaxProfiles) {
+        error(*profiles, Scope{}, u"profile"_s,
+              u"%1 profiles; at most %2 are supported"_s.arg(profiles->size()).arg(kMaxProfiles));
+        return false;
+    }
+    QStringList services;
+    for (qsizetype i = 0; i < m_config.services.size(); ++i) {
+        if (m_infos[i].named)
+            services.append(m_config.services[i].name);
+    }
+    for (auto &&[k, v] : *profiles) {
+        const QString name = fromStd(k.str());
+        const Scope ps{u"profile "_s + quoted(name), {}, {}};
+        if (name == u"default"_s) {
+            profileError(
+                k.source().begin, ps, name, {},
+                u"the name \"default\" is reserved: it means no profile (the services as [[service]] "
+                u"defines them)"_s);
+            continue;
+        }
+        if (!isValidServiceName(name)) {
+            profileError(k.source().begin, ps, name, {},
+                         u"invalid profile name (use 1-64 characters from A-Z, a-z, 0-9, '_', '.', '-', not "
+                         u"starting with '.')"_s);
+            continue;
+        }
+        const toml::table *t = v.as_table();
+        if (!t) {
+            profileError(v.source().begin, ps, name, {},
+                         u"expected a table of [profile."_s + name + u".SERVICE] tables, got "_s +
+                             typeName(v.type()));
+            continue;
+        }
+        for (auto &&[sk, sv] : *t) {
+            const QString service = fromStd(sk.str());
+            const Scope s{ps.label + u", service "_s + quoted(service), {}, service};
+            if (!services.contains(service)) {
+                profileError(sk.source().begin, ps, name, {},
+                             u"unknown service "_s + quoted(service) +
+                                 (services.isEmpty() ? u" (the file defines no services)"_s
+                                                     : u" (services: "_s + services.join(u", "_s) + u')'));
+                continue;
+            }
+            const toml::table *st = sv.as_table();
+            if (!st) {
+                profileError(sv.source().begin, s, name, {},
+                             u"expected a table of the service's keys, got "_s + typeName(sv.type()));
+                continue;
+            }
+            const qsizetype before = m_result.errors.size();
+            checkKeys(*st, kServiceKeys, s, Diagnostic::Severity::Error); // "name": below
+            if (const toml::node *n = st->get("name"))
+                profileError(n->source().begin, s, name, u"name"_s, u"a profile cannot rename a service"_s);
+            if (const toml::table *h = st->get_as<toml::table>("health"))
+                checkKeys(*h, kHealthKeys, Scope{s.label, u"health."_s, service},
+                          Diagnostic::Severity::Error);
+            if (const toml::table *l = st->get_as<toml::table>("logs"))
+                checkKeys(*l, kLogsKeys, Scope{s.label, u"logs."_s, service}, Diagnostic::Severity::Error);
+            for (qsizetype i = before; i < m_result.errors.size(); ++i)
+                m_result.errors[i].profile = name;
+        }
+    }
+    return true;
+}
+
+// Each profile's services: the whole file loaded again with the profile's
+// tables moved into the services they name. An error the base has already
+// reported (a value the profile does not touch) is not reported again.
+void Loader::loadProfiles(const QByteArray &text, const toml::table &root)
+{
+    const toml::table *profiles = root.get_as<toml::table>("profile");
+    if (!profiles)
+        return;
+    const auto where = [](const Diagnostic &d, const QString &message) -> QString {
+        return u"%1:%2:"_s.arg(d.line).arg(d.column) + message;
+    };
+    QSet<QString> reported;
+    for (const Diagnostic &d : std::as_const(m_result.errors))
+        reported.insert(where(d, d.message));
+    for (auto &&[k, v] : *profiles) {
+        const QString name = fromStd(k.str());
+        if (!v.is_table() || name == u"default"_s || !isValidServiceName(name))
+            continue;
+        toml::table merged =
+            toml::parse(std::string_view(text.constData(), size_t(text.size())), m_file.toStdString());
+        applyProfileOverrides(merged, k.str());
+        Loader loader(m_file, m_baseDir, name);
+        loader.loadRoot(merged);
+        LoadResult r = loader.finish();
+        const qsizetype prefix = (u"profile "_s + quoted(name) + u", "_s).size();
+        for (const Diagnostic &d : std::as_const(r.errors)) {
+            if (!reported.contains(where(d, d.message.mid(prefix))))
+                m_result.errors.append(d);
+        }
+        if (r.config)
+            m_config.profileServices.insert(name, r.config->services);
+    }
 }
 
 } // namespace

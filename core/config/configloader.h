@@ -30,6 +30,7 @@ struct Diagnostic
     // table ("name", "ports[1]", "health.interval") and the message without
     // those prefixes, so a form can show it on the field that caused it.
     QString service;
+    QString profile; // set for an error in [profile.NAME...] or in a service as a profile makes it
     QString key;
     QString reason;
     QString message; // e.g. "service \"api\": restart: expected one of always, on-failure, never, got

@@ -4,6 +4,8 @@
 
 #include <QFileInfo>
 
+using namespace Qt::StringLiterals;
+
 namespace lifeline {
 
 ConfigWatcher::ConfigWatcher(const Config &current, QObject *parent)
@@ -80,11 +82,33 @@ void ConfigWatcher::reloadNow()
         emit reloadFailed(lines.join(u'\n'));
         return;
     }
+    Config next = *r.config;
+    // An edit keeps the profile in use; one that removes it is refused
+    // rather than quietly switching the stack back to the base.
+    if (!next.selectProfile(m_config.profile)) {
+        m_failedBytes = bytes;
+        emit reloadFailed(m_config.path + u": error: the active profile \""_s + m_config.profile +
+                          u"\" is no longer defined; the running configuration stays ("_s +
+                          next.unknownProfileText(m_config.profile) + u')');
+        return;
+    }
     m_failedBytes.clear();
     m_lastBytes = bytes;
-    const ConfigDiff diff = ConfigDiff::compute(m_config, *r.config);
-    m_config = *r.config;
+    const ConfigDiff diff = ConfigDiff::compute(m_config, next);
+    m_config = next;
     emit reloaded(diff);
+}
+
+bool ConfigWatcher::setProfile(const QString &name, QString *error)
+{
+    Config next = m_config;
+    if (!next.selectProfile(name)) {
+        if (error)
+            *error = next.unknownProfileText(name);
+        return false;
+    }
+    m_config = next;
+    return true;
 }
 
 } // namespace lifeline

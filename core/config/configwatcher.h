@@ -39,6 +39,10 @@ public:
 
     // Reads the file now (a "Reload" menu entry); the signals follow as for a change.
     void reloadNow();
+    // Makes `name` the active profile of config() ("" or "default": none),
+    // and of every later reload of the file. No signal: the caller applies it.
+    // False, with *error naming the profiles there are, for an unknown one.
+    bool setProfile(const QString &name, QString *error);
     // Stops watching for good (Lifeline is quitting): a change waiting for
     // its debounce is dropped and nothing is read again by itself.
     void stop();

@@ -65,6 +65,31 @@ const ServiceSpec *Config::service(const QString &name) const
     return nullptr;
 }
 
+bool Config::selectProfile(const QString &name)
+{
+    if (name.isEmpty() || name == u"default"_s) {
+        if (profile.isEmpty())
+            return true; // already the base (and a Config built in code has no baseServices)
+        profile.clear();
+        services = baseServices;
+        return true;
+    }
+    const auto it = profileServices.constFind(name);
+    if (it == profileServices.cend())
+        return false;
+    profile = name;
+    services = *it;
+    return true;
+}
+
+QString Config::unknownProfileText(const QString &name) const
+{
+    const QStringList names = profileNames();
+    return u"unknown profile \"%1\" (%2)"_s.arg(name, names.isEmpty()
+                                                          ? u"the configuration defines no profiles"_s
+                                                          : u"profiles: "_s + names.join(u", "_s));
+}
+
 QStringList Config::startOrder() const
 {
     // Always the first service (in file order) whose dependencies are all

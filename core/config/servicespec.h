@@ -9,6 +9,7 @@
 
 #include <QHash>
 #include <QList>
+#include <QMap>
 #include <QString>
 #include <QStringList>
 
@@ -183,12 +184,24 @@ struct Config
 {
     QString path; // absolute path of the file it was loaded from
     Settings settings;
-    QList<ServiceSpec> services; // in file order
+    QList<ServiceSpec> services; // in file order; with the active profile's overrides
     RecoverySpec recovery;
     MetricsSpec metrics;
     AlertsSpec alerts;
+    // [profile.NAME.SERVICE] tables: the active profile ("" = none, the base),
+    // the services as the file defines them without any profile, and every
+    // profile's services with its overrides applied (validated by the loader).
+    QString profile;
+    QList<ServiceSpec> baseServices;
+    QMap<QString, QList<ServiceSpec>> profileServices;
 
     const ServiceSpec *service(const QString &name) const;
+    QStringList profileNames() const { return profileServices.keys(); }
+    // Makes `name` the active profile ("" or "default": the base); false,
+    // with nothing changed, when the file has no such profile.
+    bool selectProfile(const QString &name);
+    // "unknown profile \"x\" (profiles: dev, prod)"
+    QString unknownProfileText(const QString &name) const;
     // Names in an order where each service comes after everything it depends on.
     QStringList startOrder() const;
 };

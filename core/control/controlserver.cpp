@@ -464,11 +464,12 @@ QJsonObject ControlServer::handle(const QJsonObject &request)
         return cmdUpdate(request);
     if (cmd == u"crashes"_s || cmd == u"crash"_s)
         return cmdCrashes(cmd, request);
-    if (const auto handler = m_commands.constFind(cmd); handler != m_commands.constEnd())
-        return (*handler)(request);
+    if (const auto it = m_commands.constFind(cmd); it != m_commands.cend())
+        return (*it)(request);
+    QStringList more = m_commands.keys();
+    more.sort();
     return badRequest(u"unknown command \"%1\" (known: ping, status, start, stop, restart, logs, health, "
-                      u"recover, report, repair, updates, update, crashes, crash, alerts, "
-                      u"maintenance)"_s.arg(cmd));
+                      u"recover%2)"_s.arg(cmd, more.isEmpty() ? QString() : u", "_s + more.join(u", "_s)));
 }
 
 void ControlServer::addCommand(const QString &cmd, std::function<QJsonObject(const QJsonObject &)> handler)

@@ -154,6 +154,8 @@ QJsonObject statusJson(const Fleet &fleet)
     o.insert(u"services"_s, services);
     o.insert(u"system"_s, system);
     o.insert(u"orphans"_s, orphans);
+    const QString profile = fleet.config().profile;
+    o.insert(u"profile"_s, profile.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(profile));
     return o;
 }
 

@@ -5,6 +5,7 @@
 #include "diagnostics/crashrecorder.h"
 #include "diagnostics/crashstore.h"
 #include "engine/livereload.h"
+#include "engine/profilecommand.h"
 #include "health/healthmonitor.h"
 #include "logs/eventlog.h"
 #include "logs/loghousekeeper.h"
@@ -157,17 +158,11 @@ bool Engine::initialize(const QString &socketPath)
     m_control->addCommand(u"alerts"_s, [this](const QJsonObject &r) { return m_alerts->cmdAlerts(r); });
     m_control->addCommand(u"maintenance"_s,
                           [this](const QJsonObject &r) { return m_alerts->cmdMaintenance(r); });
+    m_control->addCommand(u"profile"_s,
+                          [this](const QJsonObject &request) { return profileCommand(*this, request); });
     if (m_options.liveReload) {
         m_reload = new LiveReload(m_fleet, m_recovery, this);
-        connect(m_reload, &LiveReload::applied, this, [this](const QString &summary) {
-            m_published.clear(); // specs changed: everything goes again
-            m_updater->sync();
-            applyMetrics(m_fleet->config().metrics);
-            m_alerts->applyConfig(m_fleet->config());
-            emit configChanged(m_reload->config());
-            publishAll();
-            emit reloadApplied(summary);
-        });
+        connect(m_reload, &LiveReload::applied, this, &Engine::configApplied);
         connect(m_reload, &LiveReload::failed, this, &Engine::reloadFailed);
         connect(m_reload, &LiveReload::deferred, this, &Engine::reloadDeferred);
     }
@@ -263,6 +258,48 @@ bool Engine::initialize(const QString &socketPath)
     for (const auto &request : std::exchange(m_beforeInitialize, {}))
         request();
     return true;
+}
+
+void Engine::configApplied(const QString &summary)
+{
+    m_published.clear(); // specs changed: everything goes again
+    m_updater->sync();
+    applyMetrics(m_fleet->config().metrics);
+    m_alerts->applyConfig(m_fleet->config());
+    emit configChanged(m_fleet->config());
+    publishAll();
+    emit reloadApplied(summary);
+}
+
+bool Engine::switchProfile(const QString &name, QString *error)
+{
+    if (!m_fleet) {
+        if (error)
+            *error = u"Lifeline is still starting"_s;
+        return false;
+    }
+    if (m_reload)
+        return m_reload->setProfile(name, error);
+    Config next = m_fleet->config();
+    if (!next.selectProfile(name)) {
+        if (error)
+            *error = next.unknownProfileText(name);
+        return false;
+    }
+    const ConfigDiff diff = ConfigDiff::compute(m_fleet->config(), next);
+    if (!diff.isEmpty()) {
+        m_fleet->applyConfig(next, diff);
+        configApplied(diff.summary());
+    }
+    return true;
+}
+
+void Engine::setProfile(const QString &name)
+{
+    if (deferUntilInitialized([this, name] { setProfile(name); }))
+        return;
+    QString error;
+    command(switchProfile(name, &error), error);
 }
 
 bool Engine::deferUntilInitialized(std::function<void()> request)

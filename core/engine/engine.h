@@ -125,6 +125,10 @@ public:
     QString diagnosticReport() const;
     // The sections other parts write (error signatures, crash records, alerts).
     void setReportProviders(const ReportProviders &providers) { m_reportProviders = providers; }
+    // Runs the stack as profile `name` ("" or "default": none; see
+    // LiveReload::setProfile). False, with *error naming the profiles there
+    // are, when there is no such profile; nothing changes then.
+    bool switchProfile(const QString &name, QString *error);
 
 public slots:
     // Emits the whole state once: a client that just connected.
@@ -158,6 +162,8 @@ public slots:
     void fetchCrash(const QString &service, qint64 id);
     // A person paused alerts (the tray): a maintenance window for everything; 0 ends it.
     void pauseAlerts(qint64 ms);
+    // switchProfile() for the window; a refusal comes back as commandFailed().
+    void setProfile(const QString &name);
 
 signals:
     void initialized(bool ok, const QString &error);
@@ -232,6 +238,7 @@ private:
     void logEngineEvent(const QString &text, bool warn);
     void startHousekeeping();
     ServiceSnapshot snapshotOf(const ServiceSupervisor &s) const;
+    void configApplied(const QString &summary);
 
     Config m_initialConfig;
     EngineOptions m_options;

@@ -358,4 +358,9 @@ void EngineClient::startRepair(const QString &name)
     post([e = m_engine, name] { e->startRepair(name); });
 }
 
+void EngineClient::setProfile(const QString &name)
+{
+    post([engine = m_engine, name] { engine->setProfile(name); });
+}
+
 } // namespace lifeline

@@ -129,6 +129,8 @@ public:
     void queryAlerts(const QString &service);
     // A maintenance window for everything (the tray's pause); 0 ends it.
     void pauseAlerts(qint64 ms);
+    // Engine::setProfile: configChanged() follows the switch, commandFailed() a refusal.
+    void setProfile(const QString &name);
 
 signals:
     void initialized(bool ok, const QString &error);

@@ -30,6 +30,12 @@ public:
     const Config &config() const { return m_watcher.config(); }
     bool isPending() const { return m_pending; }
     bool isStopped() const { return m_stopped; }
+    // Switches the stack to profile `name` ("" or "default": none) the way
+    // an edit of the file is applied: only the services whose definition
+    // differs restart, in dependency order; applied() follows (after a
+    // running recovery, like an edit). Later edits keep this profile.
+    // False, with *error, for an unknown profile or while quitting.
+    bool setProfile(const QString &name, QString *error);
 
 signals:
     // One line for a person: what changed and what was done about it.
@@ -40,6 +46,7 @@ signals:
     void deferred();
 
 private:
+    void applyWhenPossible();
     void apply();
     void stop();
 

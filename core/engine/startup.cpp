@@ -8,7 +8,7 @@ using namespace Qt::StringLiterals;
 
 namespace lifeline {
 
-Startup prepareStartup(const QString &configPath, const QString &socketPathArg)
+Startup prepareStartup(const QString &configPath, const QString &socketPathArg, const QString &profile)
 {
     Startup s;
     const auto fail = [&s](int code, const QString &title, const QString &error) {
@@ -30,6 +30,10 @@ Startup prepareStartup(const QString &configPath, const QString &socketPathArg)
             lines << u"%1: error: cannot load the configuration"_s.arg(configPath);
         return fail(2, u"Lifeline: configuration error"_s, lines.join(u'\n'));
     }
+    if (!loaded.config->selectProfile(profile))
+        return fail(2, u"Lifeline: configuration error"_s,
+                    u"%1: error: --profile: %2"_s.arg(loaded.config->path,
+                                                      loaded.config->unknownProfileText(profile)));
     const Config &config = *loaded.config;
     const QString configName = config.path.isEmpty() ? canonicalConfigPath(configPath) : config.path;
 

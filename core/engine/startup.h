@@ -33,6 +33,9 @@ struct Startup
 };
 
 // socketPath empty: derived from the configuration (socketPathForConfig).
-Startup prepareStartup(const QString &configPath, const QString &socketPath = QString());
+// profile: the [profile.NAME] to run ("" = none); one the file does not
+// define is a configuration error (exit 2) that names it and the profiles there are.
+Startup prepareStartup(const QString &configPath, const QString &socketPath = QString(),
+                       const QString &profile = QString());
 
 } // namespace lifeline

@@ -42,7 +42,8 @@ CtlCommandLine parseCtl(const QStringList &args)
     return lifeline::parseCtlCommandLine(QStringList{u"lifelinectl"_s} + args);
 }
 
-const QString kHeadlessUsage = u"usage: lifeline --headless [--config FILE | --demo] [--socket PATH]\n"_s;
+const QString kHeadlessUsage =
+    u"usage: lifeline --headless [--config FILE | --demo] [--socket PATH] [--profile NAME]\n"_s;
 
 } // namespace
 
