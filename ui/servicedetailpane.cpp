@@ -2,6 +2,7 @@
 
 #include "engine/engineclient.h"
 #include "engine/snapshot.h"
+#include "errorsview.h"
 #include "healthview.h"
 #include "logview.h"
 #include "metrics/metricshistory.h"
@@ -121,6 +122,8 @@ ServiceDetailPane::ServiceDetailPane(EngineClient *engine, QWidget *parent)
     m_events->setMaximumBlockCount(kMaxEventLines);
     m_events->setFont(m_logView->editor()->font());
     m_tabs->insertTab(EventsTab, m_events, tr("Events"));
+    m_errorsView = new ErrorsView(this);
+    m_tabs->insertTab(ErrorsTab, m_errorsView, tr("Errors"));
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
@@ -241,6 +244,7 @@ void ServiceDetailPane::setService(ServiceView *service)
         m_logView->setFiles(m_engine->eventLogPath());
     }
     m_healthView->setService(service);
+    m_errorsView->setService(service);
     m_healthView->setPlaceholderText(
         service
             ? tr("No health check configured for %1.\nAdd a [service.health] table with url, tcp or exec.")

@@ -23,6 +23,7 @@ class QToolButton;
 namespace lifeline {
 
 class EngineClient;
+class ErrorsView;
 class HealthView;
 class LogView;
 class ServiceView;
@@ -38,7 +39,8 @@ public:
         ChartsTab,
         LogTab,
         HealthTab,
-        EventsTab
+        EventsTab,
+        ErrorsTab
     };
     static constexpr int kMaxEventLines = 2000;
 
@@ -64,6 +66,7 @@ public:
     LogView *logView() const { return m_logView; }
     HealthView *healthView() const { return m_healthView; }
     QPlainTextEdit *eventsView() const { return m_events; }
+    ErrorsView *errorsView() const { return m_errorsView; }
     QToolButton *rangeButton(ChartRange range) const;
     QLabel *titleLabel() const { return m_title; }
     QLabel *stateLabel() const { return m_state; }
@@ -101,6 +104,7 @@ private:
     LogView *m_logView = nullptr;
     HealthView *m_healthView = nullptr;
     QPlainTextEdit *m_events = nullptr;
+    ErrorsView *m_errorsView = nullptr;
 };
 
 } // namespace lifeline

@@ -27,6 +27,8 @@ Commands:
                                         the last N lines (default 20) of the
                                         service's output; --errors: error lines
                                         and stderr only; --follow: keep printing
+  errors NAME [--json]                  the service's recurring errors: count,
+                                        first and last seen, a sample of each
   recover [--dry-run] [--yes]           emergency recovery
   check-config FILE                     validate a configuration file
   export systemd NAME|all [--user] [--out DIR]
@@ -64,7 +66,7 @@ struct CommandOptions
 {
     QList<QCommandLineOption> of(const QString &command) const
     {
-        if (command == u"status"_s || command == u"health"_s)
+        if (command == u"status"_s || command == u"health"_s || command == u"errors"_s)
             return {json};
         if (command == u"logs"_s)
             return {lines, errors, follow};
@@ -152,7 +154,7 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
             return unexpected(problem.typed);
         if (!operands.isEmpty())
             return unexpected(operands.constFirst());
-    } else { // health, logs: NAME and options
+    } else { // health, logs, errors: NAME and options
         if (problem.kind == Kind::MissingValue)
             return u"%1: %2 needs a number"_s.arg(cmd, problem.typed);
         if (problem.kind != Kind::None)
@@ -217,9 +219,9 @@ CtlCommandLine parseCtlCommandLine(const QStringList &args)
     r.command = global.positionalArguments().constFirst();
     if (r.command == u"help"_s)
         return print(CtlCommandLine::Action::Help, usageText());
-    static const QStringList commands = {u"status"_s, u"start"_s, u"stop"_s,    u"restart"_s,
-                                         u"health"_s, u"logs"_s,  u"recover"_s, u"check-config"_s,
-                                         u"export"_s, u"import"_s};
+    static const QStringList commands = {u"status"_s, u"start"_s,  u"stop"_s,    u"restart"_s,
+                                         u"health"_s, u"logs"_s,   u"recover"_s, u"check-config"_s,
+                                         u"export"_s, u"import"_s, u"errors"_s};
     if (!commands.contains(r.command))
         return usageError(u"unknown command \"%1\""_s.arg(r.command));
 

@@ -25,15 +25,15 @@ struct CtlCommandLine
     QString socketPath; // at most one of socketPath and configPath
     QString configPath;
     // status, start, stop, restart, health, logs, recover, check-config,
-    // export or import
+    // export, import or errors
     QString command;
-    // start/stop/restart: NAME or all; health, logs: NAME; check-config: FILE;
+    // start/stop/restart: NAME or all; health, logs, errors: NAME; check-config: FILE;
     // export: NAME or all; import: FILE
     QString argument;
     QString format;      // export: systemd; import: procfile, supervisord or pm2
     QString outPath;     // export, import --out; empty = stdout
     bool user = false;   // export --user
-    bool json = false;   // status, health
+    bool json = false;   // status, health, errors
     int lines = 20;      // logs -n
     bool errors = false; // logs --errors
     bool follow = false; // logs --follow

@@ -7,6 +7,7 @@
 #include "control/controlclient.h"
 #include "control/controlpaths.h"
 #include "control/statusjson.h"
+#include "errors/errorjson.h"
 #include "lifelinectl/ctlcommandline.h"
 
 #include <QCoreApplication>
@@ -326,6 +327,20 @@ int cmdLogs(Session &session, const CtlCommandLine &cl)
     }
 }
 
+int cmdErrors(Session &session, const CtlCommandLine &cl)
+{
+    int rc = Ok;
+    const auto reply = session.call({{u"cmd"_s, u"errors"_s}, {u"name"_s, cl.argument}}, &rc);
+    if (!reply)
+        return rc;
+    const QJsonArray signatures = reply->value(u"signatures"_s).toArray();
+    if (cl.json)
+        printOut(QString::fromUtf8(QJsonDocument(signatures).toJson(QJsonDocument::Indented)));
+    else
+        printOut(errorSignaturesText(cl.argument, signatures));
+    return Ok;
+}
+
 int cmdRecover(Session &session, const CtlCommandLine &cl)
 {
     int rc = Ok;
@@ -391,5 +406,7 @@ int main(int argc, char *argv[])
         return cmdHealth(session, cl);
     if (cl.command == u"logs"_s)
         return cmdLogs(session, cl);
+    if (cl.command == u"errors"_s)
+        return cmdErrors(session, cl);
     return cmdRecover(session, cl);
 }

@@ -40,7 +40,7 @@ bool sameServiceDefinition(const ServiceSpec &a, const ServiceSpec &b)
            a.memoryLimit == b.memoryLimit && a.memoryLimitUnit == b.memoryLimitUnit &&
            a.memoryLimitFor == b.memoryLimitFor && a.cpuLimit == b.cpuLimit &&
            a.cpuLimitFor == b.cpuLimitFor && sameHealth(a.health, b.health) &&
-           a.logs.maxSize == b.logs.maxSize && a.logs.backups == b.logs.backups;
+           a.logs.maxSize == b.logs.maxSize && a.logs.backups == b.logs.backups && a.errors == b.errors;
 }
 
 ConfigDiff ConfigDiff::compute(const Config &before, const Config &after)

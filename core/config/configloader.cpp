@@ -95,12 +95,14 @@ const QStringList kServiceKeys{
     u"restart"_s,      u"restart_delay"_s,  u"backoff_factor"_s, u"backoff_max"_s,
     u"max_restarts"_s, u"restart_window"_s, u"stable_after"_s,   u"fatal_retry"_s,
     u"stop_signal"_s,  u"stop_timeout"_s,   u"memory_limit"_s,   u"memory_limit_for"_s,
-    u"cpu_limit"_s,    u"cpu_limit_for"_s,  u"health"_s,         u"logs"_s};
+    u"cpu_limit"_s,    u"cpu_limit_for"_s,  u"health"_s,         u"logs"_s,
+    u"errors"_s};
 const QStringList kHealthKeys{u"url"_s,          u"tcp"_s,       u"exec"_s,
                               u"interval"_s,     u"timeout"_s,   u"start_period"_s,
                               u"failures"_s,     u"successes"_s, u"restart_on_unhealthy"_s,
                               u"expect_status"_s};
 const QStringList kLogsKeys{u"max_size"_s, u"backups"_s};
+const QStringList kErrorsKeys{u"patterns"_s, u"default_patterns"_s, u"files"_s};
 const QStringList kRecoveryKeys{u"clean"_s, u"backup_logs"_s, u"keep_backups"_s, u"verify_timeout"_s};
 
 // "a -> b -> a"; a cycle through thousands of services keeps its ends and
@@ -254,6 +256,7 @@ private:
     void loadServices(const toml::table &root);
     void loadService(const toml::table &t, int index);
     void loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &s);
+    void loadErrors(const toml::table &t, ServiceSpec &spec, const Scope &service);
     void loadLogs(const toml::table &t, ServiceSpec &spec, const Scope &s);
     void checkDependencies();
     void checkCleanGlobs();
@@ -752,6 +755,8 @@ void Loader::loadService(const toml::table &t, int index)
         loadHealth(*health, spec, s);
     if (const toml::table *logs = getTable(t, u"logs"_s, s))
         loadLogs(*logs, spec, s);
+    if (const toml::table *errors = getTable(t, u"errors"_s, s))
+        loadErrors(*errors, spec, s);
 
     m_config.services.append(spec);
     m_infos.append(info);
@@ -889,6 +894,36 @@ void Loader::loadLogs(const toml::table &t, ServiceSpec &spec, const Scope &serv
     }
     if (auto v = getInt(t, u"backups"_s, s, 0, 1000))
         spec.logs.backups = int(*v);
+}
+
+void Loader::loadErrors(const toml::table &t, ServiceSpec &spec, const Scope &service)
+{
+    const Scope s{service.label, u"errors."_s, service.service};
+    checkKeys(t, kErrorsKeys, s);
+    if (auto v = getBool(t, u"default_patterns"_s, s))
+        spec.errors.defaultPatterns = *v;
+    if (auto items = getStringList(t, u"patterns"_s, s)) {
+        for (const Item &item : *items) {
+            const QRegularExpression re(item.value);
+            if (item.value.isEmpty())
+                error(*item.node, s, u"patterns"_s, u"an empty pattern matches every line"_s);
+            else if (!re.isValid())
+                error(*item.node, s, u"patterns"_s,
+                      quoted(item.value) +
+                          u" is not a valid regular expression: %1 at offset %2"_s.arg(re.errorString())
+                              .arg(re.patternErrorOffset()));
+            else
+                spec.errors.patterns.append(item.value);
+        }
+    }
+    if (auto items = getStringList(t, u"files"_s, s)) {
+        for (const Item &item : *items) {
+            if (item.value.isEmpty() || item.value.endsWith(u'/'))
+                error(*item.node, s, u"files"_s, u"expected a file or a glob like \"logs/*.log\""_s);
+            else
+                spec.errors.files.append(item.value);
+        }
+    }
 }
 
 void Loader::checkDependencies()

@@ -69,6 +69,16 @@ struct LogSpec
     int backups = 5;
 };
 
+// [service.errors]: what the error tracker (core/errors) counts as an error
+// and which files it reads besides the service's own output.
+struct ErrorsSpec
+{
+    QStringList patterns;        // regexes, each a headline of an error event
+    bool defaultPatterns = true; // tracebacks, stack traces, ERROR/CRITICAL/FATAL/panic:
+    QStringList files;           // globs relative to the service's cwd: "logs/*.log"
+    friend bool operator==(const ErrorsSpec &, const ErrorsSpec &) = default;
+};
+
 struct ServiceSpec
 {
     QString name;
@@ -98,6 +108,7 @@ struct ServiceSpec
     Millis cpuLimitFor{60'000}; // how long above cpuLimit before a restart
     HealthSpec health;
     LogSpec logs;
+    ErrorsSpec errors;
     SourcePos pos; // of the [[service]] table
 
     // A stable digest of everything that decides how the process is started

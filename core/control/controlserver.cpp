@@ -1,6 +1,8 @@
 #include "control/controlserver.h"
 
 #include "control/statusjson.h"
+#include "errors/errorjson.h"
+#include "errors/errortracker.h"
 #include "logs/eventlog.h"
 #include "platform/localsocket.h"
 #include "platform/rlimit.h"
@@ -426,8 +428,10 @@ QJsonObject ControlServer::handle(const QJsonObject &request)
         return cmdHealth(request);
     if (cmd == u"recover"_s)
         return cmdRecover(request);
+    if (cmd == u"errors"_s)
+        return cmdErrors(request);
     return badRequest(u"unknown command \"%1\" (known: ping, status, start, stop, restart, logs, health, "
-                      u"recover)"_s.arg(cmd));
+                      u"recover, errors)"_s.arg(cmd));
 }
 
 QJsonObject ControlServer::cmdStatus() const
@@ -531,6 +535,22 @@ QJsonObject ControlServer::cmdHealth(const QJsonObject &request) const
     QJsonObject reply = serviceHealthJson(*m_fleet, *service);
     reply.insert(u"ok"_s, true);
     reply.insert(u"name"_s, name);
+    return reply;
+}
+
+QJsonObject ControlServer::cmdErrors(const QJsonObject &request) const
+{
+    const QJsonValue nameValue = request.value(u"name"_s);
+    if (!nameValue.isString() || nameValue.toString().isEmpty())
+        return badRequest(u"\"errors\" needs \"name\" (a service name)"_s);
+    const QString name = nameValue.toString();
+    if (!m_fleet->service(name))
+        return errorReply(unknownService(name));
+    if (!m_errors)
+        return errorReply(u"error tracking is not running in this Lifeline"_s);
+    QJsonObject reply = okReply();
+    reply.insert(u"name"_s, name);
+    reply.insert(u"signatures"_s, errorSignaturesJson(m_errors->signatures(name)));
     return reply;
 }
 

@@ -11,6 +11,7 @@
 //      count as errors); with "after" (a cursor from an earlier reply) only the
 //      lines written since, which is how `lifelinectl logs --follow` works.
 //   {"cmd":"health","name":NAME}            -> {"ok":true,"name":NAME,"health":H,"results":[...]}
+//   {"cmd":"errors","name":NAME}            -> {"ok":true,"name":NAME,"signatures":[...errorjson.h...]}
 //   {"cmd":"recover",...}                   -> {"ok":false,"error":"recovery is not available in this
 //   version"}
 // Anything else gets {"ok":false,"error":"bad request: ..."} and the
@@ -38,6 +39,7 @@ class QTimer;
 
 namespace lifeline {
 
+class ErrorTracker;
 class Fleet;
 class Recovery;
 struct RecoveryReport;
@@ -68,6 +70,8 @@ public:
     bool isListening() const;
     // The recovery engine `recover` drives; without one, `recover` fails.
     void setRecovery(Recovery *recovery);
+    // What `errors` answers from; without one, `errors` fails.
+    void setErrorTracker(ErrorTracker *tracker) { m_errors = tracker; }
     QString socketPath() const { return m_socketPath; }
 
     // The protocol without the socket: one request line -> one reply object.
@@ -91,6 +95,7 @@ private:
     QJsonObject cmdLogs(const QJsonObject &request) const;
     QJsonObject cmdHealth(const QJsonObject &request) const;
     QJsonObject cmdRecover(const QJsonObject &request);
+    QJsonObject cmdErrors(const QJsonObject &request) const;
     void onRecoveryFinished(const RecoveryReport &report);
 
     Fleet *m_fleet;
@@ -103,6 +108,7 @@ private:
     QString m_socketPath;
     QHash<QLocalSocket *, QByteArray> m_buffers; // partial request line per client
     Recovery *m_recovery = nullptr;
+    ErrorTracker *m_errors = nullptr;
     QLocalSocket *m_current = nullptr;               // the client whose request is being handled
     QList<QPointer<QLocalSocket>> m_recoveryWaiters; // answered when the run ends
 };

@@ -2,6 +2,7 @@
 
 #include "control/controlserver.h"
 #include "engine/livereload.h"
+#include "errors/errortracker.h"
 #include "health/healthmonitor.h"
 #include "logs/eventlog.h"
 #include "metrics/metricsendpoint.h"
@@ -51,7 +52,12 @@ Engine::Engine(const Config &config, const EngineOptions &options, QObject *pare
     , m_initialConfig(config)
     , m_options(options)
     , m_flush(new QTimer(this))
+    , m_errorsFlush(new QTimer(this))
 {
+    // A flood of errors redraws the Errors tab once a second, not per line.
+    m_errorsFlush->setSingleShot(true);
+    m_errorsFlush->setInterval(1000);
+    connect(m_errorsFlush, &QTimer::timeout, this, &Engine::publishErrors);
     // Many small changes come in bursts (a probe result, then a state
     // change): they leave together, once control returns to the loop.
     m_flush->setSingleShot(true);
@@ -66,6 +72,7 @@ Engine::~Engine()
     // write to the history and the event log.
     delete m_metrics;
     delete m_control;
+    delete m_errors;
     delete m_reload;
     delete m_recovery;
     delete m_fleet;
@@ -107,10 +114,22 @@ bool Engine::initialize(const QString &socketPath)
     m_recovery = new Recovery(m_fleet, this);
     m_control = new ControlServer(m_fleet, this);
     m_control->setRecovery(m_recovery);
+    m_errors = new ErrorTracker(m_fleet, m_history->isPersistent() ? m_history->databasePath() : QString(),
+                                m_options.clock, this);
+    m_control->setErrorTracker(m_errors);
+    connect(m_errors, &ErrorTracker::problem, this,
+            [this](const QString &, const QString &text) { logEngineEvent(text, true); });
+    connect(m_errors, &ErrorTracker::errorOccurred, this, &Engine::errorOccurred);
+    connect(m_errors, &ErrorTracker::signaturesChanged, this, [this](const QString &name) {
+        m_errorsDirty.insert(name);
+        if (!m_errorsFlush->isActive())
+            m_errorsFlush->start();
+    });
     if (m_options.liveReload) {
         m_reload = new LiveReload(m_fleet, m_recovery, this);
         connect(m_reload, &LiveReload::applied, this, [this](const QString &summary) {
             m_published.clear(); // specs changed: everything goes again
+            m_errors->sync();
             applyMetrics(m_fleet->config().metrics);
             emit configChanged(m_reload->config());
             publishAll();
@@ -303,7 +322,18 @@ void Engine::publishAll()
         const ServiceSnapshot snap = ServiceSnapshot::of(*s, *m_fleet);
         m_published.insert(s->name(), snap);
         emit serviceUpdated(snap);
+        m_errorsDirty.insert(s->name());
     }
+    publishErrors();
+}
+
+void Engine::publishErrors()
+{
+    const QSet<QString> dirty = std::exchange(m_errorsDirty, {});
+    if (!m_errors || !isSignalConnected(QMetaMethod::fromSignal(&Engine::errorsUpdated)))
+        return;
+    for (const QString &name : dirty)
+        emit errorsUpdated(name, m_errors->signatures(name));
 }
 
 void Engine::publishUsage()

@@ -17,6 +17,7 @@
 
 #include "config/servicespec.h"
 #include "engine/snapshot.h"
+#include "errors/errorsignature.h"
 #include "metrics/metricshistory.h"
 #include "recovery/recoverytypes.h"
 
@@ -36,6 +37,7 @@ namespace lifeline {
 
 class Clock;
 class ControlServer;
+class ErrorTracker;
 class EventLog;
 class Fleet;
 class LiveReload;
@@ -97,6 +99,7 @@ public:
     MetricsHistory *history() const { return m_history; }
     MetricsSampler *sampler() const { return m_sampler; }
     EventLog *eventLog() const { return m_eventLog.get(); }
+    ErrorTracker *errorTracker() const { return m_errors; }
     // Open only while [metrics] listen is set and its address could be bound.
     MetricsEndpoint *metricsEndpoint() const { return m_metrics; }
     const Config &config() const;
@@ -147,6 +150,11 @@ signals:
     void recoveryPlanned(const lifeline::RecoveryPlan &plan);
     void recoveryRefused(const QString &error);
     void historyAnswered(const lifeline::HistoryAnswer &answer);
+    // The service's error signatures changed (at most once a second per service).
+    void errorsUpdated(const QString &name, const QList<lifeline::ErrorSignature> &signatures);
+    // Each error event, as it is counted (for alert rules).
+    void errorOccurred(const QString &service, const QString &signatureId, const QString &signature,
+                       qint64 timeMs);
     // A request that could not be done (unknown service, shutting down).
     void commandFailed(const QString &error);
 
@@ -161,6 +169,7 @@ private:
     void publish(const QString &name);
     void publishFleet();
     void publishUsage();
+    void publishErrors();
     void command(bool ok, const QString &error);
     // Opens, moves or closes the /metrics endpoint to match `spec`; a
     // failure or an address anyone on the network can reach is logged.
@@ -179,12 +188,15 @@ private:
     ControlServer *m_control = nullptr;
     LiveReload *m_reload = nullptr;
     MetricsEndpoint *m_metrics = nullptr;
+    ErrorTracker *m_errors = nullptr;
+    QSet<QString> m_errorsDirty;
     quint64 m_samplesTaken = 0;
     quint64 m_probesRun = 0;
     QHash<QString, ServiceSnapshot> m_published;
     std::optional<FleetSnapshot> m_publishedFleet;
     QSet<QString> m_dirty;
-    QTimer *m_flush; // a child: it moves to the engine's thread with it
+    QTimer *m_flush;       // a child: it moves to the engine's thread with it
+    QTimer *m_errorsFlush; // a child, like m_flush
     QList<std::function<void()>> m_beforeInitialize;
 };
 

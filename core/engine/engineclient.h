@@ -58,14 +58,19 @@ public:
     const HealthSnapshot *health() const { return m_snap.health ? &*m_snap.health : nullptr; }
     QString waitingReason() const { return m_snap.waitingReason; }
     QStringList dependents() const { return m_snap.dependents; }
+    // Its recurring errors, most recently seen first (Engine::errorsUpdated).
+    QList<ErrorSignature> errors() const { return m_errors; }
+    void setErrors(const QList<ErrorSignature> &errors);
 
 signals:
     void changed();
+    void errorsChanged();
 
 private:
     qint64 sinceTaken(qint64 nowMs) const;
 
     ServiceSnapshot m_snap;
+    QList<ErrorSignature> m_errors;
 };
 
 class EngineClient final : public QObject
