@@ -4,6 +4,7 @@
 #include "config/configloader.h"
 #include "control/controlclient.h"
 #include "control/controlpaths.h"
+#include "control/controlserver.h"
 #include "engine/engine.h"
 #include "errors/errordetector.h"
 #include "errors/errorjson.h"
@@ -215,7 +216,7 @@ private slots:
         QVERIFY(!r.ok());
         QCOMPARE(r.errors.size(), 2);
         QCOMPARE(r.errors[0].line, 5);
-        QCOMPARE(r.errors[0].column, 20);
+        QCOMPARE(r.errors[0].column, 19);
         QVERIFY2(r.errors[0].toString().contains(u"errors.patterns"_s) &&
                      r.errors[0].toString().contains(u"not a valid regular expression"_s),
                  qPrintable(r.errors[0].toString()));
@@ -329,7 +330,7 @@ private slots:
         lifeline.process.start(QStringLiteral(LIFELINE_BIN), {u"--headless"_s, u"--config"_s, configPath});
         QVERIFY(lifeline.process.waitForStarted());
         const auto errors = [&](bool json) {
-            return runLifelinectl({u"--config"_s, configPath, u"errors"_s, u"svc"_s} +
+            return runLifelinectl(QStringList{u"--config"_s, configPath, u"errors"_s, u"svc"_s} +
                                   (json ? QStringList{u"--json"_s} : QStringList()));
         };
         QTRY_VERIFY_WITH_TIMEOUT(QJsonDocument::fromJson(errors(true).out.toUtf8()).array().size() == 1,
