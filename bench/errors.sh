@@ -91,7 +91,7 @@ for i in $(seq "$PROBES"); do
     done
     LAGS+=("$(awk -v s="$start" -v n="$EPOCHREALTIME" 'BEGIN { printf "%d", (n - s) * 1000 }')")
 done
-rest=$(awk -v w="$WINDOW" -v s="$t0" -v n="$EPOCHREALTIME" 'BEGIN { r = w - (n - s); printf "%.2f", r > 0 ? r : 0 }')
+rest=$(awk -v w="$WINDOW" -v s="$t0" -v n="$EPOCHREALTIME" 'BEGIN { r = w - (n - s); printf "%.2f", (r > 0 ? r : 0) }')
 sleep "$rest"
 t1=$EPOCHREALTIME
 c1=$(proc_cputicks "$LIFELINE_PID")
