@@ -32,16 +32,19 @@ int main(int argc, char **argv)
         for (; written < due; ++written) {
             if (written % 100 == 99) {
                 if ((written / 100) % 2)
-                    printf("2026-11-28 12:00:%02ld,%03ld ERROR worker-%ld: payment %ld failed: upstream timeout\n",
+                    printf("2026-11-28 12:00:%02ld,%03ld ERROR worker-%ld: payment %ld failed: upstream "
+                           "timeout\n",
                            written % 60, written % 1000, written % 8, written);
                 else
-                    printf("Traceback (most recent call last):\n  File \"/srv/app/orders.py\", line %ld, in "
-                           "handle\n    total = price / qty\nZeroDivisionError: division by zero (order %ld)\n",
-                           written % 500, written);
+                    printf(
+                        "Traceback (most recent call last):\n  File \"/srv/app/orders.py\", line %ld, in "
+                        "handle\n    total = price / qty\nZeroDivisionError: division by zero (order %ld)\n",
+                        written % 500, written);
             } else {
-                printf("127.0.0.1 - - [28/Nov/2026:12:00:%02ld +0000] \"GET /api/orders/%ld HTTP/1.1\" 200 %ld "
-                       "\"-\" \"bench\"\n",
-                       written % 60, written, written % 5000);
+                printf(
+                    "127.0.0.1 - - [28/Nov/2026:12:00:%02ld +0000] \"GET /api/orders/%ld HTTP/1.1\" 200 %ld "
+                    "\"-\" \"bench\"\n",
+                    written % 60, written, written % 5000);
             }
         }
         fflush(stdout);
