@@ -169,9 +169,12 @@ void ErrorTracker::startSource(const QString &service, Watch &w, const QString &
             [this, service, src = source.get()](const QList<LogTailer::Line> &lines) {
                 onLines(service, *src, lines);
             });
-    // A file that appeared after watching began is new: all of it (up to
-    // LogTailer's initial cap). One that was there: from its end.
-    source->tailer->start(fromStart ? std::numeric_limits<int>::max() : 0);
+    // A file that appeared after watching began is new: all of it. One that
+    // was there: from its end.
+    if (fromStart)
+        source->tailer->startFromBeginning();
+    else
+        source->tailer->start(0);
     w.files[path] = std::move(source);
 }
 

@@ -200,6 +200,15 @@ void LogTailer::start(int initialLines)
     m_timer.start();
 }
 
+void LogTailer::startFromBeginning()
+{
+    start(0);
+    for (const auto &f : m_files) {
+        if (f->file.isOpen())
+            f->pos = 0;
+    }
+}
+
 void LogTailer::stop()
 {
     m_timer.stop();
