@@ -6,6 +6,7 @@
 #
 #   bench/run-more.sh                       # all four, ~5 min on 2 cores
 #   bench/run-more.sh --only ui             # one of sampler|health|ui|recovery (repeatable)
+#   bench/run-more.sh --only errors         # error tracking at 50 000 lines/s (bench/errors.sh; not in the default set)
 #   bench/run-more.sh --out FILE            # write the section to FILE, leave RESULTS.md alone
 #   BENCH_SECONDS=20 bench/run-more.sh      # shorter windows (health window, UI lateness window)
 #
@@ -31,7 +32,7 @@ while (($#)); do
 done
 ((${#ONLY[@]})) || ONLY=(sampler health ui recovery)
 for b in "${ONLY[@]}"; do
-    case $b in sampler | health | ui | recovery) ;; *) die "unknown bench: $b (sampler|health|ui|recovery)" ;; esac
+    case $b in sampler | health | ui | recovery | errors) ;; *) die "unknown bench: $b (sampler|health|ui|recovery|errors)" ;; esac
 done
 wants() { [[ " ${ONLY[*]} " == *" $1 "* ]]; }
 
@@ -317,6 +318,13 @@ fi
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 PROCS_AFTER=$(procs_now)
 ELAPSED=$((SECONDS - T0))
+
+if wants errors; then
+    log "errors: ${BENCH_RATE:-50000} lines/s with 1 % errors for ${SECONDS_WINDOW}s"
+    BENCH_SECONDS=$SECONDS_WINDOW BENCH_NO_BUILD=1 LIFELINE_BUILD_DIR=$LIFELINE_BUILD_DIR \
+        "$BENCH_DIR/errors.sh" --out "$BENCH_TMP/errors.out"
+    cat "$BENCH_TMP/errors.out" >>"$SECTIONS"
+fi
 
 SECTION=$BENCH_TMP/section.md
 {

@@ -4,6 +4,7 @@
 #include "crashesview.h"
 #include "engine/engineclient.h"
 #include "engine/snapshot.h"
+#include "errorsview.h"
 #include "healthview.h"
 #include "logview.h"
 #include "metrics/metricshistory.h"
@@ -127,6 +128,8 @@ ServiceDetailPane::ServiceDetailPane(EngineClient *engine, QWidget *parent)
     m_tabs->insertTab(CrashesTab, m_crashes, tr("Crashes"));
     m_alerts = new AlertsView(m_engine, this);
     m_tabs->insertTab(AlertsTab, m_alerts, tr("Alerts"));
+    m_errorsView = new ErrorsView(this);
+    m_tabs->insertTab(ErrorsTab, m_errorsView, tr("Errors"));
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
@@ -249,6 +252,7 @@ void ServiceDetailPane::setService(ServiceView *service)
     m_healthView->setService(service);
     m_crashes->setService(service ? service->name() : QString());
     m_alerts->setService(service ? service->name() : QString());
+    m_errorsView->setService(service);
     m_healthView->setPlaceholderText(
         service
             ? tr("No health check configured for %1.\nAdd a [service.health] table with url, tcp or exec.")

@@ -25,6 +25,7 @@ namespace lifeline {
 class CrashesView;
 class AlertsView;
 class EngineClient;
+class ErrorsView;
 class HealthView;
 class LogView;
 class ServiceView;
@@ -42,7 +43,8 @@ public:
         HealthTab,
         EventsTab,
         CrashesTab,
-        AlertsTab
+        AlertsTab,
+        ErrorsTab
     };
     static constexpr int kMaxEventLines = 2000;
 
@@ -72,6 +74,7 @@ public:
     // Opens the Crashes tab at the record of the crash at about timeMs.
     void showCrashNear(qint64 timeMs);
     AlertsView *alertsView() const { return m_alerts; }
+    ErrorsView *errorsView() const { return m_errorsView; }
     QToolButton *rangeButton(ChartRange range) const;
     QLabel *titleLabel() const { return m_title; }
     QLabel *stateLabel() const { return m_state; }
@@ -111,6 +114,7 @@ private:
     QPlainTextEdit *m_events = nullptr;
     CrashesView *m_crashes = nullptr;
     AlertsView *m_alerts = nullptr;
+    ErrorsView *m_errorsView = nullptr;
 };
 
 } // namespace lifeline

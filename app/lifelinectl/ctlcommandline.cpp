@@ -28,6 +28,8 @@ Commands:
                                         the last N lines (default 20) of the
                                         service's output; --errors: error lines
                                         and stderr only; --follow: keep printing
+  errors NAME [--json]                  the service's recurring errors: count,
+                                        first and last seen, a sample of each
   recover [--dry-run] [--yes]           emergency recovery
   repair NAME                           stop NAME, run its [service.repair]
                                         steps, start it again; prints their
@@ -88,7 +90,8 @@ struct CommandOptions
     QList<QCommandLineOption> of(const QString &command) const
     {
         if (command == u"status"_s || command == u"health"_s || command == u"updates"_s ||
-            command == u"crashes"_s || command == u"crash"_s || command == u"alerts"_s)
+            command == u"crashes"_s || command == u"crash"_s || command == u"alerts"_s ||
+            command == u"errors"_s)
             return {json};
         if (command == u"logs"_s)
             return {lines, errors, follow};
@@ -210,7 +213,7 @@ QString parseCommand(CtlCommandLine &r, const QList<QCommandLineOption> &globalO
             return unexpected(problem.typed);
         if (!operands.isEmpty())
             return unexpected(operands.constFirst());
-    } else { // health, logs, repair, crashes, crash: NAME and options
+    } else { // health, logs, repair, crashes, crash, errors: NAME and options
         if (problem.kind == Kind::MissingValue)
             return u"%1: %2 needs a number"_s.arg(cmd, problem.typed);
         if (problem.kind != Kind::None)
@@ -279,7 +282,7 @@ CtlCommandLine parseCtlCommandLine(const QStringList &args)
                                          u"health"_s,  u"logs"_s,        u"recover"_s, u"check-config"_s,
                                          u"export"_s,  u"import"_s,      u"report"_s,  u"repair"_s,
                                          u"updates"_s, u"update"_s,      u"crashes"_s, u"crash"_s,
-                                         u"alerts"_s,  u"maintenance"_s, u"profile"_s};
+                                         u"alerts"_s,  u"maintenance"_s, u"profile"_s, u"errors"_s};
     if (!commands.contains(r.command))
         return usageError(u"unknown command \"%1\""_s.arg(r.command));
 

@@ -25,16 +25,16 @@ struct CtlCommandLine
     QString socketPath; // at most one of socketPath and configPath
     QString configPath;
     // status, start, stop, restart, health, logs, recover, check-config,
-    // export, import or repair
+    // export, import, repair, errors, ...
     QString command;
-    // start/stop/restart: NAME or all; health, logs, repair, crashes: NAME; check-config: FILE;
+    // start/stop/restart: NAME or all; health, logs, repair, crashes, errors: NAME; check-config: FILE;
     // profile: NAME or empty;
     // export: NAME or all; import: FILE
     QString argument;
     QString format;      // export: systemd; import: procfile, supervisord or pm2
     QString outPath;     // export, import, report --out; empty = stdout
     bool user = false;   // export --user
-    bool json = false;   // status, health, crashes, crash
+    bool json = false;   // status, health, crashes, crash, errors
     int lines = 20;      // logs -n
     bool errors = false; // logs --errors
     bool follow = false; // logs --follow

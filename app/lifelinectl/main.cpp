@@ -9,6 +9,7 @@
 #include "control/controlpaths.h"
 #include "control/statusjson.h"
 #include "diagnostics/diagnosticreport.h"
+#include "errors/errorjson.h"
 #include "lifelinectl/ctlcommandline.h"
 
 #include <QCoreApplication>
@@ -361,6 +362,19 @@ int cmdCrashes(Session &session, const CtlCommandLine &cl)
                     .arg(c.value(u"exit"_s).toString());
     }
     printOut(text);
+}
+
+int cmdErrors(Session &session, const CtlCommandLine &cl)
+{
+    int rc = Ok;
+    const auto reply = session.call({{u"cmd"_s, u"errors"_s}, {u"name"_s, cl.argument}}, &rc);
+    if (!reply)
+        return rc;
+    const QJsonArray signatures = reply->value(u"signatures"_s).toArray();
+    if (cl.json)
+        printOut(QString::fromUtf8(QJsonDocument(signatures).toJson(QJsonDocument::Indented)));
+    else
+        printOut(errorSignaturesText(cl.argument, signatures));
     return Ok;
 }
 
@@ -572,5 +586,7 @@ int main(int argc, char *argv[])
         return cmdAlerts(session, cl);
     if (cl.command == u"maintenance"_s)
         return cmdMaintenance(session, cl);
+    if (cl.command == u"errors"_s)
+        return cmdErrors(session, cl);
     return cmdRecover(session, cl);
 }

@@ -41,7 +41,7 @@ bool sameServiceDefinition(const ServiceSpec &a, const ServiceSpec &b)
            a.memoryLimitFor == b.memoryLimitFor && a.cpuLimit == b.cpuLimit &&
            a.cpuLimitFor == b.cpuLimitFor && sameHealth(a.health, b.health) &&
            a.logs.maxSize == b.logs.maxSize && a.logs.backups == b.logs.backups &&
-           a.logs.compress == b.logs.compress;
+           a.logs.compress == b.logs.compress && a.errors == b.errors;
 }
 
 ConfigDiff ConfigDiff::compute(const Config &before, const Config &after)

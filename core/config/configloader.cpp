@@ -115,7 +115,7 @@ const QStringList kServiceKeys{
     u"max_restarts"_s, u"restart_window"_s, u"stable_after"_s,   u"fatal_retry"_s,
     u"stop_signal"_s,  u"stop_timeout"_s,   u"memory_limit"_s,   u"memory_limit_for"_s,
     u"cpu_limit"_s,    u"cpu_limit_for"_s,  u"health"_s,         u"logs"_s,
-    u"repair"_s,       u"update"_s};
+    u"repair"_s,       u"update"_s,         u"errors"_s};
 const QStringList kHealthKeys{u"url"_s,          u"tcp"_s,       u"exec"_s,
                               u"interval"_s,     u"timeout"_s,   u"start_period"_s,
                               u"failures"_s,     u"successes"_s, u"restart_on_unhealthy"_s,
@@ -127,6 +127,7 @@ const QStringList kRepairKeys{u"steps"_s, u"timeout"_s};
 const QStringList kUpdateKeys{u"repo"_s, u"remote"_s, u"branch"_s, u"interval"_s,
                               u"mode"_s, u"build"_s,  u"dirty"_s,  u"verify_timeout"_s};
 constexpr size_t kMaxProfiles = 64;
+const QStringList kErrorsKeys{u"patterns"_s, u"default_patterns"_s, u"files"_s};
 
 // "a -> b -> a"; a cycle through thousands of services keeps its ends and
 // says how many it left out, so the message stays readable.
@@ -300,6 +301,7 @@ private:
     void loadServices(const toml::table &root);
     void loadService(const toml::table &t, int index);
     void loadHealth(const toml::table &t, ServiceSpec &spec, const Scope &s);
+    void loadErrors(const toml::table &t, ServiceSpec &spec, const Scope &service);
     void loadLogs(const toml::table &t, ServiceSpec &spec, const Scope &s);
     void loadRepair(const toml::table &t, ServiceSpec &spec, const Scope &s);
     void loadUpdate(const toml::table &t, ServiceSpec &spec, const Scope &s);
@@ -942,6 +944,8 @@ void Loader::loadService(const toml::table &t, int index)
         loadRepair(*repair, spec, s);
     if (const toml::table *update = getTable(t, u"update"_s, s))
         loadUpdate(*update, spec, s);
+    if (const toml::table *errors = getTable(t, u"errors"_s, s))
+        loadErrors(*errors, spec, s);
 
     m_config.services.append(spec);
     m_infos.append(info);
@@ -1159,6 +1163,36 @@ void Loader::loadUpdate(const toml::table &t, ServiceSpec &spec, const Scope &se
         u.dirty = *v;
     if (auto v = getDuration(t, u"verify_timeout"_s, s, Millis(1)))
         u.verifyTimeout = *v;
+}
+
+void Loader::loadErrors(const toml::table &t, ServiceSpec &spec, const Scope &service)
+{
+    const Scope s{service.label, u"errors."_s, service.service};
+    checkKeys(t, kErrorsKeys, s);
+    if (auto v = getBool(t, u"default_patterns"_s, s))
+        spec.errors.defaultPatterns = *v;
+    if (auto items = getStringList(t, u"patterns"_s, s)) {
+        for (const Item &item : *items) {
+            const QRegularExpression re(item.value);
+            if (item.value.isEmpty())
+                error(*item.node, s, u"patterns"_s, u"an empty pattern matches every line"_s);
+            else if (!re.isValid())
+                error(*item.node, s, u"patterns"_s,
+                      quoted(item.value) +
+                          u" is not a valid regular expression: %1 at offset %2"_s.arg(re.errorString())
+                              .arg(re.patternErrorOffset()));
+            else
+                spec.errors.patterns.append(item.value);
+        }
+    }
+    if (auto items = getStringList(t, u"files"_s, s)) {
+        for (const Item &item : *items) {
+            if (item.value.isEmpty() || item.value.endsWith(u'/'))
+                error(*item.node, s, u"files"_s, u"expected a file or a glob like \"logs/*.log\""_s);
+            else
+                spec.errors.files.append(item.value);
+        }
+    }
 }
 
 void Loader::checkDependencies()

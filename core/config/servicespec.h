@@ -107,6 +107,16 @@ struct UpdateSpec
     SourcePos pos; // of the [service.update] table
 };
 
+// [service.errors]: what the error tracker (core/errors) counts as an error
+// and which files it reads besides the service's own output.
+struct ErrorsSpec
+{
+    QStringList patterns;        // regexes, each a headline of an error event
+    bool defaultPatterns = true; // tracebacks, stack traces, ERROR/CRITICAL/FATAL/panic:
+    QStringList files;           // globs relative to the service's cwd: "logs/*.log"
+    friend bool operator==(const ErrorsSpec &, const ErrorsSpec &) = default;
+};
+
 struct ServiceSpec
 {
     QString name;
@@ -138,6 +148,7 @@ struct ServiceSpec
     LogSpec logs;
     RepairSpec repair;
     UpdateSpec update;
+    ErrorsSpec errors;
     SourcePos pos; // of the [[service]] table
 
     // A stable digest of everything that decides how the process is started

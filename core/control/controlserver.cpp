@@ -2,6 +2,8 @@
 
 #include "control/statusjson.h"
 #include "diagnostics/crashcontrol.h"
+#include "errors/errorjson.h"
+#include "errors/errortracker.h"
 #include "logs/eventlog.h"
 #include "logs/logbackups.h"
 #include "platform/localsocket.h"
@@ -464,6 +466,8 @@ QJsonObject ControlServer::handle(const QJsonObject &request)
         return cmdUpdate(request);
     if (cmd == u"crashes"_s || cmd == u"crash"_s)
         return cmdCrashes(cmd, request);
+    if (cmd == u"errors"_s)
+        return cmdErrors(request);
     if (const auto it = m_commands.constFind(cmd); it != m_commands.cend())
         return (*it)(request);
     QStringList more = m_commands.keys();
@@ -607,6 +611,22 @@ QJsonObject ControlServer::cmdCrashes(const QString &cmd, const QJsonObject &req
     if (!m_fleet->service(name))
         return errorReply(unknownService(name));
     return crashesReply(m_crashes, name, cmd == u"crash"_s, request.value(u"id"_s));
+}
+
+QJsonObject ControlServer::cmdErrors(const QJsonObject &request) const
+{
+    const QJsonValue nameValue = request.value(u"name"_s);
+    if (!nameValue.isString() || nameValue.toString().isEmpty())
+        return badRequest(u"\"errors\" needs \"name\" (a service name)"_s);
+    const QString name = nameValue.toString();
+    if (!m_fleet->service(name))
+        return errorReply(unknownService(name));
+    if (!m_errors)
+        return errorReply(u"error tracking is not running in this Lifeline"_s);
+    QJsonObject reply = okReply();
+    reply.insert(u"name"_s, name);
+    reply.insert(u"signatures"_s, errorSignaturesJson(m_errors->signatures(name)));
+    return reply;
 }
 
 void ControlServer::setRecovery(Recovery *recovery)

@@ -15,6 +15,7 @@
 //   {"cmd":"crashes","name":NAME}          -> {"ok":true,"name":NAME,"crashes":[{id,time,cause,exit,...}]}
 //   {"cmd":"crash","name":NAME,"id":ID}    -> {"ok":true,"record":{...},"markdown":TEXT}
 //   {"cmd":"alerts"|"maintenance",...}      see alerts/enginealerts.h
+//   {"cmd":"errors","name":NAME}            -> {"ok":true,"name":NAME,"signatures":[...errorjson.h...]}
 //   {"cmd":"recover",...}                   -> {"ok":false,"error":"recovery is not available in this
 //   version"}
 //   {"cmd":"repair","name":NAME}           -> when the repair ends: {"ok":true,"repaired":BOOL,
@@ -46,6 +47,7 @@ class QTimer;
 
 namespace lifeline {
 
+class ErrorTracker;
 class Fleet;
 class CrashStore;
 class Recovery;
@@ -88,6 +90,8 @@ public:
     void setUpdater(Updater *updater);
     // Where `crashes` and `crash` read; without one they fail.
     void setCrashes(CrashStore *crashes) { m_crashes = crashes; }
+    // What `errors` answers from; without one, `errors` fails.
+    void setErrorTracker(ErrorTracker *tracker) { m_errors = tracker; }
     QString socketPath() const { return m_socketPath; }
     // A command served by another part of the engine (alerts, maintenance, ...).
     void addCommand(const QString &cmd, std::function<QJsonObject(const QJsonObject &request)> handler);
@@ -116,6 +120,7 @@ private:
     QJsonObject cmdHealth(const QJsonObject &request) const;
     QJsonObject cmdRecover(const QJsonObject &request);
     QJsonObject cmdCrashes(const QString &cmd, const QJsonObject &request) const;
+    QJsonObject cmdErrors(const QJsonObject &request) const;
     void onRecoveryFinished(const RecoveryReport &report);
     QJsonObject cmdRepair(const QJsonObject &request);
     void onRepairFinished(const RepairReport &report);
@@ -134,6 +139,7 @@ private:
     QHash<QLocalSocket *, QByteArray> m_buffers; // partial request line per client
     Recovery *m_recovery = nullptr;
     CrashStore *m_crashes = nullptr;
+    ErrorTracker *m_errors = nullptr;
     QLocalSocket *m_current = nullptr;               // the client whose request is being handled
     QList<QPointer<QLocalSocket>> m_recoveryWaiters; // answered when the run ends
     std::function<QString()> m_reportBuilder;

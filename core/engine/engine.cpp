@@ -6,6 +6,7 @@
 #include "diagnostics/crashstore.h"
 #include "engine/livereload.h"
 #include "engine/profilecommand.h"
+#include "errors/errortracker.h"
 #include "health/healthmonitor.h"
 #include "logs/eventlog.h"
 #include "logs/loghousekeeper.h"
@@ -59,7 +60,12 @@ Engine::Engine(const Config &config, const EngineOptions &options, QObject *pare
     , m_initialConfig(config)
     , m_options(options)
     , m_flush(new QTimer(this))
+    , m_errorsFlush(new QTimer(this))
 {
+    // A flood of errors redraws the Errors tab once a second, not per line.
+    m_errorsFlush->setSingleShot(true);
+    m_errorsFlush->setInterval(1000);
+    connect(m_errorsFlush, &QTimer::timeout, this, &Engine::publishErrors);
     // Many small changes come in bursts (a probe result, then a state
     // change): they leave together, once control returns to the loop.
     m_flush->setSingleShot(true);
@@ -76,6 +82,7 @@ Engine::~Engine()
     delete m_control;
     delete m_updater;
     delete m_alerts;
+    delete m_errors;
     delete m_reload;
     delete m_recovery;
     delete m_repair;
@@ -163,6 +170,18 @@ bool Engine::initialize(const QString &socketPath)
     if (m_options.liveReload) {
         m_reload = new LiveReload(m_fleet, m_recovery, this);
         connect(m_reload, &LiveReload::applied, this, &Engine::configApplied);
+        m_errors =
+            new ErrorTracker(m_fleet, m_history->isPersistent() ? m_history->databasePath() : QString(),
+                             m_options.clock, this);
+        m_control->setErrorTracker(m_errors);
+        connect(m_errors, &ErrorTracker::problem, this,
+                [this](const QString &, const QString &text) { logEngineEvent(text, true); });
+        connect(m_errors, &ErrorTracker::errorOccurred, this, &Engine::errorOccurred);
+        connect(m_errors, &ErrorTracker::signaturesChanged, this, [this](const QString &name) {
+            m_errorsDirty.insert(name);
+            if (!m_errorsFlush->isActive())
+                m_errorsFlush->start();
+        });
         connect(m_reload, &LiveReload::failed, this, &Engine::reloadFailed);
         connect(m_reload, &LiveReload::deferred, this, &Engine::reloadDeferred);
     }
@@ -264,6 +283,7 @@ void Engine::configApplied(const QString &summary)
 {
     m_published.clear(); // specs changed: everything goes again
     m_updater->sync();
+    m_errors->sync();
     applyMetrics(m_fleet->config().metrics);
     m_alerts->applyConfig(m_fleet->config());
     emit configChanged(m_fleet->config());
@@ -405,7 +425,18 @@ void Engine::publishAll()
         const ServiceSnapshot snap = snapshotOf(*s);
         m_published.insert(s->name(), snap);
         emit serviceUpdated(snap);
+        m_errorsDirty.insert(s->name());
     }
+    publishErrors();
+}
+
+void Engine::publishErrors()
+{
+    const QSet<QString> dirty = std::exchange(m_errorsDirty, {});
+    if (!m_errors || !isSignalConnected(QMetaMethod::fromSignal(&Engine::errorsUpdated)))
+        return;
+    for (const QString &name : dirty)
+        emit errorsUpdated(name, m_errors->signatures(name));
 }
 
 void Engine::publishUsage()

@@ -20,6 +20,7 @@
 #include "diagnostics/crashrecord.h"
 #include "diagnostics/diagnosticreport.h"
 #include "engine/snapshot.h"
+#include "errors/errorsignature.h"
 #include "metrics/metricshistory.h"
 #include "recovery/recoverytypes.h"
 #include "repair/repair.h"
@@ -43,6 +44,7 @@ class ControlServer;
 class CrashRecorder;
 class CrashStore;
 class EngineAlerts;
+class ErrorTracker;
 class EventLog;
 class Fleet;
 class LiveReload;
@@ -113,6 +115,7 @@ public:
     // (CrashStore::list / record / counts / addedSinceStart).
     CrashStore *crashes() const { return m_crashes; }
     CrashRecorder *crashRecorder() const { return m_crashRecorder; }
+    ErrorTracker *errorTracker() const { return m_errors; }
     // Open only while [metrics] listen is set and its address could be bound.
     MetricsEndpoint *metricsEndpoint() const { return m_metrics; }
     EngineAlerts *alerts() const { return m_alerts; }
@@ -212,6 +215,11 @@ signals:
     // The alerts of the service (and machine-wide ones) as `lifelinectl alerts --json` shows them.
     void alertsChanged();
     void alertsAnswered(const QString &service, const QJsonObject &alerts);
+    // The service's error signatures changed (at most once a second per service).
+    void errorsUpdated(const QString &name, const QList<lifeline::ErrorSignature> &signatures);
+    // Each error event, as it is counted (for alert rules).
+    void errorOccurred(const QString &service, const QString &signatureId, const QString &signature,
+                       qint64 timeMs);
     // A request that could not be done (unknown service, shutting down).
     void commandFailed(const QString &error);
     // The min-free-disk guard (core/logs/loghousekeeper.h) removed log backups or has none left
@@ -230,6 +238,7 @@ private:
     void publish(const QString &name);
     void publishFleet();
     void publishUsage();
+    void publishErrors();
     void command(bool ok, const QString &error);
     // Opens, moves or closes the /metrics endpoint to match `spec`; a
     // failure or an address anyone on the network can reach is logged.
@@ -257,12 +266,15 @@ private:
     CrashStore *m_crashes = nullptr;
     CrashRecorder *m_crashRecorder = nullptr;
     EngineAlerts *m_alerts = nullptr;
+    ErrorTracker *m_errors = nullptr;
+    QSet<QString> m_errorsDirty;
     quint64 m_samplesTaken = 0;
     quint64 m_probesRun = 0;
     QHash<QString, ServiceSnapshot> m_published;
     std::optional<FleetSnapshot> m_publishedFleet;
     QSet<QString> m_dirty;
-    QTimer *m_flush; // a child: it moves to the engine's thread with it
+    QTimer *m_flush;       // a child: it moves to the engine's thread with it
+    QTimer *m_errorsFlush; // a child, like m_flush
     QList<std::function<void()>> m_beforeInitialize;
     ReportProviders m_reportProviders;
 };

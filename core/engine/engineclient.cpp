@@ -15,6 +15,12 @@ void ServiceView::update(const ServiceSnapshot &snapshot)
     emit changed();
 }
 
+void ServiceView::setErrors(const QList<ErrorSignature> &errors)
+{
+    m_errors = errors;
+    emit errorsChanged();
+}
+
 qint64 ServiceView::sinceTaken(qint64 nowMs) const
 {
     return std::max<qint64>(0, nowMs - m_snap.takenAtMs);
@@ -79,6 +85,13 @@ EngineClient::EngineClient(Engine *engine, const Config &config, QObject *parent
         },
         queued);
     connect(engine, &Engine::serviceUpdated, this, &EngineClient::onServiceUpdated, queued);
+    connect(
+        engine, &Engine::errorsUpdated, this,
+        [this](const QString &name, const QList<ErrorSignature> &errors) {
+            if (ServiceView *view = service(name))
+                view->setErrors(errors);
+        },
+        queued);
     connect(engine, &Engine::serviceAdded, this, &EngineClient::onServiceAdded, queued);
     connect(engine, &Engine::serviceRemoved, this, &EngineClient::onServiceRemoved, queued);
     connect(engine, &Engine::serviceStateChanged, this, &EngineClient::serviceStateChanged, queued);

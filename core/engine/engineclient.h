@@ -60,14 +60,19 @@ public:
     QStringList dependents() const { return m_snap.dependents; }
     // enabled = false without [service.update].
     const UpdateStatus &update() const { return m_snap.update; }
+    // Its recurring errors, most recently seen first (Engine::errorsUpdated).
+    QList<ErrorSignature> errors() const { return m_errors; }
+    void setErrors(const QList<ErrorSignature> &errors);
 
 signals:
     void changed();
+    void errorsChanged();
 
 private:
     qint64 sinceTaken(qint64 nowMs) const;
 
     ServiceSnapshot m_snap;
+    QList<ErrorSignature> m_errors;
 };
 
 class EngineClient final : public QObject

@@ -5,7 +5,9 @@
 #include <QFileInfo>
 
 #ifdef Q_OS_UNIX
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #endif
 
 namespace lifeline {
@@ -70,6 +72,29 @@ FileId idOfOpenFile(QFile &file)
     id = idOfPath(file.fileName());
 #endif
     return id;
+}
+
+// Never blocks: a FIFO put where the log was would wait for a writer in
+// open(), and a device would never end; only a regular file is followed.
+bool openRegularFile(QFile &file, const QString &path)
+{
+    file.setFileName(path);
+#ifdef Q_OS_UNIX
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat st
+    {
+    };
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        !file.open(fd, QIODevice::ReadOnly, QFileDevice::AutoCloseHandle)) {
+        ::close(fd);
+        return false;
+    }
+    return true;
+#else
+    return file.open(QIODevice::ReadOnly);
+#endif
 }
 
 // A line not covered by an index record after this many ticks is handed out
@@ -190,6 +215,15 @@ void LogTailer::start(int initialLines)
     m_timer.start();
 }
 
+void LogTailer::startFromBeginning()
+{
+    start(0);
+    for (const auto &f : m_files) {
+        if (f->file.isOpen())
+            f->pos = 0;
+    }
+}
+
 void LogTailer::stop()
 {
     m_timer.stop();
@@ -214,7 +248,7 @@ bool LogTailer::openCurrent(Followed &f, bool atEnd)
     f.partial.clear();
     f.discardToNewline = false;
     f.pos = 0;
-    if (!f.file.open(QIODevice::ReadOnly))
+    if (!openRegularFile(f.file, f.path))
         return false;
     f.id = idOfOpenFile(f.file);
     if (atEnd)
@@ -349,8 +383,7 @@ void LogTailer::readRotatedSince(Followed &f, qint64 &budget)
             readCompressed(f, b, budget);
             continue;
         }
-        f.file.setFileName(b.path);
-        if (!f.file.open(QIODevice::ReadOnly))
+        if (!openRegularFile(f.file, b.path))
             continue;
         f.id = idOfOpenFile(f.file);
         readAvailable(f, budget);

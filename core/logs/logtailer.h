@@ -93,6 +93,9 @@ public:
     // Emits the last `initialLines` lines of each file at once (connect
     // first), then follows what is appended. Restarting starts afresh.
     void start(int initialLines = 200);
+    // Follows from the first byte of each file (a file known to be new):
+    // read at the usual bounded pace, with no backward search for lines.
+    void startFromBeginning();
     void stop();
     bool isActive() const { return m_timer.isActive(); }
 
