@@ -362,6 +362,7 @@ int cmdCrashes(Session &session, const CtlCommandLine &cl)
                     .arg(c.value(u"exit"_s).toString());
     }
     printOut(text);
+    return Ok;
 }
 
 int cmdErrors(Session &session, const CtlCommandLine &cl)
@@ -480,6 +481,7 @@ int cmdUpdate(Session &session, const CtlCommandLine &cl)
     const QString report = reply->value(u"report_path"_s).toString();
     printOut(u"%1: %2%3"_s.arg(cl.argument, reply->value(u"summary"_s).toString(),
                                report.isEmpty() ? QString() : u" (report: "_s + report + u')'));
+    return Ok;
 }
 
 int cmdAlerts(Session &session, const CtlCommandLine &cl)

@@ -108,22 +108,6 @@ QString table(const QStringList &header, const QList<QStringList> &rows)
     return out;
 }
 
-// A fence longer than any run of backticks inside, so nothing closes it early.
-QString fenced(const QString &text, const QString &language = QString())
-{
-    int longest = 0;
-    int run = 0;
-    for (const QChar c : text) {
-        run = c == u'`' ? run + 1 : 0;
-        longest = std::max(longest, run);
-    }
-    const QString fence(std::max(3, longest + 1), u'`');
-    QString body = text;
-    if (!body.endsWith(u'\n'))
-        body += u'\n';
-    return fence + language + u'\n' + body + fence + u'\n';
-}
-
 QString code(const QString &text)
 {
     if (text.contains(u'`'))
@@ -608,7 +592,7 @@ QString sectionRecovery(const ReportData &d)
         return u"No recovery has run (no report in %1).\n"_s.arg(code(d.stateDir + u"/recovery"_s));
     QString out = u"From %1, written %2.\n\n"_s.arg(
         code(path), localTime(QFileInfo(path).lastModified().toMSecsSinceEpoch()));
-    out += fenced(text);
+    out += markdownFenced(text);
     if (QFileInfo(path).size() > DiagnosticReport::kMaxRecoveryReportBytes)
         out += u"\n_(cut at %1 of %2)_\n"_s.arg(formatSize(DiagnosticReport::kMaxRecoveryReportBytes),
                                                 formatSize(QFileInfo(path).size()));
@@ -637,7 +621,7 @@ QString sectionConfiguration(const ReportData &d)
             code(d.configPath), formatSize(bytes->size()), QString::number(masked.masked));
     if (masked.allValues)
         out += u" Note: "_s + masked.note + u'.';
-    return out + u"\n\n"_s + fenced(masked.text, u"toml"_s);
+    return out + u"\n\n"_s + markdownFenced(masked.text, u"toml"_s);
 }
 
 QString render(const ReportData &d)
@@ -669,6 +653,21 @@ QString render(const ReportData &d)
 }
 
 } // namespace
+
+QString markdownFenced(const QString &text, const QString &language)
+{
+    int longest = 0;
+    int run = 0;
+    for (const QChar c : text) {
+        run = c == u'`' ? run + 1 : 0;
+        longest = std::max(longest, run);
+    }
+    const QString fence(std::max(3, longest + 1), u'`');
+    QString body = text;
+    if (!body.endsWith(u'\n'))
+        body += u'\n';
+    return fence + language + u'\n' + body + fence + u'\n';
+}
 
 QStringList DiagnosticReport::sectionTitles()
 {

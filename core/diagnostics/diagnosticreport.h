@@ -36,6 +36,10 @@ class Fleet;
 
 // Each returns the body of its section in Markdown (no "## " heading; "### "
 // sub-headings are fine), or an empty string when there is nothing.
+// `text` in a fenced code block whose fence is longer than any run of
+// backticks inside, so nothing in it closes the block early.
+QString markdownFenced(const QString &text, const QString &language = QString());
+
 struct ReportProviders
 {
     std::function<QString()> errorSignatures; // "Top error signatures": signature, count, last seen, sample

@@ -6,6 +6,7 @@
 #include "diagnostics/crashstore.h"
 #include "engine/livereload.h"
 #include "engine/profilecommand.h"
+#include "engine/reportsections.h"
 #include "errors/errortracker.h"
 #include "health/healthmonitor.h"
 #include "logs/eventlog.h"
@@ -144,13 +145,6 @@ bool Engine::initialize(const QString &socketPath)
     connect(m_updater, &Updater::eventLogged, this, &Engine::eventLogged);
     connect(m_updater, &Updater::updateAvailable, this, &Engine::updateAvailable);
     connect(m_updater, &Updater::finished, this, &Engine::updateFinished);
-    // Until the alert centre is wired in (it takes fire(key, severity, service, title, text)),
-    // a rolled-back update reaches people as a warning and a signal.
-    connect(m_updater, &Updater::alertRaised, this,
-            [this](const QString &service, int severity, const QString &title, const QString &text) {
-                qWarning("%s", qUtf8Printable(text));
-                emit updateAlert(service, severity, title, text);
-            });
     m_control->setCrashes(m_crashes);
     m_alerts = new EngineAlerts(m_fleet, m_sampler, m_recovery, m_options.clock, this);
     connect(m_alerts, &EngineAlerts::eventText, this, &Engine::logEngineEvent);
@@ -162,26 +156,47 @@ bool Engine::initialize(const QString &socketPath)
                 m_alerts->center()->openMaintenance(s->name(), u"restarted by you"_s);
         }
     });
+    // What other parts know, as alerts: a rolled-back update (the tray has
+    // its own urgent notice for it: updateAlert), recurring errors, the
+    // min-free-disk guard. An update's own restart does not alert.
+    connect(m_updater, &Updater::applyStarted, this, [this](const QString &name, const QString &target) {
+        m_alerts->center()->openMaintenance(name, u"update to %1"_s.arg(target.left(12)));
+    });
+    connect(m_updater, &Updater::alertRaised, this,
+            [this](const QString &service, int severity, const QString &title, const QString &text) {
+                m_alerts->center()->fire(u"update:"_s + service,
+                                         severity >= 2 ? AlertSeverity::Critical : AlertSeverity::Warning,
+                                         service, title, text);
+                emit updateAlert(service, severity, title, text);
+            });
+    connect(m_updater, &Updater::finished, this, [this](const QString &name, bool ok) {
+        if (ok)
+            m_alerts->center()->clear(u"update:"_s + name, u"%1 updated"_s.arg(name));
+    });
+    setReportProviders(reportSections(*this));
     m_control->addCommand(u"alerts"_s, [this](const QJsonObject &r) { return m_alerts->cmdAlerts(r); });
     m_control->addCommand(u"maintenance"_s,
                           [this](const QJsonObject &r) { return m_alerts->cmdMaintenance(r); });
     m_control->addCommand(u"profile"_s,
                           [this](const QJsonObject &request) { return profileCommand(*this, request); });
+    m_errors = new ErrorTracker(m_fleet, m_history->isPersistent() ? m_history->databasePath() : QString(),
+                                m_options.clock, this);
+    m_control->setErrorTracker(m_errors);
+    connect(m_errors, &ErrorTracker::problem, this,
+            [this](const QString &, const QString &text) { logEngineEvent(text, true); });
+    connect(m_errors, &ErrorTracker::errorOccurred, this, &Engine::errorOccurred);
+    connect(m_errors, &ErrorTracker::signaturesChanged, this, [this](const QString &name) {
+        m_errorsDirty.insert(name);
+        if (!m_errorsFlush->isActive())
+            m_errorsFlush->start();
+    });
+    connect(m_errors, &ErrorTracker::errorOccurred, this,
+            [this](const QString &service, const QString &, const QString &signature, qint64 timeMs) {
+                m_alerts->center()->noteErrorOccurrence(service, signature, timeMs);
+            });
     if (m_options.liveReload) {
         m_reload = new LiveReload(m_fleet, m_recovery, this);
         connect(m_reload, &LiveReload::applied, this, &Engine::configApplied);
-        m_errors =
-            new ErrorTracker(m_fleet, m_history->isPersistent() ? m_history->databasePath() : QString(),
-                             m_options.clock, this);
-        m_control->setErrorTracker(m_errors);
-        connect(m_errors, &ErrorTracker::problem, this,
-                [this](const QString &, const QString &text) { logEngineEvent(text, true); });
-        connect(m_errors, &ErrorTracker::errorOccurred, this, &Engine::errorOccurred);
-        connect(m_errors, &ErrorTracker::signaturesChanged, this, [this](const QString &name) {
-            m_errorsDirty.insert(name);
-            if (!m_errorsFlush->isActive())
-                m_errorsFlush->start();
-        });
         connect(m_reload, &LiveReload::failed, this, &Engine::reloadFailed);
         connect(m_reload, &LiveReload::deferred, this, &Engine::reloadDeferred);
     }
@@ -564,7 +579,8 @@ void Engine::applyMetrics(const MetricsSpec &spec)
         m_metrics = new MetricsEndpoint(
             m_fleet,
             [this] {
-                return LifelineCounters{m_samplesTaken, m_probesRun, m_alerts->center()->firingCounts()};
+                return LifelineCounters{m_samplesTaken, m_probesRun, m_alerts->center()->firingCounts(),
+                                        m_crashes->addedSinceStart()};
             },
             this);
     }
@@ -594,10 +610,17 @@ void Engine::startHousekeeping()
     connect(m_housekeeper, &LogHousekeeper::diskAlert, this,
             [this](const QString &severity, const QString &title, const QString &text) {
                 logEngineEvent(text, true);
+                if (m_alerts)
+                    m_alerts->center()->fire(u"disk-guard"_s,
+                                             severity == u"critical"_s ? AlertSeverity::Critical
+                                                                       : AlertSeverity::Warning,
+                                             QString(), title, text);
                 emit diskGuardAlert(severity, title, text);
             });
     connect(m_housekeeper, &LogHousekeeper::diskAlertCleared, this, [this](const QString &text) {
         logEngineEvent(text, false);
+        if (m_alerts)
+            m_alerts->center()->clear(u"disk-guard"_s, text);
         emit diskGuardCleared(text);
     });
     m_housekeeper->start();

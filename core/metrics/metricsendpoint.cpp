@@ -199,6 +199,11 @@ QByteArray renderMetrics(const Fleet &fleet, const LifelineCounters &counters)
         e.sample("lifeline_alerts_firing", {{"scope", u"service"_s}, {"service", s->name()}},
                  counters.alertsFiring.value(s->name()));
     e.sample("lifeline_alerts_firing", {{"scope", u"machine"_s}}, counters.alertsFiring.value(QString()));
+    e.family("lifeline_crash_records_total", "counter",
+             u"Crash records written for unexpected exits since Lifeline started (`lifelinectl crashes`)."_s);
+    for (const ServiceSupervisor *s : services)
+        e.sample("lifeline_crash_records_total", {{"service", s->name()}},
+                 double(counters.crashRecords.value(s->name())));
     return e.text();
 }
 

@@ -25,6 +25,7 @@
 //   lifeline_health_probes_total                       counter, health probe results
 //   lifeline_alerts_firing{scope="service",service}    gauge, alerts of the service firing now
 //   lifeline_alerts_firing{scope="machine"}            gauge, machine-wide alerts firing now
+//   lifeline_crash_records_total{service}               counter, crash records written since start
 #pragma once
 
 #include "config/servicespec.h"
@@ -47,7 +48,8 @@ struct LifelineCounters
 {
     quint64 samples = 0;
     quint64 probes = 0;
-    QHash<QString, int> alertsFiring; // per service; "" = machine-wide
+    QHash<QString, int> alertsFiring;    // per service; "" = machine-wide
+    QHash<QString, qint64> crashRecords; // per service, recorded since Lifeline started
 };
 
 // A label value as the format wants it: \ -> \\, " -> \", newline -> \n.
