@@ -99,12 +99,10 @@ void AlertHistory::open(const QString &stateDir)
 {
     static std::atomic<int> instances{0};
     const QString connection = u"lifeline-alerts-%1"_s.arg(++instances);
-    m_path = QDir(stateDir).filePath(u"history.sqlite"_s);
+    m_path = QDir(stateDir).filePath(u"alerts.sqlite"_s);
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, connection);
         db.setDatabaseName(m_path);
-        // The metrics history writes the same file from this thread: wait for its lock briefly.
-        db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=2000"_s);
         bool ok = db.open();
         QSqlQuery q(db);
         // As the metrics history has it: one fsync per checkpoint, not per alert.

@@ -1,5 +1,5 @@
 // What happened to alerts: fired, cleared, suppressed by a maintenance
-// window, a delivery that failed. Kept in history.sqlite (table "alerts",
+// window, a delivery that failed. Kept in alerts.sqlite in state_dir (table "alerts",
 // its own connection, capped to kMaxRows) and the newest in memory; without
 // a usable database (no state_dir, a broken file) only in memory, and
 // lastWarning() says why.

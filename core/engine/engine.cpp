@@ -179,7 +179,12 @@ bool Engine::initialize(const QString &socketPath)
                           [this](const QJsonObject &r) { return m_alerts->cmdMaintenance(r); });
     m_control->addCommand(u"profile"_s,
                           [this](const QJsonObject &request) { return profileCommand(*this, request); });
-    m_errors = new ErrorTracker(m_fleet, m_history->isPersistent() ? m_history->databasePath() : QString(),
+    // A file of its own, like the alerts': a history.sqlite found damaged and
+    // replaced must not take them along, nor its writes hold theirs up.
+    m_errors = new ErrorTracker(m_fleet,
+                                m_history->isPersistent()
+                                    ? QDir(m_fleet->config().settings.stateDir).filePath(u"errors.sqlite"_s)
+                                    : QString(),
                                 m_options.clock, this);
     m_control->setErrorTracker(m_errors);
     connect(m_errors, &ErrorTracker::problem, this,

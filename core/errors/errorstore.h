@@ -1,6 +1,6 @@
-// The signatures of every service in their own table of history.sqlite, so
-// they survive a restart of Lifeline. A connection of its own beside
-// MetricsHistory's (WAL lets both write). Without a database path nothing
+// The signatures of every service in state_dir/errors.sqlite, so they
+// survive a restart of Lifeline. A file of its own: a damaged history.sqlite
+// replaced does not take them along, and its writes never wait for ours. Without a database path nothing
 // is kept.
 #pragma once
 

@@ -6,7 +6,7 @@
 // Lives on the engine's thread. The files are followed by LogTailer, which
 // follows rotation and reads at most a bounded number of bytes per file per
 // tick; a timer of its own closes traces that went quiet, looks for new files
-// matching the globs and writes changed signatures to history.sqlite.
+// matching the globs and writes changed signatures to errors.sqlite.
 // Files that exist when watching starts are read from their end (history is
 // never rescanned); a file that appears later is new, and read whole.
 #pragma once

@@ -284,7 +284,7 @@ private slots:
         QCOMPARE(recent.size(), 3);
         QCOMPARE(recent.first().key, u"k%1"_s.arg(AlertHistory::kMaxRows + 149));
         QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"check"_s);
-        db.setDatabaseName(dir.filePath(u"history.sqlite"_s));
+        db.setDatabaseName(dir.filePath(u"alerts.sqlite"_s));
         QVERIFY(db.open());
         QSqlQuery q(db);
         QVERIFY(q.exec(u"SELECT count(*) FROM alerts"_s) && q.next());
@@ -298,13 +298,13 @@ private slots:
     void historyInABrokenFileStaysInMemory()
     {
         QTemporaryDir dir;
-        QFile f(dir.filePath(u"history.sqlite"_s));
+        QFile f(dir.filePath(u"alerts.sqlite"_s));
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write(QByteArray(8192, 'x'));
         f.close();
         AlertHistory history(dir.path());
         QVERIFY(!history.isPersistent());
-        QVERIFY2(history.lastWarning().contains(u"history.sqlite"_s), qPrintable(history.lastWarning()));
+        QVERIFY2(history.lastWarning().contains(u"alerts.sqlite"_s), qPrintable(history.lastWarning()));
         AlertNotice n{u"k"_s, AlertSeverity::Warning, QString(), u"t"_s, u"x"_s, AlertState::Firing, 1, 0};
         history.add(n);
         QCOMPARE(history.recent(5).size(), 1);

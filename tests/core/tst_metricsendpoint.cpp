@@ -266,6 +266,7 @@ private slots:
             {u"lifeline_samples_total"_s, u"counter"_s},
             {u"lifeline_health_probes_total"_s, u"counter"_s},
             {u"lifeline_alerts_firing"_s, u"gauge"_s},
+            {u"lifeline_crash_records_total"_s, u"counter"_s},
         };
         QCOMPARE(scrape.types, expectedTypes);
 
