@@ -156,10 +156,13 @@ TrayController::TrayController(EngineClient *engine, const Options &options, QOb
                       1, NotificationPolicy::Priority::Normal});
             });
     // The alerts the tray has no event of its own for: machine memory and
-    // disk, restart storms, recurring errors, a service near its memory limit.
+    // disk, the log disk guard, recurring errors, a service near its memory
+    // limit. Restarts have their exit notices (a crash loop is one balloon and
+    // a summary), a rolled-back update its urgent notice.
     connect(m_engine, &EngineClient::alertNotified, this, [this](const AlertNotice &n) {
-        static const QStringList ownEvents{QStringLiteral("fatal:"), QStringLiteral("unhealthy:"),
-                                           QStringLiteral("logs:"), QStringLiteral("recovery")};
+        static const QStringList ownEvents{QStringLiteral("fatal:"),    QStringLiteral("unhealthy:"),
+                                           QStringLiteral("logs:"),     QStringLiteral("recovery"),
+                                           QStringLiteral("restarts:"), QStringLiteral("update:")};
         if (std::any_of(ownEvents.begin(), ownEvents.end(),
                         [&n](const QString &p) { return n.key.startsWith(p); }))
             return;
