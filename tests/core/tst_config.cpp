@@ -1058,7 +1058,8 @@ void TestConfig::cleanGlobsOverStateDir_data()
     QTest::newRow("logs/* in the default cwd")
         << QByteArray() << QByteArray("logs/*.log") << QStringList{u"files in logs/"_s};
     QTest::newRow("r* in the default cwd")
-        << QByteArray() << QByteArray("r*") << QStringList{u"it matches repair/, reports/, run/, recovery/;"_s};
+        << QByteArray() << QByteArray("r*")
+        << QStringList{u"it matches repair/, reports/, run/, recovery/;"_s};
     QTest::newRow("tmp/*.lock in the default cwd") << QByteArray() << QByteArray("tmp/*.lock") << none;
     QTest::newRow("*.pyc in the default cwd") << QByteArray() << QByteArray("*.pyc") << none;
     QTest::newRow("* in the service's own folder") << QByteArray("/srv/ll/app") << QByteArray("*") << none;
