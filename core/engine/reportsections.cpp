@@ -73,9 +73,12 @@ QString crashesSection(const Engine &engine)
               [](const CrashSummary &a, const CrashSummary &b) { return a.timeMs > b.timeMs; });
     QString md;
     for (const CrashSummary &c : all.mid(0, kCrashRecords)) {
-        if (const std::optional<CrashRecord> r = store->record(c.service, c.id))
-            // The record's own "## " heading becomes a sub-heading here.
-            md += u"#"_s + r->toMarkdown() + u'\n';
+        if (const std::optional<CrashRecord> r = store->record(c.service, c.id)) {
+            // One level down: the record's "## " heading under the section's.
+            QString record = r->toMarkdown();
+            record.replace(u"\n### "_s, u"\n#### "_s);
+            md += u"#"_s + record + u'\n';
+        }
     }
     if (all.size() > kCrashRecords)
         md += u"(older records: `lifelinectl crashes NAME`)\n"_s;
