@@ -300,6 +300,13 @@ private slots:
         }
         QCOMPARE(scrape.value(u"lifeline_service_last_exit_code"_s, u"crashy"_s), u"3"_s);
         QCOMPARE(scrape.value(u"lifeline_service_restarts_total"_s, u"crashy"_s), u"2"_s);
+        QCOMPARE(scrape.value(u"lifeline_crash_records_total"_s, u"api"_s), u"0"_s);
+        // Each of crashy's three exits left a crash record (written once its output is read).
+        const auto crashRecords = [&] {
+            return parseExposition(get(u"http://127.0.0.1:%1/metrics"_s.arg(port)).body)
+                .value(u"lifeline_crash_records_total"_s, u"crashy"_s);
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(crashRecords(), u"3"_s, 10000);
         QCOMPARE(scrape.value(u"lifeline_service_health"_s, u"api"_s), u"1"_s);
         QVERIFY(scrape.value(u"lifeline_service_health_latency_seconds"_s, u"api"_s).toDouble() >= 0);
         QVERIFY(scrape.value(u"lifeline_service_rss_bytes"_s, u"api"_s).toLongLong() > 0);
