@@ -171,7 +171,8 @@ void CrashRecorder::onExited(ServiceSupervisor *s, const ExitStatus &status)
     r.pid = s->pid();
     r.uptimeMs = run.startedAtMs > 0 ? now - run.startedAtMs : -1;
 
-    const OomKillCounts after = m_proc.oomKillCounts();
+    // The OOM killer sends SIGKILL: only then must the count be this moment's.
+    const OomKillCounts after = m_proc.oomKillCounts(r.signal == SIGKILL ? 0 : 500);
     if (run.oomBefore.cgroup && after.cgroup) {
         r.oomCounter = u"memory.events of the cgroup"_s;
         r.oomKills = qint64(*after.cgroup) - qint64(*run.oomBefore.cgroup);
@@ -187,17 +188,12 @@ void CrashRecorder::onExited(ServiceSupervisor *s, const ExitStatus &status)
     else
         r.cause = u"crash"_s;
 
-    if (m_history) {
-        r.cpu = m_history->series(r.service, u"cpu"_s, now - kWindowMs, now, kChartPoints);
-        r.rss = m_history->series(r.service, u"rss"_s, now - kWindowMs, now, kChartPoints);
-    }
     r.ports = toInts(s->spec().ports);
     // What is left of the tree after a crash may still listen (a worker).
-    r.listeningPorts = run.failure ? run.listening : toInts(m_proc.listeningPorts(s->treePids()));
+    // Read now, before the restart ends it; the rest waits for finish(), off
+    // the path from the exit to the next start.
+    r.listeningPorts = run.failure ? run.listening : toInts(m_proc.listeningPorts(s->exitLeftovers()));
     r.cwd = s->spec().cwd;
-    const GitHead git = readGitHead(r.cwd);
-    r.gitCommit = git.commit;
-    r.gitRef = git.ref;
 
     const quint64 key = m_nextKey++;
     m_pending.insert(key, Pending{r, s->logPath(), s->errLogPath()});
@@ -211,6 +207,14 @@ void CrashRecorder::finish(quint64 key)
         return;
     Pending p = *it;
     m_pending.erase(it);
+    CrashRecord &r = p.record;
+    if (m_history) {
+        r.cpu = m_history->series(r.service, u"cpu"_s, r.timeMs - kWindowMs, r.timeMs, kChartPoints);
+        r.rss = m_history->series(r.service, u"rss"_s, r.timeMs - kWindowMs, r.timeMs, kChartPoints);
+    }
+    const GitHead git = readGitHead(r.cwd);
+    r.gitCommit = git.commit;
+    r.gitRef = git.ref;
     p.record.setOutput(lastLines(p.outPath, p.errPath));
     if (p.record.output.isEmpty())
         p.record.outputNote = u"(nothing in %1 or %2)"_s.arg(p.outPath, p.errPath);

@@ -169,6 +169,9 @@ MetricsHistory::MetricsHistory(const QString &stateDir, QObject *parent)
     m_flushTimer.setSingleShot(true);
     m_flushTimer.setInterval(30'000); // see the header
     connect(&m_flushTimer, &QTimer::timeout, this, &MetricsHistory::flush);
+    m_eventTimer.setSingleShot(true);
+    m_eventTimer.setInterval(EventDelayMs);
+    connect(&m_eventTimer, &QTimer::timeout, this, &MetricsHistory::flushEvents);
     m_corruptionTimer.setSingleShot(true);
     m_corruptionTimer.setInterval(0);
     connect(&m_corruptionTimer, &QTimer::timeout, this,
@@ -472,6 +475,7 @@ void MetricsHistory::append(const QString &service, const QString &metric, qint6
 
 void MetricsHistory::flush()
 {
+    flushEvents();
     m_flushTimer.stop();
     if (!m_persistent || m_pending.isEmpty())
         return;
@@ -547,6 +551,7 @@ void MetricsHistory::prune(qint64 now)
 {
     if (!m_persistent)
         return;
+    flushEvents();
     const struct
     {
         QString table;
@@ -648,26 +653,59 @@ void MetricsHistory::addEvent(qint64 timeMs, const QString &service, HistoryEven
             m_memoryEvents.removeFirst();
         return;
     }
+    m_queuedEvents.append(HistoryEvent{timeMs, service, kind, text});
+    if (!m_eventTimer.isActive())
+        m_eventTimer.start();
+}
+
+void MetricsHistory::flushEvents()
+{
+    m_eventTimer.stop();
+    const QList<HistoryEvent> queued = std::exchange(m_queuedEvents, {});
+    if (queued.isEmpty())
+        return;
+    if (!m_persistent) { // the database was given up meanwhile
+        for (const HistoryEvent &e : queued)
+            addEvent(e.timeMs, e.service, e.kind, e.text);
+        return;
+    }
     const auto insert = [&] {
+        QSqlQuery begin(m_db);
+        if (!begin.exec(u"BEGIN"_s))
+            return begin.lastError();
         QSqlQuery q(m_db);
         q.prepare(u"INSERT INTO events (t, service, kind, text) VALUES (?, ?, ?, ?)"_s);
-        q.addBindValue(timeMs);
-        q.addBindValue(nonNull(service));
-        q.addBindValue(historyEventKindName(kind));
-        q.addBindValue(nonNull(text));
-        return q.exec() ? QSqlError() : q.lastError();
+        for (const HistoryEvent &e : queued) {
+            q.addBindValue(e.timeMs);
+            q.addBindValue(nonNull(e.service));
+            q.addBindValue(historyEventKindName(e.kind));
+            q.addBindValue(nonNull(e.text));
+            if (!q.exec()) {
+                const QSqlError error = q.lastError();
+                QSqlQuery(m_db).exec(u"ROLLBACK"_s);
+                return error;
+            }
+        }
+        QSqlQuery commit(m_db);
+        if (!commit.exec(u"COMMIT"_s)) {
+            const QSqlError error = commit.lastError();
+            QSqlQuery(m_db).exec(u"ROLLBACK"_s);
+            return error;
+        }
+        return QSqlError();
     };
     QSqlError error = insert();
     if (isCorruption(error)) {
         if (!replaceCorruptDatabase(error.text())) {
-            addEvent(timeMs, service, kind, text); // into memory now
+            for (const HistoryEvent &e : queued) // into memory now
+                addEvent(e.timeMs, e.service, e.kind, e.text);
             return;
         }
         error = insert();
     }
     if (error.isValid())
-        setWarning(u"history database %1: could not record a %2 event of %3 (%4)"_s.arg(
-            m_path, historyEventKindName(kind), service, error.text()));
+        setWarning(u"history database %1: could not record %2 event(s), the first of %3 (%4)"_s.arg(
+            m_path, QString::number(queued.size()), queued.first().service, error.text()));
 }
 
 QList<HistoryEvent> MetricsHistory::events(const QString &service, qint64 fromMs, qint64 toMs) const
@@ -703,6 +741,14 @@ QList<HistoryEvent> MetricsHistory::events(const QString &service, qint64 fromMs
         }
     }
     noteError(q.lastError());
+    if (!m_queuedEvents.isEmpty()) { // not written yet, and newer than all that is
+        for (const HistoryEvent &e : m_queuedEvents) {
+            if (e.timeMs >= fromMs && e.timeMs <= toMs && (service.isEmpty() || e.service == service))
+                result.append(e);
+        }
+        std::stable_sort(result.begin(), result.end(),
+                         [](const HistoryEvent &a, const HistoryEvent &b) { return a.timeMs < b.timeMs; });
+    }
     return result;
 }
 

@@ -118,7 +118,12 @@ public:
     // Pages in use, in bytes (what the cap is compared with).
     qint64 databaseSizeBytes() const;
 
+    // Queued, and written within EventDelayMs in one transaction with the
+    // events around it: a crash loop's exit, restart and start are off the
+    // path from an exit to the next start. events() sees them at once.
     void addEvent(qint64 timeMs, const QString &service, HistoryEventKind kind, const QString &text);
+    static constexpr int EventDelayMs = 200;
+    void flushEvents();
     // Events in [fromMs, toMs] in time order; an empty service means all.
     QList<HistoryEvent> events(const QString &service, qint64 fromMs, qint64 toMs) const;
 
@@ -222,6 +227,8 @@ private:
     QHash<PendingKey, Agg> m_pending;
     mutable QHash<QString, qint64> m_seriesIds;
     QList<HistoryEvent> m_memoryEvents; // only without a database
+    QList<HistoryEvent> m_queuedEvents; // not yet written (addEvent)
+    QTimer m_eventTimer;
 };
 
 } // namespace lifeline

@@ -541,6 +541,8 @@ std::optional<PortHolder> ProcFs::portHolder(quint16 port) const
 
 QList<quint16> ProcFs::listeningPorts(const QList<pid_t> &pids) const
 {
+    if (std::none_of(pids.cbegin(), pids.cend(), [](pid_t pid) { return pid > 0; }))
+        return {}; // the socket tables cost milliseconds on a busy machine
     const QByteArray root = QFile::encodeName(m_root);
     QHash<quint64, quint16> portOf;
     for (const TcpListen &l : listeningSockets(root))

@@ -4,7 +4,10 @@
 // procfs, ProcFs reports no children files and every pass is a full one.
 #include "platform/treetracker.h"
 
+#include "platform/childregistry.h"
+
 #include <QCoreApplication>
+#include <QSet>
 
 #include <algorithm>
 #include <utility>
@@ -91,35 +94,38 @@ std::optional<QHash<QString, QList<pid_t>>> TreeTracker::quietPass()
     return out;
 }
 
-std::optional<QHash<QString, QList<pid_t>>> TreeTracker::incrementalPass(const QList<TreeQuery> &queries)
+std::optional<TreeTracker::Universe>
+TreeTracker::readUniverse(const QList<TreeQuery> &queries, const QHash<pid_t, quint64> &known,
+                          const std::function<bool(const ProcInfo &)> &ownChild) const
 {
-    const std::optional<qint64> lastPid = m_proc.lastPid();
     const auto self = static_cast<pid_t>(QCoreApplication::applicationPid());
-    QHash<pid_t, ProcInfo> procs; // the universe U
-    QHash<pid_t, QList<pid_t>> children;
+    QHash<pid_t, ProcInfo> procs;
+    Universe u;
     QList<pid_t> queue;
     // startTime: the pid is a root only if it still names that process.
-    const auto visit = [&](pid_t pid, std::optional<quint64> startTime) {
+    const auto visit = [&](pid_t pid, std::optional<quint64> startTime, bool mine) {
         if (pid <= 0 || procs.contains(pid))
             return;
         std::optional<ProcInfo> p = m_proc.treeStat(pid);
         if (!p || (startTime && p->startTime != *startTime))
             return; // gone, or the pid was reused: found again only if a member's child lists it
+        if (mine && !ownChild(*p))
+            return;
         procs.insert(pid, std::move(*p));
         queue.append(pid);
     };
 
-    // Lifeline's children, all of them: services, loggers, and the orphans
-    // re-parented to us as subreaper — double-forked escapees among them.
+    // Lifeline's children: services, loggers, and the orphans re-parented to
+    // us as subreaper — double-forked escapees among them.
     const std::optional<QList<pid_t>> own = m_proc.taskChildren(self);
     if (!own)
         return std::nullopt;
     for (pid_t pid : *own)
-        visit(pid, std::nullopt);
-    for (auto it = m_reached.cbegin(); it != m_reached.cend(); ++it)
-        visit(it.key(), it.value());
+        visit(pid, std::nullopt, true);
+    for (auto it = known.cbegin(); it != known.cend(); ++it)
+        visit(it.key(), it.value(), false);
     for (const TreeQuery &q : queries)
-        visit(q.mainPid, std::nullopt); // the caller vouches for it, as in the full pass
+        visit(q.mainPid, std::nullopt, false); // the caller vouches for it, as in the full pass
 
     // Everything below them. Our own and init's children are not descended
     // into through them (the rules never do); ours were listed above.
@@ -140,16 +146,65 @@ std::optional<QHash<QString, QList<pid_t>>> TreeTracker::incrementalPass(const Q
             continue;
         }
         for (pid_t child : std::as_const(*kids))
-            visit(child, std::nullopt);
-        children.insert(pid, std::move(*kids));
+            visit(child, std::nullopt, false);
+        u.children.insert(pid, std::move(*kids));
     }
 
-    QList<ProcInfo> universe = procs.values();
-    std::sort(universe.begin(), universe.end(),
+    u.procs = procs.values();
+    std::sort(u.procs.begin(), u.procs.end(),
               [](const ProcInfo &a, const ProcInfo &b) { return a.pid < b.pid; });
-    TreePass pass = m_proc.treePassOver(universe, children, queries, m_markerKey);
+    return u;
+}
+
+std::optional<QHash<QString, QList<pid_t>>> TreeTracker::incrementalPass(const QList<TreeQuery> &queries)
+{
+    const std::optional<qint64> lastPid = m_proc.lastPid();
+    const std::optional<Universe> u = readUniverse(queries, m_reached, [](const ProcInfo &) { return true; });
+    if (!u)
+        return std::nullopt;
+    TreePass pass = m_proc.treePassOver(u->procs, u->children, queries, m_markerKey);
     remember(pass, lastPid);
     return std::move(pass.trees);
+}
+
+std::optional<QHash<QString, QList<pid_t>>> TreeTracker::treesNow(const QList<TreeQuery> &queries) const
+{
+    // Not m_valid: what an earlier pass reached is only a hint here, checked
+    // by start time; Lifeline's subtree is read whole either way.
+    if (m_fullPasses == 0 || !m_incrementalPossible || queries.isEmpty() ||
+        !m_lastTrees.contains(queries.first().name))
+        return std::nullopt;
+    QSet<QString> names;
+    QList<pid_t> mains;
+    for (const TreeQuery &q : queries) {
+        names.insert(q.name);
+        mains.append(q.mainPid);
+    }
+    // What the previous pass reached in these trees.
+    QHash<pid_t, quint64> known;
+    for (const TreeQuery &q : queries) {
+        for (pid_t pid : m_lastTrees.value(q.name)) {
+            if (const auto it = m_reached.constFind(pid); it != m_reached.cend())
+                known.insert(pid, it.value());
+        }
+    }
+    // Of our children, the other services' main processes and our helpers
+    // are no part of these trees, and neither is anything a pass saw in
+    // another service's tree: not descended into, which is what makes this
+    // cheap with many services.
+    const QList<pid_t> owned = ChildRegistry::pids();
+    const auto ownChild = [&](const ProcInfo &p) {
+        if (mains.contains(p.pid))
+            return true;
+        if (owned.contains(p.pid) || ChildRegistry::isHelper(p.pid))
+            return false;
+        const QString seen = m_lastSeen.value(ProcessKey{p.pid, p.startTime});
+        return seen.isEmpty() || names.contains(seen);
+    };
+    const std::optional<Universe> u = readUniverse(queries, known, ownChild);
+    if (!u)
+        return std::nullopt;
+    return m_proc.treePassOver(u->procs, u->children, queries, m_markerKey).trees;
 }
 
 void TreeTracker::remember(const TreePass &pass, std::optional<qint64> lastPid)

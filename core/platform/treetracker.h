@@ -49,6 +49,8 @@
 #include <QList>
 #include <QString>
 
+#include <functional>
+
 #include <optional>
 
 namespace lifeline {
@@ -64,6 +66,22 @@ public:
     // markers), every fullPassEvery() calls, and whenever an incremental pass
     // cannot tell (a process it must read is unreadable).
     QHash<QString, QList<pid_t>> trees(const QList<TreeQuery> &queries);
+
+    // The trees of these queries now, read incrementally over only what can
+    // hold them: their main pids, what the previous pass reached in their
+    // trees, and Lifeline's children other than the other services' main
+    // processes and Lifeline's helpers (loggers), with everything below
+    // those. For a service's own exit and start, where a full pass would
+    // cost more than the restart. Leaves the state of trees() alone.
+    // The first query is the service; it must have been one of the previous
+    // trees() call's, whose result says where its processes were (and finds
+    // the leftovers of an earlier Lifeline, outside our subtree). The others
+    // are roots the caller vouches for (escapees).
+    // nullopt until a full pass showed incremental passes possible (also
+    // after invalidate(): earlier members are only hints, checked), and
+    // whenever a read cannot tell: the caller falls back to a full pass.
+    // The same rules and the same gap as trees()'s incremental pass.
+    std::optional<QHash<QString, QList<pid_t>>> treesNow(const QList<TreeQuery> &queries) const;
 
     void invalidate() { m_valid = false; } // the next call is a full pass
     // A full pass at least every `calls` calls (<= 1: always). Default 30.
@@ -88,6 +106,17 @@ public:
 private:
     QHash<QString, QList<pid_t>> fullPass(const QList<TreeQuery> &queries);
     std::optional<QHash<QString, QList<pid_t>>> incrementalPass(const QList<TreeQuery> &queries);
+    struct Universe
+    {
+        QList<ProcInfo> procs; // sorted by pid
+        QHash<pid_t, QList<pid_t>> children;
+    };
+    // Reads the seeds and everything below them; nullopt when a process
+    // that is there cannot have its children read. ownChild decides which
+    // of Lifeline's children are seeds; known maps pid -> start time of
+    // earlier members (a reused pid is no seed).
+    std::optional<Universe> readUniverse(const QList<TreeQuery> &queries, const QHash<pid_t, quint64> &known,
+                                         const std::function<bool(const ProcInfo &)> &ownChild) const;
     void remember(const TreePass &pass, std::optional<qint64> lastPid);
     void forgetGone(); // drops m_lastSeen entries of processes that have ended
     std::optional<QHash<QString, QList<pid_t>>> quietPass();

@@ -64,6 +64,17 @@ void Fleet::setup()
     m_context.clock = m_clock;
     m_context.network = m_network;
     m_context.escapees = [this](const QString &service) { return escapeesOf(service); };
+    m_context.treesNow = [this](const QList<TreeQuery> &roots) -> std::optional<QList<pid_t>> {
+        const std::optional<QHash<QString, QList<pid_t>>> trees = m_tracker.treesNow(roots);
+        if (!trees)
+            return std::nullopt;
+        QList<pid_t> all;
+        for (const QList<pid_t> &tree : *trees)
+            all += tree;
+        std::sort(all.begin(), all.end());
+        all.erase(std::unique(all.begin(), all.end()), all.end());
+        return all;
+    };
 
     setupMetrics();
     for (const QString &name : m_config.startOrder()) {
@@ -425,8 +436,14 @@ void Fleet::startAll()
         return;
     m_stoppingAll = false;
     m_wantStopped.clear();
-    for (ServiceSupervisor *s : std::as_const(m_services))
+    QList<TreeQuery> queries;
+    for (ServiceSupervisor *s : std::as_const(m_services)) {
         m_wantStarted.insert(s->name());
+        queries.append(s->treeQuery());
+    }
+    // One pass over /proc for every service's leftovers, instead of one per
+    // service as each starts: the starts below read only what changed since.
+    m_tracker.trees(queries);
     pump();
 }
 

@@ -174,6 +174,12 @@ QList<pid_t> ServiceSupervisor::treePids() const
             queries.append(root);
         }
     }
+    // An adopted service's orphans go to init, outside what an incremental
+    // read covers: the full pass for those.
+    if (m_ctx.treesNow && !m_adopted) {
+        if (std::optional<QList<pid_t>> pids = m_ctx.treesNow(queries))
+            return *pids;
+    }
     return m_control->treePids(queries, markerKey());
 }
 
@@ -200,6 +206,8 @@ void ServiceSupervisor::setState(ServiceState to)
     }
     if (to == from)
         return;
+    if (to == ServiceState::Stopped || to == ServiceState::Exited || to == ServiceState::Fatal)
+        releaseLogger(); // down for good, or for a while: let the logger go
     m_state = to;
     // Health is only probed while the service runs; otherwise it is unknown.
     if (m_health) {
@@ -314,7 +322,7 @@ void ServiceSupervisor::launch()
         setState(ServiceState::Starting);  // * -> STARTING
     // Never start a second copy next to what is left of an earlier one (a
     // worker still holding the port, an escaped grandchild): end it first.
-    const QList<pid_t> leftovers = treePids();
+    const QList<pid_t> leftovers = std::exchange(m_treeGoneSinceExit, false) ? QList<pid_t>() : treePids();
     if (!leftovers.isEmpty()) {
         log(QStringLiteral("ending %1 leftover process(es) of an earlier run before starting")
                 .arg(leftovers.size()));
@@ -335,17 +343,11 @@ void ServiceSupervisor::launch()
     QDir().mkpath(m_ctx.stateDir + QStringLiteral("/logs"));
     QDir().mkpath(m_ctx.stateDir + QStringLiteral("/run"));
 
-    LoggerLauncher::Outputs outputs;
     QString error;
-    if (!m_logger.open(logPath(), errLogPath(), m_spec.logs, &outputs, &error)) {
+    if (!openLogger(&error)) {
         onStartFailed(error);
         return;
     }
-    if (!outputs.warning.isEmpty())
-        log(QStringLiteral("warning: %1; logs will not rotate").arg(outputs.warning));
-    if (outputs.status.isValid())
-        listenToLogger(outputs.status.release());
-    rememberOutputs(outputs.targets);
 
     ProcessLaunch run;
     if (m_spec.shell) {
@@ -360,8 +362,8 @@ void ServiceSupervisor::launch()
         run.environment.insert(it.key(), it.value());
     run.environment.insert(QString::fromLatin1(markerKey()), QString::fromUtf8(markerValue()));
     run.workingDirectory = cwd;
-    run.stdoutFd = outputs.out.get();
-    run.stderrFd = outputs.err.get();
+    run.stdoutFd = m_logOutputs.out.get();
+    run.stderrFd = m_logOutputs.err.get();
 
     ManagedProcess *process = m_ctx.processFactory(this);
     m_process = process;
@@ -373,13 +375,46 @@ void ServiceSupervisor::launch()
     m_pgid = 0;
     m_pid = 0;
     m_killed = false; // a SIGKILL of an earlier stop is not this process's
-    m_oomBefore = m_oomLatest = m_control->proc().oomKillCounts();
     process->start(run);
     if (m_process == process && process->pid() > 0) {
         m_pid = process->pid();
         m_pgid = m_pid; // its own session made it the leader of its own group
     }
-} // our copies of the child's stdout and stderr close here
+    // Read after the start, not before: off the path from a crash to the
+    // next start. A kill in the microseconds between is not counted.
+    m_oomBefore = m_oomLatest = m_control->proc().oomKillCounts();
+    if (m_loggerChannel.isNull())
+        releaseLogger(); // no logger to keep (files appended to): reopened next run
+}
+
+bool ServiceSupervisor::openLogger(QString *error)
+{
+    const QString key = QStringLiteral("%1\n%2\n%3 %4 %5")
+                            .arg(logPath(), errLogPath())
+                            .arg(m_spec.logs.maxSize)
+                            .arg(m_spec.logs.backups)
+                            .arg(m_spec.logs.compress);
+    if (m_logOutputs.out.isValid() && !m_loggerChannel.isNull() && m_logOutputsFor == key)
+        return true; // the logger of the previous run is still there
+    releaseLogger();
+    if (!m_logger.open(logPath(), errLogPath(), m_spec.logs, &m_logOutputs, error))
+        return false;
+    m_logOutputsFor = key;
+    if (!m_logOutputs.warning.isEmpty())
+        log(QStringLiteral("warning: %1; logs will not rotate").arg(m_logOutputs.warning));
+    if (m_logOutputs.status.isValid())
+        m_loggerChannel = listenToLogger(m_logOutputs.status.release());
+    rememberOutputs(m_logOutputs.targets);
+    return true;
+}
+
+void ServiceSupervisor::releaseLogger()
+{
+    m_logOutputs.out.reset();
+    m_logOutputs.err.reset();
+    m_logOutputsFor.clear();
+    m_loggerChannel = nullptr; // it lives on until the logger has drained and gone
+}
 
 bool ServiceSupervisor::preflightPorts()
 {
@@ -393,7 +428,7 @@ bool ServiceSupervisor::preflightPorts()
     return true;
 }
 
-void ServiceSupervisor::listenToLogger(int statusReadFd)
+QObject *ServiceSupervisor::listenToLogger(int statusReadFd)
 {
     // One channel per logger, alive until that logger exits: a logger still
     // draining the last run's output may report after the next run started.
@@ -417,6 +452,7 @@ void ServiceSupervisor::listenToLogger(int statusReadFd)
         log(QStringLiteral("logs: writing %1 again; %2 lines were dropped").arg(file).arg(total));
         emit logsResumed(file, total);
     });
+    return channel;
 }
 
 void ServiceSupervisor::rememberOutputs(const QStringList &targets)
@@ -537,6 +573,7 @@ void ServiceSupervisor::onProcessFinished(const ExitStatus &status)
         m_exitWatch = nullptr;
     }
     log(QStringLiteral("pid %1 %2").arg(m_pid).arg(status.describe()));
+    m_exitLeftovers = treePids();
     emit exited(status);
 
     if (m_state == ServiceState::Stopping) {
@@ -559,7 +596,8 @@ void ServiceSupervisor::handleExit(const ExitStatus &status, bool forced)
     removePidfile();
     // Whatever is left of the tree (a worker holding the port, the node under
     // `sh -c "npm start"`) is ended now; a restart waits until it is gone.
-    if (!treePids().isEmpty()) {
+    m_treeGoneSinceExit = !forced && m_exitLeftovers.isEmpty();
+    if (!(forced ? treePids() : m_exitLeftovers).isEmpty()) {
         m_stopDeadlineMs = now() + m_spec.stopTimeout.count();
         m_killed = false;
         signalTree(m_spec.stopSignal);
@@ -714,6 +752,7 @@ bool ServiceSupervisor::tryAdopt()
     m_pid = pid;
     m_pgid = info.pgid;
     m_adopted = true;
+    m_treeGoneSinceExit = false;
     m_mainGone = false;
     const qint64 startedWall = pidfile->startedAtMs;
     const qint64 age = startedWall > 0 ? QDateTime::currentMSecsSinceEpoch() - startedWall : 0;

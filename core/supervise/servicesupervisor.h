@@ -44,6 +44,10 @@ struct SupervisorContext
     // service's tree (Fleet's orphan scan), as tree roots (mainPid, pgid):
     // part of treePids(), so a stop ends them. Empty function -> none.
     std::function<QList<TreeQuery>(const QString &service)> escapees;
+    // The trees of these roots without a full pass over /proc (Fleet:
+    // TreeTracker::treesNow), for the processes this Lifeline started;
+    // nullopt or an empty function -> processControl's full pass.
+    std::function<std::optional<QList<pid_t>>(const QList<TreeQuery> &roots)> treesNow;
     // Makes the process of each run. Empty function -> a QtManagedProcess.
     ManagedProcessFactory processFactory;
     // Trees, signals, exits of adopted processes. nullptr -> a
@@ -104,6 +108,10 @@ public:
     HealthMonitor *health() const { return m_health; }
     // Every live process of the service (main, its group, descendants, marker holders).
     QList<pid_t> treePids() const;
+    // What was left of the tree when the main process last exited, read once
+    // for everyone that asks during the exit (the exited() handlers, the
+    // restart that follows).
+    QList<pid_t> exitLeftovers() const { return m_exitLeftovers; }
     // What identifies the tree, for ProcFs::serviceTrees() over many services.
     TreeQuery treeQuery() const;
     // True when `fdTarget` (ProcFs::fdTarget) is the write end of one of the
@@ -169,7 +177,7 @@ private:
     void setState(ServiceState to);
     void launch();
     bool preflightPorts();
-    void listenToLogger(int statusReadFd);
+    QObject *listenToLogger(int statusReadFd); // the channel, until the logger exits
     void rememberOutputs(const QStringList &targets);
     void onProcessStarted();
     void onProcessDone(const ProcessOutcome &outcome);
@@ -188,6 +196,8 @@ private:
     void log(const QString &text);
     qint64 now() const;
     void createHealthMonitor();
+    bool openLogger(QString *error);
+    void releaseLogger();
 
     ServiceSpec m_spec;
     SupervisorContext m_ctx;
@@ -212,6 +222,10 @@ private:
     QString m_stopCause; // why the stop under way was asked for
     AfterStop m_afterStop = AfterStop::Nothing;
     bool m_mainGone = true; // the main process has exited (or there is none)
+    QList<pid_t> m_exitLeftovers;
+    // The exit found no leftovers and nothing of the service has run since:
+    // the start that follows need not look again.
+    bool m_treeGoneSinceExit = false;
     qint64 m_stopDeadlineMs = 0;
     bool m_killed = false; // this stop sent SIGKILL: a SIGKILL death is ours
     // The OOM killer's counters while the process runs (exitstatus.h).
@@ -225,6 +239,13 @@ private:
     QTimer m_restartTimer;
     QTimer m_pollTimer;
     QStringList m_outputs; // the fd targets of the recent runs' stdout/stderr (ownsOutput)
+    // The pipes to this service's lifeline-logger, kept from one run to the
+    // next while the service restarts, so a restart starts no logger. Our
+    // write ends close when the service stops for good: the logger sees EOF
+    // once the last run's processes are gone too, and exits.
+    LoggerLauncher::Outputs m_logOutputs;
+    QString m_logOutputsFor;           // the paths and settings they were opened for
+    QPointer<QObject> m_loggerChannel; // alive while the logger runs
 };
 
 } // namespace lifeline

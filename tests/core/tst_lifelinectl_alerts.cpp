@@ -137,7 +137,8 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!windowFor(alertsJson(), u"api"_s), 15'000);
         QVERIFY(runLifelinectl(ctlArgs({u"health"_s, u"api"_s})).out.contains(u": healthy"_s));
         for (qsizetype i = before; i < m_receiver.requests.size(); ++i)
-            QVERIFY(!m_receiver.requests.at(i).body.contains("\"service\":\"api\""));
+            QVERIFY2(!m_receiver.requests.at(i).body.contains("\"service\":\"api\""),
+                     m_receiver.requests.at(i).body.constData());
     }
 
     void maintenanceFromTheCommandLine()

@@ -38,6 +38,26 @@ bool alive(pid_t pid)
     return p && !p->isZombie();
 }
 
+// Our lifeline-logger children that still run.
+QList<pid_t> loggers()
+{
+    QList<pid_t> out;
+    const QString logger = QFileInfo(QStringLiteral(LIFELINE_LOGGER)).canonicalFilePath();
+    for (pid_t pid : ProcFs().taskChildren(::getpid()).value_or(QList<pid_t>())) {
+        if (QFileInfo(QStringLiteral("/proc/%1/exe").arg(pid)).canonicalFilePath() == logger && alive(pid))
+            out.append(pid);
+    }
+    return out;
+}
+
+// The one logger in `now` that is not in `before`; 0 when not exactly one.
+pid_t newLogger(const QList<pid_t> &before, QList<pid_t> now)
+{
+    for (pid_t pid : before)
+        now.removeAll(pid);
+    return now.size() == 1 ? now.first() : 0;
+}
+
 } // namespace
 
 class TestSupervisor : public QObject
@@ -143,6 +163,89 @@ private slots:
         QFile f(s.logPath());
         QVERIFY(f.open(QIODevice::ReadOnly));
         QVERIFY(f.readAll().contains("listening on 127.0.0.1"));
+        s.stop();
+        QTRY_COMPARE(s.state(), ServiceState::Stopped);
+    }
+
+    // A crash loop restarts the service, not its logger: the pipes stay, so
+    // a restart is one fork. The logger goes once the service is stopped.
+    void restartKeepsTheLogger()
+    {
+        const QList<pid_t> before = loggers();
+        ServiceSpec spec = demo({QStringLiteral("--crash-after"), QStringLiteral("300ms"),
+                                 QStringLiteral("--exit-code"), QStringLiteral("3")});
+        ServiceSupervisor s(spec, context());
+        s.start();
+        QTRY_COMPARE(s.state(), ServiceState::Running);
+        pid_t logger = 0;
+        QTRY_VERIFY((logger = newLogger(before, loggers())) > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(s.restarts() >= 2 && s.state() == ServiceState::Running, 20000);
+        // Still that one logger, and it has the output of every run.
+        QCOMPARE(newLogger(before, loggers()), logger);
+        QTRY_VERIFY([&] {
+            QFile f(s.logPath());
+            return f.open(QIODevice::ReadOnly) && f.readAll().count("listening on") >= 3;
+        }());
+        s.stop();
+        QTRY_COMPARE(s.state(), ServiceState::Stopped);
+        QTRY_VERIFY(!alive(logger)); // our ends closed with the stop: EOF, it exits
+    }
+
+    // A kept logger that died (killed, crashed) is not handed to the next
+    // run: that run gets a logger of its own, and its output is in the file.
+    void deadLoggerIsReplaced()
+    {
+        ServiceSpec spec = demo({QStringLiteral("--crash-after"), QStringLiteral("300ms"),
+                                 QStringLiteral("--exit-code"), QStringLiteral("3")});
+        spec.restartDelay = 1s;
+        const QList<pid_t> before = loggers();
+        ServiceSupervisor s(spec, context());
+        s.start();
+        QTRY_COMPARE(s.state(), ServiceState::Running);
+        pid_t first = 0;
+        QTRY_VERIFY((first = newLogger(before, loggers())) > 0);
+        QTRY_COMPARE(s.state(), ServiceState::Backoff);
+        QCOMPARE(::kill(first, SIGKILL), 0);
+        QTRY_VERIFY(!alive(first));
+        QTRY_COMPARE_WITH_TIMEOUT(s.restarts(), 1, 10000);
+        QTRY_COMPARE(s.state(), ServiceState::Running);
+        pid_t second = 0;
+        QTRY_VERIFY((second = newLogger(before, loggers())) > 0);
+        QVERIFY(second != first);
+        QTRY_VERIFY([&] {
+            QFile f(s.logPath());
+            return f.open(QIODevice::ReadOnly) && f.readAll().count("listening on") >= 2;
+        }());
+        s.stop();
+        QTRY_COMPARE(s.state(), ServiceState::Stopped);
+    }
+
+    // A change of log settings between runs gets a logger that follows them.
+    void newLogSettingsNewLogger()
+    {
+        ServiceSpec spec = demo({QStringLiteral("--crash-after"), QStringLiteral("300ms"),
+                                 QStringLiteral("--exit-code"), QStringLiteral("3")});
+        spec.restartDelay = 2s;
+        const QList<pid_t> before = loggers();
+        ServiceSupervisor s(spec, context());
+        s.start();
+        QTRY_COMPARE(s.state(), ServiceState::Running);
+        pid_t first = 0;
+        QTRY_VERIFY((first = newLogger(before, loggers())) > 0);
+        QTRY_COMPARE(s.state(), ServiceState::Backoff);
+        spec.logs.backups = spec.logs.backups + 1;
+        s.setSpec(spec);
+        s.start(); // from backoff: now
+        QTRY_COMPARE(s.state(), ServiceState::Running);
+        // A new logger took over; the old one saw EOF and went.
+        QTRY_VERIFY(!alive(first));
+        pid_t second = 0;
+        QTRY_VERIFY((second = newLogger(before, loggers())) > 0);
+        QVERIFY(second != first);
+        QTRY_VERIFY([&] {
+            QFile f(s.logPath());
+            return f.open(QIODevice::ReadOnly) && f.readAll().count("listening on") >= 2;
+        }());
         s.stop();
         QTRY_COMPARE(s.state(), ServiceState::Stopped);
     }

@@ -140,6 +140,7 @@ private slots:
     void liveSetsidGrandchild();
     void liveEscapeeReparentedToUs();
     void liveExitedProcessesDropped();
+    void liveTreesNowAfterTheMainExits();
 
 private:
     // A service as the supervisor starts it: its own session, the marker in
@@ -731,6 +732,50 @@ void TestTreeTracker::liveExitedProcessesDropped()
     QVERIFY(!tracker.lastWasFullPass());
     QCOMPARE(trees.value(u"svc"_s), QList<pid_t>());
     COMPARE_TREES(trees, proc.serviceTrees(queries, kKey));
+}
+
+// What a supervisor asks on its service's exit: what is left of the tree,
+// without a full pass. A child left behind (re-parented to us, found by its
+// group) and a double-forked escapee (found by its marker) are found, as a
+// full pass finds them; the tracker's own state is left as it was.
+void TestTreeTracker::liveTreesNowAfterTheMainExits()
+{
+    const Live live = startLive();
+    QVERIFY(live.main > 0);
+    const ProcFs proc;
+    const pid_t child = command(*live.service, "child");
+    const pid_t escapee = command(*live.service, "escapee");
+    QVERIFY(child > 0 && escapee > 0);
+    QTRY_VERIFY_WITH_TIMEOUT(proc.process(escapee) && proc.process(escapee)->ppid == ::getpid() &&
+                                 proc.process(child) && proc.process(child)->cmdline.value(0) == u"sleep"_s,
+                             10000);
+
+    TreeTracker tracker(kKey);
+    tracker.setFullPassEvery(1000000);
+    const QList<TreeQuery> running{{u"svc"_s, live.main, live.main, live.marker}};
+    QVERIFY(!tracker.treesNow(running)); // no full pass yet: it cannot tell
+    QCOMPARE(tracker.trees(running).value(u"svc"_s), sorted({live.main, child, escapee}));
+    QVERIFY(!tracker.treesNow({{u"other"_s, 0, 0, "x"}})); // not in the last pass: ask a full one
+
+    QSignalSpy finished(live.service, &QProcess::finished);
+    live.service->kill();
+    QVERIFY(finished.wait(10000));
+    QTRY_VERIFY_WITH_TIMEOUT(proc.process(child) && proc.process(child)->ppid == ::getpid(), 10000);
+    const QList<TreeQuery> exited{{u"svc"_s, 0, live.main, live.marker}};
+    const int fullBefore = tracker.fullPasses();
+    const std::optional<QHash<QString, QList<pid_t>>> now = tracker.treesNow(exited);
+    QVERIFY(now);
+    QCOMPARE(now->value(u"svc"_s), sorted({child, escapee}));
+    COMPARE_TREES(*now, proc.serviceTrees(exited, kKey));
+    QCOMPARE(tracker.fullPasses(), fullBefore);
+    QCOMPARE(tracker.incrementalPasses(), 0);
+
+    ::kill(child, SIGKILL);
+    ::kill(escapee, SIGKILL);
+    QList<pid_t> reaped;
+    QTRY_VERIFY_WITH_TIMEOUT((reaped += reapOrphans({}), reaped.contains(child) && reaped.contains(escapee)),
+                             10000);
+    QCOMPARE(tracker.treesNow(exited)->value(u"svc"_s), QList<pid_t>());
 }
 
 QTEST_GUILESS_MAIN(TestTreeTracker)
