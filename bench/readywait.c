@@ -59,7 +59,10 @@ static int http_ok(int port)
     return ok;
 }
 
-static int gone(int pid) { return kill(pid, 0) < 0 && errno == ESRCH; }
+static int gone(int pid)
+{
+    return kill(pid, 0) < 0 && errno == ESRCH;
+}
 
 /* VmRSS of pid in bytes; -1 once it has gone (or is a zombie: no VmRSS). */
 static long long rss_bytes(int pid)

@@ -105,7 +105,7 @@ int main(int argc, char *argv[])
         if (!r)
             return 1;
         note(u"run %1/%2: start-all %3 ms, stop-all %4 ms"_s.arg(i + 1).arg(runs).arg(fmt(r->startMs, 1),
-                                                                                     fmt(r->stopMs, 1)));
+                                                                                      fmt(r->stopMs, 1)));
         out(u"STARTSTOP %1 %2"_s.arg(fmt(r->startMs, 3), fmt(r->stopMs, 3)));
     }
     return 0;
