@@ -95,7 +95,7 @@ EOF
             stop_tracked "$newpid" "$(proc_starttime "$newpid")" 5
         fi
     done
-    stats=$(tr ' ' '\n' <<<"$times" | grep . | summarize)
+    stats=$(tr ' ' '\n' <<<"$times" | { grep . || true; } | summarize)
     read -r n med p95 min max mean <<<"$stats"
     [[ -n "${BENCH_SUMMARY:-}" ]] && echo "memlimit monit - $med" >>"$BENCH_SUMMARY"
     SECTIONS+=("Monit $MONIT_VERSION (Debian): \`set daemon 1\`, \`if totalmem > $LIMIT_KB KB then restart\` (= ${LIMIT_MB} MB decimal; Monit's KB is 1024 bytes), the same backend; t0 = the first 1 ms read above the limit by \`readywait rss\`, to the process gone:

@@ -36,6 +36,15 @@ ensure_lifeline
 NO_BUILD=${BENCH_NO_BUILD:-0}
 export LIFELINE_BUILD_DIR BENCH_NO_BUILD=1 # built once, here
 
+# The reason a bench or an install gave (its last "error: " line), or its
+# last line; never fails (the run goes on without that part).
+last_error() {
+    local e
+    e=$(grep -o 'error: .*' "$1" 2>/dev/null | tail -1 | cut -c8- || true)
+    [[ -n "$e" ]] || e=$(tail -1 "$1" 2>/dev/null || true)
+    echo "${e:-no message}"
+}
+
 # Peers: each installed in a subshell, so one that cannot be installed is
 # left out (--skip) with its reason instead of ending the run; what the
 # install found (paths, versions) comes back through a file.
@@ -52,7 +61,7 @@ peer() { # NAME ENSURE_FUNCTION VARIABLE...
         # shellcheck disable=SC1090
         source <(sed -e 's/^declare -- /declare -g /' -e 's/^declare -\([a-zA-Z]*\) /declare -g\1 /' "$BENCH_TMP/install-$name.vars")
     else
-        WHY[$name]="could not be installed: $(grep -o 'error: .*' "$err" | tail -1 | cut -c8-)"
+        WHY[$name]="could not be installed: $(last_error "$err")"
         SKIPS+=(--skip "$name")
         log "$name left out: ${WHY[$name]}"
     fi
@@ -85,8 +94,9 @@ run_bench() {
     shift 2
     log "$name"
     if ! timeout 1800 "$BENCH_DIR/$script" --out "$BENCH_TMP/$name.md" "${SKIPS[@]}" "$@" 2>"$BENCH_TMP/$name.log"; then
-        FAILED[$name]="\`$script\` failed: $(grep -o 'error: .*' "$BENCH_TMP/$name.log" | tail -1 | cut -c8-)"
-        log "${FAILED[$name]}"
+        FAILED[$name]="\`$script\` failed: $(last_error "$BENCH_TMP/$name.log")"
+        log "${FAILED[$name]}; its last lines:"
+        tail -15 "$BENCH_TMP/$name.log" >&2
         echo "### $name: failed" >"$BENCH_TMP/$name.md"
         echo >>"$BENCH_TMP/$name.md"
         echo "${FAILED[$name]}" >>"$BENCH_TMP/$name.md"

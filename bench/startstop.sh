@@ -47,8 +47,8 @@ ROWS=()
 # row KEY LABEL START_MS_LIST STOP_MS_LIST
 row() {
     local key=$1 label=$2 st sp
-    st=$(tr ' ' '\n' <<<"$3" | grep . | summarize)
-    sp=$(tr ' ' '\n' <<<"$4" | grep . | summarize)
+    st=$(tr ' ' '\n' <<<"$3" | { grep . || true; } | summarize)
+    sp=$(tr ' ' '\n' <<<"$4" | { grep . || true; } | summarize)
     local sn smed smin smax pmed pmin pmax
     read -r sn smed _ smin smax _ <<<"$st"
     read -r _ pmed _ pmin pmax _ <<<"$sp"
