@@ -273,7 +273,7 @@ if want lifeline; then
     COMMANDS+=("Lifeline: \`lifeline --headless --config lifeline.toml\`, $NSVC services like
 
 \`\`\`toml
-$(sed "s|$BENCH_TMP|\$BENCH_TMP|g" "$BENCH_TMP/lifeline/lifeline.toml" | head -16)
+$(sed -e "s|$BENCH_TMP|\$BENCH_TMP|g" -e "16q" "$BENCH_TMP/lifeline/lifeline.toml")
 \`\`\`")
 fi
 for mode in hidden shown; do
@@ -330,7 +330,7 @@ EOF
     COMMANDS+=("supervisord: \`supervisord -c supervisord.conf\`, $NSVC programs like
 
 \`\`\`ini
-$(sed "s|$BENCH_TMP|\$BENCH_TMP|g" "$T/supervisord.conf" | head -20)
+$(sed -e "s|$BENCH_TMP|\$BENCH_TMP|g" -e "20q" "$T/supervisord.conf")
 \`\`\`")
 fi
 
@@ -368,7 +368,7 @@ if want pm2; then
     COMMANDS+=("PM2: \`${PM2_ENV[*]:+${PM2_ENV[*]#env } }PM2_HOME=\$BENCH_TMP/pm2home pm2 start ecosystem.json\`, stopped with \`pm2 kill\`, $NSVC apps like
 
 \`\`\`json
-$(sed "s|$BENCH_TMP|\$BENCH_TMP|g" "$T/ecosystem.json" | head -3)
+$(sed -e "s|$BENCH_TMP|\$BENCH_TMP|g" -e "3q" "$T/ecosystem.json")
 \`\`\`")
 fi
 
@@ -432,7 +432,7 @@ if want monit; then
     COMMANDS+=("Monit: \`monit -I -c monitrc\` (foreground, its own files), stopped with SIGTERM, $NSVC checks like
 
 \`\`\`
-$(sed "s|$BENCH_TMP|\$BENCH_TMP|g" "$T/monitrc" | head -10)
+$(sed -e "s|$BENCH_TMP|\$BENCH_TMP|g" -e "10q" "$T/monitrc")
 \`\`\`")
 fi
 
