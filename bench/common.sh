@@ -393,6 +393,54 @@ lifeline_checks_config() {
     } >"$out"
 }
 
+# pm2_ecosystem OUT PORT...: one lifeline-demo-backend app per port.
+pm2_ecosystem() {
+    local out=$1 i=0 sep p
+    shift
+    {
+        echo '{ "apps": ['
+        for p in "$@"; do
+            sep=,
+            ((i == $# - 1)) && sep=
+            printf '  { "name": "b%d", "script": "%s", "args": ["--port", "%s", "--name", "b%d"], "interpreter": "none", "autorestart": true }%s\n' \
+                "$i" "$DEMO_BIN" "$p" "$i" "$sep"
+            i=$((i + 1))
+        done
+        echo '] }'
+    } >"$out"
+}
+
+# supervisord_conf DIR PORT...: DIR/supervisord.conf (socket, log, pidfile
+# and child logs in DIR), one lifeline-demo-backend program per port.
+supervisord_conf() {
+    local dir=$1 i=0 p
+    shift
+    {
+        cat <<EOF
+[unix_http_server]
+file=$dir/supervisor.sock
+
+[supervisord]
+logfile=$dir/supervisord.log
+pidfile=$dir/supervisord.pid
+childlogdir=$dir/logs
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://$dir/supervisor.sock
+EOF
+        for p in "$@"; do
+            echo
+            echo "[program:b$i]"
+            echo "command=$DEMO_BIN --port $p --name b$i"
+            echo "autorestart=true"
+            i=$((i + 1))
+        done
+    } >"$dir/supervisord.conf"
+}
+
 # ---- numbers -------------------------------------------------------------------
 
 # Reads numbers (one per line) on stdin; prints "n median p95 min max mean".

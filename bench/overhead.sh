@@ -299,29 +299,7 @@ if want supervisord; then
     T=$BENCH_TMP/supervisord
     mkdir -p "$T/logs"
     new_ports
-    {
-        cat <<EOF
-[unix_http_server]
-file=$T/supervisor.sock
-
-[supervisord]
-logfile=$T/supervisord.log
-pidfile=$T/supervisord.pid
-childlogdir=$T/logs
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://$T/supervisor.sock
-EOF
-        for ((i = 0; i < NSVC; i++)); do
-            echo
-            echo "[program:b$i]"
-            echo "command=$DEMO_BIN --port ${PORTS[i]} --name b$i"
-            echo "autorestart=true"
-        done
-    } >"$T/supervisord.conf"
+    supervisord_conf "$T" "${PORTS[@]}"
     log "supervisord: $NSVC idle backends for ${WINDOW}s"
     start_supervisord "$T/supervisord.conf" "$T/supervisord.pid"
     DIAG_LOG=$T/supervisord.log
@@ -339,16 +317,7 @@ if want pm2; then
     T=$BENCH_TMP/pm2
     mkdir -p "$T"
     new_ports
-    {
-        echo '{ "apps": ['
-        for ((i = 0; i < NSVC; i++)); do
-            sep=,
-            ((i == NSVC - 1)) && sep=
-            printf '  { "name": "b%d", "script": "%s", "args": ["--port", "%s", "--name", "b%d"], "interpreter": "none", "autorestart": true }%s\n' \
-                "$i" "$DEMO_BIN" "${PORTS[i]}" "$i" "$sep"
-        done
-        echo '] }'
-    } >"$T/ecosystem.json"
+    pm2_ecosystem "$T/ecosystem.json" "${PORTS[@]}"
     pm2_setup_home overhead
     # The God daemon inherits the CLI's environment: its worker (restart
     # checks, memory limits) runs every second instead of every 30 s.
