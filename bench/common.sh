@@ -162,6 +162,17 @@ descendants() {
         }'
 }
 
+# pids_by_exe ROOT EXE: descendants of ROOT whose executable is EXE.
+pids_by_exe() {
+    local d pid
+    while read -r d; do
+        [[ -n "$d" ]] || continue
+        pid=${d%%:*}
+        [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$2" ]] && echo "$pid"
+    done < <(descendants "$1")
+    return 0
+}
+
 # Records the current descendants of PID so cleanup ends them too.
 track_descendants() {
     local d
@@ -354,6 +365,82 @@ stop_pm2() {
     PM2_HOME_DIR=""
 }
 
+# ---- the issue-15 workload -------------------------------------------------------
+
+# lifeline_checks_config OUT STATE_DIR PORT...: one lifeline-demo-backend per
+# port, each with an HTTP check of its /health every second, 1 s sampling.
+lifeline_checks_config() {
+    local out=$1 state=$2
+    shift 2
+    local i=0 p
+    {
+        echo "[settings]"
+        echo "state_dir = \"$state\""
+        echo "on_exit = \"stop\""
+        echo "sample_interval = \"1s\""
+        for p in "$@"; do
+            echo
+            echo "[[service]]"
+            echo "name = \"b$i\""
+            echo "command = [\"$DEMO_BIN\", \"--port\", \"$p\", \"--name\", \"b$i\"]"
+            echo "restart = \"always\""
+            echo
+            echo "[service.health]"
+            echo "url = \"http://127.0.0.1:$p/health\""
+            echo "interval = \"1s\""
+            i=$((i + 1))
+        done
+    } >"$out"
+}
+
+# pm2_ecosystem OUT PORT...: one lifeline-demo-backend app per port.
+pm2_ecosystem() {
+    local out=$1 i=0 sep p
+    shift
+    {
+        echo '{ "apps": ['
+        for p in "$@"; do
+            sep=,
+            ((i == $# - 1)) && sep=
+            printf '  { "name": "b%d", "script": "%s", "args": ["--port", "%s", "--name", "b%d"], "interpreter": "none", "autorestart": true }%s\n' \
+                "$i" "$DEMO_BIN" "$p" "$i" "$sep"
+            i=$((i + 1))
+        done
+        echo '] }'
+    } >"$out"
+}
+
+# supervisord_conf DIR PORT...: DIR/supervisord.conf (socket, log, pidfile
+# and child logs in DIR), one lifeline-demo-backend program per port.
+supervisord_conf() {
+    local dir=$1 i=0 p
+    shift
+    {
+        cat <<EOF
+[unix_http_server]
+file=$dir/supervisor.sock
+
+[supervisord]
+logfile=$dir/supervisord.log
+pidfile=$dir/supervisord.pid
+childlogdir=$dir/logs
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://$dir/supervisor.sock
+EOF
+        for p in "$@"; do
+            echo
+            echo "[program:b$i]"
+            echo "command=$DEMO_BIN --port $p --name b$i"
+            echo "autorestart=true"
+            i=$((i + 1))
+        done
+    } >"$dir/supervisord.conf"
+}
+
 # ---- numbers -------------------------------------------------------------------
 
 # Reads numbers (one per line) on stdin; prints "n median p95 min max mean".
@@ -371,20 +458,23 @@ summarize() {
 }
 
 # The options every peer bench takes: --out FILE, --only NAME (lifeline |
-# supervisord | pm2), -h (prints lines 2..HELP_END of the calling script).
-# Sets OUT and ONLY; want NAME is true when NAME is to be measured.
+# supervisord | pm2 | ...), --skip NAME (repeatable: run-all.sh leaves out a
+# peer it could not install), -h (prints lines 2..HELP_END of the calling
+# script). Sets OUT, ONLY and SKIP; want NAME is true when NAME is to be measured.
 parse_bench_args() { # HELP_END "$@"
     local help_end=$1
     shift
     OUT=/dev/stdout
     ONLY=""
+    SKIP=" "
     while (($#)); do
         case $1 in
         --out) OUT=${2:?--out needs a file}; shift 2 ;;
         --only) ONLY=${2:?--only needs a name}; shift 2 ;;
+        --skip) SKIP+="${2:?--skip needs a name} "; shift 2 ;;
         -h | --help) sed -n "2,${help_end}p" "$0"; exit 0 ;;
         *) die "unknown argument: $1" ;;
         esac
     done
 }
-want() { [[ -z "$ONLY" || "$ONLY" == "$1" ]]; }
+want() { [[ (-z "$ONLY" || "$ONLY" == "$1") && "$SKIP" != *" $1 "* ]]; }

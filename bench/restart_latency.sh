@@ -3,7 +3,7 @@
 # for Lifeline, supervisord and PM2, each restarting the same crasher
 # (bench/crasher.c) BENCH_CRASHES times (default 30).
 #
-#   bench/restart_latency.sh [--out FILE] [--only lifeline|supervisord|pm2]
+#   bench/restart_latency.sh [--out FILE] [--only bareloop|lifeline|supervisord|pm2]
 #
 # Prints a markdown section (table + exact commands) to stdout or FILE; progress
 # goes to stderr. Env: BENCH_CRASHES (30), BENCH_RUN_TIMEOUT (seconds allowed
@@ -64,6 +64,18 @@ record() { # KEY NAME FILE
     [[ -n "${BENCH_SUMMARY:-}" ]] && echo "latency $key $med $p95" >>"$BENCH_SUMMARY"
     log "$1: n=$n median=${med}ms p95=${p95}ms min=${min}ms max=${max}ms"
 }
+
+# ---- the floor: fork+exec+waitpid in a loop ---------------------------------------
+if want bareloop; then
+    BARELOOP=$BENCH_TMP/bareloop
+    cc -O2 -o "$BARELOOP" "$BENCH_DIR/bareloop.c" || die "cannot compile bench/bareloop.c"
+    T=$BENCH_TMP/bareloop.d
+    mkdir -p "$T"
+    log "floor (bareloop): $CRASHES crashes"
+    timeout "$RUN_TIMEOUT" "$BARELOOP" $((CRASHES + 1)) "$CRASHER" "$T/times" || die "bareloop failed"
+    record bareloop "floor: \`bareloop\` (fork, execv, waitpid; no supervisor)" "$T/times"
+    COMMANDS+=("floor: \`bareloop $((CRASHES + 1)) crasher TIMESFILE\` (\`cc -O2 bench/bareloop.c\`): nothing between one exit and the next start but waitpid, fork and execv")
+fi
 
 # ---- Lifeline ----------------------------------------------------------------
 if want lifeline; then
