@@ -96,7 +96,8 @@ std::optional<QHash<QString, QList<pid_t>>> TreeTracker::quietPass()
 
 std::optional<TreeTracker::Universe>
 TreeTracker::readUniverse(const QList<TreeQuery> &queries, const QHash<pid_t, quint64> &known,
-                          const std::function<bool(const ProcInfo &)> &ownChild) const
+                          const std::function<bool(const ProcInfo &)> &ownChild,
+                          const std::optional<QList<pid_t>> &ownChildren) const
 {
     const auto self = static_cast<pid_t>(QCoreApplication::applicationPid());
     QHash<pid_t, ProcInfo> procs;
@@ -117,7 +118,7 @@ TreeTracker::readUniverse(const QList<TreeQuery> &queries, const QHash<pid_t, qu
 
     // Lifeline's children: services, loggers, and the orphans re-parented to
     // us as subreaper — double-forked escapees among them.
-    const std::optional<QList<pid_t>> own = m_proc.taskChildren(self);
+    const std::optional<QList<pid_t>> own = ownChildren ? ownChildren : m_proc.taskChildren(self);
     if (!own)
         return std::nullopt;
     for (pid_t pid : *own)
@@ -167,7 +168,8 @@ std::optional<QHash<QString, QList<pid_t>>> TreeTracker::incrementalPass(const Q
     return std::move(pass.trees);
 }
 
-std::optional<QHash<QString, QList<pid_t>>> TreeTracker::treesNow(const QList<TreeQuery> &queries) const
+std::optional<QHash<QString, QList<pid_t>>>
+TreeTracker::treesNow(const QList<TreeQuery> &queries, const std::optional<QList<pid_t>> &ownChildren) const
 {
     // Not m_valid: what an earlier pass reached is only a hint here, checked
     // by start time; Lifeline's subtree is read whole either way.
@@ -201,7 +203,7 @@ std::optional<QHash<QString, QList<pid_t>>> TreeTracker::treesNow(const QList<Tr
         const QString seen = m_lastSeen.value(ProcessKey{p.pid, p.startTime});
         return seen.isEmpty() || names.contains(seen);
     };
-    const std::optional<Universe> u = readUniverse(queries, known, ownChild);
+    const std::optional<Universe> u = readUniverse(queries, known, ownChild, ownChildren);
     if (!u)
         return std::nullopt;
     return m_proc.treePassOver(u->procs, u->children, queries, m_markerKey).trees;

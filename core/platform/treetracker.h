@@ -81,7 +81,10 @@ public:
     // after invalidate(): earlier members are only hints, checked), and
     // whenever a read cannot tell: the caller falls back to a full pass.
     // The same rules and the same gap as trees()'s incremental pass.
-    std::optional<QHash<QString, QList<pid_t>>> treesNow(const QList<TreeQuery> &queries) const;
+    // ownChildren: Lifeline's children, if the caller has just read them.
+    std::optional<QHash<QString, QList<pid_t>>>
+    treesNow(const QList<TreeQuery> &queries,
+             const std::optional<QList<pid_t>> &ownChildren = std::nullopt) const;
 
     void invalidate() { m_valid = false; } // the next call is a full pass
     // A full pass at least every `calls` calls (<= 1: always). Default 30.
@@ -116,7 +119,8 @@ private:
     // of Lifeline's children are seeds; known maps pid -> start time of
     // earlier members (a reused pid is no seed).
     std::optional<Universe> readUniverse(const QList<TreeQuery> &queries, const QHash<pid_t, quint64> &known,
-                                         const std::function<bool(const ProcInfo &)> &ownChild) const;
+                                         const std::function<bool(const ProcInfo &)> &ownChild,
+                                         const std::optional<QList<pid_t>> &ownChildren = std::nullopt) const;
     void remember(const TreePass &pass, std::optional<qint64> lastPid);
     void forgetGone(); // drops m_lastSeen entries of processes that have ended
     std::optional<QHash<QString, QList<pid_t>>> quietPass();

@@ -65,7 +65,9 @@ void Fleet::setup()
     m_context.network = m_network;
     m_context.escapees = [this](const QString &service) { return escapeesOf(service); };
     m_context.treesNow = [this](const QList<TreeQuery> &roots) -> std::optional<QList<pid_t>> {
-        const std::optional<QHash<QString, QList<pid_t>>> trees = m_tracker.treesNow(roots);
+        // Lifeline's children as escapeesOf() just read them, not read twice.
+        const std::optional<QHash<QString, QList<pid_t>>> trees = m_tracker.treesNow(
+            roots, std::exchange(m_ownChildrenFresh, false) ? m_ownChildren : std::nullopt);
         if (!trees)
             return std::nullopt;
         QList<pid_t> all;
@@ -301,6 +303,7 @@ void Fleet::boot()
         if (s->spec().autostart && s->state() != ServiceState::Running)
             m_wantStarted.insert(s->name());
     }
+    readTreesBeforeStarts();
     pump();
 }
 
@@ -436,15 +439,24 @@ void Fleet::startAll()
         return;
     m_stoppingAll = false;
     m_wantStopped.clear();
-    QList<TreeQuery> queries;
-    for (ServiceSupervisor *s : std::as_const(m_services)) {
+    for (ServiceSupervisor *s : std::as_const(m_services))
         m_wantStarted.insert(s->name());
-        queries.append(s->treeQuery());
-    }
-    // One pass over /proc for every service's leftovers, instead of one per
-    // service as each starts: the starts below read only what changed since.
-    m_tracker.trees(queries);
+    readTreesBeforeStarts();
     pump();
+}
+
+void Fleet::readTreesBeforeStarts()
+{
+    // One pass over /proc for the leftovers of every service about to start,
+    // instead of one per service as each starts: the starts read only what
+    // changed since (TreeTracker::treesNow), and so do their exits.
+    QList<TreeQuery> queries;
+    for (const ServiceSupervisor *s : std::as_const(m_services)) {
+        if (m_wantStarted.contains(s->name()) || isRunningState(s->state()))
+            queries.append(s->treeQuery());
+    }
+    if (!queries.isEmpty())
+        m_tracker.trees(queries);
 }
 
 void Fleet::stopAll(const QString &cause)
@@ -681,8 +693,9 @@ void Fleet::scanOrphans()
     const pid_t self = ::getpid();
     const pid_t ourSession = ::getsid(0);
     QList<pid_t> children;
-    if (const std::optional<QList<pid_t>> kids = m_proc.taskChildren(self)) {
-        children = *kids;
+    m_ownChildren = m_proc.taskChildren(self);
+    if (m_ownChildren) {
+        children = *m_ownChildren;
     } else {
         for (const ProcInfo &p : m_proc.allProcesses()) {
             if (p.ppid == self)
@@ -743,7 +756,8 @@ void Fleet::scanOrphans()
 
 QList<TreeQuery> Fleet::escapeesOf(const QString &service)
 {
-    scanOrphans(); // a stop must not wait for the next tick to see a fresh escapee
+    scanOrphans();             // a stop must not wait for the next tick to see a fresh escapee
+    m_ownChildrenFresh = true; // for the treesNow() that follows in treePids()
     QList<TreeQuery> roots;
     for (const OrphanProcess &o : std::as_const(m_orphans)) {
         if (o.service == service)

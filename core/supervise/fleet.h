@@ -160,6 +160,7 @@ signals:
 
 private:
     void pump();
+    void readTreesBeforeStarts();
     bool dependenciesReady(const ServiceSupervisor *s) const;
     void onStateChanged(ServiceSupervisor *s, ServiceState from, ServiceState to);
     void tick();
@@ -198,6 +199,8 @@ private:
     MetricsHistory *m_history = nullptr;
     MetricsSampler *m_sampler = nullptr;
     QTimer m_tick;
+    std::optional<QList<pid_t>> m_ownChildren;             // as the last scanOrphans() read them
+    bool m_ownChildrenFresh = false;                       // read by escapeesOf() just now
     TreeTracker m_tracker{ServiceSupervisor::markerKey()}; // the services' trees, tick to tick
     ProcFs m_proc;
     QHash<ProcessKey, OrphanProcess> m_orphans;

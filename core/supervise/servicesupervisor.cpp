@@ -98,6 +98,7 @@ QByteArray ServiceSupervisor::markerValue() const
 void ServiceSupervisor::setSpec(const ServiceSpec &spec)
 {
     m_spec = spec;
+    m_runEnvironment.clear();
     m_tracker.setSpec(m_spec);
     const bool active = m_health && m_health->isActive();
     const Health before = m_health ? m_health->health() : Health::Unknown;
@@ -340,9 +341,6 @@ void ServiceSupervisor::launch()
         onStartFailed(QStringLiteral("working directory %1 does not exist").arg(cwd));
         return;
     }
-    QDir().mkpath(m_ctx.stateDir + QStringLiteral("/logs"));
-    QDir().mkpath(m_ctx.stateDir + QStringLiteral("/run"));
-
     QString error;
     if (!openLogger(&error)) {
         onStartFailed(error);
@@ -357,10 +355,13 @@ void ServiceSupervisor::launch()
         run.program = m_spec.command.first();
         run.arguments = m_spec.command.mid(1);
     }
-    run.environment = QProcessEnvironment::systemEnvironment();
-    for (auto it = m_spec.env.cbegin(); it != m_spec.env.cend(); ++it)
-        run.environment.insert(it.key(), it.value());
-    run.environment.insert(QString::fromLatin1(markerKey()), QString::fromUtf8(markerValue()));
+    if (m_runEnvironment.isEmpty()) { // once per spec: Lifeline's own environment does not change
+        m_runEnvironment = QProcessEnvironment::systemEnvironment();
+        for (auto it = m_spec.env.cbegin(); it != m_spec.env.cend(); ++it)
+            m_runEnvironment.insert(it.key(), it.value());
+        m_runEnvironment.insert(QString::fromLatin1(markerKey()), QString::fromUtf8(markerValue()));
+    }
+    run.environment = m_runEnvironment;
     run.workingDirectory = cwd;
     run.stdoutFd = m_logOutputs.out.get();
     run.stderrFd = m_logOutputs.err.get();
@@ -381,8 +382,9 @@ void ServiceSupervisor::launch()
         m_pgid = m_pid; // its own session made it the leader of its own group
     }
     // Read after the start, not before: off the path from a crash to the
-    // next start. A kill in the microseconds between is not counted.
-    m_oomBefore = m_oomLatest = m_control->proc().oomKillCounts();
+    // next start. A kill in the microseconds between is not counted; a
+    // reading up to 500 ms old (a crash loop) is no staler than tick()'s.
+    m_oomBefore = m_oomLatest = m_control->proc().oomKillCounts(500); // as stale as a tick's
     if (m_loggerChannel.isNull())
         releaseLogger(); // no logger to keep (files appended to): reopened next run
 }
@@ -397,6 +399,10 @@ bool ServiceSupervisor::openLogger(QString *error)
     if (m_logOutputs.out.isValid() && !m_loggerChannel.isNull() && m_logOutputsFor == key)
         return true; // the logger of the previous run is still there
     releaseLogger();
+    // Here, not on every start: a kept logger means both exist already (and
+    // a pidfile that cannot be written is said so, not fatal).
+    QDir().mkpath(m_ctx.stateDir + QStringLiteral("/logs"));
+    QDir().mkpath(m_ctx.stateDir + QStringLiteral("/run"));
     if (!m_logger.open(logPath(), errLogPath(), m_spec.logs, &m_logOutputs, error))
         return false;
     m_logOutputsFor = key;
@@ -593,7 +599,6 @@ void ServiceSupervisor::onProcessFinished(const ExitStatus &status)
 
 void ServiceSupervisor::handleExit(const ExitStatus &status, bool forced)
 {
-    removePidfile();
     // Whatever is left of the tree (a worker holding the port, the node under
     // `sh -c "npm start"`) is ended now; a restart waits until it is gone.
     m_treeGoneSinceExit = !forced && m_exitLeftovers.isEmpty();
@@ -607,6 +612,7 @@ void ServiceSupervisor::handleExit(const ExitStatus &status, bool forced)
     const RestartTracker::Verdict v = m_tracker.onExit(status, forced, now());
     switch (v) {
     case RestartTracker::Verdict::LeaveDown:
+        removePidfile();
         setState(ServiceState::Exited); // RUNNING -> EXITED
         return;
     case RestartTracker::Verdict::Fatal:
@@ -614,11 +620,16 @@ void ServiceSupervisor::handleExit(const ExitStatus &status, bool forced)
                           .arg(m_spec.maxRestarts)
                           .arg(formatDuration(m_spec.restartWindow), why);
         log(m_lastError);
+        removePidfile();
         setState(ServiceState::Fatal); // RUNNING -> FATAL
         if (m_spec.fatalRetry)
             scheduleRestart(*m_spec.fatalRetry);
         return;
     case RestartTracker::Verdict::Restart:
+        // An immediate restart overwrites the pidfile; until then it names
+        // a process that is gone, which adoption tells (PidFile::verify).
+        if (m_tracker.delay().count() > 0)
+            removePidfile();
         m_restartReason = why;
         log(QStringLiteral("restarting in %1 (%2 of %3 within %4): %5")
                 .arg(formatDuration(m_tracker.delay()))

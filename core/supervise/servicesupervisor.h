@@ -17,6 +17,7 @@
 
 #include <QObject>
 #include <QPointer>
+#include <QProcessEnvironment>
 #include <QSet>
 #include <QTimer>
 
@@ -244,8 +245,9 @@ private:
     // write ends close when the service stops for good: the logger sees EOF
     // once the last run's processes are gone too, and exits.
     LoggerLauncher::Outputs m_logOutputs;
-    QString m_logOutputsFor;           // the paths and settings they were opened for
-    QPointer<QObject> m_loggerChannel; // alive while the logger runs
+    QString m_logOutputsFor;              // the paths and settings they were opened for
+    QProcessEnvironment m_runEnvironment; // of every run of this spec; empty: to be made
+    QPointer<QObject> m_loggerChannel;    // alive while the logger runs
 };
 
 } // namespace lifeline
