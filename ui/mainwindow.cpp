@@ -619,6 +619,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
 void MainWindow::showEvent(QShowEvent *event)
 {
     QMainWindow::showEvent(event);
+    m_engine->setWindowShown(!isMinimized());
     emit visibilityChanged(true);
 }
 
@@ -627,6 +628,7 @@ void MainWindow::hideEvent(QHideEvent *event)
     // Closing to the tray and quitting (the app hides the window) both pass here.
     saveState();
     QMainWindow::hideEvent(event);
+    m_engine->setWindowShown(false);
     emit visibilityChanged(false);
 }
 
@@ -637,6 +639,8 @@ void MainWindow::changeEvent(QEvent *event)
         followPalette(); // a switch to or from a dark theme while running
         updateBanner();
     }
+    if (event->type() == QEvent::WindowStateChange)
+        m_engine->setWindowShown(isVisible() && !isMinimized()); // nobody sees a minimised window
     if (event->type() == QEvent::WindowStateChange && isMinimized() && m_hideOnClose) {
         // Minimise goes to the tray when there is one.
         QMetaObject::invokeMethod(this, &QWidget::hide, Qt::QueuedConnection);

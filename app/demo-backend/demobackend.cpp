@@ -89,8 +89,10 @@ bool writeAll(int fd, const char *data, size_t size)
 struct DemoBackend::Request
 {
     QByteArray buffer;
-    QElapsedTimer timer; ///< since the connection was accepted, for the request log
+    QElapsedTimer timer; ///< since the request began, for the request log
     bool answered = false;
+    bool keepAlive = false; ///< HTTP/1.1 without "Connection: close": the next request may follow
+    qsizetype length = 0;   ///< bytes of the buffer this request's head takes
 };
 
 DemoBackend::DemoBackend(DemoOptions options, QObject *parent)
@@ -172,6 +174,8 @@ void DemoBackend::onReadyRead(QTcpSocket *socket, Request &request)
 {
     if (m_hung || request.answered)
         return;
+    if (request.buffer.isEmpty())
+        request.timer.start(); // a kept connection waits between requests: not part of any
     request.buffer += socket->readAll();
     qsizetype headerEnd = request.buffer.indexOf("\r\n\r\n");
     if (headerEnd < 0)
@@ -187,11 +191,17 @@ void DemoBackend::onReadyRead(QTcpSocket *socket, Request &request)
         reply(socket, request, "-", "-", {400, toJson({{u"error"_s, u"malformed request line"_s}})});
         return;
     }
+    // HTTP/1.1 keeps the connection by default, as a real server does: a
+    // health checker need not connect once per check.
+    const QByteArray head = request.buffer.left(headerEnd).toLower();
+    request.keepAlive = parts.at(2) == "HTTP/1.1" && !head.contains("\nconnection: close");
+    request.length = headerEnd + (request.buffer.mid(headerEnd, 4) == "\r\n\r\n" ? 4 : 2);
     const QByteArray &method = parts.at(0);
     const QByteArray &target = parts.at(1);
     const qsizetype query = target.indexOf('?');
     const QByteArray path = query < 0 ? target : target.left(query);
     if (method != "GET" && method != "HEAD") {
+        request.keepAlive = false; // its body, unread, is no next request
         reply(socket, request, method, path, {405, toJson({{u"error"_s, u"method not allowed"_s}})});
         return;
     }
@@ -205,18 +215,29 @@ void DemoBackend::reply(QTcpSocket *socket, Request &request, const QByteArray &
     QByteArray head =
         "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + reasonPhrase(response.status) +
         "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(response.body.size()) +
-        "\r\nConnection: close\r\n";
+        "\r\nConnection: " + (request.keepAlive ? "keep-alive" : "close") + "\r\n";
     if (response.status == 405)
         head += "Allow: GET, HEAD\r\n";
     head += "\r\n";
     socket->write(head);
     if (method != "HEAD")
         socket->write(response.body);
-    socket->disconnectFromHost();
+    if (!request.keepAlive)
+        socket->disconnectFromHost();
 
     const double ms = static_cast<double>(request.timer.nsecsElapsed()) / 1e6;
     logOut(method + ' ' + path + ' ' + QByteArray::number(response.status) + ' ' +
            QByteArray::number(ms, 'f', 1) + "ms");
+    if (!request.keepAlive)
+        return;
+    // Ready for the next request on this connection (one sent already is read at once).
+    request.buffer.remove(0, request.length);
+    request.answered = false;
+    request.keepAlive = false;
+    request.length = 0;
+    request.timer.start();
+    if (!request.buffer.isEmpty())
+        onReadyRead(socket, request);
 }
 
 DemoBackend::Response DemoBackend::route(const QByteArray &path)

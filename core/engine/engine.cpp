@@ -114,6 +114,7 @@ bool Engine::initialize(const QString &socketPath)
     m_network->setProxy(QNetworkProxy::NoProxy);
     m_history = new MetricsHistory(stateDir, this);
     m_sampler = new MetricsSampler(m_history, this);
+    m_sampler->setWatched(m_windowShown);
     // Orphaned descendants of services are re-parented to us instead of
     // init, so they stay findable and killable.
     becomeSubreaper();
@@ -695,6 +696,13 @@ void Engine::pauseAlerts(qint64 ms)
         m_alerts->center()->openMaintenanceFor(u"all"_s, ms, u"alerts paused from the tray"_s);
     else
         m_alerts->center()->closeMaintenance(u"all"_s);
+}
+
+void Engine::setWindowShown(bool shown)
+{
+    m_windowShown = shown;
+    if (m_sampler)
+        m_sampler->setWatched(shown);
 }
 
 void Engine::planRecovery()

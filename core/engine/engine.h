@@ -165,6 +165,9 @@ public slots:
     void fetchCrash(const QString &service, qint64 id);
     // A person paused alerts (the tray): a maintenance window for everything; 0 ends it.
     void pauseAlerts(qint64 ms);
+    // The window shows the services' figures (true) or is hidden or
+    // minimised: unwatched services without limits are sampled less often.
+    void setWindowShown(bool shown);
     // switchProfile() for the window; a refusal comes back as commandFailed().
     void setProfile(const QString &name);
 
@@ -269,6 +272,7 @@ private:
     ErrorTracker *m_errors = nullptr;
     QSet<QString> m_errorsDirty;
     quint64 m_samplesTaken = 0;
+    bool m_windowShown = false;
     quint64 m_probesRun = 0;
     QHash<QString, ServiceSnapshot> m_published;
     std::optional<FleetSnapshot> m_publishedFleet;

@@ -351,6 +351,14 @@ void EngineClient::pauseAlerts(qint64 ms)
     post([e = m_engine, ms] { e->pauseAlerts(ms); });
 }
 
+void EngineClient::setWindowShown(bool shown)
+{
+    if (m_windowShown == shown)
+        return;
+    m_windowShown = shown;
+    post([e = m_engine, shown] { e->setWindowShown(shown); });
+}
+
 void EngineClient::planRecovery()
 {
     post([e = m_engine] { e->planRecovery(); });

@@ -134,6 +134,8 @@ public:
     void queryAlerts(const QString &service);
     // A maintenance window for everything (the tray's pause); 0 ends it.
     void pauseAlerts(qint64 ms);
+    // Engine::setWindowShown; only a change is sent.
+    void setWindowShown(bool shown);
     // Engine::setProfile: configChanged() follows the switch, commandFailed() a refusal.
     void setProfile(const QString &name);
 
@@ -202,6 +204,7 @@ private:
     bool m_recoveryRunning = false;
     quint64 m_nextQueryId = 1;
     int m_pendingQueries = 0;
+    bool m_windowShown = false; // as last told to the engine
 };
 
 } // namespace lifeline

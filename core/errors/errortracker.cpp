@@ -148,6 +148,7 @@ void ErrorTracker::watch(const QString &service)
     out.out = std::make_unique<ErrorDetector>(w->patterns, w->spec.defaultPatterns);
     out.err = std::make_unique<ErrorDetector>(w->patterns, w->spec.defaultPatterns);
     out.tailer->setMaxBytesPerTick(kMaxBytesPerTick);
+    out.tailer->setInterval(kTailIntervalMs);
     connect(
         out.tailer.get(), &LogTailer::linesAppended, this,
         [this, service, src = &out](const QList<LogTailer::Line> &lines) { onLines(service, *src, lines); });
@@ -164,6 +165,7 @@ void ErrorTracker::startSource(const QString &service, Watch &w, const QString &
     source->tailer = std::make_unique<LogTailer>();
     source->tailer->addFile(path);
     source->tailer->setMaxBytesPerTick(kMaxBytesPerTick);
+    source->tailer->setInterval(kTailIntervalMs);
     source->out = std::make_unique<ErrorDetector>(w.patterns, w.spec.defaultPatterns);
     connect(source->tailer.get(), &LogTailer::linesAppended, this,
             [this, service, src = source.get()](const QList<LogTailer::Line> &lines) {

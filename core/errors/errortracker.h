@@ -38,6 +38,9 @@ class ErrorTracker final : public QObject
 
 public:
     static constexpr int kIntervalMs = 250;
+    // How often each log is looked at for new lines: two stats and a read
+    // per file and service; an error counted a second late costs nobody.
+    static constexpr int kTailIntervalMs = 1000;
     // A trace with no new line for this long is complete.
     static constexpr qint64 kQuietMs = 500;
     static constexpr int kMaxSignaturesPerService = 200;

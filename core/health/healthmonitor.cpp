@@ -6,6 +6,7 @@
 
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
+#include <QTcpSocket>
 #include <QTimer>
 
 #include <algorithm>
@@ -70,6 +71,7 @@ void HealthMonitor::stop()
     m_active = false;
     m_timer->stop();
     dropProbe();
+    dropConnection(); // the next run is another process: a fresh connection
     m_consecutiveFailures = 0;
     m_consecutiveSuccesses = 0;
     setHealth(Health::Unknown, u"health checks stopped"_s);
@@ -142,10 +144,33 @@ void HealthMonitor::launchProbe()
 {
     auto *probe = new HealthProbe(m_spec, m_nam, this);
     probe->setWorkingDirectory(m_workingDirectory);
+    if (QTcpSocket *connection = std::exchange(m_connection, nullptr)) {
+        disconnect(connection, nullptr, this, nullptr);
+        probe->setConnection(connection);
+    }
     connect(probe, &HealthProbe::finished, this,
             [this, probe](const HealthResult &result) { onProbeFinished(probe, result); });
     m_probe = probe;
     probe->start();
+}
+
+void HealthMonitor::keepConnection(QTcpSocket *socket)
+{
+    dropConnection();
+    m_connection = socket;
+    socket->setParent(this);
+    // Closed by the server, or sending what nobody asked for: not reusable.
+    connect(socket, &QTcpSocket::disconnected, this, &HealthMonitor::dropConnection);
+    connect(socket, &QTcpSocket::readyRead, this, &HealthMonitor::dropConnection);
+}
+
+void HealthMonitor::dropConnection()
+{
+    if (QTcpSocket *socket = std::exchange(m_connection, nullptr)) {
+        disconnect(socket, nullptr, this, nullptr);
+        socket->abort();
+        socket->deleteLater();
+    }
 }
 
 void HealthMonitor::dropProbe()
@@ -166,6 +191,8 @@ void HealthMonitor::onProbeFinished(HealthProbe *probe, HealthResult result)
     probe->deleteLater();
     if (!m_active)
         return;
+    if (QTcpSocket *connection = probe->takeConnection())
+        keepConnection(connection);
     if (result.ok && m_portCheck) {
         if (const std::optional<QString> foreign = m_portCheck()) {
             result.ok = false;

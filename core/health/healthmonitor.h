@@ -7,6 +7,8 @@
 //   - at most one probe in flight: a tick that finds one running is skipped;
 //   - stop(): Unknown again, timers stopped, a running probe aborted and its
 //     result dropped. The history (last HistorySize results) is kept.
+//   - a plain-HTTP check keeps its connection open between probes when the
+//     server does (HTTP/1.1 keep-alive); stop() closes it.
 // The history holds results without their reports: only the latest report is
 // kept (lastReport()), so a backend answering a megabyte of JSON every
 // second costs one capped report, not HistorySize of them.
@@ -25,6 +27,7 @@
 #include <sys/types.h>
 
 class QNetworkAccessManager;
+class QTcpSocket;
 class QTimer;
 
 namespace lifeline {
@@ -82,6 +85,8 @@ public:
     bool inStartPeriod() const;
     bool probeInFlight() const { return m_probe != nullptr; }
     int skippedTicks() const { return m_skippedTicks; }
+    // An open connection kept for the next plain-HTTP probe.
+    bool hasIdleConnection() const { return m_connection != nullptr; }
 
     // A reason when one of `ports` is not listened on, or is listened on by
     // a process that is not in servicePids ("port 8000 is held by PID 123
@@ -105,6 +110,8 @@ private:
     void setHealth(Health health, const QString &reason);
     void scheduleNext();
     void dropProbe();
+    void keepConnection(QTcpSocket *socket);
+    void dropConnection();
 
     HealthSpec m_spec;
     QPointer<QNetworkAccessManager> m_nam;
@@ -114,6 +121,7 @@ private:
     std::function<std::optional<QString>()> m_portCheck;
     QTimer *m_timer;
     HealthProbe *m_probe = nullptr;
+    QTcpSocket *m_connection = nullptr; // idle, owned; for the next probe
 
     bool m_active = false;
     bool m_startPeriodOver = false;

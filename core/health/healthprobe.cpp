@@ -96,6 +96,21 @@ void HealthProbe::setWorkingDirectory(const QString &dir)
     m_workingDirectory = dir;
 }
 
+void HealthProbe::setConnection(QTcpSocket *socket)
+{
+    delete std::exchange(m_offered, socket);
+    if (socket)
+        socket->setParent(this);
+}
+
+QTcpSocket *HealthProbe::takeConnection()
+{
+    QTcpSocket *socket = std::exchange(m_kept, nullptr);
+    if (socket)
+        socket->setParent(nullptr);
+    return socket;
+}
+
 QString HealthProbe::timeoutReason() const
 {
     return u"timed out after "_s + formatDuration(m_spec.timeout);
@@ -160,35 +175,27 @@ void HealthProbe::startPlainHttp(const QUrl &url)
 {
     m_url = url;
     m_http = std::make_unique<HttpResponseParser>(MaxBodyBytes);
-    m_socket = new QTcpSocket(this);
-    connect(m_socket, &QTcpSocket::connected, this, [this] {
-        QByteArray target = m_url.path(QUrl::FullyEncoded).toLatin1();
-        if (target.isEmpty())
-            target = "/";
-        if (m_url.hasQuery())
-            target += '?' + m_url.query(QUrl::FullyEncoded).toLatin1();
-        QByteArray host = m_url.host(QUrl::FullyEncoded).toLatin1();
-        if (host.contains(':'))
-            host = '[' + host + ']'; // an IPv6 address
-        if (m_url.port() != -1)
-            host += ':' + QByteArray::number(m_url.port());
-        QByteArray request = "GET " + target + " HTTP/1.1\r\nHost: " + host +
-                             "\r\nUser-Agent: Lifeline/" LIFELINE_VERSION
-                             " health-check\r\nAccept: application/json, */*;q=0.5\r\n";
-        if (!m_url.userName().isEmpty()) {
-            const QByteArray credentials = m_url.userName().toUtf8() + ':' + m_url.password().toUtf8();
-            request += "Authorization: Basic " + credentials.toBase64() + "\r\n";
-        }
-        request += "Connection: close\r\n\r\n";
-        m_socket->write(request);
-    });
+    QTcpSocket *offered = std::exchange(m_offered, nullptr);
+    // Only the checked URL's own connection, and only while it is open.
+    m_reused = offered && m_redirects == 0 && offered->state() == QAbstractSocket::ConnectedState &&
+               offered->bytesAvailable() == 0;
+    if (m_reused) {
+        m_socket = offered;
+    } else {
+        delete offered;
+        m_socket = new QTcpSocket(this);
+        connect(m_socket, &QTcpSocket::connected, this, &HealthProbe::sendPlainRequest);
+    }
     connect(m_socket, &QTcpSocket::readyRead, this, &HealthProbe::onPlainReadable);
     connect(m_socket, &QTcpSocket::disconnected, this, &HealthProbe::onPlainEof);
     connect(m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
-        switch (error) {
-        case QAbstractSocket::RemoteHostClosedError:
+        if (error == QAbstractSocket::RemoteHostClosedError) {
             onPlainEof();
             return;
+        }
+        if (retryFresh())
+            return;
+        switch (error) {
         case QAbstractSocket::ConnectionRefusedError:
             fail(ProbeError::Refused, u"connection refused"_s);
             return;
@@ -200,7 +207,46 @@ void HealthProbe::startPlainHttp(const QUrl &url)
             return;
         }
     });
-    m_socket->connectToHost(m_url.host(), quint16(m_url.port(80)));
+    if (m_reused)
+        sendPlainRequest();
+    else
+        m_socket->connectToHost(m_url.host(), quint16(m_url.port(80)));
+}
+
+void HealthProbe::sendPlainRequest()
+{
+    QByteArray target = m_url.path(QUrl::FullyEncoded).toLatin1();
+    if (target.isEmpty())
+        target = "/";
+    if (m_url.hasQuery())
+        target += '?' + m_url.query(QUrl::FullyEncoded).toLatin1();
+    QByteArray host = m_url.host(QUrl::FullyEncoded).toLatin1();
+    if (host.contains(':'))
+        host = '[' + host + ']'; // an IPv6 address
+    if (m_url.port() != -1)
+        host += ':' + QByteArray::number(m_url.port());
+    QByteArray request = "GET " + target + " HTTP/1.1\r\nHost: " + host +
+                         "\r\nUser-Agent: Lifeline/" LIFELINE_VERSION
+                         " health-check\r\nAccept: application/json, */*;q=0.5\r\n";
+    if (!m_url.userName().isEmpty()) {
+        const QByteArray credentials = m_url.userName().toUtf8() + ':' + m_url.password().toUtf8();
+        request += "Authorization: Basic " + credentials.toBase64() + "\r\n";
+    }
+    request += "Connection: keep-alive\r\n\r\n"; // the HTTP/1.1 default, said for older servers
+    m_socket->write(request);
+}
+
+// A reused connection that ends before any byte of an answer was closed by
+// the server while idle: that says nothing about its health. Once, on a
+// fresh connection.
+bool HealthProbe::retryFresh()
+{
+    if (!m_reused || !m_http || m_http->sawBytes())
+        return false;
+    m_reused = false;
+    dropSocket();
+    startPlainHttp(m_url);
+    return true;
 }
 
 void HealthProbe::onPlainReadable()
@@ -221,6 +267,8 @@ void HealthProbe::onPlainEof()
         onPlainAnswer();
         return;
     }
+    if (retryFresh())
+        return;
     m_http->finishAtEof();
     onPlainAnswer();
 }
@@ -260,6 +308,11 @@ void HealthProbe::onPlainAnswer()
 // An HTTP answer, good or bad, read whole: HealthParser judges it.
 void HealthProbe::finishWithAnswer(int status, const QByteArray &body)
 {
+    if (m_socket && m_http && m_http->keepsConnection() &&
+        m_socket->state() == QAbstractSocket::ConnectedState && m_socket->bytesAvailable() == 0) {
+        m_kept = std::exchange(m_socket, nullptr); // releaseAll() must not close it
+        disconnect(m_kept, nullptr, this, nullptr);
+    }
     const HealthParser::Verdict v =
         HealthParser::parse(status, body, m_spec.expectStatusMin, m_spec.expectStatusMax);
     HealthResult r;

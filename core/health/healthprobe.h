@@ -1,8 +1,14 @@
 // One health probe run: HTTP, TCP connect, or a command.
 //
 // Plain http:// is spoken directly on a QTcpSocket in the calling thread (one
-// GET, Connection: close, HttpResponseParser reading the answer): no thread
-// hop and no connection pool per probe, which was most of what a check cost.
+// HTTP/1.1 GET, HttpResponseParser reading the answer): no thread hop and no
+// connection pool per probe, which was most of what a check cost. The
+// connection may outlive the probe: a complete answer that leaves it open is
+// handed back through takeConnection(), and the next probe of the same URL
+// is given it with setConnection(), saving a connect and a close per check.
+// A reused connection that the server closed before answering a byte is
+// retried once on a fresh one, so an idle timeout on the server's side is
+// never a failed check.
 // https:// goes through the shared QNetworkAccessManager, which brings TLS.
 // Both follow the same rules: redirects only to the same host and port (never
 // from HTTPS down to HTTP), at most MaxRedirects; bodies over MaxBodyBytes
@@ -59,6 +65,12 @@ public:
     bool isRunning() const { return m_running; }
     // Exec probes run there (the service's cwd); default: Lifeline's own.
     void setWorkingDirectory(const QString &dir);
+    // Plain HTTP: an open connection to the URL's host and port, left by an
+    // earlier probe, to send the request on. The probe owns it from now.
+    void setConnection(QTcpSocket *socket);
+    // After finished(): the connection, when the answer left it usable for
+    // the next request (the caller owns it); null otherwise.
+    QTcpSocket *takeConnection();
 
 signals:
     // Emitted once per start(). The receiver may deleteLater() the probe.
@@ -73,6 +85,8 @@ private:
     void onPlainAnswer();
     void finishWithAnswer(int status, const QByteArray &body);
     void dropSocket();
+    bool retryFresh();
+    void sendPlainRequest();
     void startTcp();
     void startExec();
     void onDeadline();
@@ -89,7 +103,10 @@ private:
     HealthSpec m_spec;
     QPointer<QNetworkAccessManager> m_nam;
     QNetworkReply *m_reply = nullptr;
-    QTcpSocket *m_socket = nullptr; // TCP probes, and plain HTTP ones
+    QTcpSocket *m_socket = nullptr;  // TCP probes, and plain HTTP ones
+    QTcpSocket *m_offered = nullptr; // setConnection(), until the request uses it
+    QTcpSocket *m_kept = nullptr;    // for takeConnection()
+    bool m_reused = false;           // m_socket came from setConnection()
     std::unique_ptr<HttpResponseParser> m_http;
     QUrl m_url; // plain HTTP: the URL being asked (after redirects)
     int m_redirects = 0;

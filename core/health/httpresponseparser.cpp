@@ -76,6 +76,7 @@ bool HttpResponseParser::parseStatusLine(const QByteArray &line)
         return false;
     }
     m_status = status;
+    m_http11 = line.at(7) == '1';
     m_headers.clear();
     m_phase = Phase::Headers;
     return true;
@@ -160,6 +161,7 @@ bool HttpResponseParser::takeLine(QByteArray *line)
 HttpResponseParser::State HttpResponseParser::feed(const char *data, qsizetype size)
 {
     qsizetype pos = 0;
+    m_sawBytes = m_sawBytes || size > 0;
     while (m_state == State::Reading && pos < size) {
         const char *at = data + pos;
         const qsizetype left = size - pos;
@@ -245,8 +247,9 @@ HttpResponseParser::State HttpResponseParser::feed(const char *data, qsizetype s
             m_remaining -= n;
             if (m_remaining == 0) {
                 if (m_phase == Phase::FixedBody)
-                    return done();
-                m_phase = Phase::ChunkDataEnd;
+                    done();
+                else
+                    m_phase = Phase::ChunkDataEnd;
             }
             break;
         }
@@ -258,15 +261,28 @@ HttpResponseParser::State HttpResponseParser::feed(const char *data, qsizetype s
             return m_state;
         }
     }
+    if (m_state == State::Done && pos < size)
+        m_bytesAfter = true;
     return m_state;
+}
+
+bool HttpResponseParser::keepsConnection() const
+{
+    if (m_state != State::Done || !m_http11 || m_endedAtClose || m_bytesAfter)
+        return false;
+    const QList<QByteArray> options = header("connection").toLower().split(',');
+    return std::none_of(options.cbegin(), options.cend(),
+                        [](const QByteArray &o) { return o.trimmed() == "close"; });
 }
 
 HttpResponseParser::State HttpResponseParser::finishAtEof()
 {
     if (m_state != State::Reading)
         return m_state;
-    if (m_phase == Phase::BodyUntilClose)
+    if (m_phase == Phase::BodyUntilClose) {
+        m_endedAtClose = true;
         return done();
+    }
     if (m_phase == Phase::StatusLine && m_status == 0 && m_pending.isEmpty())
         return fail(u"connection closed without an answer"_s);
     return fail(u"connection closed in the middle of the answer"_s);

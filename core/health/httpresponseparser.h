@@ -47,6 +47,13 @@ public:
     const QByteArray &body() const { return m_body; }
     QString error() const { return m_error; }
     bool tooLarge() const { return m_tooLarge; }
+    // Any byte of an answer arrived (a reused connection that the server had
+    // closed gives none, and may be retried on a fresh one).
+    bool sawBytes() const { return m_sawBytes; }
+    // The connection may carry the next request: a complete HTTP/1.1 answer
+    // whose body did not end at the close, no "Connection: close", and
+    // nothing sent after it.
+    bool keepsConnection() const;
 
 private:
     enum class Phase
@@ -81,6 +88,10 @@ private:
     qint64 m_remaining = 0; // of the fixed body, or of the current chunk
     QString m_error;
     bool m_tooLarge = false;
+    bool m_sawBytes = false;
+    bool m_http11 = false;
+    bool m_endedAtClose = false;
+    bool m_bytesAfter = false; // bytes followed the complete answer
 };
 
 } // namespace lifeline

@@ -18,7 +18,7 @@ MetricsSampler::MetricsSampler(MetricsHistory *history, QObject *parent, const Q
     , m_diskProbe(new DiskProbe(this))
     , m_clock(Clock::system())
 {
-    m_timer.setInterval(1'000);
+    m_timer.setInterval(m_interval);
     connect(&m_timer, &QTimer::timeout, this, &MetricsSampler::sampleNow);
     // Disk answers arrive between ticks; the status shows them at once.
     connect(m_diskProbe, &DiskProbe::updated, this,
@@ -29,12 +29,37 @@ MetricsSampler::~MetricsSampler() = default;
 
 void MetricsSampler::setInterval(std::chrono::milliseconds interval)
 {
-    m_timer.setInterval(interval);
+    m_interval = interval;
+    updateTimer();
 }
 
 std::chrono::milliseconds MetricsSampler::interval() const
 {
-    return m_timer.intervalAsDuration();
+    return m_interval;
+}
+
+std::chrono::milliseconds MetricsSampler::idleInterval() const
+{
+    return std::max(m_interval, std::min(m_interval * 10, IdleMax));
+}
+
+void MetricsSampler::setWatched(bool watched)
+{
+    if (watched == m_watched)
+        return;
+    m_watched = watched;
+    updateTimer();
+    // The window that just opened shows figures of now, not of up to
+    // idleInterval() ago.
+    if (watched && m_timer.isActive())
+        sampleNow();
+}
+
+void MetricsSampler::updateTimer()
+{
+    const std::chrono::milliseconds wanted = m_watched || hasLimits() ? m_interval : idleInterval();
+    if (m_timer.intervalAsDuration() != wanted)
+        m_timer.setInterval(wanted);
 }
 
 void MetricsSampler::start()
@@ -50,11 +75,11 @@ void MetricsSampler::stop()
 void MetricsSampler::setMemoryLimit(const QString &service, qint64 bytes, std::chrono::milliseconds duration,
                                     const QString &unit)
 {
-    if (bytes <= 0) {
+    if (bytes <= 0)
         m_limits.remove(service);
-        return;
-    }
-    m_limits.insert(service, Limit{bytes, std::max<qint64>(duration.count(), 0), unit, -1});
+    else
+        m_limits.insert(service, Limit{bytes, std::max<qint64>(duration.count(), 0), unit, -1});
+    updateTimer();
 }
 
 void MetricsSampler::setProcessReader(TreeSampler::ProcessReader reader, TreeSampler::FdCounter fds,
@@ -83,11 +108,11 @@ std::optional<TreeSample> MetricsSampler::lastService(const QString &name) const
 
 void MetricsSampler::setCpuLimit(const QString &service, double percent, std::chrono::milliseconds duration)
 {
-    if (percent <= 0) {
+    if (percent <= 0)
         m_cpuLimits.remove(service);
-        return;
-    }
-    m_cpuLimits.insert(service, CpuLimit{percent, std::max<qint64>(duration.count(), 0), -1});
+    else
+        m_cpuLimits.insert(service, CpuLimit{percent, std::max<qint64>(duration.count(), 0), -1});
+    updateTimer();
 }
 
 QString MetricsSampler::cpuLimitReason(double limitPercent, std::chrono::milliseconds duration,
@@ -108,25 +133,39 @@ QString MetricsSampler::memoryLimitReason(qint64 limitBytes, qint64 rssBytes, co
     return reason;
 }
 
+void MetricsSampler::sampleSystem(qint64 mono, qint64 wall)
+{
+    m_lastSystem = m_system.sample();
+    // A disk fills in minutes, and each measurement is a thread per path.
+    if (m_lastDiskMs < 0 || mono - m_lastDiskMs >= DiskEvery.count() - m_interval.count() / 2) {
+        m_lastDiskMs = mono;
+        m_diskProbe->probe(m_diskPaths);
+    }
+    setDiskFigures(m_lastSystem, m_diskPaths, *m_diskProbe);
+    if (!m_history)
+        return;
+    if (m_lastSystem.cpuValid)
+        m_history->append(QString(), u"cpu"_s, wall, m_lastSystem.cpuPercent);
+    if (m_lastSystem.memoryValid) {
+        m_history->append(QString(), u"memory"_s, wall, m_lastSystem.memoryPercent);
+        m_history->append(QString(), u"swap"_s, wall, m_lastSystem.swapPercent);
+    }
+    if (m_lastSystem.loadValid)
+        m_history->append(QString(), u"load"_s, wall, m_lastSystem.load.one);
+    if (!m_lastSystem.disks.isEmpty())
+        m_history->append(QString(), u"disk"_s, wall, m_lastSystem.diskPercent);
+}
+
 void MetricsSampler::sampleNow()
 {
     const qint64 mono = m_clock->nowMs();
     const qint64 wall = QDateTime::currentMSecsSinceEpoch();
-
-    m_lastSystem = m_system.sample();
-    m_diskProbe->probe(m_diskPaths);
-    setDiskFigures(m_lastSystem, m_diskPaths, *m_diskProbe);
-    if (m_history) {
-        if (m_lastSystem.cpuValid)
-            m_history->append(QString(), u"cpu"_s, wall, m_lastSystem.cpuPercent);
-        if (m_lastSystem.memoryValid) {
-            m_history->append(QString(), u"memory"_s, wall, m_lastSystem.memoryPercent);
-            m_history->append(QString(), u"swap"_s, wall, m_lastSystem.swapPercent);
-        }
-        if (m_lastSystem.loadValid)
-            m_history->append(QString(), u"load"_s, wall, m_lastSystem.load.one);
-        if (!m_lastSystem.disks.isEmpty())
-            m_history->append(QString(), u"disk"_s, wall, m_lastSystem.diskPercent);
+    // Half an interval of slack: a timer firing a little early still counts.
+    const qint64 idleMs = idleInterval().count() - m_interval.count() / 2;
+    const bool full = m_watched || m_lastFullMs < 0 || mono - m_lastFullMs >= idleMs;
+    if (full) {
+        m_lastFullMs = mono;
+        sampleSystem(mono, wall);
     }
 
     const QHash<QString, QList<pid_t>> trees = m_provider ? m_provider() : QHash<QString, QList<pid_t>>();
@@ -137,13 +176,22 @@ void MetricsSampler::sampleNow()
         else
             ++it;
     }
-    m_lastServices.clear();
+    for (auto it = m_lastServices.begin(); it != m_lastServices.end();) {
+        if (!trees.contains(it.key()))
+            it = m_lastServices.erase(it);
+        else
+            ++it;
+    }
+    m_lastPass.clear();
     for (auto it = trees.cbegin(); it != trees.cend(); ++it) {
+        if (!full && !m_limits.contains(it.key()) && !m_cpuLimits.contains(it.key()))
+            continue; // its last sample stands until the next full pass
         std::shared_ptr<TreeSampler> &sampler = m_trees[it.key()];
         if (!sampler)
             sampler = makeTreeSampler();
         const TreeSample s = sampler->sample(it.value(), mono);
         m_lastServices.insert(it.key(), s);
+        m_lastPass.append(it.key());
         if (m_history) {
             m_history->append(it.key(), u"cpu"_s, wall, s.cpuPercent);
             m_history->append(it.key(), u"rss"_s, wall, double(s.rssBytes));

@@ -1,6 +1,12 @@
 // The one metrics timer: every sample_interval it takes one pass over the
 // system and every service's process tree, appends the figures to the
 // history, checks memory limits, then emits sampled() once.
+//
+// Full rate only where someone needs it: a service with a memory or CPU
+// limit is sampled every sample_interval; everything else (the system, the
+// other services) only every idleInterval() unless setWatched(true) says a
+// person is looking at the figures (the window shows them). Nobody looking
+// and no limits: the timer itself ticks at idleInterval().
 #pragma once
 
 #include "diskprobe.h"
@@ -43,11 +49,33 @@ public:
     void start();
     void stop();
     bool isActive() const { return m_timer.isActive(); }
+    // Interval of the timer now: interval(), or idleInterval() while nobody
+    // watches and no limit is set.
+    std::chrono::milliseconds timerInterval() const { return m_timer.intervalAsDuration(); }
+
+    // The history keeps 10 s buckets: sampling unwatched figures more often
+    // than that adds nothing a person later sees. A tenth of the rate for
+    // short intervals (tests run at 100 ms), never faster than interval().
+    static constexpr std::chrono::milliseconds IdleMax{10'000};
+    std::chrono::milliseconds idleInterval() const;
+    // Someone looks at every service's figures (default): all at full rate.
+    void setWatched(bool watched);
+    bool isWatched() const { return m_watched; }
+    // Services whose tree was sampled in the last pass (all of them on a
+    // full pass, only the limited ones between).
+    QStringList lastPassServices() const { return m_lastPass; }
 
     // service name -> pids of its tree, asked once per tick. A service absent
     // from the map has no sample; one with an empty list samples as zeros.
     void setServiceTreeProvider(TreeProvider provider) { m_provider = std::move(provider); }
-    void setDiskPaths(const QStringList &paths) { m_diskPaths = paths; }
+    void setDiskPaths(const QStringList &paths)
+    {
+        if (paths != m_diskPaths)
+            m_lastDiskMs = -1; // measured on the next pass
+        m_diskPaths = paths;
+    }
+    // Disks are measured at most this often (and on the first pass).
+    static constexpr std::chrono::milliseconds DiskEvery{10'000};
 
     // memoryLimitExceeded() once the tree RSS of `service` stayed above
     // `bytes` in every sample for at least `duration` (monotonic clock); a
@@ -105,10 +133,18 @@ private:
         qint64 overSinceMs = -1; // monotonic time of the first sample over it in this run; -1 none
     };
     std::unique_ptr<TreeSampler> makeTreeSampler() const;
+    bool hasLimits() const { return !m_limits.isEmpty() || !m_cpuLimits.isEmpty(); }
+    void updateTimer();
+    void sampleSystem(qint64 mono, qint64 wall);
 
     MetricsHistory *m_history;
     QString m_procRoot;
     QTimer m_timer;
+    std::chrono::milliseconds m_interval{1'000};
+    bool m_watched = true;
+    qint64 m_lastFullMs = -1; // monotonic time of the last pass over everything; -1 none yet
+    QStringList m_lastPass;
+    qint64 m_lastDiskMs = -1; // monotonic time of the last disk measurement; -1 none yet
     SystemSampler m_system;
     DiskProbe *m_diskProbe;
     TreeProvider m_provider;

@@ -116,6 +116,9 @@ private slots:
             "/health\"\ninterval = \"100ms\"\nfailures = 1000\nrestart_on_unhealthy = false\n");
         QVERIFY(!config.services.isEmpty());
         TestEngine engine(config);
+        // Sampled every 200 ms, as while the window shows it (unwatched: a
+        // tenth of that, and the backend lives 1.5 s).
+        engine.engine().setWindowShown(true);
         QSignalSpy recorded(&engine.engine(), &Engine::crashRecorded);
         engine.fleet().start(u"api"_s);
         QVERIFY(recorded.wait(15000));

@@ -148,6 +148,7 @@ private slots:
 
     void healthAnswersJson();
     void otherPaths();
+    void keepsHttp11Connections();
     void detailedHasSystemAndChecks();
     void unhealthyAfterAnswers503();
     void crashAfterExitsWithCode_data();
@@ -222,6 +223,40 @@ void TestDemoBackend::healthAnswersJson()
     // One log line per request on stdout, nothing on stderr.
     QTRY_VERIFY(backend->out.contains(" GET /health 200 "));
     QVERIFY2(backend->err.isEmpty(), backend->err.constData());
+}
+
+// HTTP/1.1 requests share a connection, two sent at once included; one
+// saying "Connection: close" ends it.
+void TestDemoBackend::keepsHttp11Connections()
+{
+    Backend *backend = start({});
+    QTRY_VERIFY_WITH_TIMEOUT(canConnect(backend->port), 10000);
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, backend->port);
+    QVERIFY(socket.waitForConnected(5000));
+    const QByteArray get = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    socket.write(get + get);
+    QByteArray data;
+    QElapsedTimer timer;
+    timer.start();
+    while (data.count("HTTP/1.1 200") < 2 && !timer.hasExpired(5000)) {
+        socket.waitForReadyRead(100);
+        data += socket.readAll();
+    }
+    QCOMPARE(data.count("HTTP/1.1 200"), 2);
+    QCOMPARE(data.count("Connection: keep-alive"), 2);
+    QCOMPARE(socket.state(), QAbstractSocket::ConnectedState);
+
+    socket.write("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    while (socket.state() == QAbstractSocket::ConnectedState && !timer.hasExpired(10000)) {
+        socket.waitForReadyRead(100);
+        data += socket.readAll();
+    }
+    data += socket.readAll();
+    QCOMPARE(data.count("HTTP/1.1 200"), 3);
+    QVERIFY(data.contains("Connection: close"));
+    QCOMPARE(socket.state(), QAbstractSocket::UnconnectedState); // the server closed it
+    QTRY_COMPARE(backend->out.count(" GET /health 200 "), 2);
 }
 
 void TestDemoBackend::otherPaths()

@@ -168,6 +168,46 @@ private slots:
         QCOMPARE(p.finishAtEof(), State::Done);
         QCOMPARE(p.status(), 200);
         QCOMPARE(p.body(), "x"_ba);
+        QVERIFY(!p.keepsConnection()); // whatever came after is not ours to read
+    }
+
+    // Whether the connection may carry the next request, fed whole and by
+    // the byte.
+    void keepsConnection_data()
+    {
+        QTest::addColumn<QByteArray>("raw");
+        QTest::addColumn<bool>("eof");
+        QTest::addColumn<bool>("keeps");
+        QTest::newRow("1.1 with a length")
+            << "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"_ba << false << true;
+        QTest::newRow("1.1 chunked")
+            << "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"_ba << false
+            << true;
+        QTest::newRow("1.1 no body") << "HTTP/1.1 204 No Content\r\n\r\n"_ba << false << true;
+        QTest::newRow("Connection: close")
+            << "HTTP/1.1 200 OK\r\nConnection: Keep-Alive, Close\r\nContent-Length: 2\r\n\r\n{}"_ba << false
+            << false;
+        QTest::newRow("1.0") << "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}"_ba << false << false;
+        QTest::newRow("body until the close") << "HTTP/1.1 200 OK\r\n\r\n{}"_ba << true << false;
+        QTest::newRow("bytes after the answer")
+            << "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 200 OK\r\n"_ba << false << false;
+        QTest::newRow("unfinished") << "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n{}"_ba << false << false;
+        QTest::newRow("failed") << "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"_ba << false << false;
+    }
+    void keepsConnection()
+    {
+        QFETCH(QByteArray, raw);
+        QFETCH(bool, eof);
+        QFETCH(bool, keeps);
+        QCOMPARE(parse(raw, 0, eof).keepsConnection(), keeps);
+        HttpResponseParser bytewise(kCap); // every byte, also those after the answer
+        for (char c : raw)
+            bytewise.feed(&c, 1);
+        if (eof)
+            bytewise.finishAtEof();
+        QCOMPARE(bytewise.keepsConnection(), keeps);
+        QVERIFY(bytewise.sawBytes());
+        QVERIFY(!HttpResponseParser(kCap).sawBytes());
     }
 };
 

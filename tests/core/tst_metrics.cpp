@@ -104,6 +104,8 @@ private slots:
     void cpuLimitAfterDuration();
     void cpuLimitLive();
     void samplerTimerFeedsHistory();
+    void unwatchedServicesAtIdleRate();
+    void watchedOrLimitedKeepsTimerAtFullRate();
 
 private:
     std::unique_ptr<QProcess> startDemoBackend(const QStringList &extra);
@@ -757,6 +759,86 @@ void TestMetrics::samplerTimerFeedsHistory()
     const QList<QPointF> rss = history.series(u"self"_s, u"rss"_s, from, last, everyMs);
     QVERIFY(rss.size() >= 3);
     QCOMPARE(rss.last().y(), double(me->rssBytes));
+}
+
+// Nobody looks and no limit: a service's tree is read once per idle interval
+// (the history's 10 s bucket); a service with a limit at every tick.
+void TestMetrics::unwatchedServicesAtIdleRate()
+{
+    ManualClock clock;
+    QHash<pid_t, int> reads;
+    MetricsSampler sampler(nullptr);
+    sampler.setClock(&clock);
+    sampler.setProcessReader(
+        [&](pid_t pid) -> std::optional<ProcInfo> {
+            ++reads[pid];
+            ProcInfo i;
+            i.pid = pid;
+            i.state = 'S';
+            i.startTime = 1;
+            i.threads = 1;
+            i.rssBytes = 1'000'000;
+            return i;
+        },
+        [](pid_t) { return 0; }, 100);
+    sampler.setServiceTreeProvider([] {
+        return QHash<QString, QList<pid_t>>{{u"limited"_s, {10}}, {u"idle"_s, {20}}};
+    });
+    sampler.setInterval(std::chrono::seconds(1));
+    sampler.setMemoryLimit(u"limited"_s, 500'000'000);
+    sampler.setWatched(false);
+    QCOMPARE(sampler.idleInterval(), std::chrono::milliseconds(10'000));
+
+    sampler.sampleNow(); // the first pass reads everything
+    QCOMPARE(reads.value(10), 1);
+    QCOMPARE(reads.value(20), 1);
+    for (int i = 1; i < 10; ++i) {
+        clock.advance(std::chrono::seconds(1));
+        sampler.sampleNow();
+        QCOMPARE(sampler.lastPassServices(), QStringList{u"limited"_s});
+    }
+    QCOMPARE(reads.value(10), 10);
+    QCOMPARE(reads.value(20), 1);
+    QVERIFY(sampler.lastService(u"idle"_s)); // its last figures stand in between
+    clock.advance(std::chrono::seconds(1));
+    sampler.sampleNow(); // 10 s after the first: everything again
+    QCOMPARE(reads.value(10), 11);
+    QCOMPARE(reads.value(20), 2);
+
+    // The window shows the figures: every service at every tick.
+    sampler.setWatched(true);
+    for (int i = 0; i < 3; ++i) {
+        clock.advance(std::chrono::seconds(1));
+        sampler.sampleNow();
+    }
+    QCOMPARE(reads.value(20), 5);
+    QCOMPARE(reads.value(10), 14);
+}
+
+void TestMetrics::watchedOrLimitedKeepsTimerAtFullRate()
+{
+    MetricsSampler sampler(nullptr);
+    sampler.setInterval(std::chrono::seconds(1));
+    QVERIFY(sampler.isWatched()); // a sampler alone: someone uses every figure
+    QCOMPARE(sampler.timerInterval(), std::chrono::milliseconds(1'000));
+    sampler.setWatched(false);
+    QCOMPARE(sampler.timerInterval(), std::chrono::milliseconds(10'000));
+    sampler.setCpuLimit(u"api"_s, 90, std::chrono::seconds(5));
+    QCOMPARE(sampler.timerInterval(), std::chrono::milliseconds(1'000));
+    sampler.setCpuLimit(u"api"_s, 0, std::chrono::seconds(5));
+    QCOMPARE(sampler.timerInterval(), std::chrono::milliseconds(10'000));
+    sampler.setMemoryLimit(u"api"_s, 100'000'000);
+    QCOMPARE(sampler.timerInterval(), std::chrono::milliseconds(1'000));
+    sampler.setMemoryLimit(u"api"_s, 0);
+    sampler.setWatched(true);
+    QCOMPARE(sampler.timerInterval(), std::chrono::milliseconds(1'000));
+
+    // Short intervals (tests, 250 ms setups): a tenth of the rate.
+    sampler.setInterval(std::chrono::milliseconds(100));
+    sampler.setWatched(false);
+    QCOMPARE(sampler.timerInterval(), std::chrono::milliseconds(1'000));
+    sampler.setInterval(std::chrono::seconds(30));
+    QCOMPARE(sampler.timerInterval(), std::chrono::milliseconds(30'000));
 }
 
 QTEST_GUILESS_MAIN(TestMetrics)

@@ -257,6 +257,9 @@ private slots:
 
     void nothingSelectedShowsTheSystemOverview()
     {
+        // In the app the pane is inside the shown window: the system figures
+        // are sampled at full rate (unwatched: every 10th tick).
+        m_engine->engine().setWindowShown(true);
         ServiceDetailPane pane(m_engine->client());
         pane.resize(1100, 700);
         pane.setService(api());

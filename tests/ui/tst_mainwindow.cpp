@@ -4,9 +4,11 @@
 // answers the keyboard. Clicks are real mouse events on the table's viewport
 // at the row's visualRect; setting the current index in code is not a click.
 #include "config/configloader.h"
+#include "engine/engine.h"
 #include "logview.h"
 #include "mainwindow.h"
 #include "menubarsupport.h"
+#include "metrics/metricssampler.h"
 #include "servicedetailpane.h"
 #include "servicetablemodel.h"
 #include "supervise/fleet.h"
@@ -158,6 +160,39 @@ private slots:
     void init()
     {
         QSettings().clear(); // no row remembered from an earlier test's window
+    }
+
+    // Figures nobody sees are sampled at a tenth of the rate: showing the
+    // window brings the engine's sampler to full rate, hiding, minimising or
+    // closing it to the tray takes it back.
+    void windowShownSetsTheSamplingRate()
+    {
+        TestEngine engine(config("sample_interval = \"100ms\"\n" + twoServices()));
+        const MetricsSampler *sampler = engine.engine().sampler();
+        QVERIFY(!sampler->isWatched());
+        QCOMPARE(sampler->timerInterval(), std::chrono::milliseconds(1'000));
+
+        MainWindow w(engine.client());
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTRY_VERIFY(sampler->isWatched());
+        QCOMPARE(sampler->timerInterval(), std::chrono::milliseconds(100));
+
+        w.hide();
+        QTRY_VERIFY(!sampler->isWatched());
+        QCOMPARE(sampler->timerInterval(), std::chrono::milliseconds(1'000));
+
+        w.showNormal();
+        QTRY_VERIFY(sampler->isWatched());
+        w.showMinimized();
+        QTRY_VERIFY(!sampler->isWatched());
+        w.showNormal();
+        QTRY_VERIFY(sampler->isWatched());
+
+        w.setHideOnClose(true); // closing goes to the tray
+        w.close();
+        QTRY_VERIFY(!sampler->isWatched());
+        QCOMPARE(sampler->timerInterval(), std::chrono::milliseconds(1'000));
     }
 
     void clickOnARowShowsThatService()
