@@ -2,6 +2,8 @@
 
 #include "healthparser.h"
 #include "httpresponseparser.h"
+#include "platform/childregistry.h"
+#include "platform/rlimit.h"
 #include "util/units.h"
 
 #include <QDateTime>
@@ -9,12 +11,12 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QProcess>
-
-#include "platform/childregistry.h"
-#include "platform/rlimit.h"
 #include <QTcpSocket>
-#include <QTimer>
+#include <QTimerEvent>
 #include <QUrl>
+
+#include <algorithm>
+#include <climits>
 
 #if QT_CONFIG(ssl)
 #include <QSslError>
@@ -126,11 +128,9 @@ void HealthProbe::start()
     m_running = true;
     m_elapsed.start();
 
-    m_deadline = new QTimer(this);
-    m_deadline->setSingleShot(true);
-    m_deadline->setInterval(m_spec.timeout);
-    connect(m_deadline, &QTimer::timeout, this, &HealthProbe::onDeadline);
-    m_deadline->start();
+    // A QBasicTimer: one probe a second per service makes a QTimer object
+    // and its connection a measurable part of what a check costs.
+    m_deadline.start(int(std::min<qint64>(m_spec.timeout.count(), INT_MAX)), this);
 
     switch (m_spec.kind) {
     case HealthSpec::Kind::Http:
@@ -234,6 +234,9 @@ void HealthProbe::sendPlainRequest()
     }
     request += "Connection: keep-alive\r\n\r\n"; // the HTTP/1.1 default, said for older servers
     m_socket->write(request);
+    // Now, not from the write notifier on the next turn of the event loop:
+    // a few hundred bytes never block, and that turn is a wake-up per check.
+    m_socket->flush();
 }
 
 // A reused connection that ends before any byte of an answer was closed by
@@ -529,6 +532,16 @@ void HealthProbe::onExecFinished(int exitCode, bool crashed)
     }
 }
 
+void HealthProbe::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_deadline.timerId()) {
+        QObject::timerEvent(event);
+        return;
+    }
+    m_deadline.stop(); // single shot; onDeadline() may start it again
+    onDeadline();
+}
+
 void HealthProbe::onDeadline()
 {
     if (!m_running)
@@ -542,7 +555,7 @@ void HealthProbe::onDeadline()
         m_process->kill();
         // A process stuck in the kernel (state D) may not die at once; do not
         // let it block the health checks of its service forever.
-        m_deadline->start(std::chrono::milliseconds(KillGraceMs));
+        m_deadline.start(KillGraceMs, this);
     } else if (m_process) {
         fail(ProbeError::Timeout, timeoutReason() + u", and it did not die when killed"_s);
     } else {
@@ -576,8 +589,7 @@ void HealthProbe::finish(HealthResult result)
     if (!m_running)
         return;
     m_running = false;
-    if (m_deadline)
-        m_deadline->stop();
+    m_deadline.stop();
     result.timeMs = QDateTime::currentMSecsSinceEpoch();
     result.latencyMs = m_elapsed.elapsed();
     releaseAll();
@@ -589,8 +601,7 @@ void HealthProbe::abort()
     if (!m_running)
         return;
     m_running = false;
-    if (m_deadline)
-        m_deadline->stop();
+    m_deadline.stop();
     releaseAll();
 }
 

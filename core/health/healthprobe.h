@@ -22,6 +22,7 @@
 #include "config/servicespec.h"
 #include "healthresult.h"
 
+#include <QBasicTimer>
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
@@ -33,7 +34,6 @@ class QNetworkAccessManager;
 class QNetworkReply;
 class QProcess;
 class QTcpSocket;
-class QTimer;
 
 namespace lifeline {
 
@@ -71,6 +71,9 @@ public:
     // After finished(): the connection, when the answer left it usable for
     // the next request (the caller owns it); null otherwise.
     QTcpSocket *takeConnection();
+
+protected:
+    void timerEvent(QTimerEvent *event) override;
 
 signals:
     // Emitted once per start(). The receiver may deleteLater() the probe.
@@ -111,7 +114,7 @@ private:
     QUrl m_url; // plain HTTP: the URL being asked (after redirects)
     int m_redirects = 0;
     QProcess *m_process = nullptr;
-    QTimer *m_deadline = nullptr;
+    QBasicTimer m_deadline;
     QElapsedTimer m_elapsed;
     QByteArray m_body;
     QByteArray m_output; // exec: merged stdout/stderr, up to MaxExecOutput
