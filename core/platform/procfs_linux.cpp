@@ -617,6 +617,8 @@ OomKillCounts ProcFs::oomKillCounts(qint64 maxAgeMs) const
     if (!cache.eventsPath.isEmpty()) {
         if (const std::optional<QByteArray> events = readFile(cache.eventsPath))
             c.cgroup = parseCounter(*events, "oom_kill");
+        else if (errno == ENOENT)
+            cache.eventsPath.clear(); // the root group has no memory.events; it will not grow one
     }
     cache.value = c;
     cache.readAt.start();

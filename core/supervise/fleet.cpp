@@ -678,8 +678,10 @@ void Fleet::tick()
 {
     for (pid_t pid : reapOrphans(ChildRegistry::pids()))
         ChildRegistry::removeHelper(pid);
-    scanOrphans();
-    announceOrphans();
+    if (++m_ticks % OrphanScanTicks == 0) {
+        scanOrphans();
+        announceOrphans();
+    }
     if (!m_wantStarted.isEmpty())
         pump(); // bounded readiness waits are judged on the tick
     for (ServiceSupervisor *s : std::as_const(m_services))

@@ -116,8 +116,8 @@ public:
     // or a dependency that never became healthy); empty when not waiting.
     QString waitingReason(const QString &name) const;
 
-    // Orphans as of the last look (every tick, and whenever a service's tree
-    // is asked for). One attributed to a service is part of its tree: a stop
+    // Orphans as of the last look (every OrphanScanTicks ticks, and whenever
+    // a service's tree is asked for). One attributed to a service is part of its tree: a stop
     // ends it. The others are listed (status, the window's events, recovery)
     // and ended only by a recovery the person agreed to.
     QList<OrphanProcess> orphans() const { return m_orphans.values(); }
@@ -199,6 +199,10 @@ private:
     MetricsHistory *m_history = nullptr;
     MetricsSampler *m_sampler = nullptr;
     QTimer m_tick;
+    // An orphan needs no second-by-second attention: it is listed, and a
+    // stop or recovery looks again itself. Zombies are reaped every tick.
+    static constexpr int OrphanScanTicks = 2;
+    quint64 m_ticks = 0;
     std::optional<QList<pid_t>> m_ownChildren;             // as the last scanOrphans() read them
     bool m_ownChildrenFresh = false;                       // read by escapeesOf() just now
     TreeTracker m_tracker{ServiceSupervisor::markerKey()}; // the services' trees, tick to tick

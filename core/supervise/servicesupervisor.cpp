@@ -814,8 +814,11 @@ void ServiceSupervisor::tick()
     if (m_process) {
         // The baseline one tick old: a tick that runs between an OOM kill and
         // the exit it causes must not hide the counter's rise.
+        // A reading up to OomBaselineMs old serves every service: /proc/vmstat
+        // is the costliest file a tick would read, and the baseline only has
+        // to predate the exit.
         m_oomBefore = m_oomLatest;
-        m_oomLatest = m_control->proc().oomKillCounts(500); // one reading a tick serves every service
+        m_oomLatest = m_control->proc().oomKillCounts(OomBaselineMs);
     }
 }
 

@@ -230,6 +230,7 @@ private:
     qint64 m_stopDeadlineMs = 0;
     bool m_killed = false; // this stop sent SIGKILL: a SIGKILL death is ours
     // The OOM killer's counters while the process runs (exitstatus.h).
+    static constexpr qint64 OomBaselineMs = 5000;
     OomKillCounts m_oomBefore;
     OomKillCounts m_oomLatest;
     bool m_stopAbandoned = false; // abandonStop(): the old process may still end
