@@ -5,7 +5,7 @@
 # and CPU (utime+stime from /proc/PID/stat) over that window.
 #
 #   bench/overhead.sh [--out FILE] [--only NAME]
-#   NAME: lifeline | lifeline-hidden | lifeline-shown | pm2 | monit | supervisord
+#   NAME: lifeline | lifeline-hidden | lifeline-shown | checkloop | pm2 | monit | supervisord
 #
 # BENCH_WORKLOAD=checks (default, issue 15): an HTTP check of each /health
 # every second and 1 s sampling where the supervisor can (Lifeline; Monit
@@ -292,6 +292,25 @@ for mode in hidden shown; do
 done
 if want lifeline-hidden || want lifeline-shown; then
     COMMANDS+=("Lifeline desktop: \`DISPLAY=:N lifeline --config lifeline.toml --minimized\` (hidden: in the tray of \`trayer\` on Xvfb), the same without \`--minimized\` (shown: the main window on the overview, as it first opens; a fresh XDG_CONFIG_HOME), same configuration. The \`lifeline\` process counts all its threads (GUI and engine).")
+fi
+
+# ---- the floor: checkloop --------------------------------------------------------
+# The same backends and checks with nothing else: fork+exec each backend,
+# one keep-alive GET per second on each, poll(2) for the answers.
+if [[ $WORKLOAD == checks ]] && want checkloop; then
+    T=$BENCH_TMP/checkloop
+    mkdir -p "$T"
+    cc -O2 -o "$T/checkloop" "$BENCH_DIR/checkloop.c" || die "cannot compile bench/checkloop.c"
+    new_ports
+    log "floor (checkloop): $NSVC backends, a GET /health each every 1 s, for ${WINDOW}s"
+    "$T/checkloop" 1000 "$DEMO_BIN" "${PORTS[@]}" 2>"$T/checkloop.err" &
+    CHECKLOOP_PID=$!
+    track_pid "$CHECKLOOP_PID"
+    DIAG_LOG=$T/checkloop.err
+    measure "$CHECKLOOP_PID" "checkloop|floor: \`checkloop\` (C: the backends, one keep-alive GET /health each per second, poll)|$CHECKLOOP_PID"
+    kill "$CHECKLOOP_PID" 2>/dev/null || true
+    wait "$CHECKLOOP_PID" 2>/dev/null || true
+    COMMANDS+=("floor: \`checkloop 1000 lifeline-demo-backend PORT...\` (\`cc -O2 bench/checkloop.c\`): starts the $NSVC backends (output to /dev/null), keeps one connection to each and sends one \`GET /health\` on all of them every second, reading the answers with poll(2). What is left is the kernel's share of a loopback HTTP round trip: the least any supervisor doing these checks can spend.")
 fi
 
 # ---- supervisord ---------------------------------------------------------------
