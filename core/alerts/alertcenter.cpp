@@ -234,7 +234,8 @@ void AlertCenter::noteHealthCheck(const QString &service, bool ok, int consecuti
 {
     const QString key = u"unhealthy:"_s + service;
     if (ok) {
-        clear(key, u"%1 is healthy again"_s.arg(service));
+        if (m_firing.contains(key)) // the usual answer, every check: no text to build
+            clear(key, u"%1 is healthy again"_s.arg(service));
         return;
     }
     if (consecutiveFailures > m_spec.unhealthyChecks) {

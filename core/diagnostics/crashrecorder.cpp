@@ -137,7 +137,7 @@ void CrashRecorder::onStarted(ServiceSupervisor *s)
 {
     Run &run = m_runs[s->name()];
     run = Run{};
-    run.oomBefore = m_proc.oomKillCounts(500);
+    run.oomBefore = m_proc.oomKillCounts(ServiceSupervisor::OomBaselineMs); // the supervisor's reading
     run.startedAtMs = QDateTime::currentMSecsSinceEpoch();
 }
 

@@ -383,8 +383,8 @@ void ServiceSupervisor::launch()
     }
     // Read after the start, not before: off the path from a crash to the
     // next start. A kill in the microseconds between is not counted; a
-    // reading up to 500 ms old (a crash loop) is no staler than tick()'s.
-    m_oomBefore = m_oomLatest = m_control->proc().oomKillCounts(500); // as stale as a tick's
+    // reading as old as tick()'s serves (a crash loop reads no file here).
+    m_oomBefore = m_oomLatest = m_control->proc().oomKillCounts(OomBaselineMs);
     if (m_loggerChannel.isNull())
         releaseLogger(); // no logger to keep (files appended to): reopened next run
 }
@@ -814,9 +814,6 @@ void ServiceSupervisor::tick()
     if (m_process) {
         // The baseline one tick old: a tick that runs between an OOM kill and
         // the exit it causes must not hide the counter's rise.
-        // A reading up to OomBaselineMs old serves every service: /proc/vmstat
-        // is the costliest file a tick would read, and the baseline only has
-        // to predate the exit.
         m_oomBefore = m_oomLatest;
         m_oomLatest = m_control->proc().oomKillCounts(OomBaselineMs);
     }

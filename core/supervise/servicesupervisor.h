@@ -68,6 +68,11 @@ public:
     // The environment variable every process of the service inherits; it is
     // what proves that an escaped descendant is ours before we signal it.
     static QByteArray markerKey() { return QByteArrayLiteral("LIFELINE_SERVICE_ID"); }
+    // How old a reading of the OOM killer's counters may be to serve as the
+    // baseline of a run: /proc/vmstat is the costliest file a tick or a
+    // start would read, and the baseline only has to predate the exit (a
+    // SIGKILL death reads the counters fresh).
+    static constexpr qint64 OomBaselineMs = 5000;
     QByteArray markerValue() const;
 
     const ServiceSpec &spec() const { return m_spec; }
@@ -230,7 +235,6 @@ private:
     qint64 m_stopDeadlineMs = 0;
     bool m_killed = false; // this stop sent SIGKILL: a SIGKILL death is ours
     // The OOM killer's counters while the process runs (exitstatus.h).
-    static constexpr qint64 OomBaselineMs = 5000;
     OomKillCounts m_oomBefore;
     OomKillCounts m_oomLatest;
     bool m_stopAbandoned = false; // abandonStop(): the old process may still end
