@@ -11,6 +11,7 @@
 #include <QCursor>
 #include <QDateTime>
 #include <QDateTimeAxis>
+#include <QGraphicsLayout>
 #include <QLegendMarker>
 #include <QLineF>
 #include <QLineSeries>
@@ -213,6 +214,11 @@ MetricsChart::MetricsChart(EngineClient *engine, QWidget *parent)
     , m_valueAxis(new QValueAxis)
 {
     setRenderHint(QPainter::Antialiasing);
+    // A new sample changes the series, the axes and the title at once. The
+    // default (the region of every changed item) clipped each antialiased
+    // grid line pixel by pixel against a many-rectangle region: that was
+    // most of the chart's repaint cost. One rectangle clips for free.
+    setViewportUpdateMode(QGraphicsView::BoundingRectViewportUpdate);
     setMinimumSize(220, 160);
     auto *c = chart();
     c->setMargins(QMargins(4, 4, 4, 4));
@@ -262,6 +268,12 @@ MetricsChart::MetricsChart(EngineClient *engine, QWidget *parent)
                 return; // another chart's, or one this chart no longer wants
             m_pendingQuery = 0;
             draw(answer);
+            showSystemFigures();
+            // Axis labels and the title are laid out now, not at the posted
+            // layout request after the series were painted: one repaint per
+            // sample instead of two.
+            if (QGraphicsLayout *layout = chart()->layout())
+                layout->activate();
             if (std::exchange(m_refreshAgain, false))
                 refresh();
         });
@@ -291,17 +303,28 @@ void MetricsChart::setShowsSystemFigures(bool on)
         updateSystemFigures();
     } else {
         disconnect(m_engine, &EngineClient::sampled, this, &MetricsChart::updateSystemFigures);
+        m_systemFigures.clear();
         chart()->setTitle(m_title);
     }
 }
 
 void MetricsChart::updateSystemFigures()
 {
-    const QString figures = systemFiguresText(m_engine->lastUsage().system);
-    if (figures == m_systemFigures)
-        return; // the title is laid out again when it changes
-    m_systemFigures = figures;
-    chart()->setTitle(figures.isEmpty() ? m_title : m_title + QStringLiteral(" \u2014 ") + figures);
+    m_systemFigures = systemFiguresText(m_engine->lastUsage().system);
+    // A redraw asked for the same sample brings the title along: one
+    // repaint of the chart per sample, not two.
+    if (m_pendingQuery == 0)
+        showSystemFigures();
+}
+
+void MetricsChart::showSystemFigures()
+{
+    if (!m_showsSystemFigures)
+        return;
+    const QString title =
+        m_systemFigures.isEmpty() ? m_title : m_title + QStringLiteral(" \u2014 ") + m_systemFigures;
+    if (title != chart()->title()) // the title is laid out again when it changes
+        chart()->setTitle(title);
 }
 
 void MetricsChart::setUnit(const QString &unit)
@@ -416,13 +439,19 @@ void MetricsChart::setTimeRange(qint64 fromMs, qint64 toMs)
     m_timeAxis->setRange(QDateTime::fromMSecsSinceEpoch(fromMs), QDateTime::fromMSecsSinceEpoch(toMs));
     const qint64 offsetMs = QDateTime::fromMSecsSinceEpoch(fromMs).offsetFromUtc() * 1000LL;
     const TimeTicks ticks = niceTimeTicks(fromMs, toMs, m_maxTimeTicks, offsetMs);
+    m_timeLabels->setRange(double(fromMs), double(toMs));
+    // The same round times as before (they move every 10 s on a 5 min
+    // chart): each category removed and added again lays the chart out anew.
+    if (ticks.ticks == m_shownTicks.ticks && ticks.format == m_shownTicks.format)
+        return;
+    m_shownTicks = ticks;
+    ++m_timeLabelRebuilds;
     for (const QString &label : m_timeLabels->categoriesLabels())
         m_timeLabels->remove(label);
     // A category needs a width: the first one may end on the range's start.
     m_timeLabels->setStartValue(double(fromMs - 1));
     for (const qint64 t : ticks.ticks)
         m_timeLabels->append(QDateTime::fromMSecsSinceEpoch(t).toString(ticks.format), double(t));
-    m_timeLabels->setRange(double(fromMs), double(toMs));
 }
 
 int MetricsChart::plotWidth() const
@@ -525,8 +554,11 @@ void MetricsChart::draw(const HistoryAnswer &answer)
     const NiceTicks ticks = m_fixedRange ? niceTicks(m_fixedRange->first, m_fixedRange->second, 5)
                                          : niceTicks(0, std::max(m_minimumTop, top * 1.1), 5);
     m_valueAxis->setRange(ticks.min, ticks.max);
-    m_valueAxis->setTickCount(ticks.count());
-    m_valueAxis->setLabelFormat(QStringLiteral("%.%1f").arg(ticks.decimals()));
+    if (m_valueAxis->tickCount() != ticks.count())
+        m_valueAxis->setTickCount(ticks.count());
+    if (const QString format = QStringLiteral("%.%1f").arg(ticks.decimals());
+        m_valueAxis->labelFormat() != format)
+        m_valueAxis->setLabelFormat(format);
 
     // A history younger than the range: the axis starts with it and says so.
     qint64 axisFrom = m_rangeFrom;

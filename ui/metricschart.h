@@ -157,6 +157,8 @@ public:
     QCategoryAxis *timeLabels() const { return m_timeLabels; }
     QValueAxis *valueAxis() const { return m_valueAxis; }
     int refreshCount() const { return m_refreshCount; } // completed redraws
+    // How often the round times under the chart were laid out anew.
+    int timeLabelRebuilds() const { return m_timeLabelRebuilds; }
     bool isRefreshPending() const { return m_dirty || m_pendingQuery != 0; }
 
 protected:
@@ -185,6 +187,7 @@ private:
     QLineSeries *addLine(const QPen &pen);
     void setTimeRange(qint64 fromMs, qint64 toMs);
     void updateSystemFigures();
+    void showSystemFigures();
     void draw(const HistoryAnswer &answer);
 
     EngineClient *m_engine;
@@ -205,6 +208,8 @@ private:
     QDateTimeAxis *m_timeAxis;
     QCategoryAxis *m_timeLabels;
     int m_maxTimeTicks = 6;
+    TimeTicks m_shownTicks; // what m_timeLabels shows
+    int m_timeLabelRebuilds = 0;
     QValueAxis *m_valueAxis;
     QString m_sinceText;
     QString m_title;

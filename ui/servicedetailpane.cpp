@@ -316,8 +316,7 @@ void ServiceDetailPane::setRange(ChartRange range)
 void ServiceDetailPane::updateHeader()
 {
     if (!m_service) {
-        m_stateIcon->setPixmap(
-            UiStyle::badgeIcon(UiStyle::severityColor(-1), UiStyle::Glyph::Dots).pixmap(20, 20));
+        setStateIcon(-1, UiStyle::badgeIcon(UiStyle::severityColor(-1), UiStyle::Glyph::Dots));
         m_title->setText(tr("System overview"));
         const int n = int(m_engine->services().size());
         m_state->setText(tr("%n service(s)", nullptr, n));
@@ -329,7 +328,7 @@ void ServiceDetailPane::updateHeader()
     }
     const ServiceView *s = m_service;
     const int severity = stateSeverity(s);
-    m_stateIcon->setPixmap(UiStyle::stateIcon(severity, s->state()).pixmap(20, 20));
+    setStateIcon(severity * 16 + int(s->state()), UiStyle::stateIcon(severity, s->state()));
     m_title->setText(s->name());
     QStringList parts{stateName(s->state())};
     if (s->pid() > 0)
@@ -353,6 +352,16 @@ void ServiceDetailPane::updateHeader()
     const QString cwd = s->spec().cwd.isEmpty() ? m_engine->stateDir() : s->spec().cwd;
     m_command->setText(tr("%1   (in %2)").arg(command, cwd));
     m_command->setToolTip(tr("command: %1\ncwd: %2").arg(command, cwd));
+}
+
+void ServiceDetailPane::setStateIcon(int key, const QIcon &icon)
+{
+    // The header follows every sample; a pixmap set again repaints it, and
+    // the panes behind the label, each time.
+    if (key == m_stateIconKey)
+        return;
+    m_stateIconKey = key;
+    m_stateIcon->setPixmap(icon.pixmap(20, 20));
 }
 
 void ServiceDetailPane::onStateChanged(const QString &name, ServiceState, ServiceState)

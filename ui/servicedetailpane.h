@@ -10,8 +10,11 @@
 #include "metricschart.h"
 #include "supervise/servicestate.h"
 
+#include <QIcon>
 #include <QPointer>
 #include <QWidget>
+
+#include <limits>
 
 class QButtonGroup;
 class QLabel;
@@ -83,6 +86,7 @@ public:
 private:
     QWidget *createChartsPage();
     void updateHeader();
+    void setStateIcon(int key, const QIcon &icon);
     void configureServiceCharts();
     void updateLimits();
     void reloadEvents();
@@ -98,6 +102,7 @@ private:
     ChartRange m_range = ChartRange::FiveMinutes;
 
     QLabel *m_stateIcon = nullptr;
+    int m_stateIconKey = std::numeric_limits<int>::min(); // what m_stateIcon shows
     QLabel *m_title = nullptr;
     QLabel *m_state = nullptr;
     QLabel *m_command = nullptr;

@@ -41,6 +41,7 @@ ServiceTableModel::ServiceTableModel(EngineClient *engine, QObject *parent)
     connect(engine, &EngineClient::serviceRemoved, this, [this](const QString &name) {
         endRemoveRows();
         m_usage.remove(name);
+        m_shown.remove(name);
         updateTick();
     });
     m_tick.setInterval(1000);
@@ -74,9 +75,9 @@ void ServiceTableModel::tick()
     const auto services = m_engine->services();
     for (int row = 0; row < services.size(); ++row) {
         if (countsDown(services.at(row)))
-            emit dataChanged(index(row, State), index(row, State), {Qt::DisplayRole});
+            refreshRow(row, State, State);
         if (upFor(services.at(row)))
-            emit dataChanged(index(row, Uptime), index(row, Uptime), {Qt::DisplayRole});
+            refreshRow(row, Uptime, Uptime);
     }
 }
 
@@ -106,19 +107,48 @@ int ServiceTableModel::rowOf(const QString &name) const
     return -1;
 }
 
-void ServiceTableModel::refreshRow(int row)
+QString ServiceTableModel::look(const ServiceView *s, int row, int column) const
 {
-    if (row < 0)
+    // What a cell shows: its text, and what its icon and colour follow.
+    // Tooltips are asked for on hover and need no repaint.
+    QString key = data(index(row, column), Qt::DisplayRole).toString();
+    if (column == State || column == LastExit)
+        key += QChar(0x1f) + QString::number(severity(s) * 16 + int(s->state()));
+    else if (column == Health && s->health())
+        key += QChar(0x1f) + QString::number(int(s->health()->health()));
+    return key;
+}
+
+void ServiceTableModel::refreshRow(int row, int firstColumn, int lastColumn)
+{
+    const ServiceView *s = serviceAt(row);
+    if (!s)
         return;
-    emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+    // Each health check and sample brings a snapshot, most of them with
+    // nothing a person would see change: only the cells that differ are
+    // repainted (repainted rows cost the GUI thread more than the engine).
+    auto it = m_shown.find(s->name());
+    if (it == m_shown.end()) {
+        QStringList looks;
+        for (int column = 0; column < ColumnCount; ++column)
+            looks.append(look(s, row, column));
+        m_shown.insert(s->name(), looks);
+        emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+        return;
+    }
+    for (int column = firstColumn; column <= lastColumn; ++column) {
+        QString now = look(s, row, column);
+        if ((*it)[column] != now) {
+            (*it)[column] = std::move(now);
+            emit dataChanged(index(row, column), index(row, column));
+        }
+    }
 }
 
 void ServiceTableModel::setUsage(const QString &name, double cpuPercent, qint64 rssBytes)
 {
     m_usage.insert(name, Usage{cpuPercent, rssBytes});
-    const int row = rowOf(name);
-    if (row >= 0)
-        emit dataChanged(index(row, Cpu), index(row, Memory));
+    refreshRow(rowOf(name), Cpu, Memory);
 }
 
 int ServiceTableModel::severity(const ServiceView *s)

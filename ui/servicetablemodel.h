@@ -67,7 +67,10 @@ private:
     QString lastExitText(const ServiceView *s) const;
     QString healthText(const ServiceView *s) const;
     QVariant sortKey(const ServiceView *s, int column) const;
-    void refreshRow(int row);
+    // Emits dataChanged for the cells of `row` between the columns whose
+    // look changed since they were last announced; the whole row the first time.
+    void refreshRow(int row, int firstColumn = 0, int lastColumn = ColumnCount - 1);
+    QString look(const ServiceView *s, int row, int column) const;
     // Runs the tick while some cell moves with time, stops it otherwise.
     void updateTick();
     void tick();
@@ -80,6 +83,7 @@ private:
         qint64 rss = -1;
     };
     QHash<QString, Usage> m_usage;
+    QHash<QString, QStringList> m_shown; // looks(), as last announced, by service
     QTimer m_tick;
 };
 

@@ -4,6 +4,7 @@
 // edit of the file, "data since" on a young history, and the machine in
 // absolute figures. Real engine, real demo backend, real files.
 #include "config/configloader.h"
+#include "engine/engineclient.h"
 #include "metrics/metricshistory.h"
 #include "metrics/systemsampler.h"
 #include "metricschart.h"
@@ -53,6 +54,19 @@ QPoint viewportPos(MetricsChart *chart, const QPointF &value, QAbstractSeries *s
 {
     return chart->mapFromScene(chart->chart()->mapToScene(chart->chart()->mapToPosition(value, series)));
 }
+
+// Counts the paint events of the widget it is installed on.
+class PaintCounter final : public QObject
+{
+public:
+    int count = 0;
+    bool eventFilter(QObject *, QEvent *event) override
+    {
+        if (event->type() == QEvent::Paint)
+            ++count;
+        return false;
+    }
+};
 
 bool writeFile(const QString &path, const QByteArray &data)
 {
@@ -470,6 +484,43 @@ private slots:
         QVERIFY2(system->title().contains(u" used of "_s), qPrintable(system->title()));
         const SystemSample sample = m_engine->client()->lastUsage().system;
         QVERIFY(system->title().contains(u"of %1 core"_s.arg(sample.cpuCores)));
+    }
+
+    // The overview as the window first shows it, with a full 5 min range:
+    // each sample is one redraw and one repaint (series, axes and title
+    // together, not the series and then the rest), and the round times
+    // under the chart are laid out anew only when they move (every minute).
+    void overviewRepaintsOncePerSample()
+    {
+        startEngine(false);
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        MetricsHistory *history = m_engine->fleet().history();
+        for (qint64 t = now - 10 * 60'000; t < now; t += 1000) {
+            for (const QString &metric : {u"cpu"_s, u"memory"_s, u"disk"_s})
+                history->append(QString(), metric, t, 20);
+        }
+        history->flush();
+        ServiceDetailPane pane(m_engine->client());
+        pane.resize(1100, 600);
+        pane.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&pane));
+        MetricsChart *system = pane.systemChart();
+        QTRY_VERIFY_WITH_TIMEOUT(system->title().contains(u" busy"_s), 10000);
+        QTRY_VERIFY(!system->isRefreshPending());
+
+        PaintCounter paints;
+        system->viewport()->installEventFilter(&paints);
+        const int draws = system->refreshCount();
+        const int rebuilds = system->timeLabelRebuilds();
+        QSignalSpy sampled(m_engine->client(), &EngineClient::sampled);
+        QTRY_VERIFY_WITH_TIMEOUT(sampled.size() >= 4, 15000);
+        QTRY_VERIFY(!system->isRefreshPending());
+        const int redraws = system->refreshCount() - draws;
+        QVERIFY2(redraws >= 3, qPrintable(QString::number(redraws))); // the chart moves with the samples
+        QVERIFY2(paints.count <= redraws + 1,
+                 qPrintable(u"%1 paints for %2 redraws"_s.arg(paints.count).arg(redraws)));
+        QVERIFY2(system->timeLabelRebuilds() - rebuilds <= 1,
+                 qPrintable(QString::number(system->timeLabelRebuilds() - rebuilds)));
     }
 };
 

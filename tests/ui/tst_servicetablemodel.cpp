@@ -1,10 +1,11 @@
 // ServiceTableModel over a live Fleet of demo backends: the model passes
 // QAbstractItemModelTester through real state changes, rows are services,
-// a state change repaints its row, the State column has an icon and the
+// a state change repaints its changed cells, the State column has an icon and the
 // Restarts column shows the crash-loop window; MainWindow's restart action
 // restarts the selected service through the core (the PID changes).
 #include "config/configdiff.h"
 #include "config/configloader.h"
+#include "engine/engineclient.h"
 #include "mainwindow.h"
 #include "servicedetailpane.h"
 #include "servicetablemodel.h"
@@ -160,8 +161,17 @@ private slots:
         fleet()->boot();
         QTRY_VERIFY_WITH_TIMEOUT(
             api()->state() == ServiceState::Running && worker()->state() == ServiceState::Running, 10000);
-        // The whole row of each service was repainted on its state changes
-        // (the periodic tick only covers PID..Last exit, never column 0).
+        // The whole row of each service was repainted on its first snapshot,
+        // then the cells that changed.
+        auto cellRepainted = [&](int row, int column) {
+            for (const QList<QVariant> &args : changed) {
+                const QModelIndex tl = args.at(0).toModelIndex();
+                const QModelIndex br = args.at(1).toModelIndex();
+                if (tl.row() <= row && row <= br.row() && tl.column() <= column && column <= br.column())
+                    return true;
+            }
+            return false;
+        };
         auto rowRepainted = [&](int row) {
             for (const QList<QVariant> &args : changed) {
                 const QModelIndex tl = args.at(0).toModelIndex();
@@ -175,13 +185,16 @@ private slots:
         QTRY_VERIFY(rowRepainted(0));
         QTRY_VERIFY(rowRepainted(1));
 
-        // Only api's row on api's change.
+        // Only api's cells on api's change.
         changed.clear();
         const pid_t before = api()->pid();
         QVERIFY(fleet()->restart(u"api"_s));
         QTRY_VERIFY_WITH_TIMEOUT(api()->state() == ServiceState::Running && api()->pid() != before, 10000);
-        QTRY_VERIFY(rowRepainted(0));
-        QVERIFY(!rowRepainted(1));
+        QTRY_VERIFY(cellRepainted(0, ServiceTableModel::State));
+        QTRY_VERIFY(cellRepainted(0, ServiceTableModel::Pid));
+        QVERIFY(!cellRepainted(1, ServiceTableModel::State));
+        QVERIFY(!cellRepainted(1, ServiceTableModel::Pid));
+        QVERIFY(!cellRepainted(1, ServiceTableModel::Name));
 
         const QModelIndex state = model.index(0, ServiceTableModel::State);
         QCOMPARE(state.data().toString(), u"running"_s);
@@ -209,7 +222,8 @@ private slots:
         changed.clear();
         QVERIFY(fleet()->stop(u"worker"_s));
         QTRY_VERIFY_WITH_TIMEOUT(worker()->state() == ServiceState::Stopped, 10000);
-        QTRY_VERIFY(rowRepainted(1));
+        QTRY_VERIFY(cellRepainted(1, ServiceTableModel::State));
+        QTRY_VERIFY(cellRepainted(1, ServiceTableModel::Pid));
         QCOMPARE(model.index(1, ServiceTableModel::State).data().toString(), u"stopped"_s);
         QCOMPARE(model.index(1, ServiceTableModel::Pid).data().toString(), u"—"_s);
     }
@@ -428,6 +442,59 @@ private slots:
         // Running before stopped; anything that needs a person after both.
         QVERIFY(key(u"api"_s, ServiceTableModel::State).toInt() <
                 key(u"worker"_s, ServiceTableModel::State).toInt());
+    }
+
+    void snapshotsThatChangeNothingVisibleRepaintNothing()
+    {
+        // A health check every 100 ms and 200 ms samples: a snapshot and a
+        // sample several times a second, as with 20 services checked every
+        // second. Each used to repaint the service's whole row.
+        const quint16 port = freePort();
+        QVERIFY(useEngine(demoApi("",
+                                  "[service.health]\nurl = \"http://127.0.0.1:" + QByteArray::number(port) +
+                                      "/health\"\ninterval = \"100ms\"\nstart_period = \"0s\"\n",
+                                  port)));
+        ServiceTableModel model(m_engine->client());
+        // The sampler's figures come in as Application passes them.
+        connect(m_engine->client(), &EngineClient::sampled, &model, [&] {
+            for (const ServiceUsage &u : m_engine->client()->lastUsage().services)
+                model.setUsage(u.name, u.cpuPercent, u.rssBytes);
+        });
+        QVERIFY(fleet()->start(u"api"_s));
+        const int row = model.rowOf(u"api"_s);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            model.index(row, ServiceTableModel::Health).data().toString().startsWith(u"healthy · "_s), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !model.index(row, ServiceTableModel::Memory).data().toString().startsWith(u"—"_s), 10000);
+
+        // What each cell shows, as a person sees it; a repaint must show something new.
+        const auto look = [&](int column) {
+            const QModelIndex i = model.index(row, column);
+            return QStringList{i.data().toString(), i.data(ServiceTableModel::SeverityRole).toString(),
+                               i.data(Qt::ForegroundRole).toString()};
+        };
+        QHash<int, QStringList> shown;
+        for (int c = 0; c < ServiceTableModel::ColumnCount; ++c)
+            shown[c] = look(c);
+        int repaints = 0;
+        QStringList needless;
+        connect(&model, &QAbstractItemModel::dataChanged, this,
+                [&](const QModelIndex &tl, const QModelIndex &br) {
+                    for (int c = tl.column(); c <= br.column(); ++c) {
+                        ++repaints;
+                        const QStringList now = look(c);
+                        if (now == shown[c])
+                            needless << QStringLiteral("column %1: %2").arg(c).arg(now.join(u'|'));
+                        shown[c] = now;
+                    }
+                });
+        QSignalSpy updated(m_engine->client(), &EngineClient::serviceUpdated);
+        QSignalSpy sampled(m_engine->client(), &EngineClient::sampled);
+        QTRY_VERIFY_WITH_TIMEOUT(updated.size() >= 10 && sampled.size() >= 5, 15000);
+        QVERIFY2(needless.isEmpty(), qPrintable(needless.join(u'\n')));
+        // A latency moving between "< 1 ms" and "2 ms" may repaint its cell,
+        // never the rest of the row.
+        QVERIFY2(repaints < updated.size() + sampled.size(), qPrintable(QString::number(repaints)));
     }
 };
 
