@@ -314,6 +314,11 @@ void ControlServer::onAcceptReady()
 // we have none hears why instead of hanging; false when that did not work.
 bool ControlServer::refuseWithSpare(const QString &why)
 {
+    // Lost when another thread opened something in the moment between our
+    // close and reopen below: without taking it back once a descriptor is
+    // free, every later client would wait unanswered.
+    if (m_spareFd < 0)
+        m_spareFd = localsocket::openSpareDescriptor();
     if (m_spareFd < 0)
         return false;
     localsocket::closeDescriptor(std::exchange(m_spareFd, -1));
