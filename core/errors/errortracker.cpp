@@ -91,8 +91,9 @@ ErrorTracker::ErrorTracker(Fleet *fleet, const QString &databasePath, Clock *clo
         for (const ErrorSignature &s : it.value())
             m_signatures[it.key()].insert(s.id, s);
     }
-    m_timer.setInterval(kIntervalMs);
-    connect(&m_timer, &QTimer::timeout, this, &ErrorTracker::tick);
+    m_timer.setInterval(kTailIntervalMs);
+    connect(&m_timer, &QTimer::timeout, this, &ErrorTracker::pollNow);
+    m_lastScanMs = m_lastPersistMs = m_clock->nowMs();
     connect(m_fleet, &Fleet::serviceAdded, this, [this] { sync(); });
     connect(m_fleet, &Fleet::serviceRemoved, this, [this] { sync(); });
     sync();
@@ -148,7 +149,7 @@ void ErrorTracker::watch(const QString &service)
     out.out = std::make_unique<ErrorDetector>(w->patterns, w->spec.defaultPatterns);
     out.err = std::make_unique<ErrorDetector>(w->patterns, w->spec.defaultPatterns);
     out.tailer->setMaxBytesPerTick(kMaxBytesPerTick);
-    out.tailer->setInterval(kTailIntervalMs);
+    out.tailer->setInterval(0); // pollNow() reads every tailer
     connect(
         out.tailer.get(), &LogTailer::linesAppended, this,
         [this, service, src = &out](const QList<LogTailer::Line> &lines) { onLines(service, *src, lines); });
@@ -165,7 +166,7 @@ void ErrorTracker::startSource(const QString &service, Watch &w, const QString &
     source->tailer = std::make_unique<LogTailer>();
     source->tailer->addFile(path);
     source->tailer->setMaxBytesPerTick(kMaxBytesPerTick);
-    source->tailer->setInterval(kTailIntervalMs);
+    source->tailer->setInterval(0);
     source->out = std::make_unique<ErrorDetector>(w.patterns, w.spec.defaultPatterns);
     connect(source->tailer.get(), &LogTailer::linesAppended, this,
             [this, service, src = source.get()](const QList<LogTailer::Line> &lines) {
@@ -288,26 +289,36 @@ void ErrorTracker::pollNow()
 
 void ErrorTracker::tick()
 {
-    ++m_ticks;
     const qint64 now = m_clock->nowMs();
+    const bool scan = now - m_lastScanMs >= kScanFilesMs;
+    if (scan)
+        m_lastScanMs = now;
+    bool open = false;
     for (auto &[name, w] : m_watches) {
         QList<ErrorEvent> out;
         QList<ErrorEvent> err;
         w->output->out->closeIfQuiet(now, kQuietMs, out);
         w->output->err->closeIfQuiet(now, kQuietMs, err);
+        open = open || w->output->out->hasOpenEvent() || w->output->err->hasOpenEvent();
         record(name, u"stdout"_s, out);
         record(name, u"stderr"_s, err);
         for (auto &[path, source] : w->files) {
             QList<ErrorEvent> events;
             source->out->closeIfQuiet(now, kQuietMs, events);
+            open = open || source->out->hasOpenEvent();
             record(name, source->label, events);
         }
-        // New files matching the globs, files replaced by FIFOs: every 2 s.
-        if (m_ticks % 8 == 0 && !w->spec.files.isEmpty())
+        // New files matching the globs, files replaced by FIFOs.
+        if (scan && !w->spec.files.isEmpty())
             scanFiles(name, *w, false);
     }
-    if (m_ticks % 20 == 0)
+    if (now - m_lastPersistMs >= kPersistMs) {
+        m_lastPersistMs = now;
         persist();
+    }
+    const int interval = open ? kIntervalMs : kTailIntervalMs;
+    if (m_timer.interval() != interval)
+        m_timer.start(interval);
 }
 
 void ErrorTracker::persist()

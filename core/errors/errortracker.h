@@ -37,10 +37,14 @@ class ErrorTracker final : public QObject
     Q_DISABLE_COPY_MOVE(ErrorTracker)
 
 public:
-    static constexpr int kIntervalMs = 250;
-    // How often each log is looked at for new lines: two stats and a read
-    // per file and service; an error counted a second late costs nobody.
+    // How often every followed file is looked at for new lines (two stats
+    // and a read per file), all on one timer: an error counted a second late
+    // costs nobody. While a multi-line trace is open, every kIntervalMs, so
+    // a trace still being written is read before it is judged quiet.
     static constexpr int kTailIntervalMs = 1000;
+    static constexpr int kIntervalMs = 250;
+    static constexpr qint64 kScanFilesMs = 2000; // new files matching the globs
+    static constexpr qint64 kPersistMs = 5000;
     // A trace with no new line for this long is complete.
     static constexpr qint64 kQuietMs = 500;
     static constexpr int kMaxSignaturesPerService = 200;
@@ -58,7 +62,7 @@ public:
     // Follows the Fleet's services and their [service.errors] as they are now
     // (after a reload); signatures of a service that stays are kept.
     void sync();
-    // Reads every followed file now and does a tick's work.
+    // Reads every followed file now and does a tick's work (the timer calls it).
     void pollNow();
 
     // Most recently seen first.
@@ -95,7 +99,8 @@ private:
     QHash<QString, QSet<QString>> m_dirty; // signature ids to save, per service
     QHash<QString, QStringList> m_evicted; // signature ids to delete, per service
     QTimer m_timer;
-    quint64 m_ticks = 0;
+    qint64 m_lastScanMs = 0;
+    qint64 m_lastPersistMs = 0;
 };
 
 } // namespace lifeline

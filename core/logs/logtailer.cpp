@@ -212,7 +212,9 @@ void LogTailer::start(int initialLines)
     for (const auto &f : m_files)
         assign(*f, true);
     emitReady();
-    m_timer.start();
+    m_started = true;
+    if (m_timer.interval() > 0)
+        m_timer.start();
 }
 
 void LogTailer::startFromBeginning()
@@ -227,6 +229,7 @@ void LogTailer::startFromBeginning()
 void LogTailer::stop()
 {
     m_timer.stop();
+    m_started = false;
     for (const auto &f : m_files)
         f->file.close();
 }
@@ -347,14 +350,15 @@ void LogTailer::poll(Followed &f)
     }
     // (!current.valid: renamed and not yet recreated; keep draining the old one.)
     if (f.file.isOpen()) {
-        if (f.file.size() < f.pos) {
+        const qint64 size = f.file.size();
+        if (size < f.pos) {
             // Truncated in place: start again from its beginning. Records
             // of the old offsets would place the new lines wrongly.
             flushPartial(f);
             f.pos = 0;
             m_index.marks[streamIndex(f.stream)].clear();
         }
-        readAvailable(f, budget);
+        readAvailable(f, budget, size);
     }
 }
 
@@ -419,9 +423,9 @@ void LogTailer::readCompressed(Followed &f, const LogBackup &backup, qint64 &bud
     flushPartial(f);
 }
 
-void LogTailer::readAvailable(Followed &f, qint64 &budget)
+void LogTailer::readAvailable(Followed &f, qint64 &budget, qint64 knownSize)
 {
-    const qint64 size = f.file.size();
+    const qint64 size = knownSize >= 0 ? knownSize : f.file.size();
     qint64 available = size - f.pos;
     if (available <= 0 || budget <= 0)
         return;

@@ -82,6 +82,8 @@ public:
     // stdout goes to outPath: "<name>.order" beside "<name>.log".
     static QString orderIndexPath(const QString &outPath);
 
+    // 0: no timer of its own; the owner calls pollNow() (one timer for many
+    // tailers wakes the thread once, not once per tailer).
     void setInterval(int ms) { m_timer.setInterval(ms); }
     int interval() const { return m_timer.interval(); }
     void setMaxBytesPerTick(qint64 bytes) { m_maxBytesPerTick = std::max<qint64>(1024, bytes); }
@@ -97,7 +99,7 @@ public:
     // read at the usual bounded pace, with no backward search for lines.
     void startFromBeginning();
     void stop();
-    bool isActive() const { return m_timer.isActive(); }
+    bool isActive() const { return m_started; }
 
     // One poll now (the timer calls this).
     void pollNow();
@@ -137,7 +139,8 @@ private:
     void poll(Followed &f);
     static bool openCurrent(Followed &f, bool atEnd);
     void readInitial(Followed &f, int lines);
-    void readAvailable(Followed &f, qint64 &budget);
+    // knownSize: the file's size, just read by the caller.
+    void readAvailable(Followed &f, qint64 &budget, qint64 knownSize = -1);
     void readRotatedSince(Followed &f, qint64 &budget);
     void readCompressed(Followed &f, const LogBackup &backup, qint64 &budget);
     void readInitialBackups(Followed &f, const QList<LogBackup> &backups, int lines);
@@ -153,6 +156,7 @@ private:
     Index m_index;
     QTimer m_timer;
     qint64 m_maxBytesPerTick = kDefaultMaxBytesPerTick;
+    bool m_started = false;
     qint64 m_maxInitialBytes = 16LL * 1024 * 1024;
     qint64 m_bytesRead = 0;
     qint64 m_bytesSkipped = 0;

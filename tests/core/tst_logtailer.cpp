@@ -445,6 +445,31 @@ private slots:
         QVERIFY(seen.wait(2000));
         QCOMPARE(spy.size(), 0);
     }
+
+    // The error tracker drives all its tailers from one timer: a tailer with
+    // interval 0 follows, but reads only when its owner polls.
+    void intervalZeroReadsOnlyWhenPolled()
+    {
+        const QString path = freshPath();
+        LogTailer t;
+        t.setInterval(0);
+        t.addFile(path);
+        QSignalSpy spy(&t, &LogTailer::linesAppended);
+        t.start(0);
+        QVERIFY(t.isActive());
+        LogTailer witness; // ticks went by, and the line was there to see
+        witness.setInterval(10);
+        witness.addFile(path);
+        QSignalSpy seen(&witness, &LogTailer::linesAppended);
+        witness.start(0);
+        appendTo(path, "one\n");
+        QVERIFY(seen.wait(2000));
+        QCOMPARE(spy.size(), 0);
+        t.pollNow();
+        QCOMPARE(collected(spy), QStringList{u"one"_s});
+        t.stop();
+        QVERIFY(!t.isActive());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestLogTailer)
