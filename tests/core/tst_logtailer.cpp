@@ -70,6 +70,26 @@ QStringList merged(const QSignalSpy &spy)
     return out;
 }
 
+// A second tailer on the same file at a fast pace: when it sees an appended
+// line, ticks went by and the line was there to see.
+struct Witness
+{
+    LogTailer tailer;
+    QSignalSpy seen{&tailer, &LogTailer::linesAppended};
+    explicit Witness(const QString &path)
+    {
+        tailer.setInterval(10);
+        tailer.addFile(path);
+        tailer.start(0);
+    }
+    bool sees(const QByteArray &line)
+    {
+        appendTo(path(), line);
+        return seen.wait(2000);
+    }
+    QString path() const { return tailer.files().constFirst(); }
+};
+
 } // namespace
 
 class TestLogTailer : public QObject
@@ -432,17 +452,9 @@ private slots:
         t.start(0);
         t.stop();
         QVERIFY(!t.isActive());
-        // A second tailer on the same file, at the same pace, proves the
-        // lines are there to see and that ticks went by.
-        LogTailer witness;
-        witness.setInterval(10);
-        witness.addFile(path);
-        QSignalSpy seen(&witness, &LogTailer::linesAppended);
-        witness.start(0);
-        appendTo(path, "ignored\n");
-        QVERIFY(seen.wait(2000));
-        appendTo(path, "ignored too\n");
-        QVERIFY(seen.wait(2000));
+        Witness witness(path);
+        QVERIFY(witness.sees("ignored\n"));
+        QVERIFY(witness.sees("ignored too\n"));
         QCOMPARE(spy.size(), 0);
     }
 
@@ -457,13 +469,8 @@ private slots:
         QSignalSpy spy(&t, &LogTailer::linesAppended);
         t.start(0);
         QVERIFY(t.isActive());
-        LogTailer witness; // ticks went by, and the line was there to see
-        witness.setInterval(10);
-        witness.addFile(path);
-        QSignalSpy seen(&witness, &LogTailer::linesAppended);
-        witness.start(0);
-        appendTo(path, "one\n");
-        QVERIFY(seen.wait(2000));
+        Witness witness(path);
+        QVERIFY(witness.sees("one\n"));
         QCOMPARE(spy.size(), 0);
         t.pollNow();
         QCOMPARE(collected(spy), QStringList{u"one"_s});
